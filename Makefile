@@ -1,0 +1,73 @@
+# FreshLedger: the two commands a new user needs are `make demo` and `make test`.
+# Every target that needs tools depends on `setup`, which installs only what is missing
+# or out of date (stamp files next to each install).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BROWNIE_VENV := .venv-brownie
+TOOLCHAIN := build/toolchain
+SOLC_VERSION := 0.8.28
+# brownie (through py-solc-x) finds the solc-js shim here, and `anvil` on PATH.
+BROWNIE_ENV := PATH="$(CURDIR)/$(TOOLCHAIN)/bin:$$PATH" SOLCX_BINARY_PATH="$(CURDIR)/$(TOOLCHAIN)/solcx"
+NETWORK ?= development
+
+.PHONY: setup demo test test-python test-brownie lint bench-gas brownie-compile brownie-test brownie-deploy chain-stop clean
+
+setup: $(VENV)/.installed $(BROWNIE_VENV)/.installed node_modules/.installed $(TOOLCHAIN)/.linked
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.lock
+	$(VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+$(BROWNIE_VENV)/.installed: requirements-brownie.lock
+	test -x $(BROWNIE_VENV)/bin/python || $(PYTHON) -m venv $(BROWNIE_VENV)
+	$(BROWNIE_VENV)/bin/pip install --quiet --upgrade pip
+	$(BROWNIE_VENV)/bin/pip install --quiet -r requirements-brownie.lock
+	touch $@
+
+# Symlinks, not copies: the shim finds solc-js relative to its real location.
+$(TOOLCHAIN)/.linked: node_modules/.installed tools/solc-shim.cjs
+	mkdir -p $(TOOLCHAIN)/solcx $(TOOLCHAIN)/bin
+	ln -sfn ../../../tools/solc-shim.cjs $(TOOLCHAIN)/solcx/solc-v$(SOLC_VERSION)
+	ln -sfn ../../../node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil $(TOOLCHAIN)/bin/anvil
+	touch $@
+
+demo: setup
+	$(VENV)/bin/freshledger demo
+
+test: test-python test-brownie
+
+test-python: setup
+	$(VENV)/bin/python -m pytest
+
+test-brownie: brownie-test
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-gas: setup
+	$(VENV)/bin/python bench/gas.py
+
+brownie-compile: setup
+	$(BROWNIE_ENV) $(BROWNIE_VENV)/bin/brownie compile
+
+brownie-test: setup
+	$(BROWNIE_ENV) $(BROWNIE_VENV)/bin/brownie test tests/brownie
+
+brownie-deploy: setup
+	$(BROWNIE_ENV) $(BROWNIE_VENV)/bin/brownie run scripts/deploy.py --network $(NETWORK)
+
+chain-stop:
+	-$(VENV)/bin/freshledger chain stop
+
+clean: chain-stop
+	rm -rf build .pytest_cache .hypothesis

@@ -1,0 +1,205 @@
+"""The FreshLedger ABI: the one place where calls are encoded and errors and events decoded.
+
+Everything works from the compiled artifact's ABI with eth-abi directly, so the write path
+(transactions), the tests and the indexer (later) share one decoder.
+
+Example::
+
+    abi = ContractAbi.load()
+    data = abi.encode_call("handOff", [batch_id, "0x..."])
+    abi.decode_error(revert_data)       # ("NotCustodian", {"batchId": b"...", "account": "0x..."})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from ledger.errors import ConfigurationError
+
+#: Solidity's built-in revert payloads: Error(string) and Panic(uint256).
+_ERROR_STRING = bytes.fromhex("08c379a0")
+_PANIC = bytes.fromhex("4e487b71")
+
+
+def abi_type(param: Mapping[str, Any]) -> str:
+    """The canonical type of an ABI parameter: tuples spelled out, e.g. ``(string,uint64)[]``."""
+    kind = param["type"]
+    if kind.startswith("tuple"):
+        inner = ",".join(abi_type(component) for component in param["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+def _normalise(value: Any, param: Mapping[str, Any]) -> Any:
+    """Decoded values made friendly: checksummed addresses, tuples as dicts of field names."""
+    kind = param["type"]
+    if kind.endswith("]"):
+        element = {**param, "type": kind[: kind.rindex("[")]}
+        return [_normalise(item, element) for item in value]
+    if kind == "tuple":
+        return {c["name"]: _normalise(v, c) for v, c in zip(value, param["components"], strict=True)}
+    if kind == "address":
+        return to_checksum_address(value)
+    return value
+
+
+def _signature(entry: Mapping[str, Any]) -> str:
+    return f"{entry['name']}({','.join(abi_type(p) for p in entry['inputs'])})"
+
+
+@dataclass(frozen=True)
+class DecodedEvent:
+    """One decoded log: event name, arguments by name, and where it sits in the chain."""
+
+    name: str
+    args: dict[str, Any]
+    block_number: int | None = None
+    transaction_hash: bytes | None = None
+    log_index: int | None = None
+
+
+class ContractAbi:
+    """Encoder and decoder for one contract's ABI."""
+
+    def __init__(self, abi: list[dict[str, Any]]) -> None:
+        self.abi = abi
+
+    @classmethod
+    def load(cls, artifact: Path | None = None) -> ContractAbi:
+        """The ABI of the FreshLedger artifact (compiled first if missing or stale)."""
+        if artifact is None:
+            from ledger.chain.compile import build_artifact
+
+            artifact = build_artifact()
+        try:
+            return cls(json.loads(artifact.read_text())["abi"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise ConfigurationError(f"cannot read the contract artifact {artifact}: {exc}") from exc
+
+    @cached_property
+    def hash(self) -> str:
+        """sha256 of the canonical ABI JSON; the deployment record keeps it."""
+        return hashlib.sha256(json.dumps(self.abi, sort_keys=True).encode()).hexdigest()
+
+    @cached_property
+    def _functions(self) -> dict[str, dict[str, Any]]:
+        return {e["name"]: e for e in self.abi if e["type"] == "function"}
+
+    @cached_property
+    def _errors(self) -> dict[bytes, dict[str, Any]]:
+        return {keccak(text=_signature(e))[:4]: e for e in self.abi if e["type"] == "error"}
+
+    @cached_property
+    def events_by_topic(self) -> dict[bytes, dict[str, Any]]:
+        """Event ABI entries keyed by their topic 0 (keccak of the signature)."""
+        return {keccak(text=_signature(e)): e for e in self.abi if e["type"] == "event"}
+
+    def event_topic(self, name: str) -> bytes:
+        """Topic 0 of event `name`."""
+        for topic, entry in self.events_by_topic.items():
+            if entry["name"] == name:
+                return topic
+        raise KeyError(name)
+
+    @property
+    def error_names(self) -> list[str]:
+        return sorted(e["name"] for e in self._errors.values())
+
+    def function(self, name: str) -> dict[str, Any]:
+        return self._functions[name]
+
+    def encode_call(self, name: str, args: Sequence[Any]) -> bytes:
+        """Calldata for function `name` with positional `args`."""
+        entry = self._functions[name]
+        types = [abi_type(p) for p in entry["inputs"]]
+        return keccak(text=_signature(entry))[:4] + abi_encode(types, list(args))
+
+    def encode_constructor(self, args: Sequence[Any]) -> bytes:
+        """ABI-encoded constructor arguments, to append to the creation bytecode."""
+        constructor = next((e for e in self.abi if e["type"] == "constructor"), {"inputs": []})
+        return abi_encode([abi_type(p) for p in constructor["inputs"]], list(args))
+
+    def decode_result(self, name: str, data: bytes) -> list[Any]:
+        """The return values of function `name` from `eth_call` output."""
+        outputs = self._functions[name]["outputs"]
+        values = abi_decode([abi_type(p) for p in outputs], data)
+        return [_normalise(v, p) for v, p in zip(values, outputs, strict=True)]
+
+    def decode_error(self, data: bytes) -> tuple[str, dict[str, Any]] | None:
+        """Name and arguments of revert payload `data`; None when it is not recognised."""
+        selector, body = data[:4], data[4:]
+        if selector == _ERROR_STRING:
+            return "Error", {"message": abi_decode(["string"], body)[0]}
+        if selector == _PANIC:
+            return "Panic", {"code": abi_decode(["uint256"], body)[0]}
+        entry = self._errors.get(selector)
+        if entry is None:
+            return None
+        values = abi_decode([abi_type(p) for p in entry["inputs"]], body)
+        return entry["name"], {p["name"]: _normalise(v, p) for v, p in zip(values, entry["inputs"], strict=True)}
+
+    def decode_log(self, topics: Sequence[bytes], data: bytes) -> DecodedEvent | None:
+        """Decode one log from its topics and data; None for an event not in this ABI."""
+        if not topics:
+            return None
+        entry = self.events_by_topic.get(bytes(topics[0]))
+        if entry is None:
+            return None
+        indexed = [p for p in entry["inputs"] if p["indexed"]]
+        plain = [p for p in entry["inputs"] if not p["indexed"]]
+        args: dict[str, Any] = {}
+        for param, topic in zip(indexed, topics[1:], strict=True):
+            if _is_dynamic(param["type"]):
+                # Indexed strings, bytes, arrays and tuples are stored as their hash.
+                args[param["name"]] = bytes(topic)
+            else:
+                args[param["name"]] = _normalise(abi_decode([abi_type(param)], bytes(topic))[0], param)
+        values = abi_decode([abi_type(p) for p in plain], bytes(data))
+        args.update({p["name"]: _normalise(v, p) for v, p in zip(values, plain, strict=True)})
+        ordered = {p["name"]: args[p["name"]] for p in entry["inputs"]}
+        return DecodedEvent(name=entry["name"], args=ordered)
+
+    def decode_receipt_logs(self, logs: Iterable[Mapping[str, Any]], address: str) -> list[DecodedEvent]:
+        """The events `address` emitted, decoded from a receipt's (or eth_getLogs') logs."""
+        decoded = []
+        for log in logs:
+            if to_checksum_address(log["address"]) != to_checksum_address(address):
+                continue
+            event = self.decode_log([_as_bytes(t) for t in log["topics"]], _as_bytes(log["data"]))
+            if event is not None:
+                decoded.append(
+                    DecodedEvent(
+                        name=event.name,
+                        args=event.args,
+                        block_number=_as_int(log.get("blockNumber")),
+                        transaction_hash=_as_bytes(log["transactionHash"]) if log.get("transactionHash") else None,
+                        log_index=_as_int(log.get("logIndex")),
+                    )
+                )
+        return decoded
+
+
+def _is_dynamic(kind: str) -> bool:
+    return kind in ("string", "bytes") or kind.startswith("tuple") or kind.endswith("]")
+
+
+def _as_bytes(value: Any) -> bytes:
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    return int(value, 16) if isinstance(value, str) else int(value)

@@ -1,0 +1,242 @@
+"""Signed transactions to any JSON-RPC node, with the contract's revert reasons decoded.
+
+Transactions are signed locally with eth-account (the node never holds a key): an
+``eth_estimateGas`` (which also surfaces a revert before anything is sent), an
+``eth_sendRawTransaction`` and receipt polling at a small interval. Nonces are tracked
+locally per sender, so a burst of transactions costs no ``eth_getTransactionCount`` each.
+
+Example::
+
+    client = ChainClient("http://127.0.0.1:8545")
+    receipt = client.transact(account, to=address, data=calldata, abi=abi)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+
+from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.errors import ContractRevert, NodeError, TransactionError, TransactionTimeout
+
+#: Receipt polling interval. anvil mines on arrival; 10 ms keeps a single writer near the
+#: node's own rate instead of web3's 100 ms default (~10 tx/s).
+RECEIPT_POLL_S = 0.01
+RECEIPT_TIMEOUT_S = 60.0
+#: Gas estimates are raised by this factor: a later block may cost slightly more (warm/cold
+#: slots differ when other transactions land first).
+GAS_MARGIN = 1.2
+#: Fee parameters are refreshed at most this often; a base fee moves 12.5% a block at most,
+#: and the cap below leaves room for several full blocks.
+FEE_REFRESH_S = 10.0
+PRIORITY_FEE_WEI = 1_000_000  # 0.001 gwei: validators of a permissioned chain need no bribe
+
+
+@dataclass(frozen=True)
+class TxResult:
+    """A mined, successful transaction and the contract events it emitted."""
+
+    transaction_hash: str
+    block_number: int
+    block_hash: str
+    gas_used: int
+    events: list[DecodedEvent] = field(default_factory=list)
+    contract_address: str | None = None
+
+    def event(self, name: str) -> DecodedEvent:
+        """The first event called `name` (KeyError if none)."""
+        for event in self.events:
+            if event.name == name:
+                return event
+        raise KeyError(f"no {name} event in transaction {self.transaction_hash}")
+
+    def events_named(self, name: str) -> list[DecodedEvent]:
+        return [e for e in self.events if e.name == name]
+
+
+class ChainClient:
+    """Sends locally signed transactions and makes calls on one JSON-RPC endpoint."""
+
+    def __init__(self, rpc_url: str, *, request_timeout: float = 30.0) -> None:
+        self.rpc_url = rpc_url
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
+        self._nonces: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._fees: tuple[float, int, int] | None = None
+
+    # ------------------------------------------------------------ chain facts
+
+    @cached_property
+    def chain_id(self) -> int:
+        """The node's chain id (asked once: a node does not change chains under a client)."""
+        return self._rpc(lambda: self.w3.eth.chain_id)
+
+    def block_number(self) -> int:
+        return self._rpc(lambda: self.w3.eth.block_number)
+
+    def genesis_hash(self) -> str:
+        return self._rpc(lambda: self.w3.eth.get_block(0)["hash"].to_0x_hex())
+
+    def code_at(self, address: str) -> bytes:
+        return bytes(self._rpc(lambda: self.w3.eth.get_code(Web3.to_checksum_address(address))))
+
+    # ------------------------------------------------------------ calls
+
+    def call(self, to: str, data: bytes, *, abi: ContractAbi, sender: str | None = None) -> bytes:
+        """``eth_call``; a revert raises :class:`ContractRevert` with the decoded error."""
+        tx: dict[str, Any] = {"to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        if sender:
+            tx["from"] = Web3.to_checksum_address(sender)
+        try:
+            return bytes(self._rpc(lambda: self.w3.eth.call(tx)))
+        except ContractLogicError as exc:
+            raise revert_from(exc, abi) from None
+
+    # ------------------------------------------------------------ transactions
+
+    def transact(
+        self,
+        account: LocalAccount,
+        *,
+        to: str | None,
+        data: bytes,
+        abi: ContractAbi,
+        gas: int | None = None,
+        event_address: str | None = None,
+    ) -> TxResult:
+        """Sign, send and wait for one transaction; return it with its decoded events.
+
+        A revert, found by the gas estimate or in the receipt, raises :class:`ContractRevert`
+        with the custom error's name and arguments; nothing is sent when the estimate reverts.
+        """
+        tx_hash = self.send(account, to=to, data=data, abi=abi, gas=gas)
+        replay = {"from": account.address, "to": to, "data": data}
+        return self.wait(tx_hash, abi=abi, event_address=event_address or to, replay=replay)
+
+    def send(
+        self, account: LocalAccount, *, to: str | None, data: bytes, abi: ContractAbi, gas: int | None = None
+    ) -> str:
+        """Sign and send one transaction without waiting; return its hash."""
+        sender = account.address
+        base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "chainId": self.chain_id}
+        if to is not None:
+            base["to"] = Web3.to_checksum_address(to)
+        if gas is None:
+            gas = int(self._estimate(base, abi) * GAS_MARGIN)
+        max_fee, priority = self._fee_caps()
+        with self._lock:
+            nonce = self._next_nonce(sender)
+            tx = {
+                **base,
+                "gas": gas,
+                "nonce": nonce,
+                "maxFeePerGas": max_fee,
+                "maxPriorityFeePerGas": priority,
+                "type": 2,
+            }
+            signed = account.sign_transaction(tx)
+            try:
+                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            except (Web3RPCError, ValueError) as exc:
+                self._nonces.pop(sender, None)  # resynchronise from the node next time
+                raise TransactionError(f"the node refused the transaction: {exc}") from exc
+            except OSError as exc:
+                self._nonces.pop(sender, None)
+                raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+            self._nonces[sender] = nonce + 1
+        return tx_hash.to_0x_hex()
+
+    def wait(
+        self,
+        tx_hash: str,
+        *,
+        abi: ContractAbi,
+        event_address: str | None,
+        replay: dict[str, Any] | None = None,
+        timeout: float = RECEIPT_TIMEOUT_S,
+    ) -> TxResult:
+        """Wait until `tx_hash` is mined; raise if it reverted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+                break
+            except TransactionNotFound:
+                if time.monotonic() > deadline:
+                    raise TransactionTimeout(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
+                time.sleep(RECEIPT_POLL_S)
+            except OSError as exc:
+                raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+        if receipt["status"] != 1:
+            raise self._explain_failure(tx_hash, receipt, abi, replay)
+        events = abi.decode_receipt_logs(receipt["logs"], event_address) if event_address else []
+        return TxResult(
+            transaction_hash=tx_hash,
+            block_number=receipt["blockNumber"],
+            block_hash=receipt["blockHash"].to_0x_hex(),
+            gas_used=receipt["gasUsed"],
+            events=events,
+            contract_address=receipt.get("contractAddress"),
+        )
+
+    # ------------------------------------------------------------ internals
+
+    def _estimate(self, tx: dict[str, Any], abi: ContractAbi) -> int:
+        try:
+            return int(self.w3.eth.estimate_gas(tx))
+        except ContractLogicError as exc:
+            raise revert_from(exc, abi) from None
+        except OSError as exc:
+            raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+
+    def _fee_caps(self) -> tuple[int, int]:
+        now = time.monotonic()
+        if self._fees is None or now - self._fees[0] > FEE_REFRESH_S:
+            base_fee = int(self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0))
+            self._fees = (now, 2 * base_fee + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
+        return self._fees[1], self._fees[2]
+
+    def _next_nonce(self, sender: str) -> int:
+        if sender not in self._nonces:
+            self._nonces[sender] = int(self._rpc(lambda: self.w3.eth.get_transaction_count(sender, "pending")))
+        return self._nonces[sender]
+
+    def _explain_failure(
+        self, tx_hash: str, receipt: Any, abi: ContractAbi, replay: dict[str, Any] | None
+    ) -> TransactionError:
+        """Re-run a reverted transaction as a call on the parent block to recover its error."""
+        if replay is not None:
+            call = {k: v for k, v in replay.items() if v is not None}
+            call["data"] = HexBytes(call["data"])
+            try:
+                self.w3.eth.call(call, receipt["blockNumber"] - 1)
+            except ContractLogicError as exc:
+                return revert_from(exc, abi)
+        return TransactionError(f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
+
+    def _rpc(self, fn: Any) -> Any:
+        try:
+            return fn()
+        except ContractLogicError:
+            raise
+        except OSError as exc:
+            raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+
+
+def revert_from(exc: ContractLogicError, abi: ContractAbi) -> TransactionError:
+    """Turn web3's revert exception into :class:`ContractRevert` with the decoded custom error."""
+    raw = exc.data
+    data = HexBytes(raw) if isinstance(raw, (str, bytes)) and raw else b""
+    decoded = abi.decode_error(bytes(data)) if data else None
+    if decoded is None:
+        return TransactionError(f"the contract reverted: {exc}")
+    name, args = decoded
+    return ContractRevert(name, args)

@@ -1,0 +1,246 @@
+"""Typed write and read calls on a deployed FreshLedger contract.
+
+Each life-cycle step is one method that takes plain Python values (GTIN as a 14-digit
+string or int, unit and currency codes as text, CIDs as bytes), signs the transaction with
+the participant's key, waits until it is mined and returns the :class:`TxResult` with the
+decoded events. Reverts raise :class:`ledger.errors.ContractRevert` carrying the contract's
+custom error name and arguments.
+
+Example::
+
+    ledger = FreshLedgerContract(client, deployment.address)
+    result = ledger.register_harvest(farm, gtin="09506000134352", lot="GRN-0412", quantity=500,
+                                     unit="KGM", harvested_at=1764000000, origin="geo:30.27,120.15")
+    batch_id = result.event("HarvestRegistered").args["batchId"]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi import encode
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from ledger.chain.abi import ContractAbi
+from ledger.chain.client import ChainClient, TxResult
+
+ROLE_NAMES = ("SUPPLIER", "CUSTOMS", "LAB", "VENDOR", "REGULATOR")
+ROLES: dict[str, bytes] = {name: keccak(text=f"{name}_ROLE") for name in ROLE_NAMES}
+DEFAULT_ADMIN_ROLE = bytes(32)
+
+#: Stored batch status values (IBatchRegistry.Status).
+STATUS_NAMES = ("none", "active", "in_transit", "quarantined", "recalled", "sold_out")
+
+
+@dataclass(frozen=True)
+class Residue:
+    """One residue result: measured value and legal limit, whole numbers in `unit`."""
+
+    substance: str
+    measured: int
+    limit: int
+    unit: str = "ug/kg"
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """What the contract stores about a batch."""
+
+    gtin: str
+    unit: str
+    status: str
+    remaining: int
+    custodian: str
+    pending_recipient: str | None
+    sale_count: int
+
+
+def gtin_number(gtin: str | int) -> int:
+    """A GTIN as the contract's uint64 (GTIN-8/12/13/14 text or a number)."""
+    return int(gtin)
+
+
+def code(text: str, size: int) -> bytes:
+    """A short ASCII code (unit, currency, country) as a fixed-size bytesN value."""
+    raw = text.encode("ascii")
+    if len(raw) > size:
+        raise ValueError(f"code {text!r} is longer than {size} characters")
+    return raw.ljust(size, b"\0")
+
+
+def uncode(value: bytes) -> str:
+    return bytes(value).rstrip(b"\0").decode("ascii")
+
+
+class FreshLedgerContract:
+    """One deployed FreshLedger contract seen through a :class:`ChainClient`."""
+
+    def __init__(self, client: ChainClient, address: str, abi: ContractAbi | None = None) -> None:
+        self.client = client
+        self.address = to_checksum_address(address)
+        self.abi = abi or ContractAbi.load()
+
+    # ------------------------------------------------------------ plumbing
+
+    def transact(self, sender: LocalAccount, function: str, *args: Any) -> TxResult:
+        """Send `function(*args)` from `sender` and wait for it."""
+        data = self.abi.encode_call(function, args)
+        return self.client.transact(sender, to=self.address, data=data, abi=self.abi)
+
+    def read(self, function: str, *args: Any) -> list[Any]:
+        """``eth_call`` a view function."""
+        raw = self.client.call(self.address, self.abi.encode_call(function, args), abi=self.abi)
+        return self.abi.decode_result(function, raw)
+
+    # ------------------------------------------------------------ participants
+
+    def register_participant(
+        self, admin: LocalAccount, account: str, role: str, name: str, identifier: str
+    ) -> TxResult:
+        return self.transact(admin, "registerParticipant", to_checksum_address(account), ROLES[role], name, identifier)
+
+    def grant_role(self, admin: LocalAccount, role: str, account: str) -> TxResult:
+        return self.transact(admin, "grantRole", ROLES[role], to_checksum_address(account))
+
+    def suspend_participant(self, admin: LocalAccount, account: str, reason: str) -> TxResult:
+        return self.transact(admin, "suspendParticipant", to_checksum_address(account), reason)
+
+    def reinstate_participant(self, admin: LocalAccount, account: str) -> TxResult:
+        return self.transact(admin, "reinstateParticipant", to_checksum_address(account))
+
+    # ------------------------------------------------------------ origins
+
+    def register_harvest(
+        self,
+        supplier: LocalAccount,
+        *,
+        gtin: str | int,
+        lot: str,
+        quantity: int,
+        unit: str,
+        harvested_at: int,
+        origin: str,
+        document_cid: bytes = b"",
+    ) -> TxResult:
+        return self.transact(
+            supplier,
+            "registerHarvest",
+            gtin_number(gtin),
+            lot,
+            quantity,
+            code(unit, 3),
+            harvested_at,
+            origin,
+            document_cid,
+        )
+
+    def register_import(
+        self,
+        customs: LocalAccount,
+        *,
+        gtin: str | int,
+        lot: str,
+        quantity: int,
+        unit: str,
+        importer: str,
+        origin_country: str,
+        declaration_number: str,
+        cleared_at: int,
+        entry_port: str,
+        document_cid: bytes = b"",
+    ) -> TxResult:
+        return self.transact(
+            customs,
+            "registerImport",
+            gtin_number(gtin),
+            lot,
+            quantity,
+            code(unit, 3),
+            to_checksum_address(importer),
+            code(origin_country, 2),
+            declaration_number,
+            cleared_at,
+            entry_port,
+            document_cid,
+        )
+
+    # ------------------------------------------------------------ custody
+
+    def hand_off(self, sender: LocalAccount, batch_id: bytes, to: str) -> TxResult:
+        return self.transact(sender, "handOff", batch_id, to_checksum_address(to))
+
+    def accept_hand_off(self, recipient: LocalAccount, batch_id: bytes) -> TxResult:
+        return self.transact(recipient, "acceptHandOff", batch_id)
+
+    def cancel_hand_off(self, sender: LocalAccount, batch_id: bytes) -> TxResult:
+        return self.transact(sender, "cancelHandOff", batch_id)
+
+    # ------------------------------------------------------------ repacking
+
+    def split(self, custodian: LocalAccount, parent_id: bytes, parts: Sequence[tuple[str, int]]) -> TxResult:
+        """Split into ``[(lot, quantity), ...]``."""
+        return self.transact(custodian, "split", parent_id, [(lot, quantity) for lot, quantity in parts])
+
+    def merge(self, custodian: LocalAccount, parent_ids: Sequence[bytes], lot: str) -> TxResult:
+        return self.transact(custodian, "merge", list(parent_ids), lot)
+
+    # ------------------------------------------------------------ food safety and sale
+
+    def record_inspection(
+        self,
+        lab: LocalAccount,
+        batch_id: bytes,
+        *,
+        passed: bool,
+        residues: Sequence[Residue],
+        report_cid: bytes = b"",
+    ) -> TxResult:
+        rows = [(r.substance, r.measured, r.limit, r.unit) for r in residues]
+        return self.transact(lab, "recordInspection", batch_id, passed, rows, report_cid)
+
+    def release_quarantine(self, regulator: LocalAccount, batch_id: bytes, reason: str) -> TxResult:
+        return self.transact(regulator, "releaseQuarantine", batch_id, reason)
+
+    def record_sale(
+        self, vendor: LocalAccount, batch_id: bytes, *, quantity: int, price: int, currency: str
+    ) -> TxResult:
+        return self.transact(vendor, "recordSale", batch_id, quantity, price, code(currency, 3))
+
+    def recall(self, regulator: LocalAccount, batch_ids: Sequence[bytes], reason: str) -> TxResult:
+        return self.transact(regulator, "recall", list(batch_ids), reason)
+
+    # ------------------------------------------------------------ views
+
+    def batch(self, batch_id: bytes) -> BatchState:
+        (view,) = self.read("batch", batch_id)
+        zero = "0x" + "00" * 20
+        return BatchState(
+            gtin=f"{view['gtin']:014d}",
+            unit=uncode(view["unit"]),
+            status=STATUS_NAMES[view["status"]],
+            remaining=view["remaining"],
+            custodian=view["custodian"],
+            pending_recipient=None if view["pendingRecipient"].lower() == zero else view["pendingRecipient"],
+            sale_count=view["saleCount"],
+        )
+
+    def batch_id(self, gtin: str | int, lot: str) -> bytes:
+        (value,) = self.read("batchIdOf", gtin_number(gtin), lot)
+        return value
+
+    def has_role(self, role: str, account: str) -> bool:
+        (value,) = self.read("hasRole", ROLES[role], to_checksum_address(account))
+        return value
+
+
+def batch_id_of(gtin: str | int, lot: str) -> bytes:
+    """The contract's ``batchIdOf`` computed locally: keccak256(abi.encode(gtin, lot))."""
+    return keccak(encode(["uint64", "string"], [gtin_number(gtin), lot]))
+
+
+def sale_id_of(batch_id: bytes, serial: int) -> bytes:
+    """The contract's ``saleIdOf`` computed locally."""
+    return keccak(encode(["bytes32", "uint32"], [batch_id, serial]))

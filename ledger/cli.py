@@ -1,0 +1,163 @@
+"""The `freshledger` command: the single entry point of the ledger core.
+
+freshledger chain start|stop|status     the local anvil node
+freshledger deploy [--rpc-url URL]      deploy the contract and record the deployment
+freshledger demo                        local chain + deployment + a small market scenario
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from ledger import demo as scenario
+from ledger.chain.accounts import dev_account
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import deploy as deploy_contract
+from ledger.chain.deploy import deploy_or_load, record_path, save
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
+from ledger.config import load_settings
+from ledger.errors import LedgerError
+
+app = typer.Typer(help="FreshLedger: provenance of fresh produce on an EVM chain.", no_args_is_help=True)
+chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
+app.add_typer(chain_app, name="chain")
+console = Console()
+
+
+def main() -> None:
+    """Console-script entry: domain errors become a message and exit code 1, not a traceback."""
+    try:
+        app()
+    except LedgerError as exc:
+        Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+        raise SystemExit(1) from None
+
+
+@chain_app.command("start")
+def chain_start(port: Annotated[int | None, typer.Option(help="TCP port on 127.0.0.1")] = None) -> None:
+    """Start the local chain (state kept under the data directory)."""
+    settings = load_settings()
+    info = LocalNode(settings.chain_dir, port=port).start()
+    console.print(f"local chain running: {info.rpc_url} (pid {info.pid}, state in {settings.chain_dir})")
+
+
+@chain_app.command("stop")
+def chain_stop() -> None:
+    """Stop the local chain; its state is written to disk first."""
+    settings = load_settings()
+    stopped = LocalNode(settings.chain_dir).stop()
+    console.print("local chain stopped" if stopped else "no local chain was running")
+
+
+@chain_app.command("status")
+def chain_status() -> None:
+    """Show whether the local chain runs, its chain id and head block."""
+    status = LocalNode(load_settings().chain_dir).status()
+    if not status.running:
+        console.print("local chain: not running")
+        raise typer.Exit(3)
+    console.print(
+        f"local chain: running at {status.rpc_url} (pid {status.pid}), "
+        f"chain id {status.chain_id}, block {status.block_number}"
+    )
+
+
+@app.command()
+def deploy(
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")] = None,
+    keystore: Annotated[
+        Path | None, typer.Option(help="encrypted JSON keystore of the deployer (required off the local chain)")
+    ] = None,
+    authority: Annotated[str | None, typer.Option(help="market authority address (default: the deployer)")] = None,
+    force: Annotated[bool, typer.Option(help="deploy again even if a valid deployment is recorded")] = False,
+) -> None:
+    """Deploy FreshLedger and write the deployment record."""
+    settings = load_settings(rpc_url)
+    client = ChainClient(settings.rpc_url)
+    deployer = _deployer(client, keystore)
+    if force or authority:
+        deployment = deploy_contract(client, deployer, authority=authority)
+        save(deployment, settings.data_dir)
+        created = True
+    else:
+        deployment, created = deploy_or_load(client, deployer, settings.data_dir)
+    verb = "deployed" if created else "already deployed"
+    console.print(
+        f"FreshLedger {verb} at {deployment.address} on chain {deployment.chain_id} "
+        f"(block {deployment.deploy_block}); record: {record_path(settings.data_dir, deployment.chain_id)}"
+    )
+    console.print_json(deployment.to_json())
+
+
+@app.command()
+def demo() -> None:
+    """Start the local chain, deploy (or reuse the deployment) and record a small market scenario."""
+    settings = load_settings()
+    node = LocalNode(settings.chain_dir).start()
+    client = ChainClient(node.rpc_url)
+    deployment, created = deploy_or_load(client, dev_account(0), settings.data_dir)
+    console.print(f"local chain {node.rpc_url}, state in {settings.chain_dir}")
+    console.print(
+        f"FreshLedger {'deployed' if created else 'reused'} at {deployment.address} "
+        f"(chain {deployment.chain_id}, block {deployment.deploy_block})"
+    )
+    ledger = FreshLedgerContract(client, deployment.address)
+    if scenario.already_recorded(ledger):
+        console.print("The market scenario is on this chain already; not recording it twice.")
+    else:
+        table = Table(title="Recorded on the chain", show_lines=False)
+        for column in ("step", "by", "what", "block", "gas", "outcome"):
+            table.add_column(column)
+        with console.status("recording the market scenario ..."):
+            steps = scenario.record_scenario(ledger)
+        for step in steps:
+            table.add_row(
+                step.action, step.actor, step.detail, str(step.block or "-"), str(step.gas or "-"), step.outcome
+            )
+        console.print(table)
+    _print_batches(ledger)
+    console.print("The chain keeps running in the background: `freshledger chain stop` stops it.")
+
+
+def _print_batches(ledger: FreshLedgerContract) -> None:
+    table = Table(title="Batches now")
+    for column in ("GTIN", "lot", "status", "remaining", "custodian", "sales"):
+        table.add_column(column)
+    for row in scenario.batch_overview(ledger):
+        colour = {"recalled": "red", "quarantined": "red", "sold_out": "dim"}.get(row.status, "green")
+        table.add_row(
+            row.gtin,
+            row.lot,
+            f"[{colour}]{row.status}[/]",
+            f"{row.remaining} {row.unit}",
+            row.custodian,
+            str(row.sales),
+        )
+    console.print(table)
+
+
+def _deployer(client: ChainClient, keystore: Path | None) -> LocalAccount:
+    if keystore is not None:
+        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
+        try:
+            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
+        except (OSError, ValueError) as exc:
+            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}") from exc
+    if client.chain_id != LOCAL_CHAIN_ID:
+        raise typer.BadParameter(f"chain {client.chain_id} is not the local chain: pass --keystore")
+    return dev_account(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -133,13 +133,14 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         uint32 custodian = _activeIndex(msg.sender);
         uint64[] memory quantities = new uint64[](parentIds.length);
         uint64 total;
-        Batch memory first = _batches[parentIds[0]];
+        Batch memory first;
         for (uint256 i; i < parentIds.length; ++i) {
             bytes32 parentId = parentIds[i];
             Batch memory parent = _existingBatch(parentId);
             if (parent.custodian != custodian) revert NotCustodian(parentId, msg.sender);
             _requireMovable(parentId, parent);
-            if (parent.gtin != first.gtin || parent.unit != first.unit) revert MergeMismatch(parentIds[0], parentId);
+            if (i == 0) first = parent;
+            else if (parent.gtin != first.gtin || parent.unit != first.unit) revert MergeMismatch(parentIds[0], parentId);
             quantities[i] = parent.remaining;
             total += parent.remaining;
             parent.remaining = 0;

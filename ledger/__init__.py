@@ -1,0 +1,45 @@
+"""FreshLedger's Python core: the write path to the chain (``ledger.chain``) and, in later
+stages, the indexer, documents and domain queries of the read path.
+
+The names below are the public surface; everything else may change without notice.
+"""
+
+from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.client import ChainClient, TxResult
+from ledger.chain.deploy import Deployment, deploy, deploy_or_load
+from ledger.chain.freshledger import BatchState, FreshLedgerContract, Residue, batch_id_of, sale_id_of
+from ledger.chain.node import LocalNode
+from ledger.errors import (
+    CompilationError,
+    ConfigurationError,
+    ContractRevert,
+    DeploymentNotFound,
+    LedgerError,
+    NodeError,
+    TransactionError,
+    TransactionTimeout,
+)
+
+__all__ = [
+    "BatchState",
+    "ChainClient",
+    "CompilationError",
+    "ConfigurationError",
+    "ContractAbi",
+    "ContractRevert",
+    "DecodedEvent",
+    "Deployment",
+    "DeploymentNotFound",
+    "FreshLedgerContract",
+    "LedgerError",
+    "LocalNode",
+    "NodeError",
+    "Residue",
+    "TransactionError",
+    "TransactionTimeout",
+    "TxResult",
+    "batch_id_of",
+    "deploy",
+    "deploy_or_load",
+    "sale_id_of",
+]

@@ -62,11 +62,11 @@ def cast() -> Cast:
 
 PARTICIPANTS = (
     # attribute, role, display name, GLN or licence number
-    ("greens_farm", "SUPPLIER", "Green Valley Farm, Lin'an", "6901234000015"),
-    ("berry_farm", "SUPPLIER", "Sunberry Farm, Jiande", "6901234000022"),
+    ("greens_farm", "SUPPLIER", "Green Valley Farm, Lin'an", "6901234000016"),
+    ("berry_farm", "SUPPLIER", "Sunberry Farm, Jiande", "6901234000023"),
     ("customs", "CUSTOMS", "Ningbo Customs District", "CN-NGB-CUSTOMS-3100"),
-    ("importer", "SUPPLIER", "Tropical Fruit Imports Ltd", "6901234000039"),
-    ("wholesaler", "SUPPLIER", "West Lake Produce Wholesale", "6901234000046"),
+    ("importer", "SUPPLIER", "Tropical Fruit Imports Ltd", "6901234000030"),
+    ("wholesaler", "SUPPLIER", "West Lake Produce Wholesale", "6901234000047"),
     ("lab", "LAB", "Market On-site Food Safety Lab", "CMA-2026-0417"),
     ("stall_a", "VENDOR", "Stall A12 Fresh Greens (Wang Li)", "JY33010600012345"),
     ("stall_b", "VENDOR", "Stall B03 Fruit Corner (Chen Mei)", "JY33010600067890"),
@@ -134,7 +134,7 @@ def record_scenario(ledger: FreshLedgerContract, on_step: Callable[[Step], None]
                 quantity=120,
                 unit="KGM",
                 harvested_at=now - 18 * HOUR,
-                origin="6901234000022",
+                origin="6901234000023",
             ),
         )
         .event("HarvestRegistered")

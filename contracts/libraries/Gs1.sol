@@ -21,13 +21,13 @@ library Gs1 {
         if (gtin == 0 || gtin >= GTIN_LIMIT) return false;
         uint256 rest = gtin / 10;
         uint256 sum;
-        uint256 weight = 3;
+        // Two digits a round: the right one weighs 3, the left one 1.
         // unchecked: at most 13 digits, each times at most 3, cannot overflow a uint256.
         unchecked {
             while (rest != 0) {
-                sum += (rest % 10) * weight;
-                rest /= 10;
-                weight = 4 - weight;
+                uint256 pair = rest % 100;
+                sum += (pair % 10) * 3 + pair / 10;
+                rest /= 100;
             }
         }
         return (10 - (sum % 10)) % 10 == gtin % 10;

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -187,15 +188,21 @@ class ChainClient:
             contract_address=receipt.get("contractAddress"),
         )
 
+    def forget_nonces(self) -> None:
+        """Drop the locally tracked nonces; the next transaction of each sender asks the node.
+
+        Needed after the chain went back in time (a reorg, or ``evm_revert`` in tests).
+        """
+        with self._lock:
+            self._nonces.clear()
+
     # ------------------------------------------------------------ internals
 
     def _estimate(self, tx: dict[str, Any], abi: ContractAbi) -> int:
         try:
-            return int(self.w3.eth.estimate_gas(tx))
+            return int(self._rpc(lambda: self.w3.eth.estimate_gas(tx)))
         except ContractLogicError as exc:
             raise revert_from(exc, abi) from None
-        except OSError as exc:
-            raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
 
     def _fee_caps(self) -> tuple[int, int]:
         now = time.monotonic()
@@ -222,11 +229,10 @@ class ChainClient:
                 return revert_from(exc, abi)
         return TransactionError(f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
 
-    def _rpc(self, fn: Any) -> Any:
+    def _rpc(self, fn: Callable[[], Any]) -> Any:
+        """Run one web3 call; an unreachable node becomes :class:`NodeError`."""
         try:
             return fn()
-        except ContractLogicError:
-            raise
         except OSError as exc:
             raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
 

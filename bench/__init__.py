@@ -1,0 +1,1 @@
+"""Benchmarks of the FreshLedger contracts (``make bench-gas``)."""

@@ -1,0 +1,95 @@
+"""The `freshledger` command as a user runs it: a real process, a real local chain."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+
+from ledger.chain.accounts import dev_account
+from ledger.chain.node import free_port
+
+CLI = [sys.executable, "-m", "ledger.cli"]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A private data directory and port, and a chain stopped afterwards whatever happens."""
+    environment = {
+        **os.environ,
+        "FRESHLEDGER_DATA_DIR": str(tmp_path / "data"),
+        "FRESHLEDGER_NODE_PORT": str(free_port()),
+        "COLUMNS": "160",
+    }
+    environment.pop("FRESHLEDGER_RPC_URL", None)
+    yield environment
+    subprocess.run([*CLI, "chain", "stop"], env=environment, capture_output=True, timeout=60)
+
+
+def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=300)
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_chain_start_status_stop(env: dict[str, str]) -> None:
+    assert "local chain running" in run(env, "chain", "start").stdout
+    assert "chain id 31337" in run(env, "chain", "status").stdout
+    assert "local chain stopped" in run(env, "chain", "stop").stdout
+    stopped = run(env, "chain", "status", ok=False)
+    assert stopped.returncode == 3
+    assert "not running" in stopped.stdout
+
+
+def test_deploy_writes_record_and_is_idempotent(env: dict[str, str]) -> None:
+    run(env, "chain", "start")
+    first = run(env, "deploy").stdout
+    assert "FreshLedger deployed at" in first
+    record = json.loads((Path(env["FRESHLEDGER_DATA_DIR"]) / "deployments" / "31337.json").read_text())
+    assert record["address"] in first
+    again = run(env, "deploy").stdout
+    assert "already deployed" in again
+    assert record["address"] in again
+
+
+def test_deploy_with_encrypted_keystore(env: dict[str, str], tmp_path: Path) -> None:
+    run(env, "chain", "start")
+    keystore = tmp_path / "deployer.json"
+    keystore.write_text(json.dumps(Account.encrypt(dev_account(5).key, "correct horse")))
+    out = run(
+        {**env, "FRESHLEDGER_KEYSTORE_PASSWORD": "correct horse"}, "deploy", "--keystore", str(keystore), "--force"
+    ).stdout
+    record = json.loads((Path(env["FRESHLEDGER_DATA_DIR"]) / "deployments" / "31337.json").read_text())
+    assert record["deployer"] == dev_account(5).address
+    assert record["address"] in out
+    wrong = run(
+        {**env, "FRESHLEDGER_KEYSTORE_PASSWORD": "wrong"}, "deploy", "--keystore", str(keystore), "--force", ok=False
+    )
+    assert wrong.returncode != 0
+    assert "cannot open keystore" in wrong.stderr + wrong.stdout
+
+
+def test_unreachable_node_gives_a_message_not_a_traceback(env: dict[str, str]) -> None:
+    result = run(env, "deploy", "--rpc-url", f"http://127.0.0.1:{free_port()}", ok=False)
+    assert result.returncode == 1
+    assert "cannot reach" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_records_once_and_resumes(env: dict[str, str]) -> None:
+    first = run(env, "demo").stdout
+    assert "FreshLedger deployed" in first
+    assert "refused by the contract: BatchQuarantined" in first
+    assert first.count(" recorded ") >= 30  # one table row per transaction
+    run(env, "chain", "stop")  # the state is written on the way out
+    second = run(env, "demo").stdout
+    assert "FreshLedger reused" in second
+    assert "not recording it twice" in second
+    assert "recalled" in second

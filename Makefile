@@ -10,6 +10,10 @@ TOOLCHAIN := build/toolchain
 SOLC_VERSION := 0.8.28
 # brownie (through py-solc-x) finds the solc-js shim here, and `anvil` on PATH.
 BROWNIE_ENV := PATH="$(CURDIR)/$(TOOLCHAIN)/bin:$$PATH" SOLCX_BINARY_PATH="$(CURDIR)/$(TOOLCHAIN)/solcx"
+# brownie network of `make brownie-deploy`: "development" launches a throwaway anvil on 8545
+# (or attaches to a chain already there), "anvil" attaches to `freshledger chain start`'s
+# chain on 8545; any other network needs FRESHLEDGER_DEPLOYER_KEY or
+# FRESHLEDGER_BROWNIE_ACCOUNT (see scripts/deploy.py).
 NETWORK ?= development
 
 .PHONY: setup demo test test-python test-brownie lint bench-gas brownie-compile brownie-test brownie-deploy chain-stop clean
@@ -63,6 +67,8 @@ bench-gas: setup
 brownie-compile: setup
 	$(BROWNIE_ENV) $(BROWNIE_VENV)/bin/brownie compile
 
+# The suite launches its own anvil on port 8555 (tests/brownie/conftest.py) and brownie kills
+# it at the end; tests/brownie/pytest.ini keeps the main suite's conftest out.
 brownie-test: setup
 	$(BROWNIE_ENV) $(BROWNIE_VENV)/bin/brownie test tests/brownie
 

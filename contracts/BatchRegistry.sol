@@ -26,6 +26,9 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         Status status;
     }
 
+    /// @dev The largest batch quantity: fits a signed 64-bit SQL integer (see {QuantityTooLarge}).
+    uint64 private constant MAX_QUANTITY = type(uint64).max >> 1;
+
     mapping(bytes32 batchId => Batch) private _batches;
 
     // ---------------------------------------------------------------- origins
@@ -261,6 +264,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         if (!Gs1.isValidLot(lot)) revert InvalidLotCode(lot);
         if (unit == bytes3(0) || !Gs1.isUpperAlnum(bytes32(unit), 3)) revert InvalidUnitCode(unit);
         if (quantity == 0) revert ZeroQuantity();
+        if (quantity > MAX_QUANTITY) revert QuantityTooLarge(quantity, MAX_QUANTITY);
         batchId = batchIdOf(gtin, lot);
         if (_batches[batchId].status != Status.None) revert BatchAlreadyExists(batchId);
         _store(

@@ -6,7 +6,11 @@
     ├── ConfigurationError        settings or files are wrong; fix them, retrying won't help
     │   ├── CompilationError      the Solidity sources do not compile
     │   └── DeploymentNotFound    no deployment record for this chain
+    │   └── ChainMismatch         the database mirrors another chain or contract than the node's
     ├── NodeError                 the local node could not be started, stopped or reached
+    ├── IndexerError              the indexer cannot go on
+    │   ├── ChainReorganised      the chain changed under a fetch (retryable: reconcile and retry)
+    │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
         └── TransactionTimeout    not mined in time (retryable: the node may be slow)
@@ -35,10 +39,28 @@ class DeploymentNotFound(ConfigurationError):
     """There is no deployment record for the chain the client is connected to."""
 
 
+class ChainMismatch(ConfigurationError):
+    """The node reports another chain (id or genesis) or contract than the database holds."""
+
+
 class NodeError(LedgerError):
     """The local node could not be started, stopped or reached."""
 
     retryable = True
+
+
+class IndexerError(LedgerError):
+    """The indexer cannot go on."""
+
+
+class ChainReorganised(IndexerError):
+    """The chain changed while a range was being read; reconcile and read it again."""
+
+    retryable = True
+
+
+class ReorgTooDeep(IndexerError):
+    """A reorg replaced blocks older than the indexer keeps hashes of."""
 
 
 class TransactionError(LedgerError):

@@ -151,6 +151,9 @@ interface IBatchRegistry {
     error MissingField(string field);
     /// @dev Quantities are positive.
     error ZeroQuantity();
+    /// @param quantity The batch quantity over `max` (2^63 - 1, so that every SQL database
+    /// the indexer writes to holds it in a signed 64-bit integer).
+    error QuantityTooLarge(uint64 quantity, uint64 max);
     /// @param date The date given. @param nowTimestamp The block's time.
     error DateInFuture(uint64 date, uint256 nowTimestamp);
     /// @param batchId The batch that exists already.

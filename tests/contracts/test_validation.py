@@ -58,6 +58,19 @@ def test_zero_quantity_is_refused(market: Market) -> None:
     assert harvest_refusal(market, quantity=0) == ("ZeroQuantity", {})
 
 
+def test_quantity_beyond_signed_64_bits_is_refused(market: Market) -> None:
+    assert harvest_refusal(market, quantity=2**63) == ("QuantityTooLarge", {"quantity": 2**63, "max": 2**63 - 1})
+
+
+def test_merge_over_the_quantity_bound_is_refused(market: Market) -> None:
+    from tests.factories.market import harvest
+
+    big = [harvest(market, quantity=2**62), harvest(market, quantity=2**62)]
+    with pytest.raises(ContractRevert) as refused:
+        market.ledger.merge(market.supplier, big, new_lot())
+    assert (refused.value.name, refused.value.args_by_name) == ("QuantityTooLarge", {"quantity": 2**63, "max": 2**63 - 1})
+
+
 def test_harvest_date_in_future_is_refused(market: Market) -> None:
     name, args = harvest_refusal(market, harvested_at=NOW + 86_400)
     assert name == "DateInFuture"

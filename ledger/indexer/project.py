@@ -1,0 +1,330 @@
+"""Projections: what each contract event means for the tables, as plain Python.
+
+The projector turns a range of :class:`ChainEvent` into rows to insert (one list per table)
+and into new states of the mutable entities (batches, participants). It keeps those states
+in a :class:`StateCache` that the store fills before and writes back after, so a whole
+range is applied with a handful of bulk statements. No SQL here: the same code serves the
+live indexer and a rebuild from the raw event log.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eth_utils import keccak
+
+from ledger.indexer.decode import ChainEvent
+
+
+def _role_bits() -> dict[str, int]:
+    """Role id (0x hex of keccak256 of the name, as the contract defines it) to role bit."""
+    names = {"SUPPLIER_ROLE": 1, "CUSTOMS_ROLE": 2, "LAB_ROLE": 4, "VENDOR_ROLE": 8, "REGULATOR_ROLE": 16}
+    return {"0x" + keccak(text=name).hex(): bit for name, bit in names.items()}
+
+
+ROLE_BITS = _role_bits()
+
+
+@dataclass
+class StateCache:
+    """Current state of the batches and participants a range touches, with an undo journal.
+
+    ``batches`` / ``participants`` map keys to row dicts (None: the row does not exist).
+    While a block may still be reorganised (number > ``final_block``), the first change of
+    a row in that block records the row's previous value in ``journal``.
+    """
+
+    batches: dict[str, dict[str, Any] | None]
+    participants: dict[str, dict[str, Any] | None]
+    final_block: int
+    changed_batches: set[str] = field(default_factory=set)
+    changed_participants: set[str] = field(default_factory=set)
+    journal: list[dict[str, Any]] = field(default_factory=list)
+    _journaled: set[tuple[str, str, int]] = field(default_factory=set)
+
+    def batch(self, batch_id: str) -> dict[str, Any] | None:
+        return self.batches.get(batch_id)
+
+    def participant(self, address: str) -> dict[str, Any] | None:
+        return self.participants.get(address)
+
+    def put_batch(self, batch_id: str, row: dict[str, Any], block: int) -> None:
+        self._remember("batch", batch_id, self.batches.get(batch_id), block)
+        self.batches[batch_id] = row
+        self.changed_batches.add(batch_id)
+
+    def put_participant(self, address: str, row: dict[str, Any], block: int) -> None:
+        self._remember("participant", address, self.participants.get(address), block)
+        self.participants[address] = row
+        self.changed_participants.add(address)
+
+    def _remember(self, kind: str, key: str, previous: dict[str, Any] | None, block: int) -> None:
+        if block <= self.final_block or (kind, key, block) in self._journaled:
+            return
+        self._journaled.add((kind, key, block))
+        self.journal.append(
+            {"block_number": block, "kind": kind, "key": key, "previous": dict(previous) if previous else None}
+        )
+
+
+@dataclass
+class Rows:
+    """Rows to insert, by table name."""
+
+    by_table: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, table: str, event: ChainEvent, **values: Any) -> None:
+        self.by_table[table].append(
+            {
+                "block_number": event.block_number,
+                "log_index": event.log_index,
+                "block_time": event.block_time,
+                "tx_hash": event.tx_hash,
+                **values,
+            }
+        )
+
+
+def touched_keys(events: Iterable[ChainEvent]) -> tuple[set[str], set[str]]:
+    """Batch ids and participant addresses whose state the events read or change."""
+    batches: set[str] = set()
+    accounts: set[str] = set()
+    for event in events:
+        args = event.args
+        for name in ("batchId", "parentId", "childId"):
+            if name in args:
+                batches.add(args[name])
+        batches.update(args.get("parentIds", ()))
+        if "account" in args:
+            accounts.add(args["account"])
+    return batches, accounts
+
+
+class Projector:
+    """Applies events to a :class:`StateCache` and collects the rows they produce."""
+
+    def __init__(self, state: StateCache) -> None:
+        self.state = state
+        self.rows = Rows()
+
+    def apply(self, events: Iterable[ChainEvent]) -> None:
+        for event in events:
+            self.rows.by_table["raw_events"].append(
+                {
+                    "block_number": event.block_number,
+                    "log_index": event.log_index,
+                    "block_hash": event.block_hash,
+                    "block_time": event.block_time,
+                    "tx_hash": event.tx_hash,
+                    "tx_index": event.tx_index,
+                    "name": event.name,
+                    "args": event.args,
+                }
+            )
+            handler = getattr(self, f"_on_{event.name}", None)
+            if handler is not None:
+                handler(event, event.args)
+
+    # ------------------------------------------------------------ participants
+
+    def _on_ParticipantRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        row = {
+            "address": a["account"],
+            "index": a["index"],
+            "name": a["name"],
+            "identifier": a["identifier"],
+            "roles": 0,  # set by the RoleGranted event that follows
+            "suspended": False,
+            "suspension_reason": None,
+            "registered_block": e.block_number,
+            "registered_at": e.block_time,
+        }
+        self.state.put_participant(a["account"], row, e.block_number)
+
+    def _on_ParticipantUpdated(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._update_participant(e, a["account"], name=a["name"], identifier=a["identifier"])
+
+    def _on_ParticipantSuspended(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._update_participant(e, a["account"], suspended=True, suspension_reason=a["reason"])
+
+    def _on_ParticipantReinstated(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._update_participant(e, a["account"], suspended=False, suspension_reason=None)
+
+    def _on_RoleGranted(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        current = self.state.participant(a["account"])
+        bit = ROLE_BITS.get(a["role"], 0)
+        if current is not None and bit:
+            self._update_participant(e, a["account"], roles=current["roles"] | bit)
+
+    def _on_RoleRevoked(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        current = self.state.participant(a["account"])
+        bit = ROLE_BITS.get(a["role"], 0)
+        if current is not None and bit:
+            self._update_participant(e, a["account"], roles=current["roles"] & ~bit)
+
+    def _update_participant(self, e: ChainEvent, address: str, **changes: Any) -> None:
+        current = self.state.participant(address)
+        if current is None:
+            return  # not a market participant (e.g. the authority's admin role)
+        self.state.put_participant(address, {**current, **changes}, e.block_number)
+
+    # ------------------------------------------------------------ origins
+
+    def _create_batch(
+        self, e: ChainEvent, batch_id: str, *, gtin: str, lot: str, unit: str, quantity: int, custodian: str, kind: str
+    ) -> None:
+        row = {
+            "batch_id": batch_id,
+            "gtin": gtin,
+            "lot": lot,
+            "unit": unit,
+            "quantity": quantity,
+            "remaining": quantity,
+            "status": "active",
+            "custodian": custodian,
+            "pending_recipient": None,
+            "sale_count": 0,
+            "origin_kind": kind,
+            "created_block": e.block_number,
+            "created_log_index": e.log_index,
+            "created_at": e.block_time,
+            "created_tx": e.tx_hash,
+        }
+        self.state.put_batch(batch_id, row, e.block_number)
+
+    def _on_HarvestRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        batch_id = a["batchId"]
+        self._create_batch(
+            e, batch_id, gtin=a["gtin"], lot=a["lot"], unit=a["unit"], quantity=a["quantity"],
+            custodian=a["supplier"], kind="harvest",
+        )  # fmt: skip
+        self.rows.add(
+            "harvests", e, batch_id=batch_id, supplier=a["supplier"], harvested_at=a["harvestedAt"],
+            origin=a["origin"], document_cid=a["documentCid"],
+        )  # fmt: skip
+        self._document(e, a["documentCid"], batch_id, "harvest")
+
+    def _on_ImportRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        batch_id = a["batchId"]
+        self._create_batch(
+            e, batch_id, gtin=a["gtin"], lot=a["lot"], unit=a["unit"], quantity=a["quantity"],
+            custodian=a["importer"], kind="import",
+        )  # fmt: skip
+        self.rows.add(
+            "imports", e, batch_id=batch_id, importer=a["importer"], customs=a["customs"],
+            origin_country=a["originCountry"], declaration_number=a["declarationNumber"], cleared_at=a["clearedAt"],
+            entry_port=a["entryPort"], document_cid=a["documentCid"],
+        )  # fmt: skip
+        self._document(e, a["documentCid"], batch_id, "import")
+
+    def _document(self, e: ChainEvent, cid: str | None, batch_id: str, step: str) -> None:
+        if cid:
+            self.rows.add("documents", e, position=0, cid=cid, batch_id=batch_id, step=step)
+
+    # ------------------------------------------------------------ custody
+
+    def _change_batch(self, e: ChainEvent, batch_id: str, **changes: Any) -> dict[str, Any]:
+        current = self.state.batch(batch_id)
+        if current is None:
+            raise LookupError(f"event {e.name} at {e.block_number}:{e.log_index} names unknown batch {batch_id}")
+        updated = {**current, **changes}
+        self.state.put_batch(batch_id, updated, e.block_number)
+        return current
+
+    def _on_HandOffInitiated(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._change_batch(e, a["batchId"], pending_recipient=a["to"])
+        self.rows.add(
+            "custody_events", e, batch_id=a["batchId"], kind="shipped", from_address=a["from"], to_address=a["to"],
+            quantity=a["quantity"],
+        )  # fmt: skip
+
+    def _on_HandOffAccepted(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        before = self._change_batch(e, a["batchId"], custodian=a["to"], pending_recipient=None)
+        self.rows.add(
+            "custody_events", e, batch_id=a["batchId"], kind="received", from_address=before["custodian"],
+            to_address=a["to"], quantity=a["quantity"],
+        )  # fmt: skip
+
+    def _on_HandOffCancelled(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._change_batch(e, a["batchId"], pending_recipient=None)
+        self.rows.add(
+            "custody_events", e, batch_id=a["batchId"], kind="cancelled", from_address=a["from"], to_address=a["to"],
+            quantity=None,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------ repacking
+
+    def _on_BatchSplit(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        parent = self.state.batch(a["parentId"])
+        if parent is None:
+            raise LookupError(f"BatchSplit at {e.block_number}:{e.log_index} names unknown parent {a['parentId']}")
+        remaining = parent["remaining"] - a["quantity"]
+        self._change_batch(
+            e, a["parentId"], remaining=remaining, status="sold_out" if remaining == 0 else parent["status"]
+        )
+        self._create_batch(
+            e, a["childId"], gtin=parent["gtin"], lot=a["lot"], unit=parent["unit"], quantity=a["quantity"],
+            custodian=a["custodian"], kind="split",
+        )  # fmt: skip
+        self.rows.add(
+            "lineage", e, parent_id=a["parentId"], child_id=a["childId"], quantity=a["quantity"], kind="split",
+            position=0,
+        )  # fmt: skip
+
+    def _on_BatchesMerged(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        first = self.state.batch(a["parentIds"][0])
+        if first is None:
+            raise LookupError(f"BatchesMerged at {e.block_number}:{e.log_index} names unknown parents")
+        for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
+            self._change_batch(e, parent_id, remaining=0, status="sold_out")
+            self.rows.add(
+                "lineage", e, parent_id=parent_id, child_id=a["childId"], quantity=quantity, kind="merge",
+                position=position,
+            )  # fmt: skip
+        self._create_batch(
+            e, a["childId"], gtin=first["gtin"], lot=a["lot"], unit=first["unit"], quantity=a["quantity"],
+            custodian=a["custodian"], kind="merge",
+        )  # fmt: skip
+
+    # ------------------------------------------------------------ food safety, sale, recall
+
+    def _on_InspectionRecorded(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        batch = self.state.batch(a["batchId"])
+        if not a["passed"] and batch is not None and batch["status"] == "active":
+            self._change_batch(e, a["batchId"], status="quarantined")
+        self.rows.add(
+            "inspections", e, batch_id=a["batchId"], lab=a["lab"], passed=a["passed"], report_cid=a["reportCid"]
+        )
+        for position, residue in enumerate(a["residues"]):
+            self.rows.add(
+                "residues", e, position=position, batch_id=a["batchId"], substance=residue["substance"],
+                measured=residue["measured"], limit_value=residue["limit"], unit=residue["unit"],
+            )  # fmt: skip
+        self._document(e, a["reportCid"], a["batchId"], "inspection")
+
+    def _on_QuarantineReleased(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        batch = self.state.batch(a["batchId"])
+        status = "sold_out" if batch is not None and batch["remaining"] == 0 else "active"
+        self._change_batch(e, a["batchId"], status=status)
+        self.rows.add("quarantine_releases", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])
+
+    def _on_SaleRecorded(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        batch = self.state.batch(a["batchId"])
+        if batch is None:
+            raise LookupError(f"SaleRecorded at {e.block_number}:{e.log_index} names unknown batch {a['batchId']}")
+        remaining = batch["remaining"] - a["quantity"]
+        self._change_batch(
+            e, a["batchId"], remaining=remaining, sale_count=a["serial"],
+            status="sold_out" if remaining == 0 else batch["status"],
+        )  # fmt: skip
+        self.rows.add(
+            "sales", e, sale_id=a["saleId"], batch_id=a["batchId"], serial=a["serial"], vendor=a["vendor"],
+            quantity=a["quantity"], price=a["price"], currency=a["currency"],
+        )  # fmt: skip
+
+    def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._change_batch(e, a["batchId"], status="recalled")
+        self.rows.add("recalls", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])

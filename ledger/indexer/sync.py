@@ -1,0 +1,234 @@
+"""The indexer loop: backfill to the head, then follow it, reconciling reorgs on the way.
+
+Each step reads one block range (``eth_getLogs`` in the range the node accepts), checks it
+against the block headers of the same moment, projects it, and writes it in one database
+transaction with the new checkpoint. Before each step the checkpoint's hash is compared
+with the node's: on a mismatch the common ancestor is found among the kept recent block
+hashes, everything above it is undone, and indexing continues on the canonical chain.
+
+Example::
+
+    indexer = Indexer(JsonRpc(url), IndexStore(engine), deployment)
+    indexer.check_identity()
+    indexer.sync()                 # backfill to head - confirmations
+    indexer.follow(poll_interval=1.0, stop=threading.Event())
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ledger.chain.abi import ContractAbi
+from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDeep
+from ledger.indexer.decode import EventDecoder
+from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
+from ledger.indexer.project import Projector, StateCache, touched_keys
+from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStore, RangeWrite
+
+#: How many recent block hashes (and undo journal entries) are kept. Ethereum mainnet has
+#: not reorganised deeper than a handful of blocks since the merge, and a proof-of-authority
+#: chain finalises far sooner; 128 leaves room for the test reorgs of 64 and any local
+#: ``anvil_reorg``. A deeper reorg stops the indexer with ReorgTooDeep.
+MAX_REORG_DEPTH = 128
+#: A fetch that keeps meeting a changing chain gives up after this many tries.
+MAX_RECONCILE_TRIES = 5
+
+
+@dataclass(frozen=True)
+class Source:
+    """The chain and contract to index (from the deployment record)."""
+
+    chain_id: int
+    genesis_hash: str
+    contract_address: str
+    deploy_block: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a sync stands, for progress displays."""
+
+    block: int
+    target: int
+    start: int
+    events: int
+
+
+@dataclass
+class SyncReport:
+    blocks: int = 0
+    events: int = 0
+    reorgs: int = 0
+    removed_events: int = 0
+
+
+class Indexer:
+    """Mirrors one contract's events into an :class:`IndexStore`."""
+
+    def __init__(
+        self,
+        rpc: JsonRpc,
+        store: IndexStore,
+        source: Source,
+        *,
+        confirmations: int = 0,
+        abi: ContractAbi | None = None,
+    ) -> None:
+        self.rpc = rpc
+        self.store = store
+        self.source = source
+        self.confirmations = confirmations
+        self.fetcher = LogFetcher(rpc, source.contract_address)
+        self.decoder = EventDecoder(abi or ContractAbi.load())
+
+    # ------------------------------------------------------------ identity
+
+    def check_identity(self) -> None:
+        """Refuse a node or database of another chain; record the identity on first use."""
+        chain_id = int(self.rpc.call("eth_chainId", []), 16)
+        genesis = self.fetcher.headers([0])[0].hash
+        if (chain_id, genesis) != (self.source.chain_id, self.source.genesis_hash):
+            raise ChainMismatch(
+                f"the node at {self.rpc.url} reports chain {chain_id} with genesis {genesis}, but the deployment "
+                f"is on chain {self.source.chain_id} with genesis {self.source.genesis_hash}"
+            )
+        wanted = ChainIdentityRecord(chain_id, genesis, self.source.contract_address, self.source.deploy_block)
+        stored = self.store.identity()
+        if stored is None:
+            self.store.set_identity(wanted)
+        elif stored != wanted:
+            raise ChainMismatch(
+                f"the database mirrors contract {stored.contract_address} on chain {stored.chain_id} "
+                f"(genesis {stored.genesis_hash}); refusing to mix in contract {wanted.contract_address} on chain "
+                f"{wanted.chain_id} (genesis {wanted.genesis_hash}). Use another database."
+            )
+
+    # ------------------------------------------------------------ loop
+
+    def sync(self, on_progress: Callable[[Progress], None] | None = None) -> SyncReport:
+        """Index up to the node's head minus the confirmations; return what was done."""
+        report = SyncReport()
+        start = self._next_block()
+        report.reorgs += self._reconcile(report)
+        tries = 0
+        while True:
+            head = self.fetcher.head()
+            target = head - self.confirmations
+            first = self._next_block()
+            if first > target:
+                return report
+            last = min(target, first + self.fetcher.range - 1)
+            try:
+                events = self._index_range(first, last, head)
+            except ChainReorganised:
+                tries += 1
+                if tries > MAX_RECONCILE_TRIES:
+                    raise
+                report.reorgs += self._reconcile(report)
+                continue
+            tries = 0
+            report.blocks += last - first + 1
+            report.events += events
+            if on_progress:
+                on_progress(Progress(block=last, target=target, start=start, events=report.events))
+
+    def follow(
+        self,
+        *,
+        poll_interval: float = 1.0,
+        stop: threading.Event,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        """Keep syncing every `poll_interval` seconds until `stop` is set."""
+        while not stop.is_set():
+            started = time.monotonic()
+            with contextlib.suppress(NodeError):  # the node is away: try again at the next poll
+                self.sync(on_progress)
+            stop.wait(max(0.0, poll_interval - (time.monotonic() - started)))
+
+    # ------------------------------------------------------------ one range
+
+    def _next_block(self) -> int:
+        checkpoint = self.store.checkpoint()
+        return self.source.deploy_block if checkpoint is None else checkpoint.block_number + 1
+
+    def _index_range(self, first: int, last: int, head: int) -> int:
+        logs = self.fetcher.logs(first, last)
+        window_start = max(first, head - MAX_REORG_DEPTH + 1)
+        wanted = set(range(window_start, last + 1)) | {last}
+        wanted |= {int(log["blockNumber"], 16) for log in logs if not log.get("blockTimestamp")}
+        headers = {h.number: h for h in self.fetcher.headers(sorted(wanted))}
+        self._check_consistency(first, logs, headers)
+
+        events = self.decoder.decode(logs, {n: h.timestamp for n, h in headers.items()})
+        batch_ids, accounts = touched_keys(events)
+        batches, participants = self.store.load_states(batch_ids, accounts)
+        state = StateCache(batches, participants, final_block=head - MAX_REORG_DEPTH)
+        projector = Projector(state)
+        projector.apply(events)
+        self.store.write_range(
+            RangeWrite(
+                rows=projector.rows.by_table,
+                batches={key: state.batches[key] for key in state.changed_batches},
+                participants={key: state.participants[key] for key in state.changed_participants},
+                journal=state.journal,
+                recent_blocks=[(n, headers[n].hash) for n in range(window_start, last + 1)],
+                checkpoint=CheckpointRecord(last, headers[last].hash),
+                prune_below=head - MAX_REORG_DEPTH + 1,
+            )
+        )
+        return len(events)
+
+    def _check_consistency(self, first: int, logs: list[dict], headers: dict[int, BlockHeader]) -> None:
+        """The logs, the headers and the stored checkpoint must describe one chain."""
+        for log in logs:
+            header = headers.get(int(log["blockNumber"], 16))
+            if header is not None and header.hash != log["blockHash"]:
+                raise ChainReorganised(f"block {header.number} changed while its logs were read")
+        numbers = sorted(headers)
+        for previous, current in itertools.pairwise(numbers):
+            if current == previous + 1 and headers[current].parent_hash != headers[previous].hash:
+                raise ChainReorganised(f"block {current} does not follow block {previous}")
+        checkpoint = self.store.checkpoint()
+        follows_checkpoint = checkpoint is not None and checkpoint.block_number == first - 1
+        if follows_checkpoint and first in headers and headers[first].parent_hash != checkpoint.block_hash:
+            raise ChainReorganised(f"block {first} does not follow the indexed block {first - 1}")
+
+    # ------------------------------------------------------------ reorgs
+
+    def _reconcile(self, report: SyncReport) -> int:
+        """Undo indexed blocks the node no longer has; return 1 if a reorg was handled."""
+        checkpoint = self.store.checkpoint()
+        if checkpoint is None:
+            return 0
+        head = self.fetcher.head()
+        if checkpoint.block_number <= head:
+            (node_header,) = self.fetcher.headers([checkpoint.block_number])
+            if node_header.hash == checkpoint.block_hash:
+                return 0
+        ancestor = self._common_ancestor(head)
+        report.removed_events += self.store.rollback_to(ancestor)
+        return 1
+
+    def _common_ancestor(self, head: int) -> CheckpointRecord:
+        recent = [(n, h) for n, h in self.store.recent_blocks() if n <= head]
+        if recent:
+            node_hashes = {h.number: h.hash for h in self.fetcher.headers([n for n, _ in recent])}
+            for number, stored_hash in recent:  # newest first
+                if node_hashes[number] == stored_hash:
+                    return CheckpointRecord(number, stored_hash)
+        oldest = recent[-1][0] if recent else None
+        if oldest is None or oldest <= self.source.deploy_block:
+            # Everything indexed was replaced: start again just before the deployment.
+            before = self.source.deploy_block - 1
+            (header,) = self.fetcher.headers([max(before, 0)])
+            return CheckpointRecord(before, header.hash)
+        raise ReorgTooDeep(
+            f"the chain was reorganised below block {oldest}, deeper than the {MAX_REORG_DEPTH} block hashes kept; "
+            "re-index into a fresh database"
+        )

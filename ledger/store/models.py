@@ -1,0 +1,251 @@
+"""Tables: the raw event log, projections of the events, and the indexer's bookkeeping.
+
+Every row derived from an event carries the event's ``block_number`` (and ``log_index``), so
+a reorg can delete exactly the rows of orphaned blocks. Mutable state (batches, participants)
+is undone through ``state_journal``, which keeps each row's previous value per block while
+that block can still be reorganised.
+
+Bytes are stored as 0x-prefixed lower-case hex, addresses checksummed, GTINs as 14 digits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+HEX32 = String(66)
+ADDRESS = String(42)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class EventRow:
+    """Columns of every table whose rows come from one event."""
+
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(HEX32)
+
+
+# ------------------------------------------------------------------ bookkeeping
+
+
+class ChainIdentity(Base):
+    """Which chain and contract this database mirrors; another chain is refused."""
+
+    __tablename__ = "chain_identity"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    genesis_hash: Mapped[str] = mapped_column(HEX32)
+    contract_address: Mapped[str] = mapped_column(ADDRESS)
+    deploy_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class Checkpoint(Base):
+    """The last block whose events are all in the database."""
+
+    __tablename__ = "checkpoint"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    block_hash: Mapped[str] = mapped_column(HEX32)
+
+
+class RecentBlock(Base):
+    """Hashes of the blocks that a reorg could still replace, to find a common ancestor."""
+
+    __tablename__ = "recent_blocks"
+    number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(HEX32)
+
+
+class StateJournal(Base):
+    """The value a mutable row had before block ``block_number`` changed it (None: absent)."""
+
+    __tablename__ = "state_journal"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    block_number: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(66))
+    previous: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
+# ------------------------------------------------------------------ raw log
+
+
+class RawEvent(Base):
+    """Every decoded event of the contract, the source every projection can be rebuilt from."""
+
+    __tablename__ = "raw_events"
+    block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    log_index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_hash: Mapped[str] = mapped_column(HEX32)
+    block_time: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(HEX32)
+    tx_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    args: Mapped[dict] = mapped_column(JSON)
+    __table_args__ = (UniqueConstraint("block_hash", "log_index"),)
+
+
+# ------------------------------------------------------------------ projections: state
+
+
+class Participant(Base):
+    __tablename__ = "participants"
+    address: Mapped[str] = mapped_column(ADDRESS, primary_key=True)
+    index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(Text)
+    identifier: Mapped[str] = mapped_column(Text)
+    roles: Mapped[int] = mapped_column(Integer)
+    suspended: Mapped[bool] = mapped_column(Boolean)
+    suspension_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    registered_block: Mapped[int] = mapped_column(BigInteger)
+    registered_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+    batch_id: Mapped[str] = mapped_column(HEX32, primary_key=True)
+    gtin: Mapped[str] = mapped_column(String(14))
+    lot: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(3))
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    remaining: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    custodian: Mapped[str] = mapped_column(ADDRESS, index=True)
+    pending_recipient: Mapped[str | None] = mapped_column(ADDRESS, nullable=True)
+    sale_count: Mapped[int] = mapped_column(Integer)
+    origin_kind: Mapped[str] = mapped_column(String(8))
+    created_block: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_log_index: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_tx: Mapped[str] = mapped_column(HEX32)
+    __table_args__ = (UniqueConstraint("gtin", "lot"),)
+
+
+# ------------------------------------------------------------------ projections: events
+
+
+class Harvest(EventRow, Base):
+    __tablename__ = "harvests"
+    batch_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    supplier: Mapped[str] = mapped_column(ADDRESS, index=True)
+    harvested_at: Mapped[int] = mapped_column(BigInteger)
+    origin: Mapped[str] = mapped_column(Text)
+    document_cid: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Import(EventRow, Base):
+    __tablename__ = "imports"
+    batch_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    importer: Mapped[str] = mapped_column(ADDRESS, index=True)
+    customs: Mapped[str] = mapped_column(ADDRESS)
+    origin_country: Mapped[str] = mapped_column(String(2), index=True)
+    declaration_number: Mapped[str] = mapped_column(Text)
+    cleared_at: Mapped[int] = mapped_column(BigInteger)
+    entry_port: Mapped[str] = mapped_column(Text)
+    document_cid: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class LineageEdge(EventRow, Base):
+    """``quantity`` of ``parent_id`` went into ``child_id`` (split or merge)."""
+
+    __tablename__ = "lineage"
+    parent_id: Mapped[str] = mapped_column(HEX32, index=True)
+    child_id: Mapped[str] = mapped_column(HEX32, index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(8))
+    # A merge writes one edge per parent from one log: the position keeps them apart.
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class CustodyEvent(EventRow, Base):
+    """A hand-off (``shipped``), its acceptance (``received``) or cancellation."""
+
+    __tablename__ = "custody_events"
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    from_address: Mapped[str] = mapped_column(ADDRESS, index=True)
+    to_address: Mapped[str] = mapped_column(ADDRESS, index=True)
+    quantity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Inspection(EventRow, Base):
+    __tablename__ = "inspections"
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    lab: Mapped[str] = mapped_column(ADDRESS, index=True)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    report_cid: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Residue(EventRow, Base):
+    __tablename__ = "residues"
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    substance: Mapped[str] = mapped_column(Text)
+    measured: Mapped[int] = mapped_column(BigInteger)
+    limit_value: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(16))
+
+
+class QuarantineRelease(EventRow, Base):
+    __tablename__ = "quarantine_releases"
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    regulator: Mapped[str] = mapped_column(ADDRESS)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Sale(EventRow, Base):
+    __tablename__ = "sales"
+    sale_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    serial: Mapped[int] = mapped_column(Integer)
+    vendor: Mapped[str] = mapped_column(ADDRESS, index=True)
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    price: Mapped[int] = mapped_column(Numeric(39, 0))
+    currency: Mapped[str] = mapped_column(String(3))
+
+
+class Recall(EventRow, Base):
+    __tablename__ = "recalls"
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    regulator: Mapped[str] = mapped_column(ADDRESS)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Document(EventRow, Base):
+    """A document CID recorded at one step of a batch (harvest, import, inspection)."""
+
+    __tablename__ = "documents"
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cid: Mapped[str] = mapped_column(Text, index=True)
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    step: Mapped[str] = mapped_column(String(12))
+
+
+#: Tables holding one row (or several) per event; a reorg deletes their rows above the ancestor.
+EVENT_TABLES = (
+    RawEvent,
+    Harvest,
+    Import,
+    LineageEdge,
+    CustodyEvent,
+    Inspection,
+    Residue,
+    QuarantineRelease,
+    Sale,
+    Recall,
+    Document,
+)
+
+Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
+Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)

@@ -1,0 +1,189 @@
+"""The indexer's writes: one database transaction per block range, rollbacks on reorg.
+
+:meth:`IndexStore.write_range` inserts the range's event rows, writes the changed batch and
+participant states and their undo journal, the recent block hashes and the checkpoint, all
+in one transaction: a crash at any point leaves either the whole range or none of it.
+Re-writing a range that is already stored changes nothing (rows are keyed by block and log
+index, and the checkpoint says where to resume).
+
+:meth:`IndexStore.rollback_to` undoes every block above a common ancestor: it deletes the
+rows those blocks produced and restores the journaled states, newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Table, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ledger.store import models
+
+#: Rows per INSERT statement: large enough to amortise round trips, small enough for
+#: SQLite's limit on bound parameters (32,766) with our widest table (~15 columns).
+INSERT_CHUNK = 1_000
+#: Keys per ``IN (...)`` list when loading states.
+LOAD_CHUNK = 500
+
+_TABLES: dict[str, Table] = {model.__tablename__: model.__table__ for model in models.EVENT_TABLES}
+_BATCHES = models.Batch.__table__
+_PARTICIPANTS = models.Participant.__table__
+_JOURNAL = models.StateJournal.__table__
+_RECENT = models.RecentBlock.__table__
+_CHECKPOINT = models.Checkpoint.__table__
+_IDENTITY = models.ChainIdentity.__table__
+
+
+@dataclass(frozen=True)
+class ChainIdentityRecord:
+    chain_id: int
+    genesis_hash: str
+    contract_address: str
+    deploy_block: int
+
+
+@dataclass(frozen=True)
+class CheckpointRecord:
+    block_number: int
+    block_hash: str
+
+
+@dataclass(frozen=True)
+class RangeWrite:
+    """Everything one block range adds to the database."""
+
+    rows: dict[str, list[dict[str, Any]]]
+    batches: dict[str, dict[str, Any] | None]
+    participants: dict[str, dict[str, Any] | None]
+    journal: list[dict[str, Any]]
+    recent_blocks: list[tuple[int, str]]
+    checkpoint: CheckpointRecord
+    prune_below: int
+
+
+class IndexStore:
+    """Reads and writes of the indexer's tables on one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ------------------------------------------------------------ identity and position
+
+    def identity(self) -> ChainIdentityRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_IDENTITY)).mappings().first()
+        if row is None:
+            return None
+        return ChainIdentityRecord(row["chain_id"], row["genesis_hash"], row["contract_address"], row["deploy_block"])
+
+    def set_identity(self, identity: ChainIdentityRecord) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(_IDENTITY))
+            conn.execute(insert(_IDENTITY).values(id=1, **identity.__dict__))
+
+    def checkpoint(self) -> CheckpointRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash)).first()
+        return CheckpointRecord(row.block_number, row.block_hash) if row else None
+
+    def recent_blocks(self) -> list[tuple[int, str]]:
+        """Stored (number, hash) of recent blocks, newest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_RECENT.c.number, _RECENT.c.hash).order_by(_RECENT.c.number.desc())).all()
+        return [(row.number, row.hash) for row in rows]
+
+    # ------------------------------------------------------------ states
+
+    def load_states(
+        self, batch_ids: Iterable[str], addresses: Iterable[str]
+    ) -> tuple[dict[str, dict[str, Any] | None], dict[str, dict[str, Any] | None]]:
+        """Current rows of the given batches and participants (None where absent)."""
+        with self.engine.connect() as conn:
+            batches = _load(conn, _BATCHES, _BATCHES.c.batch_id, batch_ids)
+            participants = _load(conn, _PARTICIPANTS, _PARTICIPANTS.c.address, addresses)
+        return batches, participants
+
+    # ------------------------------------------------------------ writes
+
+    def write_range(self, write: RangeWrite) -> None:
+        """Apply one range atomically (see the module docstring)."""
+        with self.engine.begin() as conn:
+            for table_name, rows in write.rows.items():
+                _insert_chunks(conn, _TABLES[table_name], rows)
+            _upsert_states(conn, _BATCHES, _BATCHES.c.batch_id, "batch_id", write.batches)
+            _upsert_states(conn, _PARTICIPANTS, _PARTICIPANTS.c.address, "address", write.participants)
+            _insert_chunks(conn, _JOURNAL, write.journal)
+            if write.recent_blocks:
+                numbers = [number for number, _ in write.recent_blocks]
+                conn.execute(delete(_RECENT).where(_RECENT.c.number.in_(numbers)))
+                _insert_chunks(conn, _RECENT, [{"number": n, "hash": h} for n, h in write.recent_blocks])
+            conn.execute(delete(_RECENT).where(_RECENT.c.number < write.prune_below))
+            conn.execute(delete(_JOURNAL).where(_JOURNAL.c.block_number < write.prune_below))
+            _set_checkpoint(conn, write.checkpoint)
+
+    def rollback_to(self, ancestor: CheckpointRecord) -> int:
+        """Undo every block above `ancestor`; return how many raw events were removed."""
+        with self.engine.begin() as conn:
+            removed = conn.execute(
+                delete(_TABLES["raw_events"]).where(_TABLES["raw_events"].c.block_number > ancestor.block_number)
+            ).rowcount
+            for name, table in _TABLES.items():
+                if name != "raw_events":
+                    conn.execute(delete(table).where(table.c.block_number > ancestor.block_number))
+            entries = conn.execute(
+                select(_JOURNAL.c.kind, _JOURNAL.c.key, _JOURNAL.c.previous)
+                .where(_JOURNAL.c.block_number > ancestor.block_number)
+                .order_by(_JOURNAL.c.id.desc())
+            ).all()
+            for entry in entries:
+                table, key_column = (
+                    (_BATCHES, _BATCHES.c.batch_id)
+                    if entry.kind == "batch"
+                    else (_PARTICIPANTS, _PARTICIPANTS.c.address)
+                )
+                conn.execute(delete(table).where(key_column == entry.key))
+                if entry.previous is not None:
+                    conn.execute(insert(table).values(**entry.previous))
+            conn.execute(delete(_JOURNAL).where(_JOURNAL.c.block_number > ancestor.block_number))
+            conn.execute(delete(_RECENT).where(_RECENT.c.number > ancestor.block_number))
+            _set_checkpoint(conn, ancestor)
+        return int(removed or 0)
+
+
+def _load(conn: Connection, table: Table, key_column: Any, keys: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, dict[str, Any] | None] = dict.fromkeys(wanted)
+    for start in range(0, len(wanted), LOAD_CHUNK):
+        chunk = wanted[start : start + LOAD_CHUNK]
+        for row in conn.execute(select(table).where(key_column.in_(chunk))).mappings():
+            found[row[key_column.name]] = dict(row)
+    return found
+
+
+def _insert_chunks(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK):
+        conn.execute(insert(table), list(rows[start : start + INSERT_CHUNK]))
+
+
+def _upsert_states(
+    conn: Connection, table: Table, key_column: Any, key_name: str, states: dict[str, dict[str, Any] | None]
+) -> None:
+    """Replace the rows of `states` (delete then insert: portable across SQLite and PostgreSQL)."""
+    if not states:
+        return
+    keys = list(states)
+    for start in range(0, len(keys), LOAD_CHUNK):
+        conn.execute(delete(table).where(key_column.in_(keys[start : start + LOAD_CHUNK])))
+    _insert_chunks(conn, table, [row for row in states.values() if row is not None])
+
+
+def _set_checkpoint(conn: Connection, checkpoint: CheckpointRecord) -> None:
+    changed = conn.execute(
+        update(_CHECKPOINT).values(block_number=checkpoint.block_number, block_hash=checkpoint.block_hash)
+    ).rowcount
+    if not changed:
+        conn.execute(
+            insert(_CHECKPOINT).values(id=1, block_number=checkpoint.block_number, block_hash=checkpoint.block_hash)
+        )

@@ -158,12 +158,23 @@ class Indexer:
         return self.source.deploy_block if checkpoint is None else checkpoint.block_number + 1
 
     def _index_range(self, first: int, last: int, head: int) -> int:
-        logs = self.fetcher.logs(first, last)
+        """Index blocks ``first..last``; blocks at or below the checkpoint are already stored
+        and are skipped, so indexing a range again changes nothing."""
+        checkpoint = self.store.checkpoint()
+        if checkpoint is not None and last <= checkpoint.block_number:
+            return 0
+        if checkpoint is not None:
+            first = max(first, checkpoint.block_number + 1)
+        # Headers first, logs second: logs of a chain that replaced these headers in between
+        # carry other block hashes and are caught below; if the new chain has no logs there,
+        # the stored hashes are the old ones and the next reconcile finds the reorg.
         window_start = max(first, head - MAX_REORG_DEPTH + 1)
-        wanted = set(range(window_start, last + 1)) | {last}
-        wanted |= {int(log["blockNumber"], 16) for log in logs if not log.get("blockTimestamp")}
-        headers = {h.number: h for h in self.fetcher.headers(sorted(wanted))}
-        self._check_consistency(first, logs, headers)
+        wanted = sorted(set(range(window_start, last + 1)) | {last})
+        headers = {h.number: h for h in self.fetcher.headers(wanted)}
+        logs = self.fetcher.logs(first, last)
+        untimed = {int(log["blockNumber"], 16) for log in logs if not log.get("blockTimestamp")} - headers.keys()
+        headers.update((h.number, h) for h in self.fetcher.headers(sorted(untimed)))
+        self._check_consistency(first, logs, headers, checkpoint)
 
         events = self.decoder.decode(logs, {n: h.timestamp for n, h in headers.items()})
         batch_ids, accounts = touched_keys(events)
@@ -184,7 +195,9 @@ class Indexer:
         )
         return len(events)
 
-    def _check_consistency(self, first: int, logs: list[dict], headers: dict[int, BlockHeader]) -> None:
+    def _check_consistency(
+        self, first: int, logs: list[dict], headers: dict[int, BlockHeader], checkpoint: CheckpointRecord | None
+    ) -> None:
         """The logs, the headers and the stored checkpoint must describe one chain."""
         for log in logs:
             header = headers.get(int(log["blockNumber"], 16))
@@ -194,7 +207,6 @@ class Indexer:
         for previous, current in itertools.pairwise(numbers):
             if current == previous + 1 and headers[current].parent_hash != headers[previous].hash:
                 raise ChainReorganised(f"block {current} does not follow block {previous}")
-        checkpoint = self.store.checkpoint()
         follows_checkpoint = checkpoint is not None and checkpoint.block_number == first - 1
         if follows_checkpoint and first in headers and headers[first].parent_hash != checkpoint.block_hash:
             raise ChainReorganised(f"block {first} does not follow the indexed block {first - 1}")

@@ -1,0 +1,124 @@
+"""Backfill and follow on a real anvil, into SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from ledger.chain.accounts import dev_account
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import deploy
+from ledger.chain.freshledger import ROLES
+from ledger.chain.node import LocalNode, free_port, rpc
+from ledger.errors import ChainMismatch
+from ledger.indexer.sync import Progress
+from tests.factories.activity import run_activity
+from tests.factories.market import at_stall
+from tests.indexer.conftest import Chain, Databases, make_indexer, projections
+
+
+def test_backfill_mirrors_contract_state(chain: Chain, databases: Databases) -> None:
+    run_activity(chain.market, rounds=4)
+    engine = databases.engine()
+    report = make_indexer(chain, engine).sync()
+    assert report.events > 50
+    ledger = chain.market.ledger
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT batch_id, status, remaining, custodian, pending_recipient, sale_count FROM batches")
+        ).all()
+        raw = conn.execute(text("SELECT count(*) FROM raw_events")).scalar()
+        participants = conn.execute(text("SELECT address, roles, suspended, name FROM participants")).all()
+    assert raw == report.events
+    assert len(rows) > 10
+    for batch_id, status, remaining, custodian, pending, sales in rows:
+        on_chain = ledger.batch(bytes.fromhex(batch_id[2:]))
+        shown = "active" if on_chain.status == "in_transit" else on_chain.status
+        assert (status, remaining, custodian, pending, sales) == (
+            shown, on_chain.remaining, on_chain.custodian, on_chain.pending_recipient, on_chain.sale_count,
+        )  # fmt: skip
+    by_address = {address: (roles, bool(suspended), name) for address, roles, suspended, name in participants}
+    assert by_address[chain.market.vendor.address] == (8, False, "Stall A12")
+    assert by_address[chain.market.lab.address] == (4, False, "Market Lab")
+
+
+def test_sync_again_and_reindexing_a_range_change_nothing(chain: Chain, databases: Databases) -> None:
+    run_activity(chain.market, rounds=2)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine)
+    indexer.sync()
+    before = projections(engine)
+    assert indexer.sync().events == 0
+    head = indexer.fetcher.head()
+    assert indexer._index_range(chain.deployment.deploy_block, head, head) == 0
+    assert projections(engine) == before
+
+
+def test_role_changes_are_mirrored(chain: Chain, databases: Databases) -> None:
+    market = chain.market
+    market.ledger.grant_role(market.admin, "VENDOR", market.supplier2.address)
+    market.ledger.transact(market.admin, "revokeRole", ROLES["SUPPLIER"], market.supplier.address)
+    engine = databases.engine()
+    make_indexer(chain, engine).sync()
+    with engine.connect() as conn:
+        roles = dict(conn.execute(text("SELECT address, roles FROM participants")).all())
+    assert roles[market.supplier2.address] == 1 | 8
+    assert roles[market.supplier.address] == 0
+
+
+def test_confirmations_hold_back_the_newest_blocks(chain: Chain, databases: Databases) -> None:
+    run_activity(chain.market, rounds=1)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine, confirmations=3)
+    indexer.sync()
+    head = indexer.fetcher.head()
+    assert indexer.store.checkpoint().block_number == head - 3
+
+
+def test_a_node_of_another_chain_is_refused(chain: Chain, databases: Databases, tmp_path: Path) -> None:
+
+    url = databases.url()
+    engine = databases.engine(url)
+    make_indexer(chain, engine).sync()
+    other = LocalNode(tmp_path / "other", port=free_port(), persist=False)
+    info = other.start()
+    try:
+        client = ChainClient(info.rpc_url)
+        # Two fresh local chains started in the same second have the same genesis block;
+        # mining first moves the other deployment to another block (and address).
+        for _ in range(3):
+            rpc(info.rpc_url, "evm_mine")
+        other_chain = Chain(info, deploy(client, dev_account(0)), chain.market)
+        with pytest.raises(ChainMismatch, match="refusing to mix"):
+            make_indexer(other_chain, engine)
+    finally:
+        other.stop()
+
+
+def test_follow_shows_a_new_sale_within_one_poll(chain: Chain, databases: Databases) -> None:
+    batch_id = at_stall(chain.market, quantity=10)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine)
+    indexer.sync()
+    stop = threading.Event()
+    synced = threading.Event()
+
+    def on_progress(progress: Progress) -> None:
+        if progress.events:
+            synced.set()
+
+    follower = threading.Thread(
+        target=indexer.follow, kwargs={"poll_interval": 0.2, "stop": stop, "on_progress": on_progress}
+    )
+    follower.start()
+    try:
+        chain.market.ledger.record_sale(chain.market.vendor, batch_id, quantity=1, price=500, currency="CNY")
+        assert synced.wait(timeout=10), "the follower did not index the sale"
+    finally:
+        stop.set()
+        follower.join(timeout=10)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT quantity, price FROM sales")).one() == (1, 500)

@@ -29,7 +29,9 @@ from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
 from ledger.errors import LedgerError
 
-app = typer.Typer(help="FreshLedger: provenance of fresh produce on an EVM chain.", no_args_is_help=True)
+app = typer.Typer(
+    help="FreshLedger: provenance of fresh produce on an EVM chain.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 console = Console()
@@ -98,6 +100,33 @@ def deploy(
         f"(block {deployment.deploy_block}); record: {record_path(settings.data_dir, deployment.chain_id)}"
     )
     console.print_json(deployment.to_json())
+
+
+@app.command()
+def index(
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL (default: SQLite under the data directory)")
+    ] = None,
+    confirmations: Annotated[int, typer.Option(min=0, help="index only blocks this deep below the head")] = 0,
+    poll_interval: Annotated[float, typer.Option(min=0.01, help="seconds between polls when following")] = 1.0,
+    once: Annotated[bool, typer.Option(help="backfill to the head and exit instead of following")] = False,
+    max_range: Annotated[int | None, typer.Option(min=1, help="largest block range per eth_getLogs")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Mirror the contract's events into the database: backfill with a progress bar, then follow."""
+    from ledger.indexer.runner import run_indexer
+
+    settings = load_settings(rpc_url)
+    run_indexer(
+        settings,
+        database_url=database_url,
+        confirmations=confirmations,
+        poll_interval=poll_interval,
+        follow=not once,
+        max_range=max_range,
+        console=None if quiet else console,
+    )
 
 
 @app.command()

@@ -117,6 +117,10 @@ class LocalNode:
         ]  # fmt: skip
         if self.persist:
             command += ["--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL_S)]
+            # anvil builds a new genesis block (stamped with the current time) at every start,
+            # even from a state file; the same timestamp gives the same genesis hash, so the
+            # chain keeps its identity across restarts.
+            command += ["--timestamp", str(self._genesis_timestamp())]
         log = (self.state_dir / "anvil.log").open("ab")
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
@@ -130,6 +134,15 @@ class LocalNode:
             raise
         self._record_path.write_text(json.dumps(asdict(info)))
         return info
+
+    def _genesis_timestamp(self) -> int:
+        path = self.state_dir / "genesis-timestamp"
+        try:
+            return int(path.read_text())
+        except (FileNotFoundError, ValueError):
+            stamp = int(time.time())
+            path.write_text(str(stamp))
+            return stamp
 
     def stop(self, timeout: float = 10.0) -> bool:
         """Stop the node started from this folder; anvil writes its state on the way out.

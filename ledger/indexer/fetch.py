@@ -125,10 +125,13 @@ def _result(method: str, body: dict[str, Any]) -> Any:
 class LogFetcher:
     """Fetches the logs of one contract, adapting the block range to what the node accepts."""
 
-    def __init__(self, rpc: JsonRpc, address: str, *, initial_range: int = INITIAL_RANGE) -> None:
+    def __init__(
+        self, rpc: JsonRpc, address: str, *, initial_range: int = INITIAL_RANGE, max_range: int = MAX_RANGE
+    ) -> None:
         self.rpc = rpc
         self.address = address.lower()
-        self.range = initial_range
+        self.range = min(initial_range, max_range)
+        self.max_range = max_range
         self.shrinks = 0
 
     def logs(self, start: int, end: int) -> list[dict[str, Any]]:
@@ -149,7 +152,7 @@ class LogFetcher:
                 continue
             collected.extend(found)
             if len(found) < SPARSE_LOGS and last - block + 1 >= self.range:
-                self.range = min(MAX_RANGE, self.range * 2)
+                self.range = min(self.max_range, self.range * 2)
             block = last + 1
         return collected
 

@@ -4,6 +4,7 @@ its chain intact."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from ledger.chain.accounts import dev_account
@@ -31,6 +32,9 @@ def test_start_status_stop_leaves_no_process(tmp_path: Path) -> None:
 def test_restart_keeps_the_chain(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     node = LocalNode(tmp_path / "chain", port=free_port())
+    genesis_stamp = int(time.time()) - 86_400
+    (tmp_path / "chain").mkdir()
+    (tmp_path / "chain" / "genesis-timestamp").write_text(str(genesis_stamp))
     info = node.start()
     try:
         client = ChainClient(info.rpc_url)
@@ -43,6 +47,9 @@ def test_restart_keeps_the_chain(tmp_path: Path) -> None:
     info = node.start()
     try:
         client = ChainClient(info.rpc_url)
+        # anvil stamps a new genesis block at every start; the recorded timestamp keeps it.
+        assert client.w3.eth.get_block(0)["timestamp"] == genesis_stamp
+        assert client.genesis_hash() == deployment.genesis_hash
         reloaded = load(client, data_dir)
         assert reloaded == deployment
         assert client.block_number() >= deployment.deploy_block

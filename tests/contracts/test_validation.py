@@ -68,7 +68,10 @@ def test_merge_over_the_quantity_bound_is_refused(market: Market) -> None:
     big = [harvest(market, quantity=2**62), harvest(market, quantity=2**62)]
     with pytest.raises(ContractRevert) as refused:
         market.ledger.merge(market.supplier, big, new_lot())
-    assert (refused.value.name, refused.value.args_by_name) == ("QuantityTooLarge", {"quantity": 2**63, "max": 2**63 - 1})
+    assert (refused.value.name, refused.value.args_by_name) == (
+        "QuantityTooLarge",
+        {"quantity": 2**63, "max": 2**63 - 1},
+    )
 
 
 def test_harvest_date_in_future_is_refused(market: Market) -> None:

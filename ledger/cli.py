@@ -30,7 +30,9 @@ from ledger.config import load_settings
 from ledger.errors import LedgerError
 
 app = typer.Typer(
-    help="FreshLedger: provenance of fresh produce on an EVM chain.", no_args_is_help=True, pretty_exceptions_enable=False
+    help="FreshLedger: provenance of fresh produce on an EVM chain.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
 )
 chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")

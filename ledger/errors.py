@@ -7,10 +7,17 @@
     │   ├── CompilationError      the Solidity sources do not compile
     │   └── DeploymentNotFound    no deployment record for this chain
     │   └── ChainMismatch         the database mirrors another chain or contract than the node's
+    ├── DocumentError             a document could not be stored, found or trusted
+    │   ├── InvalidCid            not a CID, or not one FreshLedger makes (CIDv1, sha2-256, raw / dag-pb)
+    │   ├── DocumentNotFound      no document with this CID in the store
+    │   ├── DocumentIntegrityError  the bytes do not hash to the CID asked for (tampered or corrupt)
+    │   │   └── CidMismatch       the IPFS node made another CID than FreshLedger computes
+    │   └── IpfsNodeError         the IPFS node could not be reached or refused (retryable)
     ├── NodeError                 the local node could not be started, stopped or reached
     ├── IndexerError              the indexer cannot go on
     │   ├── ChainReorganised      the chain changed under a fetch (retryable: reconcile and retry)
     │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
+    ├── NotFound                  a query names a batch, sale or participant the ledger does not know
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
         └── TransactionTimeout    not mined in time (retryable: the node may be slow)
@@ -43,6 +50,53 @@ class ChainMismatch(ConfigurationError):
     """The node reports another chain (id or genesis) or contract than the database holds."""
 
 
+class DocumentError(LedgerError):
+    """A document could not be stored, found or trusted."""
+
+
+class InvalidCid(DocumentError):
+    """The text or bytes are not a CID, or not one FreshLedger makes (CIDv1, sha2-256, raw or dag-pb)."""
+
+
+class DocumentNotFound(DocumentError):
+    """The store holds no document with this CID."""
+
+    def __init__(self, cid: object, detail: str = "") -> None:
+        self.cid = str(cid)
+        super().__init__(f"no document {self.cid}{': ' + detail if detail else ''}")
+
+
+class DocumentIntegrityError(DocumentError):
+    """The bytes held for `cid` hash to `actual`: the copy was tampered with or is corrupt."""
+
+    def __init__(self, cid: object, actual: object, message: str | None = None) -> None:
+        self.cid = str(cid)
+        self.actual = str(actual)
+        super().__init__(message or f"document {self.cid} fails verification: its bytes hash to {self.actual}")
+
+
+class CidMismatch(DocumentIntegrityError):
+    """The IPFS node made CID `actual` for a document FreshLedger computes as `cid`.
+
+    The node imports with other settings (chunker, hash, raw leaves, CID version, layout);
+    nothing may go on-chain until the two agree.
+    """
+
+    def __init__(self, cid: object, actual: object) -> None:
+        super().__init__(
+            cid,
+            actual,
+            f"the IPFS node made CID {actual} for a document FreshLedger computes as {cid}: "
+            "the node imports with other settings, so the CID must not be recorded",
+        )
+
+
+class IpfsNodeError(DocumentError):
+    """The IPFS node could not be reached, timed out or refused a request."""
+
+    retryable = True
+
+
 class NodeError(LedgerError):
     """The local node could not be started, stopped or reached."""
 
@@ -61,6 +115,10 @@ class ChainReorganised(IndexerError):
 
 class ReorgTooDeep(IndexerError):
     """A reorg replaced blocks older than the indexer keeps hashes of."""
+
+
+class NotFound(LedgerError):
+    """A query names a batch, sale or participant the ledger does not know."""
 
 
 class TransactionError(LedgerError):

@@ -14,6 +14,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, deploy
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, NodeInfo, free_port, rpc
+from tests.factories.databases import KINDS, Databases
 from tests.factories.market import Market, register_market
 
 
@@ -62,3 +63,11 @@ def artifacts_dir() -> Path:
     path = Path(__file__).resolve().parent.parent / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture(params=KINDS)
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    """Fresh databases of one kind (the test runs once per kind: SQLite, then PostgreSQL)."""
+    made = Databases(request.param, tmp_path)
+    yield made
+    made.close()

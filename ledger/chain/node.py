@@ -109,12 +109,17 @@ class LocalNode:
         port = self.port or _preferred_port()
         command = [
             str(ANVIL_BINARY),
-            "--host", "127.0.0.1",
-            "--port", str(port),
-            "--chain-id", str(LOCAL_CHAIN_ID),
-            "--accounts", str(DEV_ACCOUNTS),
-            "--mnemonic", DEV_MNEMONIC,
-        ]  # fmt: skip
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--chain-id",
+            str(LOCAL_CHAIN_ID),
+            "--accounts",
+            str(DEV_ACCOUNTS),
+            "--mnemonic",
+            DEV_MNEMONIC,
+        ]
         if self.persist:
             command += ["--state", str(self.state_file), "--state-interval", str(STATE_INTERVAL_S)]
             # anvil builds a new genesis block (stamped with the current time) at every start,

@@ -198,26 +198,50 @@ class Projector:
     def _on_HarvestRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch_id = a["batchId"]
         self._create_batch(
-            e, batch_id, gtin=a["gtin"], lot=a["lot"], unit=a["unit"], quantity=a["quantity"],
-            custodian=a["supplier"], kind="harvest",
-        )  # fmt: skip
+            e,
+            batch_id,
+            gtin=a["gtin"],
+            lot=a["lot"],
+            unit=a["unit"],
+            quantity=a["quantity"],
+            custodian=a["supplier"],
+            kind="harvest",
+        )
         self.rows.add(
-            "harvests", e, batch_id=batch_id, supplier=a["supplier"], harvested_at=a["harvestedAt"],
-            origin=a["origin"], document_cid=a["documentCid"],
-        )  # fmt: skip
+            "harvests",
+            e,
+            batch_id=batch_id,
+            supplier=a["supplier"],
+            harvested_at=a["harvestedAt"],
+            origin=a["origin"],
+            document_cid=a["documentCid"],
+        )
         self._document(e, a["documentCid"], batch_id, "harvest")
 
     def _on_ImportRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch_id = a["batchId"]
         self._create_batch(
-            e, batch_id, gtin=a["gtin"], lot=a["lot"], unit=a["unit"], quantity=a["quantity"],
-            custodian=a["importer"], kind="import",
-        )  # fmt: skip
+            e,
+            batch_id,
+            gtin=a["gtin"],
+            lot=a["lot"],
+            unit=a["unit"],
+            quantity=a["quantity"],
+            custodian=a["importer"],
+            kind="import",
+        )
         self.rows.add(
-            "imports", e, batch_id=batch_id, importer=a["importer"], customs=a["customs"],
-            origin_country=a["originCountry"], declaration_number=a["declarationNumber"], cleared_at=a["clearedAt"],
-            entry_port=a["entryPort"], document_cid=a["documentCid"],
-        )  # fmt: skip
+            "imports",
+            e,
+            batch_id=batch_id,
+            importer=a["importer"],
+            customs=a["customs"],
+            origin_country=a["originCountry"],
+            declaration_number=a["declarationNumber"],
+            cleared_at=a["clearedAt"],
+            entry_port=a["entryPort"],
+            document_cid=a["documentCid"],
+        )
         self._document(e, a["documentCid"], batch_id, "import")
 
     def _document(self, e: ChainEvent, cid: str | None, batch_id: str, step: str) -> None:
@@ -237,23 +261,38 @@ class Projector:
     def _on_HandOffInitiated(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], pending_recipient=a["to"])
         self.rows.add(
-            "custody_events", e, batch_id=a["batchId"], kind="shipped", from_address=a["from"], to_address=a["to"],
+            "custody_events",
+            e,
+            batch_id=a["batchId"],
+            kind="shipped",
+            from_address=a["from"],
+            to_address=a["to"],
             quantity=a["quantity"],
-        )  # fmt: skip
+        )
 
     def _on_HandOffAccepted(self, e: ChainEvent, a: dict[str, Any]) -> None:
         before = self._change_batch(e, a["batchId"], custodian=a["to"], pending_recipient=None)
         self.rows.add(
-            "custody_events", e, batch_id=a["batchId"], kind="received", from_address=before["custodian"],
-            to_address=a["to"], quantity=a["quantity"],
-        )  # fmt: skip
+            "custody_events",
+            e,
+            batch_id=a["batchId"],
+            kind="received",
+            from_address=before["custodian"],
+            to_address=a["to"],
+            quantity=a["quantity"],
+        )
 
     def _on_HandOffCancelled(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], pending_recipient=None)
         self.rows.add(
-            "custody_events", e, batch_id=a["batchId"], kind="cancelled", from_address=a["from"], to_address=a["to"],
+            "custody_events",
+            e,
+            batch_id=a["batchId"],
+            kind="cancelled",
+            from_address=a["from"],
+            to_address=a["to"],
             quantity=None,
-        )  # fmt: skip
+        )
 
     # ------------------------------------------------------------ repacking
 
@@ -266,13 +305,25 @@ class Projector:
             e, a["parentId"], remaining=remaining, status="sold_out" if remaining == 0 else parent["status"]
         )
         self._create_batch(
-            e, a["childId"], gtin=parent["gtin"], lot=a["lot"], unit=parent["unit"], quantity=a["quantity"],
-            custodian=a["custodian"], kind="split",
-        )  # fmt: skip
+            e,
+            a["childId"],
+            gtin=parent["gtin"],
+            lot=a["lot"],
+            unit=parent["unit"],
+            quantity=a["quantity"],
+            custodian=a["custodian"],
+            kind="split",
+        )
         self.rows.add(
-            "lineage", e, parent_id=a["parentId"], child_id=a["childId"], quantity=a["quantity"], kind="split",
+            "lineage",
+            e,
+            parent_id=a["parentId"],
+            child_id=a["childId"],
+            quantity=a["quantity"],
+            kind="split",
+            custodian=a["custodian"],
             position=0,
-        )  # fmt: skip
+        )
 
     def _on_BatchesMerged(self, e: ChainEvent, a: dict[str, Any]) -> None:
         first = self.state.batch(a["parentIds"][0])
@@ -281,13 +332,25 @@ class Projector:
         for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
             self._change_batch(e, parent_id, remaining=0, status="sold_out")
             self.rows.add(
-                "lineage", e, parent_id=parent_id, child_id=a["childId"], quantity=quantity, kind="merge",
+                "lineage",
+                e,
+                parent_id=parent_id,
+                child_id=a["childId"],
+                quantity=quantity,
+                kind="merge",
+                custodian=a["custodian"],
                 position=position,
-            )  # fmt: skip
+            )
         self._create_batch(
-            e, a["childId"], gtin=first["gtin"], lot=a["lot"], unit=first["unit"], quantity=a["quantity"],
-            custodian=a["custodian"], kind="merge",
-        )  # fmt: skip
+            e,
+            a["childId"],
+            gtin=first["gtin"],
+            lot=a["lot"],
+            unit=first["unit"],
+            quantity=a["quantity"],
+            custodian=a["custodian"],
+            kind="merge",
+        )
 
     # ------------------------------------------------------------ food safety, sale, recall
 
@@ -300,9 +363,15 @@ class Projector:
         )
         for position, residue in enumerate(a["residues"]):
             self.rows.add(
-                "residues", e, position=position, batch_id=a["batchId"], substance=residue["substance"],
-                measured=residue["measured"], limit_value=residue["limit"], unit=residue["unit"],
-            )  # fmt: skip
+                "residues",
+                e,
+                position=position,
+                batch_id=a["batchId"],
+                substance=residue["substance"],
+                measured=residue["measured"],
+                limit_value=residue["limit"],
+                unit=residue["unit"],
+            )
         self._document(e, a["reportCid"], a["batchId"], "inspection")
 
     def _on_QuarantineReleased(self, e: ChainEvent, a: dict[str, Any]) -> None:
@@ -317,13 +386,23 @@ class Projector:
             raise LookupError(f"SaleRecorded at {e.block_number}:{e.log_index} names unknown batch {a['batchId']}")
         remaining = batch["remaining"] - a["quantity"]
         self._change_batch(
-            e, a["batchId"], remaining=remaining, sale_count=a["serial"],
+            e,
+            a["batchId"],
+            remaining=remaining,
+            sale_count=a["serial"],
             status="sold_out" if remaining == 0 else batch["status"],
-        )  # fmt: skip
+        )
         self.rows.add(
-            "sales", e, sale_id=a["saleId"], batch_id=a["batchId"], serial=a["serial"], vendor=a["vendor"],
-            quantity=a["quantity"], price=a["price"], currency=a["currency"],
-        )  # fmt: skip
+            "sales",
+            e,
+            sale_id=a["saleId"],
+            batch_id=a["batchId"],
+            serial=a["serial"],
+            vendor=a["vendor"],
+            quantity=a["quantity"],
+            price=a["price"],
+            currency=a["currency"],
+        )
 
     def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], status="recalled")

@@ -164,6 +164,7 @@ class LineageEdge(EventRow, Base):
     child_id: Mapped[str] = mapped_column(HEX32, index=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(8))
+    custodian: Mapped[str] = mapped_column(ADDRESS)
     # A merge writes one edge per parent from one log: the position keeps them apart.
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
 

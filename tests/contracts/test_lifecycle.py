@@ -39,9 +39,15 @@ def test_register_harvest_records_key_data_elements(market: Market) -> None:
     harvested_at = int(time.time()) - 7200
     cid = document_cid(b"field photo")
     result = market.ledger.register_harvest(
-        market.supplier, gtin=GTIN, lot=lot, quantity=400, unit="KGM", harvested_at=harvested_at,
-        origin="geo:30.2336,119.7248", document_cid=cid,
-    )  # fmt: skip
+        market.supplier,
+        gtin=GTIN,
+        lot=lot,
+        quantity=400,
+        unit="KGM",
+        harvested_at=harvested_at,
+        origin="geo:30.2336,119.7248",
+        document_cid=cid,
+    )
     event = result.event("HarvestRegistered")
     assert event.args == {
         "batchId": batch_id_of(GTIN, lot),
@@ -67,10 +73,18 @@ def test_register_import_puts_batch_in_importer_custody(market: Market) -> None:
     cleared_at = int(time.time()) - 600
     cid = document_cid(b"customs declaration pdf")
     result = market.ledger.register_import(
-        market.customs, gtin=OTHER_GTIN, lot=lot, quantity=300, unit="KGM", importer=market.supplier2.address,
-        origin_country="TH", declaration_number="310120261000123456", cleared_at=cleared_at, entry_port="CNNGB",
+        market.customs,
+        gtin=OTHER_GTIN,
+        lot=lot,
+        quantity=300,
+        unit="KGM",
+        importer=market.supplier2.address,
+        origin_country="TH",
+        declaration_number="310120261000123456",
+        cleared_at=cleared_at,
+        entry_port="CNNGB",
         document_cid=cid,
-    )  # fmt: skip
+    )
     assert result.event("ImportRegistered").args == {
         "batchId": batch_id_of(OTHER_GTIN, lot),
         "importer": market.supplier2.address,
@@ -133,11 +147,21 @@ def test_split_creates_children_with_lineage(market: Market) -> None:
     result = market.ledger.split(market.supplier, parent, [(lots[0], 30), (lots[1], 50)])
     events = result.events_named("BatchSplit")
     assert [e.args for e in events] == [
-        {"parentId": parent, "childId": batch_id_of(GTIN, lots[0]), "custodian": market.supplier.address,
-         "lot": lots[0], "quantity": 30},
-        {"parentId": parent, "childId": batch_id_of(GTIN, lots[1]), "custodian": market.supplier.address,
-         "lot": lots[1], "quantity": 50},
-    ]  # fmt: skip
+        {
+            "parentId": parent,
+            "childId": batch_id_of(GTIN, lots[0]),
+            "custodian": market.supplier.address,
+            "lot": lots[0],
+            "quantity": 30,
+        },
+        {
+            "parentId": parent,
+            "childId": batch_id_of(GTIN, lots[1]),
+            "custodian": market.supplier.address,
+            "lot": lots[1],
+            "quantity": 50,
+        },
+    ]
     assert market.ledger.batch(parent).remaining == 20
     child = market.ledger.batch(batch_id_of(GTIN, lots[1]))
     assert (child.gtin, child.unit, child.remaining, child.status) == (GTIN, "KGM", 50, "active")

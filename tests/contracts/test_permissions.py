@@ -41,9 +41,17 @@ def _register_harvest(m: Market, caller: LocalAccount, _: None) -> object:
 
 def _register_import(m: Market, caller: LocalAccount, _: None) -> object:
     return m.ledger.register_import(
-        caller, gtin=GTIN, lot=new_lot(), quantity=1, unit="KGM", importer=m.supplier.address, origin_country="TH",
-        declaration_number="310120261000123456", cleared_at=int(time.time()) - 60, entry_port="CNNGB",
-    )  # fmt: skip
+        caller,
+        gtin=GTIN,
+        lot=new_lot(),
+        quantity=1,
+        unit="KGM",
+        importer=m.supplier.address,
+        origin_country="TH",
+        declaration_number="310120261000123456",
+        cleared_at=int(time.time()) - 60,
+        entry_port="CNNGB",
+    )
 
 
 def _record_inspection(m: Market, caller: LocalAccount, batch_id: bytes) -> object:
@@ -91,8 +99,14 @@ GATES = [
     Gate("grantRole", "ADMIN", _grant),
 ]
 CALLERS = ["admin", "supplier", "customs", "lab", "vendor", "regulator", "outsider"]
-HOLDER = {"ADMIN": "admin", "SUPPLIER": "supplier", "CUSTOMS": "customs", "LAB": "lab", "VENDOR": "vendor",
-          "REGULATOR": "regulator"}  # fmt: skip
+HOLDER = {
+    "ADMIN": "admin",
+    "SUPPLIER": "supplier",
+    "CUSTOMS": "customs",
+    "LAB": "lab",
+    "VENDOR": "vendor",
+    "REGULATOR": "regulator",
+}
 
 CASES = [(gate, caller) for gate in GATES for caller in CALLERS if caller != HOLDER[gate.role]]
 
@@ -165,9 +179,17 @@ def test_hand_off_to_suspended_or_unregistered_recipient_is_refused(market: Mark
 def test_customs_cannot_clear_import_to_non_supplier(market: Market) -> None:
     with pytest.raises(ContractRevert) as refused:
         market.ledger.register_import(
-            market.customs, gtin=GTIN, lot=new_lot(), quantity=5, unit="KGM", importer=market.vendor.address,
-            origin_country="TH", declaration_number="3101", cleared_at=int(time.time()) - 60, entry_port="CNNGB",
-        )  # fmt: skip
+            market.customs,
+            gtin=GTIN,
+            lot=new_lot(),
+            quantity=5,
+            unit="KGM",
+            importer=market.vendor.address,
+            origin_country="TH",
+            declaration_number="3101",
+            cleared_at=int(time.time()) - 60,
+            entry_port="CNNGB",
+        )
     assert (refused.value.name, refused.value.args_by_name) == ("InvalidImporter", {"importer": market.vendor.address})
 
 

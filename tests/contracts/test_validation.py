@@ -124,9 +124,16 @@ def test_split_needs_a_part(market: Market) -> None:
 )
 def test_invalid_import_declaration_is_refused(market: Market, overrides: dict, expected: tuple) -> None:
     fields: dict = dict(
-        gtin=GTIN, lot=new_lot(), quantity=10, unit="KGM", importer=market.supplier.address, origin_country="TH",
-        declaration_number="310120261000123456", cleared_at=NOW - 60, entry_port="CNNGB",
-    )  # fmt: skip
+        gtin=GTIN,
+        lot=new_lot(),
+        quantity=10,
+        unit="KGM",
+        importer=market.supplier.address,
+        origin_country="TH",
+        declaration_number="310120261000123456",
+        cleared_at=NOW - 60,
+        entry_port="CNNGB",
+    )
     fields.update(overrides)
     with pytest.raises(ContractRevert) as refused:
         market.ledger.register_import(market.customs, **fields)

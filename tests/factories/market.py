@@ -82,8 +82,14 @@ def document_cid(content: bytes) -> bytes:
     return bytes([0x01, 0x55, 0x12, 0x20]) + hashlib.sha256(content).digest()
 
 
-def harvest(market: Market, *, quantity: int = 100, gtin: str = GTIN, lot: str | None = None,
-            supplier: LocalAccount | None = None) -> bytes:  # fmt: skip
+def harvest(
+    market: Market,
+    *,
+    quantity: int = 100,
+    gtin: str = GTIN,
+    lot: str | None = None,
+    supplier: LocalAccount | None = None,
+) -> bytes:
     """Register a harvest and return its batch id."""
     result = market.ledger.register_harvest(
         supplier or market.supplier,

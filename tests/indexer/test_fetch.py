@@ -15,7 +15,8 @@ from ledger.indexer.fetch import JsonRpc, LogFetcher, RangeTooLarge, RpcError
 from ledger.indexer.sync import Indexer
 from ledger.store.writer import IndexStore
 from tests.factories.activity import run_activity
-from tests.indexer.conftest import Chain, Databases, make_indexer, projections
+from tests.factories.chain import Chain, make_indexer
+from tests.factories.databases import Databases, projections
 
 # (JSON-RPC error code, message) as providers word them, or an HTTP status.
 REFUSALS = {

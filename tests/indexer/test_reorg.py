@@ -11,7 +11,8 @@ from ledger.chain.node import rpc
 from ledger.errors import ReorgTooDeep
 from ledger.indexer import sync
 from tests.factories.activity import harvest_requests, run_activity
-from tests.indexer.conftest import Chain, Databases, make_indexer, projections
+from tests.factories.chain import Chain, make_indexer
+from tests.factories.databases import Databases, projections
 
 
 def reorg(chain: Chain, depth: int, replacements: int = 3) -> None:

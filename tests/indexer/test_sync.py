@@ -16,8 +16,9 @@ from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.errors import ChainMismatch
 from ledger.indexer.sync import Progress
 from tests.factories.activity import run_activity
+from tests.factories.chain import Chain, make_indexer
+from tests.factories.databases import Databases, projections
 from tests.factories.market import at_stall
-from tests.indexer.conftest import Chain, Databases, make_indexer, projections
 
 
 def test_backfill_mirrors_contract_state(chain: Chain, databases: Databases) -> None:
@@ -38,8 +39,12 @@ def test_backfill_mirrors_contract_state(chain: Chain, databases: Databases) -> 
         on_chain = ledger.batch(bytes.fromhex(batch_id[2:]))
         shown = "active" if on_chain.status == "in_transit" else on_chain.status
         assert (status, remaining, custodian, pending, sales) == (
-            shown, on_chain.remaining, on_chain.custodian, on_chain.pending_recipient, on_chain.sale_count,
-        )  # fmt: skip
+            shown,
+            on_chain.remaining,
+            on_chain.custodian,
+            on_chain.pending_recipient,
+            on_chain.sale_count,
+        )
     by_address = {address: (roles, bool(suspended), name) for address, roles, suspended, name in participants}
     assert by_address[chain.market.vendor.address] == (8, False, "Stall A12")
     assert by_address[chain.market.lab.address] == (4, False, "Market Lab")

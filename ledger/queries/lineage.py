@@ -1,0 +1,51 @@
+"""Lineage walks with recursive SQL that runs on SQLite and PostgreSQL alike.
+
+``UNION`` (not ``UNION ALL``) stops a walk from visiting a batch twice when splits and merges
+form diamonds; the lineage indexes on ``child_id`` and ``parent_id`` make each step a lookup.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+#: A guard against a cycle in a corrupted database; real lineage is far shallower.
+MAX_DEPTH = 1_000
+
+_ANCESTORS = text(
+    """
+    WITH RECURSIVE ancestors(batch_id, depth) AS (
+        SELECT CAST(:batch_id AS VARCHAR(66)), 0
+        UNION
+        SELECT l.parent_id, a.depth + 1
+        FROM lineage l JOIN ancestors a ON l.child_id = a.batch_id
+        WHERE a.depth < :max_depth
+    )
+    SELECT batch_id, min(depth) AS depth FROM ancestors GROUP BY batch_id
+    """
+)
+
+_DESCENDANTS = text(
+    """
+    WITH RECURSIVE descendants(batch_id, depth) AS (
+        SELECT CAST(:batch_id AS VARCHAR(66)), 0
+        UNION
+        SELECT l.child_id, d.depth + 1
+        FROM lineage l JOIN descendants d ON l.parent_id = d.batch_id
+        WHERE d.depth < :max_depth
+    )
+    SELECT batch_id, min(depth) AS depth FROM descendants GROUP BY batch_id
+    """
+)
+
+
+def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:
+    """`batch_id` and every batch it came from, with the number of steps back."""
+    rows = conn.execute(_ANCESTORS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
+    return {row.batch_id: row.depth for row in rows}
+
+
+def descendants(conn: Connection, batch_id: str) -> dict[str, int]:
+    """`batch_id` and every batch made from it, with the number of steps forward."""
+    rows = conn.execute(_DESCENDANTS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
+    return {row.batch_id: row.depth for row in rows}

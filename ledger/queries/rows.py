@@ -1,0 +1,94 @@
+"""Turning table rows into views: participants by address, batches, sales."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from ledger.queries.views import BatchView, Party, SaleView
+from ledger.store import models
+
+_PARTICIPANTS = models.Participant.__table__
+_BATCHES = models.Batch.__table__
+_CHECKPOINT = models.Checkpoint.__table__
+IN_CHUNK = 500
+
+
+class Parties:
+    """Participants looked up once per query, by address."""
+
+    def __init__(self, conn: Connection, addresses: Iterable[str | None]) -> None:
+        wanted = sorted({a for a in addresses if a})
+        self._found: dict[str, Party] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            chunk = wanted[start : start + IN_CHUNK]
+            query = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.name, _PARTICIPANTS.c.identifier).where(
+                _PARTICIPANTS.c.address.in_(chunk)
+            )
+            for row in conn.execute(query):
+                self._found[row.address] = Party(row.address, row.name, row.identifier)
+
+    def get(self, address: str | None) -> Party | None:
+        if address is None:
+            return None
+        return self._found.get(address, Party(address))
+
+    def __getitem__(self, address: str) -> Party:
+        return self._found.get(address, Party(address))
+
+
+def batch_rows(conn: Connection, batch_ids: Iterable[str]) -> dict[str, Mapping[str, Any]]:
+    wanted = list(dict.fromkeys(batch_ids))
+    found: dict[str, Mapping[str, Any]] = {}
+    for start in range(0, len(wanted), IN_CHUNK):
+        for row in conn.execute(
+            select(_BATCHES).where(_BATCHES.c.batch_id.in_(wanted[start : start + IN_CHUNK]))
+        ).mappings():
+            found[row["batch_id"]] = row
+    return found
+
+
+def batch_view(row: Mapping[str, Any], parties: Parties) -> BatchView:
+    status = row["status"]
+    if status == "active" and row["pending_recipient"]:
+        status = "in_transit"
+    return BatchView(
+        batch_id=row["batch_id"],
+        gtin=row["gtin"],
+        lot=row["lot"],
+        unit=row["unit"],
+        quantity=int(row["quantity"]),
+        remaining=int(row["remaining"]),
+        status=status,
+        custodian=parties[row["custodian"]],
+        pending_recipient=parties.get(row["pending_recipient"]),
+        origin_kind=row["origin_kind"],
+        created_at=int(row["created_at"]),
+        created_block=int(row["created_block"]),
+    )
+
+
+def sale_view(row: Mapping[str, Any], batch: Mapping[str, Any], parties: Parties) -> SaleView:
+    return SaleView(
+        sale_id=row["sale_id"],
+        serial=int(row["serial"]),
+        batch_id=row["batch_id"],
+        gtin=batch["gtin"],
+        lot=batch["lot"],
+        vendor=parties[row["vendor"]],
+        quantity=int(row["quantity"]),
+        unit=batch["unit"],
+        price=int(row["price"]),
+        currency=row["currency"],
+        time=int(row["block_time"]),
+        block_number=int(row["block_number"]),
+        tx_hash=row["tx_hash"],
+    )
+
+
+def as_of_block(conn: Connection) -> int | None:
+    """The block the database is current up to (the indexer's checkpoint)."""
+    return conn.execute(select(_CHECKPOINT.c.block_number)).scalar()

@@ -14,6 +14,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, deploy
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, NodeInfo, free_port, rpc
+from tests.factories.chain import Chain
 from tests.factories.databases import KINDS, Databases
 from tests.factories.market import Market, register_market
 
@@ -71,3 +72,17 @@ def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databa
     made = Databases(request.param, tmp_path)
     yield made
     made.close()
+
+
+@pytest.fixture
+def chain(tmp_path: Path) -> Iterator[Chain]:
+    """A fresh anvil with FreshLedger deployed and the market registered."""
+    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=False)
+    info = node.start()
+    try:
+        client = ChainClient(info.rpc_url)
+        deployment = deploy(client, dev_account(0))
+        market = register_market(FreshLedgerContract(client, deployment.address))
+        yield Chain(info, deployment, market)
+    finally:
+        node.stop()

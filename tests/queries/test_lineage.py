@@ -1,0 +1,42 @@
+"""Recursive lineage walks over diamonds (split then merge back) and deep chains."""
+
+from __future__ import annotations
+
+from ledger.queries import chain_of_custody, trace_forward
+from ledger.queries.lineage import ancestors, descendants
+from tests.factories.chain import Chain, make_indexer
+from tests.factories.databases import Databases
+from tests.factories.market import deliver, harvest, new_lot
+
+
+def test_diamond_and_depth(chain: Chain, databases: Databases) -> None:
+    market, ledger = chain.market, chain.market.ledger
+    root = harvest(market, quantity=100)
+    left, right = (
+        e.args["childId"]
+        for e in ledger.split(market.supplier, root, [(new_lot(), 40), (new_lot(), 40)]).events_named("BatchSplit")
+    )
+    joined = ledger.merge(market.supplier, [left, right], new_lot()).event("BatchesMerged").args["childId"]
+    current = joined
+    for _ in range(8):  # eight more generations of repacking
+        current = ledger.split(market.supplier, current, [(new_lot(), 1)]).event("BatchSplit").args["childId"]
+    deliver(market, current, market.supplier, market.vendor)
+    sale = ledger.record_sale(market.vendor, current, quantity=1, price=100, currency="CNY").event("SaleRecorded")
+    engine = databases.engine()
+    make_indexer(chain, engine).sync()
+
+    hexed = lambda b: "0x" + b.hex()  # noqa: E731
+    with engine.connect() as conn:
+        back = ancestors(conn, hexed(current))
+        forward = descendants(conn, hexed(root))
+    assert back[hexed(root)] == 10  # current <- 7 more splits <- joined <- left/right <- root
+    assert back[hexed(left)] == back[hexed(right)] == 9
+    assert len(back) == 12
+    assert forward[hexed(current)] == 10
+    assert len(forward) == 12
+
+    chain_view = chain_of_custody(engine, hexed(sale.args["saleId"]))
+    assert [o.batch_id for o in chain_view.origins] == [hexed(root)]
+    assert sum(1 for e in chain_view.events if e.kind == "harvested") == 1  # the diamond is walked once
+    assert sum(1 for e in chain_view.events if e.kind == "merged") == 2
+    assert len(trace_forward(engine, hexed(root)).sales) == 1

@@ -3,6 +3,7 @@
 freshledger chain start|stop|status     the local anvil node
 freshledger deploy [--rpc-url URL]      deploy the contract and record the deployment
 freshledger demo                        local chain + deployment + a small market scenario
+freshledger docs cid|put|get|verify     documents by content address (see ledger.documents.cli)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ledger.chain.deploy import deploy_or_load, record_path, save
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
+from ledger.documents.cli import docs_app
 from ledger.errors import LedgerError
 
 app = typer.Typer(
@@ -36,6 +38,7 @@ app = typer.Typer(
 )
 chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
+app.add_typer(docs_app, name="docs")
 console = Console()
 
 

@@ -5,6 +5,7 @@
 | FRESHLEDGER_DATA_DIR     | .freshledger/ in the repository          |
 | FRESHLEDGER_RPC_URL      | the local node started by `freshledger chain start`, else http://127.0.0.1:8545 |
 | FRESHLEDGER_NODE_PORT    | 8545 when free, else any free port       |
+| FRESHLEDGER_IPFS_API     | unset: the local document store (ledger.documents.backends) |
 """
 
 from __future__ import annotations

@@ -181,3 +181,8 @@ def cid_of_file(path: Path) -> CID:
     """The CID of the file at `path`, read in 1 MiB pieces."""
     with path.open("rb") as stream:
         return cid_of_stream(stream)
+
+
+def same_cid(a: CID, b: CID) -> bool:
+    """Whether `a` and `b` name the same content (version, codec and multihash; base aside)."""
+    return bytes(a) == bytes(b)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from eth_abi import decode as abi_decode
+from eth_abi.decoding import ContextFramesBytesIO
+from eth_abi.registry import registry
 from eth_utils import to_checksum_address
 from multiformats import CID
 
@@ -50,6 +52,40 @@ def _hex(raw: bytes) -> str:
     return "0x" + raw.hex()
 
 
+@lru_cache(maxsize=65_536)
+def _checksum(address: str) -> str:
+    """EIP-55 checksum (a keccak per call, so cached: a market has few participants)."""
+    return to_checksum_address(address)
+
+
+def _topic_converter(kind: str, convert: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """Decode a static indexed value straight from its 32-byte topic (0x hex).
+
+    Topics are one ABI word each, so the static types decode without a general decoder:
+    the hot path of the indexer sees three topics per event.
+    """
+    if kind == "address":
+        return lambda topic: _checksum("0x" + topic[26:])
+    if kind == "bytes32":
+        return lambda topic: topic.lower()
+    if kind.startswith("uint"):
+        return lambda topic: convert(int(topic, 16))
+    if kind == "bool":
+        return lambda topic: int(topic, 16) != 0
+    if kind.startswith("int"):
+        bits = int(kind[3:] or 256)
+        return lambda topic: convert(_signed(int(topic, 16), bits))
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        return lambda topic: convert(bytes.fromhex(topic[2 : 2 + 2 * size]))
+    raise ValueError(f"no topic decoder for {kind}")
+
+
+def _signed(value: int, bits: int) -> int:
+    value &= (1 << 256) - 1
+    return value - (1 << 256) if value >> 255 else value
+
+
 # Arguments (name, ABI type) whose storable form is not the generic one for their type.
 _SPECIAL: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("documentCid", "bytes"): cid_text,
@@ -73,7 +109,7 @@ def _converter(param: dict[str, Any]) -> Callable[[Any], Any]:
         fields = [(c["name"], _converter(c)) for c in param["components"]]
         return lambda value: {n: convert(v) for (n, convert), v in zip(fields, value, strict=True)}
     if kind == "address":
-        return to_checksum_address
+        return _checksum
     if kind.startswith("bytes"):
         return _hex
     return lambda value: value
@@ -82,18 +118,17 @@ def _converter(param: dict[str, Any]) -> Callable[[Any], Any]:
 @dataclass(frozen=True)
 class _EventDecoder:
     name: str
-    indexed: list[tuple[str, str, Callable[[Any], Any], bool]]  # name, type, convert, hashed
+    indexed: list[tuple[str, Callable[[str], Any]]]  # name, topic -> value
     plain_names: list[str]
-    plain_types: list[str]
+    plain_decoder: Callable[[ContextFramesBytesIO], tuple[Any, ...]] | None
     plain_converters: list[Callable[[Any], Any]]
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
-        for (name, kind, convert, hashed), topic in zip(self.indexed, topics[1:], strict=True):
-            raw = bytes.fromhex(topic[2:])
-            args[name] = topic if hashed else convert(abi_decode([kind], raw)[0])
-        if self.plain_types:
-            values = abi_decode(self.plain_types, bytes.fromhex(data[2:]))
+        for (name, convert), topic in zip(self.indexed, topics[1:], strict=True):
+            args[name] = convert(topic)
+        if self.plain_decoder is not None:
+            values = self.plain_decoder(ContextFramesBytesIO(bytes.fromhex(data[2:])))
             for name, convert, value in zip(self.plain_names, self.plain_converters, values, strict=True):
                 args[name] = convert(value)
         return args
@@ -113,9 +148,14 @@ class EventDecoder:
                 (indexed if param["indexed"] else plain).append((param, kind, hashed))
             self._by_topic["0x" + topic.hex()] = _EventDecoder(
                 name=entry["name"],
-                indexed=[(p["name"], k, _converter(p), h) for p, k, h in indexed],
+                indexed=[
+                    (p["name"], (lambda t: t.lower()) if hashed else _topic_converter(k, _converter(p)))
+                    for p, k, hashed in indexed
+                ],
                 plain_names=[p["name"] for p, _, _ in plain],
-                plain_types=[k for _, k, _ in plain],
+                # eth-abi's decoder for the data's tuple type, built once; non-strict as
+                # Solidity's own decoder is (no padding checks).
+                plain_decoder=registry.get_tuple_decoder(*(k for _, k, _ in plain), strict=False) if plain else None,
                 plain_converters=[_converter(p) for p, _, _ in plain],
             )
 

@@ -33,8 +33,10 @@ _TOO_LARGE_STATUS = {413, 502, 503, 504}
 
 INITIAL_RANGE = 2_000
 MAX_RANGE = 100_000
-#: Below this many logs a range counts as sparse and the next one is twice as wide.
-SPARSE_LOGS = 5_000
+#: Below this many logs a range counts as sparse and the next one is twice as wide; above
+#: DENSE_LOGS it is halved, keeping each database transaction (and the prefetch) moderate.
+SPARSE_LOGS = 2_500
+DENSE_LOGS = 10_000
 
 
 class RpcError(NodeError):
@@ -153,6 +155,8 @@ class LogFetcher:
             collected.extend(found)
             if len(found) < SPARSE_LOGS and last - block + 1 >= self.range:
                 self.range = min(self.max_range, self.range * 2)
+            elif len(found) > DENSE_LOGS:
+                self.range = max(1, self.range // 2)
             block = last + 1
         return collected
 

@@ -21,6 +21,7 @@ import itertools
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ledger.chain.abi import ContractAbi
@@ -57,6 +58,25 @@ class Progress:
     target: int
     start: int
     events: int
+
+
+@dataclass(frozen=True)
+class _Fetched:
+    """One block range as read from the node: headers first, then logs."""
+
+    first: int
+    last: int
+    head: int
+    target: int
+    window_start: int
+    headers: dict[int, BlockHeader]
+    logs: list[dict]
+
+
+def _settle(future: Future) -> None:
+    """Wait for a prefetch whose result is no longer wanted; its errors do not matter."""
+    with contextlib.suppress(Exception):
+        future.result()
 
 
 @dataclass
@@ -111,31 +131,40 @@ class Indexer:
     # ------------------------------------------------------------ loop
 
     def sync(self, on_progress: Callable[[Progress], None] | None = None) -> SyncReport:
-        """Index up to the node's head minus the confirmations; return what was done."""
+        """Index up to the node's head minus the confirmations; return what was done.
+
+        The next range is fetched in a background thread while the current one is decoded
+        and written: the node's work and the wait for it overlap ours.
+        """
         report = SyncReport()
         start = self._next_block()
         report.reorgs += self._reconcile(report)
         tries = 0
-        while True:
-            head = self.fetcher.head()
-            target = head - self.confirmations
-            first = self._next_block()
-            if first > target:
-                return report
-            last = min(target, first + self.fetcher.range - 1)
-            try:
-                events = self._index_range(first, last, head)
-            except ChainReorganised:
-                tries += 1
-                if tries > MAX_RECONCILE_TRIES:
-                    raise
-                report.reorgs += self._reconcile(report)
-                continue
-            tries = 0
-            report.blocks += last - first + 1
-            report.events += events
-            if on_progress:
-                on_progress(Progress(block=last, target=target, start=start, events=report.events))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+            upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
+            while True:
+                fetched = upcoming.result()
+                if fetched is None:
+                    return report
+                if fetched.first != self._next_block():  # stale after a reconcile
+                    upcoming = pool.submit(self._fetch_next, self._next_block())
+                    continue
+                upcoming = pool.submit(self._fetch_next, fetched.last + 1)
+                try:
+                    events = self._apply(fetched)
+                except ChainReorganised:
+                    tries += 1
+                    if tries > MAX_RECONCILE_TRIES:
+                        raise
+                    _settle(upcoming)
+                    report.reorgs += self._reconcile(report)
+                    upcoming = pool.submit(self._fetch_next, self._next_block())
+                    continue
+                tries = 0
+                report.blocks += fetched.last - fetched.first + 1
+                report.events += events
+                if on_progress:
+                    on_progress(Progress(block=fetched.last, target=fetched.target, start=start, events=report.events))
 
     def follow(
         self,
@@ -158,39 +187,61 @@ class Indexer:
         return self.source.deploy_block if checkpoint is None else checkpoint.block_number + 1
 
     def _index_range(self, first: int, last: int, head: int) -> int:
-        """Index blocks ``first..last``; blocks at or below the checkpoint are already stored
-        and are skipped, so indexing a range again changes nothing."""
-        checkpoint = self.store.checkpoint()
-        if checkpoint is not None and last <= checkpoint.block_number:
-            return 0
-        if checkpoint is not None:
-            first = max(first, checkpoint.block_number + 1)
+        """Fetch and index blocks ``first..last`` (no prefetching); return the event count."""
+        return self._apply(self._fetch(first, last, head, head - self.confirmations))
+
+    def _fetch_next(self, first: int) -> _Fetched | None:
+        """Fetch the range that starts at `first`, or None when the head is not past it."""
+        head = self.fetcher.head()
+        target = head - self.confirmations
+        if first > target:
+            return None
+        return self._fetch(first, min(target, first + self.fetcher.range - 1), head, target)
+
+    def _fetch(self, first: int, last: int, head: int, target: int) -> _Fetched:
         # Headers first, logs second: logs of a chain that replaced these headers in between
-        # carry other block hashes and are caught below; if the new chain has no logs there,
-        # the stored hashes are the old ones and the next reconcile finds the reorg.
+        # carry other block hashes and are caught by the consistency check; if the new chain
+        # has no logs there, the stored hashes are the old ones and the next reconcile finds
+        # the reorg.
         window_start = max(first, head - MAX_REORG_DEPTH + 1)
-        wanted = sorted(set(range(window_start, last + 1)) | {last})
-        headers = {h.number: h for h in self.fetcher.headers(wanted)}
+        headers = {h.number: h for h in self.fetcher.headers(sorted(set(range(window_start, last + 1)) | {last}))}
         logs = self.fetcher.logs(first, last)
         untimed = {int(log["blockNumber"], 16) for log in logs if not log.get("blockTimestamp")} - headers.keys()
         headers.update((h.number, h) for h in self.fetcher.headers(sorted(untimed)))
+        return _Fetched(first, last, head, target, window_start, headers, logs)
+
+    def _apply(self, fetched: _Fetched) -> int:
+        """Decode, project and write one fetched range in one transaction; blocks at or below
+        the checkpoint are already stored and skipped, so applying a range again changes
+        nothing."""
+        checkpoint = self.store.checkpoint()
+        if checkpoint is not None and fetched.last <= checkpoint.block_number:
+            return 0
+        first = fetched.first if checkpoint is None else max(fetched.first, checkpoint.block_number + 1)
+        logs = [log for log in fetched.logs if int(log["blockNumber"], 16) >= first]
+        headers = fetched.headers
         self._check_consistency(first, logs, headers, checkpoint)
 
         events = self.decoder.decode(logs, {n: h.timestamp for n, h in headers.items()})
         batch_ids, accounts = touched_keys(events)
         batches, participants = self.store.load_states(batch_ids, accounts)
-        state = StateCache(batches, participants, final_block=head - MAX_REORG_DEPTH)
+        stored_batches = {key for key, row in batches.items() if row is not None}
+        stored_participants = {key for key, row in participants.items() if row is not None}
+        state = StateCache(batches, participants, final_block=fetched.head - MAX_REORG_DEPTH)
         projector = Projector(state)
         projector.apply(events)
+        window_start = max(first, fetched.window_start)
         self.store.write_range(
             RangeWrite(
                 rows=projector.rows.by_table,
                 batches={key: state.batches[key] for key in state.changed_batches},
                 participants={key: state.participants[key] for key in state.changed_participants},
+                stored_batches=stored_batches & state.changed_batches,
+                stored_participants=stored_participants & state.changed_participants,
                 journal=state.journal,
-                recent_blocks=[(n, headers[n].hash) for n in range(window_start, last + 1)],
-                checkpoint=CheckpointRecord(last, headers[last].hash),
-                prune_below=head - MAX_REORG_DEPTH + 1,
+                recent_blocks=[(n, headers[n].hash) for n in range(window_start, fetched.last + 1)],
+                checkpoint=CheckpointRecord(fetched.last, headers[fetched.last].hash),
+                prune_below=fetched.head - MAX_REORG_DEPTH + 1,
             )
         )
         return len(events)

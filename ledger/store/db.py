@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
@@ -25,9 +26,16 @@ def default_database_url() -> str:
     return os.environ.get("FRESHLEDGER_DATABASE_URL") or f"sqlite:///{data_dir() / 'freshledger.db'}"
 
 
+def _json_text(value: object) -> str:
+    # orjson: the raw event log serialises one JSON document per event.
+    return orjson.dumps(value).decode()
+
+
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     """An engine for `url` (default :func:`default_database_url`), tuned per backend."""
     url = url or default_database_url()
+    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Table, delete, insert, select, update
+import orjson
+from sqlalchemy import JSON, Engine, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
@@ -52,11 +53,18 @@ class CheckpointRecord:
 
 @dataclass(frozen=True)
 class RangeWrite:
-    """Everything one block range adds to the database."""
+    """Everything one block range adds to the database.
+
+    ``batches`` / ``participants`` hold the new state of every changed row (None: the row
+    is gone); ``stored_batches`` / ``stored_participants`` name those that already had a
+    row before the range, which are replaced rather than inserted.
+    """
 
     rows: dict[str, list[dict[str, Any]]]
     batches: dict[str, dict[str, Any] | None]
     participants: dict[str, dict[str, Any] | None]
+    stored_batches: set[str]
+    stored_participants: set[str]
     journal: list[dict[str, Any]]
     recent_blocks: list[tuple[int, str]]
     checkpoint: CheckpointRecord
@@ -112,8 +120,8 @@ class IndexStore:
         with self.engine.begin() as conn:
             for table_name, rows in write.rows.items():
                 _insert_chunks(conn, _TABLES[table_name], rows)
-            _upsert_states(conn, _BATCHES, _BATCHES.c.batch_id, "batch_id", write.batches)
-            _upsert_states(conn, _PARTICIPANTS, _PARTICIPANTS.c.address, "address", write.participants)
+            _replace_states(conn, _BATCHES, _BATCHES.c.batch_id, write.batches, write.stored_batches)
+            _replace_states(conn, _PARTICIPANTS, _PARTICIPANTS.c.address, write.participants, write.stored_participants)
             _insert_chunks(conn, _JOURNAL, write.journal)
             if write.recent_blocks:
                 numbers = [number for number, _ in write.recent_blocks]
@@ -163,19 +171,45 @@ def _load(conn: Connection, table: Table, key_column: Any, keys: Iterable[str]) 
 
 
 def _insert_chunks(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), INSERT_CHUNK):
-        conn.execute(insert(table), list(rows[start : start + INSERT_CHUNK]))
+    """Bulk insert through the driver: COPY on PostgreSQL, ``executemany`` on SQLite.
+
+    This is the indexer's hot path; going past SQLAlchemy's per-row parameter processing
+    more than doubles the rows written per second. JSON columns are serialised here.
+    """
+    if not rows:
+        return
+    columns = [column for column in table.columns if column.name in rows[0]]
+    names = [column.name for column in columns]
+    as_json = [isinstance(column.type, JSON) for column in columns]
+    values = [
+        tuple(orjson.dumps(row[name]).decode() if json and row[name] is not None else row[name]
+              for name, json in zip(names, as_json, strict=True))
+        for row in rows
+    ]  # fmt: skip
+    quote = conn.dialect.identifier_preparer.quote
+    column_list = ", ".join(quote(name) for name in names)
+    if conn.dialect.name == "postgresql":
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {quote(table.name)} ({column_list}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+        return
+    placeholders = ", ".join("?" for _ in names)
+    sql = f"INSERT INTO {quote(table.name)} ({column_list}) VALUES ({placeholders})"
+    for start in range(0, len(values), INSERT_CHUNK):
+        conn.exec_driver_sql(sql, values[start : start + INSERT_CHUNK])
 
 
-def _upsert_states(
-    conn: Connection, table: Table, key_column: Any, key_name: str, states: dict[str, dict[str, Any] | None]
+def _replace_states(
+    conn: Connection, table: Table, key_column: Any, states: dict[str, dict[str, Any] | None], stored: set[str]
 ) -> None:
-    """Replace the rows of `states` (delete then insert: portable across SQLite and PostgreSQL)."""
+    """Write the new `states`: rows that existed are deleted first (portable across SQLite
+    and PostgreSQL, unlike an upsert); new rows are only inserted."""
     if not states:
         return
-    keys = list(states)
-    for start in range(0, len(keys), LOAD_CHUNK):
-        conn.execute(delete(table).where(key_column.in_(keys[start : start + LOAD_CHUNK])))
+    existing = [key for key in states if key in stored]
+    for start in range(0, len(existing), LOAD_CHUNK):
+        conn.execute(delete(table).where(key_column.in_(existing[start : start + LOAD_CHUNK])))
     _insert_chunks(conn, table, [row for row in states.values() if row is not None])
 
 

@@ -1,0 +1,239 @@
+"""Indexer throughput: raw ``eth_getLogs`` ceiling, backfill into SQLite and PostgreSQL, and
+the naive loop, on one recorded chain; one JSON line on stdout.
+
+The chain: a fresh in-memory anvil with FreshLedger, ``--events N`` events recorded with the
+cheapest calls per event (harvests split into 50 children each: one ``BatchSplit`` per
+child, plus the harvests), sent pipelined without waiting for each receipt. Then, in the
+same run and on the same chain:
+
+- ``raw_getlogs_events_per_s``: ``eth_getLogs`` in 2,000-block ranges, HTTP and JSON parse only;
+- ``sqlite_events_per_s`` / ``postgres_events_per_s``: ``Indexer.sync`` into a fresh database
+  (fetch, decode, project, write, checkpoint);
+- ``naive_events_per_s``: web3 ``contract.events.<Event>.get_logs`` per event type and an
+  ORM object added and flushed per event (raw event rows only, so the naive loop does less
+  work than the indexer).
+
+Each figure is the median of ``--repeats`` runs (fresh database each time). Run from the
+repository root: ``.venv/bin/python bench/indexer.py --events 100000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+from web3 import Web3
+
+from ledger.chain.abi import ContractAbi
+from ledger.chain.accounts import dev_account
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import Deployment, deploy
+from ledger.chain.freshledger import FreshLedgerContract, batch_id_of, code
+from ledger.chain.node import LocalNode, free_port, rpc
+from ledger.gs1 import make_gtin
+from ledger.indexer.fetch import JsonRpc
+from ledger.indexer.sync import Indexer, Source
+from ledger.store.db import make_engine, migrate
+from ledger.store.models import RawEvent
+from ledger.store.writer import IndexStore
+
+PARTS = 50
+ROUNDS_PER_BLOCK = 50  # a harvest and a 50-part split each: ~110M gas a block
+BLOCK_GAS_LIMIT = 200_000_000
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+GTIN = make_gtin("0690123400001")
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def record_events(ledger: FreshLedgerContract, events: int) -> int:
+    """Record about `events` events; return how many were recorded.
+
+    Blocks are mined by hand, a hundred transactions each: anvil recomputes the state root
+    once per block, and that (not the EVM) is what makes one transaction per block slow
+    once the contract holds tens of thousands of batches.
+    """
+    admin, supplier = dev_account(0), dev_account(1)
+    ledger.register_participant(admin, supplier.address, "SUPPLIER", "Bench Farm", "6901234000016")
+    client, abi, url = ledger.client, ledger.abi, ledger.client.rpc_url
+    rounds = max(1, events // (PARTS + 1))
+    now = int(time.time()) - 60
+    rpc(url, "evm_setAutomine", [False])
+    rpc(url, "evm_setBlockGasLimit", [hex(BLOCK_GAS_LIMIT)])
+    last = ""
+    for i in range(rounds):
+        lot = f"B{i:07d}"
+        harvest = abi.encode_call(
+            "registerHarvest", [int(GTIN), lot, PARTS, code("KGM", 3), now, "geo:30.2,120.1", b""]
+        )
+        client.send(supplier, to=ledger.address, data=harvest, abi=abi, gas=150_000)
+        parts = [(f"{lot}-{p:02d}", 1) for p in range(PARTS)]
+        split = abi.encode_call("split", [batch_id_of(GTIN, lot), parts])
+        last = client.send(supplier, to=ledger.address, data=split, abi=abi, gas=3_000_000)
+        if i % ROUNDS_PER_BLOCK == ROUNDS_PER_BLOCK - 1 or i == rounds - 1:
+            rpc(url, "evm_mine")
+        if i % 200 == 0:
+            log(f"  recorded {i * (PARTS + 1):,} events")
+    rpc(url, "evm_setAutomine", [True])
+    client.wait(last, abi=abi, event_address=None)
+    return rounds * (PARTS + 1) + 2  # + ParticipantRegistered and RoleGranted
+
+
+def raw_fetch(url: str, address: str, start: int, end: int) -> tuple[int, float]:
+    rpc = JsonRpc(url)
+    began = time.perf_counter()
+    count = 0
+    for first in range(start, end + 1, 2_000):
+        count += len(
+            rpc.call(
+                "eth_getLogs", [{"address": address, "fromBlock": hex(first), "toBlock": hex(min(end, first + 1_999))}]
+            )
+        )
+    elapsed = time.perf_counter() - began
+    rpc.close()
+    return count, elapsed
+
+
+def backfill(url: str, database_url: str, deployment: Deployment) -> tuple[int, float]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
+    indexer = Indexer(JsonRpc(url), IndexStore(engine), source)
+    indexer.check_identity()
+    began = time.perf_counter()
+    report = indexer.sync()
+    elapsed = time.perf_counter() - began
+    engine.dispose()
+    return report.events, elapsed
+
+
+def naive(
+    url: str, database_url: str, deployment: Deployment, abi: list[dict[str, Any]], end: int
+) -> tuple[int, float]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    w3 = Web3(Web3.HTTPProvider(url))
+    contract = w3.eth.contract(address=deployment.address, abi=abi)
+    names = sorted({e["name"] for e in abi if e["type"] == "event"})
+    began = time.perf_counter()
+    count = 0
+    with Session(engine) as session:
+        for first in range(deployment.deploy_block, end + 1, 2_000):
+            last = min(end, first + 1_999)
+            for name in names:
+                for event in getattr(contract.events, name).get_logs(from_block=first, to_block=last):
+                    session.add(
+                        RawEvent(
+                            block_number=event["blockNumber"],
+                            log_index=event["logIndex"],
+                            block_hash=event["blockHash"].to_0x_hex(),
+                            block_time=0,  # the indexer has it from the log; naive gets it free
+                            tx_hash=event["transactionHash"].to_0x_hex(),
+                            tx_index=event["transactionIndex"],
+                            name=name,
+                            args=json.loads(Web3.to_json(dict(event["args"]))),
+                        )
+                    )
+                    session.flush()
+                    count += 1
+            session.commit()
+    elapsed = time.perf_counter() - began
+    engine.dispose()
+    return count, elapsed
+
+
+def postgres_database() -> tuple[str, str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    with create_engine(POSTGRES_URL).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", schema
+
+
+def drop_postgres(schema: str) -> None:
+    with create_engine(POSTGRES_URL).begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--naive-events", type=int, default=20_000, help="cap on the events the naive loop reads")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="freshledger-bench-") as tmp:
+        node = LocalNode(Path(tmp) / "anvil", port=free_port(), persist=False)
+        info = node.start()
+        try:
+            client = ChainClient(info.rpc_url)
+            deployment = deploy(client, dev_account(0))
+            abi = ContractAbi.load()
+            ledger = FreshLedgerContract(client, deployment.address, abi)
+            log(f"recording {args.events:,} events ...")
+            began = time.perf_counter()
+            recorded = record_events(ledger, args.events)
+            record_s = time.perf_counter() - began
+            head = client.block_number()
+            log(f"recorded {recorded:,} events in {head} blocks, {record_s:.1f} s")
+
+            figures: dict[str, list[float]] = {"raw": [], "sqlite": [], "postgres": []}
+            for repeat in range(args.repeats):
+                count, seconds = raw_fetch(info.rpc_url, deployment.address, deployment.deploy_block, head)
+                figures["raw"].append(count / seconds)
+                count, seconds = backfill(info.rpc_url, f"sqlite:///{Path(tmp) / f'bench-{repeat}.db'}", deployment)
+                figures["sqlite"].append(count / seconds)
+                url, schema = postgres_database()
+                try:
+                    count, seconds = backfill(info.rpc_url, url, deployment)
+                    figures["postgres"].append(count / seconds)
+                finally:
+                    drop_postgres(schema)
+                log(f"run {repeat + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in figures.items()))
+
+            # The naive loop is slow: it reads the first blocks, about --naive-events events.
+            share = min(1.0, args.naive_events / recorded)
+            naive_end = min(head, deployment.deploy_block + max(1, round((head - deployment.deploy_block) * share)))
+            count, seconds = naive(info.rpc_url, f"sqlite:///{Path(tmp) / 'naive.db'}", deployment, abi.abi, naive_end)
+            naive_rate = count / seconds
+            log(f"naive: {count:,} events in {seconds:.1f} s")
+        finally:
+            node.stop()
+
+    raw, sqlite, postgres = (statistics.median(figures[k]) for k in ("raw", "sqlite", "postgres"))
+    report = {
+        "events": recorded,
+        "blocks": head,
+        "raw_getlogs_events_per_s": round(raw),
+        "sqlite_events_per_s": round(sqlite),
+        "postgres_events_per_s": round(postgres),
+        "naive_events_per_s": round(naive_rate),
+        "sqlite_share_of_raw": round(sqlite / raw, 3),
+        "sqlite_over_naive": round(sqlite / naive_rate, 1),
+        "repeats": args.repeats,
+        "record_s": round(record_s, 1),
+        "targets": {
+            "sqlite_events_per_s>=10000": sqlite >= 10_000,
+            "sqlite_share_of_raw>=0.6": sqlite / raw >= 0.6,
+            "postgres_events_per_s>=5000": postgres >= 5_000,
+            "sqlite_over_naive>=5": sqlite / naive_rate >= 5,
+        },
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,37 +6,31 @@ form diamonds; the lineage indexes on ``child_id`` and ``parent_id`` make each s
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
 #: A guard against a cycle in a corrupted database; real lineage is far shallower.
 MAX_DEPTH = 1_000
 
-_ANCESTORS = text(
-    """
-    WITH RECURSIVE ancestors(batch_id, depth) AS (
-        SELECT CAST(:batch_id AS VARCHAR(66)), 0
-        UNION
-        SELECT l.parent_id, a.depth + 1
-        FROM lineage l JOIN ancestors a ON l.child_id = a.batch_id
-        WHERE a.depth < :max_depth
-    )
-    SELECT batch_id, min(depth) AS depth FROM ancestors GROUP BY batch_id
-    """
-)
 
-_DESCENDANTS = text(
-    """
-    WITH RECURSIVE descendants(batch_id, depth) AS (
-        SELECT CAST(:batch_id AS VARCHAR(66)), 0
-        UNION
-        SELECT l.child_id, d.depth + 1
-        FROM lineage l JOIN descendants d ON l.parent_id = d.batch_id
-        WHERE d.depth < :max_depth
+def _walk(to_column: str, from_column: str) -> TextClause:
+    """A walk along `lineage` from `from_column` to `to_column`, starting at ``:batch_id``."""
+    return text(
+        f"""
+        WITH RECURSIVE walk(batch_id, depth) AS (
+            SELECT CAST(:batch_id AS VARCHAR(66)), 0
+            UNION
+            SELECT l.{to_column}, w.depth + 1
+            FROM lineage l JOIN walk w ON l.{from_column} = w.batch_id
+            WHERE w.depth < :max_depth
+        )
+        SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id
+        """
     )
-    SELECT batch_id, min(depth) AS depth FROM descendants GROUP BY batch_id
-    """
-)
+
+
+_ANCESTORS = _walk("parent_id", "child_id")
+_DESCENDANTS = _walk("child_id", "parent_id")
 
 
 def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:

@@ -233,6 +233,22 @@ class Document(EventRow, Base):
     step: Mapped[str] = mapped_column(String(12))
 
 
+# ------------------------------------------------------------------ the API's own tables
+
+
+class ApiKey(Base):
+    """A participant's API key. Only a SHA-256 of the secret is kept: the secret is 32
+    random bytes, so a fast hash is as good as a slow one here (unlike a password)."""
+
+    __tablename__ = "api_keys"
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(ADDRESS, index=True)
+    label: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 #: Tables holding one row (or several) per event; a reorg deletes their rows above the ancestor.
 EVENT_TABLES = (
     RawEvent,

@@ -123,11 +123,18 @@ class ChainClient:
         return self.wait(tx_hash, abi=abi, event_address=event_address or to, replay=replay)
 
     def send(
-        self, account: LocalAccount, *, to: str | None, data: bytes, abi: ContractAbi, gas: int | None = None
+        self,
+        account: LocalAccount,
+        *,
+        to: str | None,
+        data: bytes,
+        abi: ContractAbi,
+        gas: int | None = None,
+        value: int = 0,
     ) -> str:
         """Sign and send one transaction without waiting; return its hash."""
         sender = account.address
-        base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "chainId": self.chain_id}
+        base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "chainId": self.chain_id, "value": value}
         if to is not None:
             base["to"] = Web3.to_checksum_address(to)
         if gas is None:
@@ -187,6 +194,41 @@ class ChainClient:
             events=events,
             contract_address=receipt.get("contractAddress"),
         )
+
+    def balance(self, address: str) -> int:
+        return int(self._rpc(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address))))
+
+    def fund(self, account: LocalAccount, to: str, amount: int, *, abi: ContractAbi) -> TxResult:
+        """Send `amount` wei of the chain's native currency (gas money) to `to`."""
+        tx_hash = self.send(account, to=to, data=b"", abi=abi, gas=21_000, value=amount)
+        return self.wait(tx_hash, abi=abi, event_address=None)
+
+    def submit_raw(self, raw: bytes, *, abi: ContractAbi, contract: str) -> TxResult:
+        """Send a transaction someone signed themselves, to `contract` only; wait for it.
+
+        It is simulated first (``eth_call`` as its sender), so a revert is reported with its
+        custom error and nothing is sent.
+        """
+        from eth_account import Account
+        from eth_account.typed_transactions import TypedTransaction
+
+        sender = Account.recover_transaction(raw)
+        fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
+        to = fields.get("to")
+        if not to or Web3.to_checksum_address(to) != Web3.to_checksum_address(contract):
+            raise TransactionError(f"only transactions to the FreshLedger contract {contract} are relayed")
+        call = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(fields.get("data", b""))}
+        try:
+            self._rpc(lambda: self.w3.eth.call(call))
+        except ContractLogicError as exc:
+            raise revert_from(exc, abi) from None
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(raw).to_0x_hex()
+        except (Web3RPCError, ValueError) as exc:
+            raise TransactionError(f"the node refused the transaction: {exc}") from exc
+        with self._lock:
+            self._nonces.pop(sender, None)
+        return self.wait(tx_hash, abi=abi, event_address=contract, replay=call)
 
     def forget_nonces(self) -> None:
         """Drop the locally tracked nonces; the next transaction of each sender asks the node.

@@ -1,0 +1,80 @@
+"""Dependencies as ``Annotated`` aliases: services, the authenticated participant, roles."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from eth_account.signers.local import LocalAccount
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.services import Services
+from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE
+from ledger.store.api_keys import address_for_key
+
+_bearer = HTTPBearer(auto_error=False, description="API key issued by the market authority")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False)
+
+ROLE_BITS = {"SUPPLIER": 1, "CUSTOMS": 2, "LAB": 4, "VENDOR": 8, "REGULATOR": 16}
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated participant: its address, on-chain record and signing account."""
+
+    address: str
+    roles: int
+    suspended: bool
+    is_admin: bool
+    services: Services
+
+    def has(self, role: str) -> bool:
+        return self.is_admin if role == "ADMIN" else bool(self.roles & ROLE_BITS[role])
+
+    @property
+    def account(self) -> LocalAccount:
+        return self.services.keys.account(self.address)
+
+
+def current_caller(
+    services: ServicesDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_header)],
+) -> Caller:
+    key = bearer.credentials if bearer else api_key
+    if not key:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required", {"WWW-Authenticate": "Bearer"})
+    address = address_for_key(services.engine, key)
+    if address is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+    # Roles come from the contract itself: the write path asks the chain, so a grant or a
+    # suspension counts at once, not after the next indexer poll.
+    ledger = services.ledger
+    (record,) = ledger.read("participant", address)
+    (is_admin,) = ledger.read("hasRole", DEFAULT_ADMIN_ROLE, address)
+    return Caller(address, int(record["roles"]), bool(record["suspended"]), bool(is_admin), services)
+
+
+CallerDep = Annotated[Caller, Depends(current_caller)]
+
+
+def require(role: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets only callers holding `role` through (403 otherwise)."""
+
+    def check(caller: CallerDep) -> Caller:
+        if caller.suspended:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+        if not caller.has(role):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.lower()} role")
+        return caller
+
+    return check

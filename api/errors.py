@@ -1,0 +1,156 @@
+"""Domain errors to HTTP: one handler per error family, and a human sentence for every
+custom error the contract can revert with.
+
+A revert answers with the contract's error name, its arguments and a sentence for people,
+e.g. 409 ``{"error": "BatchQuarantined", "message": "batch SB-2611-07-B failed its residue
+test on 2026-11-25; only a regulator can release it", ...}``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from ledger.errors import (
+    ContractRevert,
+    DocumentError,
+    DocumentNotFound,
+    LedgerError,
+    NodeError,
+    NotFound,
+    TransactionError,
+    TransactionTimeout,
+)
+from ledger.queries.batches import get_batch, latest_failed_inspection_time
+
+#: HTTP status of each custom error; anything else is 422 (the input was refused).
+REVERT_STATUS = {
+    "AccessControlUnauthorizedAccount": status.HTTP_403_FORBIDDEN,
+    "ParticipantNotActive": status.HTTP_403_FORBIDDEN,
+    "ParticipantNotRegistered": status.HTTP_403_FORBIDDEN,
+    "NotCustodian": status.HTTP_403_FORBIDDEN,
+    "NotPendingRecipient": status.HTTP_403_FORBIDDEN,
+    "BatchNotFound": status.HTTP_404_NOT_FOUND,
+    "BatchQuarantined": status.HTTP_409_CONFLICT,
+    "BatchRecalled": status.HTTP_409_CONFLICT,
+    "BatchInTransit": status.HTTP_409_CONFLICT,
+    "BatchSoldOut": status.HTTP_409_CONFLICT,
+    "BatchAlreadyExists": status.HTTP_409_CONFLICT,
+    "BatchNotQuarantined": status.HTTP_409_CONFLICT,
+    "InsufficientQuantity": status.HTTP_409_CONFLICT,
+    "NoPendingHandOff": status.HTTP_409_CONFLICT,
+    "HandOffToSelf": status.HTTP_409_CONFLICT,
+    "MergeMismatch": status.HTTP_409_CONFLICT,
+    "ParticipantAlreadyRegistered": status.HTTP_409_CONFLICT,
+    "ParticipantStateUnchanged": status.HTTP_409_CONFLICT,
+}
+
+SENTENCES = {
+    "AccessControlUnauthorizedAccount": "{account} does not hold the role this needs",
+    "ParticipantNotActive": "participant {account} is suspended and can do nothing until reinstated",
+    "ParticipantNotRegistered": "{account} is not a registered participant of this market",
+    "NotCustodian": "{account} does not hold batch {lot}",
+    "NotPendingRecipient": "batch {lot} was not handed to {account}",
+    "BatchNotFound": "there is no batch {batchId}",
+    "BatchQuarantined": "batch {lot} failed its residue test on {failed_on}; only a regulator can release it",
+    "BatchRecalled": "batch {lot} has been recalled and cannot be moved, repacked or sold",
+    "BatchInTransit": "batch {lot} is on its way to {recipient}; it can be sold or repacked once accepted",
+    "BatchSoldOut": "nothing is left of batch {lot}",
+    "BatchAlreadyExists": "a batch with this GTIN and lot is already registered",
+    "BatchNotQuarantined": "batch {lot} is not quarantined",
+    "InsufficientQuantity": "batch {lot} has {remaining} left, {requested} were asked for",
+    "NoPendingHandOff": "batch {lot} has no pending hand-off",
+    "HandOffToSelf": "a batch cannot be handed to its own custodian",
+    "MergeMismatch": "only batches of one GTIN and unit can be merged",
+    "ParticipantAlreadyRegistered": "{account} is already registered",
+    "ParticipantStateUnchanged": "{account} is already in that state",
+    "InvalidGtin": "{gtin} is not a valid GTIN",
+    "InvalidLotCode": "the lot code must have 1 to 20 characters",
+    "InvalidUnitCode": "the unit must be a UN/ECE Rec 20 code such as KGM",
+    "InvalidCountryCode": "the country must be an ISO 3166-1 alpha-2 code",
+    "InvalidCurrencyCode": "the currency must be an ISO 4217 code",
+    "InvalidDocumentCid": "the document CID is malformed",
+    "MissingField": "{field} is required",
+    "ZeroQuantity": "quantities must be positive",
+    "QuantityTooLarge": "the quantity exceeds {max}",
+    "DateInFuture": "the date lies in the future",
+    "TooFewBatches": "{needed} or more batches are needed, {given} were given",
+    "InspectionInconsistent": "a test reported as passed has residue {index} over its limit",
+    "InvalidImporter": "{importer} is not an active supplier and cannot receive an import",
+    "UnknownRole": "that is not a market role",
+    "ParticipantDetailsMissing": "a participant needs a name and a GLN or licence number",
+}
+
+
+def describe_revert(request: Request, revert: ContractRevert) -> str:
+    """The human sentence for `revert`, with batch ids turned into lot codes and dates."""
+    values: dict[str, Any] = {
+        k: (("0x" + v.hex()) if isinstance(v, bytes) else v) for k, v in revert.args_by_name.items()
+    }
+    batch_id = values.get("batchId")
+    if batch_id:
+        engine = request.app.state.services.engine
+        try:
+            batch, _ = get_batch(engine, batch_id)
+            values["lot"] = f"{batch.lot} (GTIN {batch.gtin})"
+        except NotFound:
+            values["lot"] = batch_id
+        if revert.name == "BatchQuarantined":
+            failed = latest_failed_inspection_time(engine, batch_id)
+            values["failed_on"] = (
+                datetime.fromtimestamp(failed, UTC).date().isoformat() if failed else "an earlier date"
+            )
+    template = SENTENCES.get(revert.name)
+    if template is None:
+        return str(revert)
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return str(revert)
+
+
+def _text(value: Any) -> Any:
+    return "0x" + value.hex() if isinstance(value, bytes) else value
+
+
+def _error(status_code: int, name: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": name, "message": message, **extra}, status_code=status_code)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ContractRevert)
+    async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
+        code = REVERT_STATUS.get(exc.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        args = {k: _text(v) for k, v in exc.args_by_name.items()}
+        return _error(code, exc.name, describe_revert(request, exc), args=args)
+
+    @app.exception_handler(NotFound)
+    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
+        return _error(status.HTTP_404_NOT_FOUND, "NotFound", str(exc))
+
+    @app.exception_handler(TransactionTimeout)
+    async def timeout(_request: Request, exc: TransactionTimeout) -> JSONResponse:
+        return _error(status.HTTP_504_GATEWAY_TIMEOUT, "TransactionTimeout", str(exc))
+
+    @app.exception_handler(NodeError)
+    async def node_down(_request: Request, exc: NodeError) -> JSONResponse:
+        return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "NodeUnavailable", str(exc))
+
+    @app.exception_handler(DocumentNotFound)
+    async def document_not_found(_request: Request, exc: DocumentNotFound) -> JSONResponse:
+        return _error(status.HTTP_404_NOT_FOUND, "DocumentNotFound", str(exc))
+
+    @app.exception_handler(TransactionError)
+    async def transaction_error(_request: Request, exc: TransactionError) -> JSONResponse:
+        return _error(status.HTTP_502_BAD_GATEWAY, "TransactionFailed", str(exc))
+
+    @app.exception_handler(DocumentError)
+    async def document_error(_request: Request, exc: DocumentError) -> JSONResponse:
+        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, type(exc).__name__, str(exc))
+
+    @app.exception_handler(LedgerError)
+    async def ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
+        return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, type(exc).__name__, str(exc))

@@ -1,0 +1,55 @@
+"""The FreshLedger API: ``create_app()`` assembles one router per audience.
+
+Run it with ``freshledger serve`` (uvicorn on 127.0.0.1:8000 by default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from api.errors import install_error_handlers
+from api.routes import admin, customs, labs, public, regulators, suppliers, transactions, vendors
+from api.services import Services, build_services
+from api.settings import ApiSettings
+
+DESCRIPTION = """
+Provenance of fresh produce from farm harvest or customs entry to the market stall.
+
+Writes need an API key (`Authorization: Bearer fl_...` or `X-API-Key`) of a participant with
+the right role; each answers once its transaction is mined. Reads come from the indexer's
+database and say up to which block they are current (`as_of_block`).
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable operation ids: generated clients keep their method names across releases.
+    return route.name
+
+
+def create_app(settings: ApiSettings | None = None, services: Services | None = None) -> FastAPI:
+    """The app; `services` may be given (tests), else it is built from `settings`."""
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "services", None) is None:
+            app.state.services = build_services(settings)
+        yield
+        app.state.services.engine.dispose()
+
+    app = FastAPI(
+        title="FreshLedger",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+    )
+    app.state.services = services
+    for module in (public, suppliers, customs, labs, vendors, regulators, admin, transactions):
+        app.include_router(module.router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,1 @@
+"""One router per audience, assembled in :mod:`api.main`."""

@@ -1,0 +1,35 @@
+"""Regulators: recalls, quarantine releases, and the forward trace a recall must cover."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from api.deps import Caller, require
+from api.schemas import BatchId, RecallCreate, ReleaseCreate, TxResponse
+from api.views import trace_json
+from api.writes import hex_id, tx_response
+from ledger.queries import trace_forward
+
+router = APIRouter(tags=["regulators"])
+Regulator = Annotated[Caller, Depends(require("REGULATOR"))]
+
+
+@router.post("/recalls", status_code=201, response_model=TxResponse)
+def recall(body: RecallCreate, caller: Regulator) -> dict:
+    """Recall batches: they can no longer move, be repacked or be sold."""
+    result = caller.services.ledger.recall(caller.account, [hex_id(b) for b in body.batch_ids], body.reason)
+    return tx_response(result, batch_ids=body.batch_ids)
+
+
+@router.post("/batches/{batch_id}/release", response_model=TxResponse)
+def release_quarantine(batch_id: BatchId, body: ReleaseCreate, caller: Regulator) -> dict:
+    """Release a batch from quarantine after a failed residue test."""
+    return tx_response(caller.services.ledger.release_quarantine(caller.account, hex_id(batch_id), body.reason))
+
+
+@router.get("/batches/{batch_id}/trace")
+def trace(batch_id: BatchId, caller: Regulator) -> dict[str, Any]:
+    """Everything downstream of a batch: descendants, sales, holders, stalls."""
+    return trace_json(trace_forward(caller.services.engine, batch_id))

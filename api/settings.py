@@ -1,0 +1,59 @@
+"""API settings, validated once at startup (pydantic-settings, ``FRESHLEDGER_`` prefix).
+
+| variable | default |
+|---|---|
+| FRESHLEDGER_API_HOST / FRESHLEDGER_API_PORT | 127.0.0.1 / 8000 |
+| FRESHLEDGER_PUBLIC_HOST | the API's own host:port (the host printed in QR codes) |
+| FRESHLEDGER_PUBLIC_SCHEME | https (http for a local demo host) |
+| FRESHLEDGER_DATABASE_URL | SQLite under the data directory (the indexer's database) |
+| FRESHLEDGER_RPC_URL | the local chain |
+| FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
+| FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ledger.config import load_settings
+from ledger.paths import data_dir
+from ledger.store.db import default_database_url
+
+DEVELOPMENT_PASSWORD = "freshledger-development"
+
+
+class ApiSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FRESHLEDGER_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_host: str | None = None
+    public_scheme: Literal["https", "http"] = "https"
+    database_url: str = Field(default_factory=default_database_url)
+    rpc_url: str = Field(default_factory=lambda: load_settings().rpc_url)
+    data_dir: Path = Field(default_factory=data_dir)
+    keystore_password: str = DEVELOPMENT_PASSWORD
+    #: Gas money the authority sends a participant whose key the market creates, so that it
+    #: can pay for its transactions (0 on a chain without gas fees).
+    participant_funding_wei: int = 10**18
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> ApiSettings:
+        if self.environment == "production" and self.keystore_password == DEVELOPMENT_PASSWORD:
+            raise ValueError("FRESHLEDGER_KEYSTORE_PASSWORD must be set outside development")
+        if self.public_host is None:
+            self.public_host = f"{self.api_host}:{self.api_port}"
+        return self
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.data_dir / "keystores"
+
+    def public_url(self, path: str) -> str:
+        """An absolute URL on the public host (what QR codes and links carry)."""
+        return f"{self.public_scheme}://{self.public_host}{path}"

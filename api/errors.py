@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from ledger.errors import (
     ContractRevert,
     DocumentError,
+    DocumentIntegrityError,
     DocumentNotFound,
     LedgerError,
     NodeError,
@@ -146,6 +147,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(TransactionError)
     async def transaction_error(_request: Request, exc: TransactionError) -> JSONResponse:
         return _error(status.HTTP_502_BAD_GATEWAY, "TransactionFailed", str(exc))
+
+    @app.exception_handler(DocumentIntegrityError)
+    async def document_corrupt(_request: Request, exc: DocumentIntegrityError) -> JSONResponse:
+        # The store's copy no longer hashes to its CID: the server's fault, never served.
+        return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError", str(exc))
 
     @app.exception_handler(DocumentError)
     async def document_error(_request: Request, exc: DocumentError) -> JSONResponse:

@@ -11,6 +11,7 @@ from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
+from ledger.documents import DocumentStore, open_store
 from ledger.keys import KeyStore
 from ledger.store.db import make_engine, migrate
 
@@ -20,6 +21,7 @@ class Services:
     settings: ApiSettings
     engine: Engine
     keys: KeyStore
+    documents: DocumentStore
     _ledger: FreshLedgerContract | None = None
 
     @property
@@ -35,4 +37,9 @@ class Services:
 def build_services(settings: ApiSettings) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return Services(settings=settings, engine=engine, keys=KeyStore(settings.keystore_dir, settings.keystore_password))
+    return Services(
+        settings=settings,
+        engine=engine,
+        keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+        documents=open_store(settings.data_dir),
+    )

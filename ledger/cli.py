@@ -135,6 +135,23 @@ def index(
 
 
 @app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="interface (default 127.0.0.1, FRESHLEDGER_API_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (default 8000, FRESHLEDGER_API_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API (reads from the indexer's database, writes to the chain)."""
+    import uvicorn
+
+    from api.main import create_app
+    from api.settings import ApiSettings
+
+    overrides = {k: v for k, v in (("api_host", host), ("api_port", port)) if v is not None}
+    settings = ApiSettings(**overrides)
+    console.print(f"FreshLedger API on http://{settings.api_host}:{settings.api_port} (OpenAPI at /docs)")
+    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+
+
+@app.command()
 def demo() -> None:
     """Start the local chain, deploy (or reuse the deployment) and record a small market scenario."""
     settings = load_settings()

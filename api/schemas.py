@@ -155,7 +155,9 @@ class SuspendCreate(Strict):
 
 
 class RawTransaction(Strict):
-    raw_transaction: Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]+$", description="a signed EIP-1559 transaction")]
+    raw_transaction: Annotated[
+        str, Field(pattern=r"^0x(?:[0-9a-fA-F]{2})+$", description="a signed EIP-1559 transaction")
+    ]
 
 
 class TxResponse(BaseModel):

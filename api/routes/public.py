@@ -28,7 +28,7 @@ def batches(
     status: Status | None = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
     """Search batches by GTIN, lot, origin, status and registration date, newest first."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, status
 from api.deps import CallerDep
 from api.schemas import RawTransaction, TxResponse
 from api.writes import tx_response
+from ledger.chain.client import NotForContract
 
 router = APIRouter(tags=["suppliers and custodians"])
 
@@ -16,8 +17,8 @@ router = APIRouter(tags=["suppliers and custodians"])
 def submit_signed(body: RawTransaction, caller: CallerDep) -> dict:
     """Relay a transaction to the FreshLedger contract signed by the authenticated
     participant itself; answers once it is mined. A revert answers as any other write."""
-    raw = bytes.fromhex(body.raw_transaction.removeprefix("0x"))
     try:
+        raw = bytes.fromhex(body.raw_transaction.removeprefix("0x"))
         sender = Account.recover_transaction(raw)
     except Exception as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"not a signed transaction: {exc}") from None
@@ -26,4 +27,7 @@ def submit_signed(body: RawTransaction, caller: CallerDep) -> dict:
             status.HTTP_403_FORBIDDEN, f"the transaction is signed by {sender}, not by {caller.address}"
         )
     ledger = caller.services.ledger
-    return tx_response(ledger.client.submit_raw(raw, abi=ledger.abi, contract=ledger.address))
+    try:
+        return tx_response(ledger.client.submit_raw(raw, abi=ledger.abi, contract=ledger.address))
+    except NotForContract as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None

@@ -63,6 +63,10 @@ class TxResult:
         return [e for e in self.events if e.name == name]
 
 
+class NotForContract(TransactionError):
+    """A self-signed transaction addressed elsewhere than the contract (not relayed)."""
+
+
 class ChainClient:
     """Sends locally signed transactions and makes calls on one JSON-RPC endpoint."""
 
@@ -216,7 +220,7 @@ class ChainClient:
         fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
         to = fields.get("to")
         if not to or Web3.to_checksum_address(to) != Web3.to_checksum_address(contract):
-            raise TransactionError(f"only transactions to the FreshLedger contract {contract} are relayed")
+            raise NotForContract(f"only transactions to the FreshLedger contract {contract} are relayed")
         call = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(fields.get("data", b""))}
         try:
             self._rpc(lambda: self.w3.eth.call(call))

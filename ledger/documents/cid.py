@@ -53,7 +53,7 @@ def parse_cid(value: CidLike) -> CID:
     """
     try:
         cid = value if isinstance(value, CID) else CID.decode(value.strip() if isinstance(value, str) else value)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, IndexError) as exc:  # multiformats raises all four
         raise InvalidCid(f"not a CID: {value!r} ({exc})") from None
     if cid.version != 1:
         raise InvalidCid(f"{cid} is a CIDv0: FreshLedger documents are CIDv1 with raw leaves")

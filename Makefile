@@ -16,9 +16,20 @@ BROWNIE_ENV := PATH="$(CURDIR)/$(TOOLCHAIN)/bin:$$PATH" SOLCX_BINARY_PATH="$(CUR
 # FRESHLEDGER_BROWNIE_ACCOUNT (see scripts/deploy.py).
 NETWORK ?= development
 
-.PHONY: setup demo test test-python test-brownie lint bench-gas brownie-compile brownie-test brownie-deploy chain-stop clean
+.PHONY: setup system-packages demo test test-python test-brownie lint bench-gas brownie-compile brownie-test brownie-deploy chain-stop clean
 
-setup: $(VENV)/.installed $(BROWNIE_VENV)/.installed node_modules/.installed $(TOOLCHAIN)/.linked
+setup: system-packages $(VENV)/.installed $(BROWNIE_VENV)/.installed node_modules/.installed $(TOOLCHAIN)/.linked
+
+# Debian packages: a CJK font for sale labels (reportlab embeds its TrueType outlines) and
+# Chromium for the shopper-page tests. Installed only when missing; needs root (or sudo).
+SYSTEM_PACKAGES := fonts-wqy-zenhei chromium
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -12,7 +12,18 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import admin, customs, documents, labs, public, regulators, suppliers, transactions, vendors
+from api.routes import (
+    admin,
+    customs,
+    documents,
+    labs,
+    public,
+    regulators,
+    resolver,
+    suppliers,
+    transactions,
+    vendors,
+)
 from api.services import Services, build_services
 from api.settings import ApiSettings
 
@@ -49,7 +60,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         generate_unique_id_function=_operation_id,
     )
     app.state.services = services
-    for module in (public, suppliers, customs, labs, vendors, regulators, admin, transactions, documents):
+    routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
+    for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
     return app

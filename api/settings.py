@@ -38,6 +38,8 @@ class ApiSettings(BaseSettings):
     rpc_url: str = Field(default_factory=lambda: load_settings().rpc_url)
     data_dir: Path = Field(default_factory=data_dir)
     keystore_password: str = DEVELOPMENT_PASSWORD
+    #: The market's time zone, for the dates printed on labels and pages.
+    market_timezone: str = "Asia/Shanghai"
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18

@@ -10,6 +10,7 @@ from api.deps import Caller, require
 from api.schemas import SaleCreate, TxResponse
 from api.services import Services
 from api.writes import hex_id, tx_response
+from ledger.digital_link import DigitalLink, build_uri
 from ledger.errors import NotFound
 from ledger.queries.batches import get_batch
 
@@ -28,7 +29,9 @@ def record_sale(body: SaleCreate, caller: Annotated[Caller, Depends(require("VEN
     lot = _lot(services, body.batch_id)
     # Without the lot (the indexer has not reached the batch yet) there is no Digital Link
     # to print yet; the sale is recorded all the same and its QR is at /sales/{id}/qr.png.
-    qr_url = services.settings.public_url(digital_link_path(state.gtin, lot, sale["serial"])) if lot else None
+    settings = services.settings
+    link = DigitalLink(state.gtin, lot=lot, serial=str(sale["serial"])) if lot else None
+    qr_url = build_uri(settings.public_host or "", link, scheme=settings.public_scheme) if link else None
     return tx_response(result, batch_ids=[body.batch_id], sale_id="0x" + sale["saleId"].hex(), qr_url=qr_url)
 
 
@@ -39,9 +42,3 @@ def _lot(services: Services, batch_id: str) -> str | None:
     except NotFound:
         return None
     return batch.lot
-
-
-def digital_link_path(gtin: str, lot: str, serial: int) -> str:
-    from urllib.parse import quote
-
-    return f"/01/{gtin}/10/{quote(lot, safe='')}/21/{serial}"

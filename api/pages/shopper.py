@@ -1,0 +1,118 @@
+"""The shopper's pages, rendered on the server with Jinja2 (autoescaped, no script).
+
+``render_shopper_page`` is what a phone shows after scanning a sale's QR code;
+``render_not_found`` (for a 404) and ``render_bad_request`` (for a 400) are the resolver's
+other answers. Routes choose the language with :func:`api.pages.i18n.negotiate` first.
+
+Example::
+
+    html = render_shopper_page(chain, lang="zh", links={"document": "/documents/{cid}"})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, tzinfo
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from api.pages.banner import banner
+from api.pages.blocks import Links
+from api.pages.formats import Formatter
+from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
+from api.pages.lineage_svg import lineage_svg
+from api.pages.sections import lab_tests, origin_cards, summary
+from api.pages.timeline import timeline
+from ledger.queries.views import CustodyChain
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: The pages' one stylesheet, inlined into each page (no request, works from a QR code's
+#: first load on a slow connection).
+STYLESHEET = TEMPLATES / "pages.css"
+
+
+@dataclass(frozen=True)
+class LanguageLink:
+    code: str
+    name: str
+    html_lang: str
+    href: str
+    current: bool
+
+
+@cache
+def environment() -> Environment:
+    """The pages' Jinja2 environment: HTML autoescaping on, undefined names are errors."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_shopper_page(
+    chain: CustodyChain,
+    *,
+    lang: str,
+    links: Mapping[str, str] | None = None,
+    tz: tzinfo = UTC,
+    product_name: str | None = None,
+) -> str:
+    """The page of one sale: banner, purchase, lineage picture, origins, lab tests, every step.
+
+    `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
+    add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
+    the caller knows the GTIN's product.
+    """
+    t, page_links = Messages(_language(lang)), Links(links)
+    fmt = Formatter(t.lang, t, tz)
+    return _render(
+        "shopper.html",
+        t,
+        page_links,
+        banner=banner(chain, t, fmt),
+        summary=summary(chain, t, fmt, page_links, product_name),
+        lineage=Markup(lineage_svg(chain, lang=t.lang)),  # built from escaped text only
+        origins=origin_cards(chain, t, fmt, page_links),
+        tests=lab_tests(chain, t, fmt, page_links),
+        steps=timeline(chain, t, fmt, page_links),
+        sale=chain.sale,
+        as_of_block=chain.as_of_block,
+        zone=fmt.zone(chain.sale.time),
+    )
+
+
+def render_not_found(lang: str, code: str | None = None, *, links: Mapping[str, str] | None = None) -> str:
+    """The body of a 404: no sale for this code (shown back to the shopper as scanned)."""
+    t = Messages(_language(lang))
+    return _render("not_found.html", t, Links(links), code=code)
+
+
+def render_bad_request(lang: str, message: str | None = None, *, links: Mapping[str, str] | None = None) -> str:
+    """The body of a 400: the address is not a product code; `message` says why (as given)."""
+    t = Messages(_language(lang))
+    return _render("bad_request.html", t, Links(links), message=message)
+
+
+def _render(template: str, t: Messages, links: Links, **context: Any) -> str:
+    languages = [
+        LanguageLink(code, NATIVE_NAMES[code], HTML_LANG[code], links.lang(code), code == t.lang) for code in LANGUAGES
+    ]
+    return environment().get_template(template).render(t=t, languages=languages, css=stylesheet(), **context)
+
+
+@cache
+def stylesheet() -> Markup:
+    """The CSS, read once; it is our own file, so it goes into ``<style>`` as it is."""
+    return Markup(STYLESHEET.read_text(encoding="utf-8"))
+
+
+def _language(lang: str) -> str:
+    return supported(lang) or DEFAULT_LANGUAGE

@@ -63,3 +63,16 @@ def _encoder(uri: str, box_size: int = DEFAULT_BOX_SIZE) -> qrcode.QRCode:
     code.add_data(uri)
     code.make(fit=True)
     return code
+
+
+def qr_text(uri: str) -> str:
+    """`uri`'s code drawn with Unicode half blocks for a terminal: two module rows a line,
+    dark modules as spaces on a light background, so it scans on a dark terminal too."""
+    matrix = qr_matrix(uri)
+    if len(matrix) % 2:
+        matrix = [*matrix, [False] * len(matrix[0])]
+    glyphs = {(False, False): "█", (True, False): "▄", (False, True): "▀", (True, True): " "}
+    return "\n".join(
+        "".join(glyphs[top, bottom] for top, bottom in zip(upper, lower, strict=True))
+        for upper, lower in zip(matrix[::2], matrix[1::2], strict=True)
+    )

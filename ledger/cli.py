@@ -152,10 +152,16 @@ def serve(
 
 
 @app.command()
-def demo() -> None:
-    """Start the local chain, deploy (or reuse the deployment) and record a small market scenario."""
+def demo(
+    serve: Annotated[bool, typer.Option(help="then index the market and serve the API until Ctrl-C")] = True,
+    port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
+) -> None:
+    """Start the local chain, deploy (or reuse the deployment), record a small market scenario
+    and serve it: the API, the shopper pages and a sale's QR code in the terminal."""
     settings = load_settings()
-    node = LocalNode(settings.chain_dir).start()
+    local = LocalNode(settings.chain_dir)
+    node = local.start()
+    settings = load_settings()  # now pointing at the running node
     client = ChainClient(node.rpc_url)
     deployment, created = deploy_or_load(client, dev_account(0), settings.data_dir)
     console.print(f"local chain {node.rpc_url}, state in {settings.chain_dir}")
@@ -178,7 +184,12 @@ def demo() -> None:
             )
         console.print(table)
     _print_batches(ledger)
-    console.print("The chain keeps running in the background: `freshledger chain stop` stops it.")
+    if not serve:
+        console.print("The chain keeps running in the background: `freshledger chain stop` stops it.")
+        return
+    from api.demo import serve_demo
+
+    serve_demo(settings, local, console, port=port)
 
 
 def _print_batches(ledger: FreshLedgerContract) -> None:

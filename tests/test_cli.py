@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from eth_account import Account
 
@@ -84,12 +85,65 @@ def test_unreachable_node_gives_a_message_not_a_traceback(env: dict[str, str]) -
 
 
 def test_demo_records_once_and_resumes(env: dict[str, str]) -> None:
-    first = run(env, "demo").stdout
+    first = run(env, "demo", "--no-serve").stdout
     assert "FreshLedger deployed" in first
     assert "refused by the contract: BatchQuarantined" in first
     assert first.count(" recorded ") >= 30  # one table row per transaction
     run(env, "chain", "stop")  # the state is written on the way out
-    second = run(env, "demo").stdout
+    second = run(env, "demo", "--no-serve").stdout
     assert "FreshLedger reused" in second
     assert "not recording it twice" in second
     assert "recalled" in second
+
+
+def test_demo_serves_the_market_until_interrupted(env: dict[str, str]) -> None:
+    """`freshledger demo` indexes the market, serves the API, prints a scannable sale link and
+    its QR in the terminal; Ctrl-C stops the API, the indexer and the chain."""
+    import re
+    import signal
+
+    port = free_port()
+    process = subprocess.Popen(
+        [*CLI, "demo", "--port", str(port)],
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+            if "Ctrl-C stops" in line:
+                break
+        output = "".join(lines)
+        link = re.search(r"GS1 Digital Link \(the QR above\): (\S+)", output)
+        assert link, output[-3000:]
+        assert "█" in output  # the QR code, drawn in the terminal
+        uri = link.group(1)
+        assert uri.startswith(f"http://127.0.0.1:{port}/01/06901234000016/10/GV-2611-01-A/21/1")
+        page = _get_when_up(uri, {"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "Green Valley Farm" in page.text
+        custody = httpx.get(uri, headers={"Accept": "application/json"}, timeout=10).json()
+        assert custody["events"][-1]["kind"] == "sold"
+    finally:
+        process.send_signal(signal.SIGINT)
+        remaining, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, remaining[-2000:]
+    assert "stopped: API, indexer and chain" in remaining
+    assert run(env, "chain", "status", ok=False).returncode == 3
+
+
+def _get_when_up(url: str, headers: dict[str, str]) -> httpx.Response:
+    import time
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, headers=headers, timeout=10)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)  # uvicorn is binding its socket

@@ -1,0 +1,292 @@
+"""QR-scan latency and throughput at about a million events; one JSON line on stdout.
+
+1. Fills a fresh SQLite database with ``--events`` synthetic events through the indexer's
+   own projection and write path (no chain needed for reads): farms harvest, each lot is
+   split again and again (lineage depth up to 10), handed to a stall and sold.
+2. Serves the API with uvicorn on 127.0.0.1 (``--workers`` processes).
+3. A load generator in another process (httpx, asyncio, ``--concurrency`` connections)
+   scans random sales' Digital Links for ``--seconds``, once as JSON and once as HTML.
+
+Prints ``scan_json_p50_ms``, ``scan_json_p99_ms``, ``scan_json_rps`` and the same for HTML.
+Run from the repository root: ``.venv/bin/python bench/api.py --events 1000000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make the repository root importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import httpx
+
+from ledger.chain.freshledger import batch_id_of, sale_id_of
+from ledger.chain.node import free_port
+from ledger.digital_link import DigitalLink
+from ledger.gs1 import make_gtin
+from ledger.indexer.decode import ChainEvent
+from ledger.indexer.project import ROLE_BITS, Projector, StateCache, touched_keys
+from ledger.store.db import make_engine, migrate
+from ledger.store.writer import CheckpointRecord, IndexStore, RangeWrite
+
+GTIN = make_gtin("0690123400001")
+DEPTH = 10
+SALES_PER_LOT = 4
+CHUNK = 20_000
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class Synthesis:
+    """Makes chain events as the contract would emit them, numbered like a chain."""
+
+    def __init__(self) -> None:
+        self.block = 0
+        self.events: list[ChainEvent] = []
+        self.sales: list[tuple[str, int]] = []  # (lot, serial)
+
+    def emit(self, event: str, /, **args: object) -> None:
+        self.block += 1
+        self.events.append(
+            ChainEvent(
+                self.block,
+                f"0x{self.block:064x}",
+                1_764_000_000 + self.block,
+                f"0x{self.block:064x}",
+                0,
+                0,
+                event,
+                dict(args),
+            )
+        )
+
+    def participants(self, farms: list[str], stalls: list[str]) -> None:
+        supplier, vendor = (next(r for r, b in ROLE_BITS.items() if b == bit) for bit in (1, 8))
+        for i, address in enumerate(farms + stalls, start=1):
+            self.emit("ParticipantRegistered", account=address, role="", index=i, name=f"P{i}", identifier=str(i))
+            self.emit("RoleGranted", role=supplier if address in farms else vendor, account=address, sender=farms[0])
+
+    def lot_chain(self, n: int, farm: str, stall: str, depth: int) -> None:
+        base = lot = f"F{n:07d}"
+        parent = "0x" + batch_id_of(GTIN, lot).hex()
+        self.emit(
+            "HarvestRegistered",
+            batchId=parent,
+            supplier=farm,
+            gtin=GTIN,
+            lot=lot,
+            quantity=1000,
+            unit="KGM",
+            harvestedAt=1_764_000_000,
+            origin="geo:30.2,120.1",
+            documentCid=None,
+        )
+        for level in range(1, depth):
+            child_lot = f"{base}-{level}"
+            child = "0x" + batch_id_of(GTIN, child_lot).hex()
+            self.emit(
+                "BatchSplit", parentId=parent, childId=child, custodian=farm, lot=child_lot, quantity=1000 - 10 * level
+            )
+            parent, lot = child, child_lot
+        self.emit("HandOffInitiated", batchId=parent, **{"from": farm}, to=stall, quantity=1000 - 10 * (depth - 1))
+        self.emit("HandOffAccepted", batchId=parent, to=stall, quantity=1000 - 10 * (depth - 1))
+        for serial in range(1, SALES_PER_LOT + 1):
+            sale = "0x" + sale_id_of(bytes.fromhex(parent[2:]), serial).hex()
+            self.emit(
+                "SaleRecorded",
+                batchId=parent,
+                vendor=stall,
+                saleId=sale,
+                serial=serial,
+                quantity=1,
+                price=600,
+                currency="CNY",
+            )
+            self.sales.append((lot, serial))
+
+
+def fill(database_url: str, events: int) -> list[tuple[str, int]]:
+    engine = make_engine(database_url)
+    migrate(engine)
+    store = IndexStore(engine)
+    synth = Synthesis()
+    farms = [f"0x{i:040x}" for i in range(1, 21)]
+    stalls = [f"0x{i:040x}" for i in range(100, 140)]
+    synth.participants(farms, stalls)
+    rng = random.Random(7)
+    n = 0
+    written = 0
+    while written + len(synth.events) < events:
+        synth.lot_chain(n, rng.choice(farms), rng.choice(stalls), rng.randint(1, DEPTH))
+        n += 1
+        if len(synth.events) >= CHUNK:
+            written += _write(store, synth.events)
+            synth.events = []
+            if n % 2000 == 0:
+                log(f"  {written:,} events")
+    written += _write(store, synth.events)
+    engine.dispose()
+    log(f"database filled: {written:,} events, {len(synth.sales):,} sales")
+    return synth.sales
+
+
+def _write(store: IndexStore, events: list[ChainEvent]) -> int:
+    if not events:
+        return 0
+    batch_ids, accounts = touched_keys(events)
+    batches, participants = store.load_states(batch_ids, accounts)
+    stored_b = {k for k, v in batches.items() if v is not None}
+    stored_p = {k for k, v in participants.items() if v is not None}
+    last = events[-1].block_number
+    state = StateCache(batches, participants, final_block=last)
+    projector = Projector(state)
+    projector.apply(events)
+    store.write_range(
+        RangeWrite(
+            rows=projector.rows.by_table,
+            batches={k: state.batches[k] for k in state.changed_batches},
+            participants={k: state.participants[k] for k in state.changed_participants},
+            stored_batches=stored_b & state.changed_batches,
+            stored_participants=stored_p & state.changed_participants,
+            journal=[],
+            recent_blocks=[],
+            checkpoint=CheckpointRecord(last, events[-1].block_hash),
+            prune_below=last,
+        )
+    )
+    return len(events)
+
+
+async def _load(urls: list[str], accept: str, seconds: float, concurrency: int) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30, headers={"Accept": accept}) as client:
+
+        async def worker(seed: int) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                response = await client.get(rng.choice(urls))
+                latencies.append(time.perf_counter() - began)
+                if response.status_code != 200:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return latencies, errors, elapsed
+
+
+def _load_process(urls: list[str], accept: str, seconds: float, concurrency: int, out: multiprocessing.Queue) -> None:
+    out.put(asyncio.run(_load(urls, accept, seconds, concurrency)))
+
+
+def measure(urls: list[str], accept: str, seconds: float, concurrency: int) -> dict[str, float]:
+    queue: multiprocessing.Queue = multiprocessing.Queue()
+    process = multiprocessing.Process(target=_load_process, args=(urls, accept, seconds, concurrency, queue))
+    process.start()
+    latencies, errors, elapsed = queue.get()
+    process.join()
+    latencies.sort()
+    return {
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+        "rps": round(len(latencies) / elapsed),
+        "errors": errors,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="freshledger-api-bench-") as tmp:
+        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        began = time.perf_counter()
+        sales = fill(database_url, args.events)
+        fill_s = time.perf_counter() - began
+        port = free_port()
+        host = f"127.0.0.1:{port}"
+        env = {
+            "FRESHLEDGER_DATABASE_URL": database_url,
+            "FRESHLEDGER_DATA_DIR": tmp,
+            "FRESHLEDGER_PUBLIC_HOST": host,
+            "FRESHLEDGER_PUBLIC_SCHEME": "http",
+            "FRESHLEDGER_RPC_URL": "http://127.0.0.1:9",
+        }
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "api.main:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+            ],
+            env={**__import__("os").environ, **env},
+        )
+        try:
+            urls = [
+                f"http://{host}{DigitalLink(GTIN, lot, str(serial)).path}"
+                for lot, serial in random.Random(1).sample(sales, min(2000, len(sales)))
+            ]
+            deadline = time.time() + 60
+            while True:
+                try:
+                    if httpx.get(urls[0], headers={"Accept": "application/json"}, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.time() > deadline:
+                    raise SystemExit("the API did not come up")
+                time.sleep(0.2)
+            measure(urls, "application/json", 2, args.concurrency)  # warm-up
+            json_figures = measure(urls, "application/json", args.seconds, args.concurrency)
+            html_figures = measure(urls, "text/html", args.seconds, args.concurrency)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    report = {
+        "events": args.events,
+        "fill_s": round(fill_s, 1),
+        "workers": args.workers,
+        "concurrency": args.concurrency,
+        **{f"scan_json_{k}": v for k, v in json_figures.items()},
+        **{f"scan_html_{k}": v for k, v in html_figures.items()},
+        "targets": {
+            "scan_json_p99_ms<=20": json_figures["p99_ms"] <= 20,
+            "scan_json_rps>=1000": json_figures["rps"] >= 1000,
+        },
+    }
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

@@ -35,9 +35,10 @@ from ledger.chain.node import free_port
 from ledger.digital_link import DigitalLink
 from ledger.gs1 import make_gtin
 from ledger.indexer.decode import ChainEvent
-from ledger.indexer.project import ROLE_BITS, Projector, StateCache, touched_keys
+from ledger.indexer.project import ROLE_BITS
+from ledger.indexer.sync import write_events
 from ledger.store.db import make_engine, migrate
-from ledger.store.writer import CheckpointRecord, IndexStore, RangeWrite
+from ledger.store.writer import CheckpointRecord, IndexStore
 
 GTIN = make_gtin("0690123400001")
 DEPTH = 10
@@ -143,29 +144,18 @@ def fill(database_url: str, events: int) -> list[tuple[str, int]]:
 
 
 def _write(store: IndexStore, events: list[ChainEvent]) -> int:
-    if not events:
-        return 0
-    batch_ids, accounts = touched_keys(events)
-    batches, participants = store.load_states(batch_ids, accounts)
-    stored_b = {k for k, v in batches.items() if v is not None}
-    stored_p = {k for k, v in participants.items() if v is not None}
-    last = events[-1].block_number
-    state = StateCache(batches, participants, final_block=last)
-    projector = Projector(state)
-    projector.apply(events)
-    store.write_range(
-        RangeWrite(
-            rows=projector.rows.by_table,
-            batches={k: state.batches[k] for k in state.changed_batches},
-            participants={k: state.participants[k] for k in state.changed_participants},
-            stored_batches=stored_b & state.changed_batches,
-            stored_participants=stored_p & state.changed_participants,
-            journal=[],
+    """Through the indexer's own projection and write path (no journal: all final)."""
+    if events:
+        last = events[-1]
+        checkpoint = CheckpointRecord(last.block_number, last.block_hash)
+        write_events(
+            store,
+            events,
+            final_block=last.block_number,
             recent_blocks=[],
-            checkpoint=CheckpointRecord(last, events[-1].block_hash),
-            prune_below=last,
+            checkpoint=checkpoint,
+            prune_below=last.block_number,
         )
-    )
     return len(events)
 
 

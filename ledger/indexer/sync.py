@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from ledger.chain.abi import ContractAbi
 from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDeep
-from ledger.indexer.decode import EventDecoder
+from ledger.indexer.decode import ChainEvent, EventDecoder
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
 from ledger.indexer.project import Projector, StateCache, touched_keys
 from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStore, RangeWrite
@@ -58,6 +58,39 @@ class Progress:
     target: int
     start: int
     events: int
+
+
+def write_events(
+    store: IndexStore,
+    events: list[ChainEvent],
+    *,
+    final_block: int,
+    recent_blocks: list[tuple[int, str]],
+    checkpoint: CheckpointRecord,
+    prune_below: int,
+) -> None:
+    """Project `events` on the stored state and write them, with the checkpoint, in one
+    transaction. Rows of blocks above `final_block` are journaled for reorgs."""
+    batch_ids, accounts = touched_keys(events)
+    batches, participants = store.load_states(batch_ids, accounts)
+    stored_batches = {key for key, row in batches.items() if row is not None}
+    stored_participants = {key for key, row in participants.items() if row is not None}
+    state = StateCache(batches, participants, final_block=final_block)
+    projector = Projector(state)
+    projector.apply(events)
+    store.write_range(
+        RangeWrite(
+            rows=projector.rows.by_table,
+            batches={key: state.batches[key] for key in state.changed_batches},
+            participants={key: state.participants[key] for key in state.changed_participants},
+            stored_batches=stored_batches & state.changed_batches,
+            stored_participants=stored_participants & state.changed_participants,
+            journal=state.journal,
+            recent_blocks=recent_blocks,
+            checkpoint=checkpoint,
+            prune_below=prune_below,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -223,26 +256,14 @@ class Indexer:
         self._check_consistency(first, logs, headers, checkpoint)
 
         events = self.decoder.decode(logs, {n: h.timestamp for n, h in headers.items()})
-        batch_ids, accounts = touched_keys(events)
-        batches, participants = self.store.load_states(batch_ids, accounts)
-        stored_batches = {key for key, row in batches.items() if row is not None}
-        stored_participants = {key for key, row in participants.items() if row is not None}
-        state = StateCache(batches, participants, final_block=fetched.head - MAX_REORG_DEPTH)
-        projector = Projector(state)
-        projector.apply(events)
         window_start = max(first, fetched.window_start)
-        self.store.write_range(
-            RangeWrite(
-                rows=projector.rows.by_table,
-                batches={key: state.batches[key] for key in state.changed_batches},
-                participants={key: state.participants[key] for key in state.changed_participants},
-                stored_batches=stored_batches & state.changed_batches,
-                stored_participants=stored_participants & state.changed_participants,
-                journal=state.journal,
-                recent_blocks=[(n, headers[n].hash) for n in range(window_start, fetched.last + 1)],
-                checkpoint=CheckpointRecord(fetched.last, headers[fetched.last].hash),
-                prune_below=fetched.head - MAX_REORG_DEPTH + 1,
-            )
+        write_events(
+            self.store,
+            events,
+            final_block=fetched.head - MAX_REORG_DEPTH,
+            recent_blocks=[(n, headers[n].hash) for n in range(window_start, fetched.last + 1)],
+            checkpoint=CheckpointRecord(fetched.last, headers[fetched.last].hash),
+            prune_below=fetched.head - MAX_REORG_DEPTH + 1,
         )
         return len(events)
 

@@ -20,7 +20,7 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False)
 ROLE_BITS = {"SUPPLIER": 1, "CUSTOMS": 2, "LAB": 4, "VENDOR": 8, "REGULATOR": 16}
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 

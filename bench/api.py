@@ -4,8 +4,10 @@
    own projection and write path (no chain needed for reads): farms harvest, each lot is
    split again and again (lineage depth up to 10), handed to a stall and sold.
 2. Serves the API with uvicorn on 127.0.0.1 (``--workers`` processes).
-3. A load generator in another process (httpx, asyncio, ``--concurrency`` connections)
-   scans random sales' Digital Links for ``--seconds``, once as JSON and once as HTML.
+3. A load generator scans random sales' Digital Links for ``--seconds`` from
+   ``--concurrency`` connections, once as JSON and once as HTML: wrk (Debian's ``wrk``, a C
+   client that leaves the CPU to the server) when installed, else a Python asyncio client in
+   another process (which takes a core of its own and lowers the figures).
 
 Prints ``scan_json_p50_ms``, ``scan_json_p99_ms``, ``scan_json_rps`` and the same for HTML.
 Run from the repository root: ``.venv/bin/python bench/api.py --events 1000000``.
@@ -18,6 +20,7 @@ import asyncio
 import json
 import multiprocessing
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -186,7 +189,35 @@ def _load_process(urls: list[str], accept: str, seconds: float, concurrency: int
     out.put(asyncio.run(_load(urls, accept, seconds, concurrency)))
 
 
+def measure_wrk(urls: list[str], accept: str, seconds: float, concurrency: int) -> dict[str, float]:
+    """wrk with a Lua script that picks a random path per request."""
+    base = urls[0].split("/01/", 1)[0]
+    paths = ",".join(json.dumps(url[len(base) :]) for url in urls)
+    script = (
+        f"paths = {{{paths}}}\n"
+        f"request = function() return wrk.format('GET', paths[math.random(#paths)], {{['Accept']='{accept}'}}) end\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", handle.name, base]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    Path(handle.name).unlink()
+
+    def millis(label: str) -> float:
+        line = next(line for line in out.splitlines() if line.strip().startswith(label))
+        value = line.split()[1]
+        scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+        unit = next(u for u in ("us", "ms", "s") if value.endswith(u))
+        return round(float(value[: -len(unit)]) * scale[unit], 2)
+
+    rps = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
+    errors = sum(int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line)
+    return {"p50_ms": millis("50%"), "p99_ms": millis("99%"), "rps": round(rps), "errors": errors}
+
+
 def measure(urls: list[str], accept: str, seconds: float, concurrency: int) -> dict[str, float]:
+    if shutil.which("wrk"):
+        return measure_wrk(urls, accept, seconds, concurrency)
     queue: multiprocessing.Queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=_load_process, args=(urls, accept, seconds, concurrency, queue))
     process.start()
@@ -205,7 +236,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
 
@@ -268,6 +299,7 @@ def main() -> None:
         "fill_s": round(fill_s, 1),
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "load_generator": "wrk" if shutil.which("wrk") else "python-asyncio",
         **{f"scan_json_{k}": v for k, v in json_figures.items()},
         **{f"scan_html_{k}": v for k, v in html_figures.items()},
         "targets": {

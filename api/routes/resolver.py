@@ -44,8 +44,13 @@ def sale_uri(services: Services, sale: SaleView) -> str:
 
 
 @router.get("/01/{rest:path}", response_model=None, summary="GS1 Digital Link resolver")
-def resolve(rest: str, request: Request, services: ServicesDep) -> Response:
-    """Resolve a sale's Digital Link (``/01/{gtin}/10/{lot}/21/{serial}``)."""
+async def resolve(rest: str, request: Request, services: ServicesDep) -> Response:
+    """Resolve a sale's Digital Link (``/01/{gtin}/10/{lot}/21/{serial}``).
+
+    The hot path of every QR scan runs on the event loop: its queries are a few indexed
+    lookups (milliseconds), and handing each scan to the thread pool cost more under load
+    (GIL hand-offs) than the queries themselves.
+    """
     wants_json = _wants_json(request)
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     try:

@@ -59,15 +59,13 @@ def chain_of_custody_for_batch(engine: Engine, batch_id: str) -> tuple[list[Orig
         lineage = ancestors(conn, batch_id)
         if not batch_rows(conn, [batch_id]):
             raise NotFound(f"no batch {batch_id}")
-        origins, events = _history(conn, lineage, sale_id=None)
+        origins, events, _, _ = _history(conn, lineage, sale_id=None)
         return origins, events
 
 
 def _custody(conn: Connection, sale: Any) -> CustodyChain:
     lineage = ancestors(conn, sale["batch_id"])
-    origins, events = _history(conn, lineage, sale_id=sale["sale_id"])
-    batches = batch_rows(conn, [sale["batch_id"]])
-    parties = Parties(conn, [sale["vendor"], batches[sale["batch_id"]]["custodian"]])
+    origins, events, batches, parties = _history(conn, lineage, sale_id=sale["sale_id"])
     alerts = [e for e in events if e.kind == "recalled" or (e.kind == "inspected" and not e.details["passed"])]
     return CustodyChain(
         sale=sale_view(sale, batches[sale["batch_id"]], parties),
@@ -90,7 +88,9 @@ def _rows(conn: Connection, table: str, batch_ids: list[str]) -> list[Any]:
 
 def _history(
     conn: Connection, lineage: dict[str, int], sale_id: str | None
-) -> tuple[list[Origin], list[TimelineEvent]]:
+) -> tuple[list[Origin], list[TimelineEvent], dict[str, Any], Parties]:
+    """Origins and ordered steps of the batches in `lineage`, with the batch rows and the
+    parties looked up on the way (the caller reuses them instead of asking again)."""
     ids = list(lineage)
     batches = batch_rows(conn, ids)
     rows = {name: _rows(conn, name, ids) for name in T if name != "sales"}
@@ -229,7 +229,7 @@ def _history(
         )
     events.sort(key=lambda e: (e.block_number, e.log_index, e.kind))
     origins.sort(key=lambda o: (o.time, o.lot))
-    return origins, events
+    return origins, events, batches, parties
 
 
 def _addresses(rows: dict[str, list[Any]], sale_rows: list[Any], batches: Iterable[Any]) -> set[str]:

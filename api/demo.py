@@ -19,7 +19,7 @@ from ledger import demo as scenario
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import LocalNode
 from ledger.config import Settings
-from ledger.digital_link import DigitalLink, build_uri
+from ledger.digital_link import DigitalLink
 from ledger.indexer.runner import build_indexer
 from ledger.store.api_keys import issue_key
 
@@ -48,13 +48,9 @@ def serve_demo(settings: Settings, node: LocalNode, console: Console, *, port: i
 
     base = f"http://{api_settings.public_host}"
     greens = batch_id_of(scenario.GREENS_GTIN, "GV-2611-01-A")
-    uri = build_uri(
-        api_settings.public_host or "", DigitalLink(scenario.GREENS_GTIN, "GV-2611-01-A", "1"), scheme="http"
-    )
+    uri = api_settings.digital_link_uri(DigitalLink(scenario.GREENS_GTIN, "GV-2611-01-A", "1"))
     berries = batch_id_of(scenario.STRAWBERRY_GTIN, "SB-2611-07-A")
-    recalled = build_uri(
-        api_settings.public_host or "", DigitalLink(scenario.STRAWBERRY_GTIN, "SB-2611-07-A", "1"), scheme="http"
-    )
+    recalled = api_settings.digital_link_uri(DigitalLink(scenario.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
     console.print(qr_text(uri))
     console.print(f"A sale's GS1 Digital Link (the QR above): {uri}")
     console.print(f"  its shopper page: open it in a browser; JSON: curl -H 'Accept: application/json' {uri}")

@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.config import load_settings
+from ledger.digital_link import DigitalLink, build_uri
 from ledger.paths import data_dir
 from ledger.store.db import default_database_url
 
@@ -55,6 +56,10 @@ class ApiSettings(BaseSettings):
     @property
     def keystore_dir(self) -> Path:
         return self.data_dir / "keystores"
+
+    def digital_link_uri(self, link: DigitalLink) -> str:
+        """The GS1 Digital Link URI of `link` on the public host (what a QR code carries)."""
+        return build_uri(self.public_host or "", link, scheme=self.public_scheme)
 
     def public_url(self, path: str) -> str:
         """An absolute URL on the public host (what QR codes and links carry)."""

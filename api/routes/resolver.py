@@ -23,7 +23,7 @@ from api.schemas import BatchId
 from api.services import Services
 from api.views import custody_json
 from ledger.chain.freshledger import batch_id_of, sale_id_of
-from ledger.digital_link import DigitalLink, DigitalLinkError, build_uri, parse_path
+from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
 from ledger.errors import NotFound
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
@@ -39,8 +39,7 @@ def sale_link(sale: SaleView) -> DigitalLink:
 
 
 def sale_uri(services: Services, sale: SaleView) -> str:
-    settings = services.settings
-    return build_uri(settings.public_host or "", sale_link(sale), scheme=settings.public_scheme)
+    return services.settings.digital_link_uri(sale_link(sale))
 
 
 @router.get("/01/{rest:path}", response_model=None, summary="GS1 Digital Link resolver")

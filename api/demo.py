@@ -32,9 +32,14 @@ def serve_demo(settings: Settings, node: LocalNode, console: Console, *, port: i
         rpc_url=settings.rpc_url, data_dir=settings.data_dir, api_port=port or DEMO_PORT, public_scheme="http"
     )
     indexer = build_indexer(settings, database_url=api_settings.database_url)
+
+    def say(text: str) -> None:
+        # soft_wrap: URLs and keys stay on one line whatever the terminal width, so they copy whole.
+        console.print(text, soft_wrap=True)
+
     with console.status("indexing the market ..."):
         report = indexer.sync()
-    console.print(f"indexed {report.events} events up to block {indexer.store.checkpoint().block_number}")
+    say(f"indexed {report.events} events up to block {indexer.store.checkpoint().block_number}")
     stop = threading.Event()
     follower = threading.Thread(target=indexer.follow, kwargs={"poll_interval": 0.5, "stop": stop}, daemon=True)
     follower.start()
@@ -52,17 +57,15 @@ def serve_demo(settings: Settings, node: LocalNode, console: Console, *, port: i
     berries = batch_id_of(scenario.STRAWBERRY_GTIN, "SB-2611-07-A")
     recalled = api_settings.digital_link_uri(DigitalLink(scenario.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
     console.print(qr_text(uri))
-    console.print(f"A sale's GS1 Digital Link (the QR above): {uri}")
-    console.print(f"  its shopper page: open it in a browser; JSON: curl -H 'Accept: application/json' {uri}")
-    console.print(f"  its label: {base}/sales/0x{sale_id_of(greens, 1).hex()}/label.png")
-    console.print(f"A recalled sale: {recalled}")
-    console.print(f"Stall page: {base}/stalls/{who.stall_a.address}")
-    console.print(
-        f"Regulator's trace: curl -H 'Authorization: Bearer {regulator_key}' {base}/batches/0x{berries.hex()}/trace"
-    )
-    console.print(f"Search: {base}/batches?status=recalled   Participants: {base}/participants")
-    console.print(f"OpenAPI: {base}/docs   (market authority's API key: {authority_key})")
-    console.print("Ctrl-C stops the API, the indexer and the chain.")
+    say(f"A sale's GS1 Digital Link (the QR above): {uri}")
+    say(f"  its shopper page: open it in a browser; JSON: curl -H 'Accept: application/json' {uri}")
+    say(f"  its label: {base}/sales/0x{sale_id_of(greens, 1).hex()}/label.png")
+    say(f"A recalled sale: {recalled}")
+    say(f"Stall page: {base}/stalls/{who.stall_a.address}")
+    say(f"Regulator's trace: curl -H 'Authorization: Bearer {regulator_key}' {base}/batches/0x{berries.hex()}/trace")
+    say(f"Search: {base}/batches?status=recalled   Participants: {base}/participants")
+    say(f"OpenAPI: {base}/docs   (market authority's API key: {authority_key})")
+    say("Ctrl-C stops the API, the indexer and the chain.")
     try:
         uvicorn.run(
             create_app(api_settings, services),

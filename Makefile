@@ -20,9 +20,10 @@ NETWORK ?= development
 
 setup: system-packages $(VENV)/.installed $(BROWNIE_VENV)/.installed node_modules/.installed $(TOOLCHAIN)/.linked
 
-# Debian packages: a CJK font for sale labels (reportlab embeds its TrueType outlines) and
-# Chromium for the shopper-page tests. Installed only when missing; needs root (or sudo).
-SYSTEM_PACKAGES := fonts-wqy-zenhei chromium
+# Debian packages: a CJK font for sale labels (reportlab embeds its TrueType outlines),
+# Chromium for the shopper-page tests and wrk, the C load generator of bench/api.py.
+# Installed only when missing; needs root (or sudo).
+SYSTEM_PACKAGES := fonts-wqy-zenhei chromium wrk
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

@@ -266,3 +266,53 @@ EVENT_TABLES = (
 
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
+
+
+# ------------------------------------------------------------------ recall webhooks (issue 6)
+
+
+class Webhook(Base):
+    """A stall's endpoint for signed recall notifications. The secret is kept in clear: the
+    notifier must sign with it (an HMAC key cannot be stored as a hash)."""
+
+    __tablename__ = "webhooks"
+    webhook_id: Mapped[str] = mapped_column(String(24), primary_key=True)
+    owner: Mapped[str] = mapped_column(ADDRESS, index=True)
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    # Recalls indexed up to this block when the hook was registered are history, not news.
+    since_block: Mapped[int] = mapped_column(BigInteger)
+    deleted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class WebhookDelivery(Base):
+    """One notification of one recall transaction to one webhook, with its retry state.
+    Unique per (webhook, recall transaction): a re-run never sends a second copy."""
+
+    __tablename__ = "webhook_deliveries"
+    delivery_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    webhook_id: Mapped[str] = mapped_column(String(24), index=True)
+    recall_tx: Mapped[str] = mapped_column(HEX32)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[int] = mapped_column(BigInteger)
+    last_attempt_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    __table_args__ = (UniqueConstraint("webhook_id", "recall_tx"),)
+
+
+class NotifierCursor(Base):
+    """The block up to which the notifier has turned recalls into deliveries."""
+
+    __tablename__ = "notifier_cursor"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)

@@ -363,3 +363,9 @@ ZH: dict[str, str] = {
 }
 
 CATALOG: dict[str, dict[str, str]] = {"en": EN, "ko": KO, "zh": ZH}
+
+# The market board's and the ratings' strings (issue 8) are kept in their own module.
+from api.pages.messages_board import BOARD  # noqa: E402
+
+for _lang, _strings in BOARD.items():
+    CATALOG[_lang].update(_strings)

@@ -268,6 +268,32 @@ Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
 
 
+# ------------------------------------------------------------------ issue 8: market board and ratings
+
+
+class Rating(Base):
+    """A shopper's verified-purchase rating of a stall: one per sale, kept by the API only
+    (not on-chain, so not undone by reorgs). ``vendor`` is copied from the sale so that a
+    stall's mean is one indexed aggregate."""
+
+    __tablename__ = "ratings"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    sale_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    vendor: Mapped[str] = mapped_column(ADDRESS, index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# The board's day-window queries (prices, arrivals, inspections, recalls of one market day).
+Index("ix_sales_block_time", Sale.block_time)
+Index("ix_sales_vendor_time", Sale.vendor, Sale.block_time)
+Index("ix_inspections_block_time", Inspection.block_time)
+Index("ix_custody_events_kind_time", CustodyEvent.kind, CustodyEvent.block_time)
+Index("ix_imports_block_time", Import.block_time)
+Index("ix_recalls_block_time", Recall.block_time)
+
+
 # ------------------------------------------------------------------ recall webhooks (issue 6)
 
 

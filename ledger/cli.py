@@ -4,6 +4,8 @@ freshledger chain start|stop|status     the local anvil node
 freshledger deploy [--rpc-url URL]      deploy the contract and record the deployment
 freshledger demo                        local chain + deployment + a small market scenario
 freshledger docs cid|put|get|verify     documents by content address (see ledger.documents.cli)
+freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
+freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
 from ledger.documents.cli import docs_app
 from ledger.errors import LedgerError
+from ledger.notify.cli import notify as notify_command
+from ledger.recall.cli import recall as recall_command
 
 app = typer.Typer(
     help="FreshLedger: provenance of fresh produce on an EVM chain.",
@@ -39,6 +43,8 @@ app = typer.Typer(
 chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(docs_app, name="docs")
+app.command("recall")(recall_command)
+app.command("notify")(notify_command)
 console = Console()
 
 

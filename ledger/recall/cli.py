@@ -1,0 +1,111 @@
+"""``freshledger recall``: a regulator recalls a lot and everything made from it.
+
+freshledger recall --gtin G --lot L --reason R --regulator ADDRESS   key from the market's keystores
+freshledger recall --gtin G --lot L --reason R --keystore FILE       key from an eth-account keystore
+
+The lot is traced forward in the indexer's database (``--database-url``), every affected
+batch is recalled on-chain (``--rpc-url``) in as few transactions as fit the block gas
+limit (``--max-gas`` caps one transaction instead), and the transactions, stalls and sales
+are printed (``--json`` for a machine).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+from rich.table import Table
+
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import load as load_deployment
+from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
+from ledger.config import load_settings
+from ledger.gs1 import normalize_gtin
+from ledger.keys import KeyStore
+from ledger.queries import trace_forward
+from ledger.recall.lot import LotRecall, lot_recall_json, recall_lot
+from ledger.recall.onchain import RecallSender
+from ledger.store.db import make_engine, migrate
+
+DEVELOPMENT_PASSWORD = "freshledger-development"  # the API's default keystore password (development only)
+
+
+def recall(
+    gtin: Annotated[str, typer.Option(help="the lot's GTIN")],
+    lot: Annotated[str, typer.Option(help="the lot code (GS1 AI 10)")],
+    reason: Annotated[str, typer.Option(help="why, as shoppers and stalls will read it")],
+    regulator: Annotated[
+        str | None, typer.Option(help="regulator address whose key the market keeps (data directory keystores)")
+    ] = None,
+    keystore: Annotated[Path | None, typer.Option(help="the regulator's encrypted JSON keystore")] = None,
+    rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of the indexer's database (default: SQLite)")
+    ] = None,
+    max_gas: Annotated[
+        int | None, typer.Option(min=1, help="gas cap of one transaction (default: half a block)")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result as JSON")] = False,
+) -> None:
+    """Recall a lot: trace it forward, recall every affected batch, list stalls and sales."""
+    if not reason.strip():
+        raise typer.BadParameter("a recall needs a reason", param_hint="--reason")
+    try:
+        gtin = normalize_gtin(gtin)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--gtin") from exc
+    settings = load_settings(rpc_url)
+    account = _regulator(settings.data_dir, regulator, keystore)
+    client = ChainClient(settings.rpc_url)
+    contract = FreshLedgerContract(client, load_deployment(client, settings.data_dir).address)
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        trace = trace_forward(engine, "0x" + batch_id_of(gtin, lot).hex())
+        result = recall_lot(trace, RecallSender(contract, account), reason, max_gas=max_gas)
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(lot_recall_json(result), indent=2, ensure_ascii=False))
+    else:
+        _print(Console(), result)
+
+
+def _print(console: Console, result: LotRecall) -> None:
+    console.print(
+        f"lot {result.lot} (GTIN {result.gtin}): {len(result.recalled_batch_ids)} batch(es) recalled in "
+        f"{len(result.transaction_hashes)} transaction(s), {len(result.already_recalled_batch_ids)} already recalled; "
+        f"traced as of block {result.as_of_block}"
+    )
+    for tx in result.outcome.transactions:
+        console.print(
+            f"  {tx.transaction_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}"
+        )
+    table = Table(title="Affected sales")
+    for column in ("sale", "lot", "stall", "quantity"):
+        table.add_column(column)
+    for sale in result.sales:
+        table.add_row(sale.sale_id, sale.lot, sale.vendor.name or sale.vendor.address, f"{sale.quantity} {sale.unit}")
+    console.print(table)
+    stalls = ", ".join(p.name or p.address for p in result.stalls) or "none"
+    console.print(f"stalls: {stalls}")
+
+
+def _regulator(data_dir: Path, address: str | None, keystore: Path | None) -> LocalAccount:
+    if keystore is not None:
+        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
+        try:
+            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
+        except (OSError, ValueError) as exc:
+            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}", param_hint="--keystore") from exc
+    if address is None:
+        raise typer.BadParameter("say who recalls: --regulator ADDRESS or --keystore FILE", param_hint="--regulator")
+    password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or DEVELOPMENT_PASSWORD
+    return KeyStore(data_dir / "keystores", password).account(address)

@@ -20,12 +20,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger.epcis import identifiers as ids
 from ledger.epcis.vocabulary import CONTEXT, CUSTOMS_DECLARATION_TYPE, term
-from ledger.queries.events import LedgerRecords
+from ledger.errors import NotFound
+from ledger.queries.events import LedgerRecords, batches_of_gtin, batches_of_lot, ledger_records, lineage_of
 from ledger.queries.views import Party
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass(frozen=True)
@@ -312,3 +316,27 @@ def query_document(events: list[dict[str, Any]], query_name: str = "SimpleEventQ
         "creationDate": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
         "epcisBody": {"queryResults": {"queryName": query_name, "resultsBody": {"eventList": events}}},
     }
+
+
+def export_events(
+    engine: Engine,
+    *,
+    lot: str | None = None,
+    gtin: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+) -> list[MappedEvent]:
+    """The events of a lot's whole lineage (both directions; every lot of `gtin` when no lot
+    is given) or of all batches, with block time in [since, until).
+
+    Raises :class:`NotFound` when `lot` / `gtin` name no batch.
+    """
+    batch_ids: set[str] | None = None
+    if lot is not None:
+        batch_ids = lineage_of(engine, batches_of_lot(engine, lot, gtin))
+    elif gtin is not None:
+        batch_ids = lineage_of(engine, batches_of_gtin(engine, gtin))
+    if batch_ids is not None and not batch_ids:
+        what = " ".join(p for p in (f"GTIN {gtin}" if gtin else "", f"lot {lot}" if lot else "") if p)
+        raise NotFound(f"no batch with {what}")
+    return events_of(ledger_records(engine, batch_ids=batch_ids, since=since, until=until))

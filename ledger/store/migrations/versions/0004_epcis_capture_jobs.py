@@ -6,8 +6,8 @@ Revises: 0003
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0004"
 down_revision = "0003"
@@ -16,8 +16,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "epcis_capture_jobs",
+        sa.Column("capture_id", sa.String(length=32), nullable=False),
+        sa.Column("address", sa.String(length=42), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("finished_at", sa.BigInteger(), nullable=True),
+        sa.Column("running", sa.Boolean(), nullable=False),
+        sa.Column("success", sa.Boolean(), nullable=False),
+        sa.Column("error_behaviour", sa.String(length=16), nullable=False),
+        sa.Column("event_count", sa.Integer(), nullable=False),
+        sa.Column("document_sha256", sa.String(length=64), nullable=False),
+        sa.Column("results", sa.JSON(), nullable=True),
+        sa.PrimaryKeyConstraint("capture_id", name=op.f("pk_epcis_capture_jobs")),
+    )
+    with op.batch_alter_table("epcis_capture_jobs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_epcis_capture_jobs_address"), ["address"], unique=False)
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("epcis_capture_jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_epcis_capture_jobs_address"))
+    op.drop_table("epcis_capture_jobs")

@@ -32,6 +32,7 @@ from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
 from ledger.documents.cli import docs_app
 from ledger.errors import LedgerError
+from ledger.fsma.cli import fsma204
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
 
@@ -45,6 +46,7 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(docs_app, name="docs")
 app.command("recall")(recall_command)
 app.command("notify")(notify_command)
+app.command("fsma204")(fsma204)
 console = Console()
 
 

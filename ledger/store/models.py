@@ -342,3 +342,20 @@ class NotifierCursor(Base):
     __tablename__ = "notifier_cursor"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     block_number: Mapped[int] = mapped_column(BigInteger)
+
+
+class EpcisCaptureJob(Base):
+    """An EPCIS capture job (GS1 REST binding ``/capture/{id}``): who sent how many events,
+    whether it still runs, and each event's outcome (recorded, unsupported, failed)."""
+
+    __tablename__ = "epcis_capture_jobs"
+    capture_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address: Mapped[str] = mapped_column(ADDRESS, index=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    finished_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    running: Mapped[bool] = mapped_column(Boolean)
+    success: Mapped[bool] = mapped_column(Boolean)
+    error_behaviour: Mapped[str] = mapped_column(String(16))
+    event_count: Mapped[int] = mapped_column(Integer)
+    document_sha256: Mapped[str] = mapped_column(String(64))
+    results: Mapped[list | None] = mapped_column(JSON, nullable=True)

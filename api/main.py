@@ -23,6 +23,7 @@ from api.routes import (
     suppliers,
     transactions,
     vendors,
+    webhooks,
 )
 from api.services import Services, build_services
 from api.settings import ApiSettings
@@ -61,6 +62,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     )
     app.state.services = services
     routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
+    routers += (webhooks,)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

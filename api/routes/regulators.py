@@ -7,9 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 
 from api.deps import Caller, require
+from api.recall_schemas import LotRecallCreate, LotRecallPublic
 from api.schemas import BatchId, RecallCreate, ReleaseCreate, TxResponse
 from api.views import trace_json
 from api.writes import hex_id, tx_response
+from ledger import recall as recalls
+from ledger.chain.freshledger import batch_id_of
+from ledger.errors import NotFound
 from ledger.queries import trace_forward
 
 router = APIRouter(tags=["regulators"])
@@ -21,6 +25,18 @@ def recall(body: RecallCreate, caller: Regulator) -> dict:
     """Recall batches: they can no longer move, be repacked or be sold."""
     result = caller.services.ledger.recall(caller.account, [hex_id(b) for b in body.batch_ids], body.reason)
     return tx_response(result, batch_ids=body.batch_ids)
+
+
+@router.post("/recalls/lots", status_code=201, response_model=LotRecallPublic)
+def recall_lot(body: LotRecallCreate, caller: Regulator) -> dict:
+    """Recall a lot and every batch made from it, in as few transactions as fit the block gas
+    limit; answers with the transactions, the recalled batches and the stalls and sales reached."""
+    try:
+        trace = trace_forward(caller.services.engine, "0x" + batch_id_of(body.gtin, body.lot).hex())
+    except NotFound:
+        raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded (as far as indexed)") from None
+    sender = recalls.RecallSender(caller.services.ledger, caller.account)
+    return recalls.lot_recall_json(recalls.recall_lot(trace, sender, body.reason))
 
 
 @router.post("/batches/{batch_id}/release", response_model=TxResponse)

@@ -32,6 +32,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
+from sqlalchemy import text
 
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
@@ -146,6 +147,18 @@ def fill(database_url: str, events: int) -> list[tuple[str, int]]:
     return synth.sales
 
 
+def recorded_sales(database_url: str) -> list[tuple[str, int]]:
+    """(lot, serial) of every sale in an already filled database."""
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT b.lot, s.serial FROM sales s JOIN batches b ON b.batch_id = s.batch_id ORDER BY s.sale_id")
+        ).all()
+    engine.dispose()
+    log(f"reusing the filled database: {len(rows):,} sales")
+    return [(lot, int(serial)) for lot, serial in rows]
+
+
 def _write(store: IndexStore, events: list[ChainEvent]) -> int:
     """Through the indexer's own projection and write path (no journal: all final)."""
     if events:
@@ -238,12 +251,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--database", type=Path, help="SQLite file to keep the filled database in (reused when it exists)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="freshledger-api-bench-") as tmp:
-        database_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db_file = args.database or Path(tmp) / "bench.db"
+        database_url = f"sqlite:///{db_file}"
         began = time.perf_counter()
-        sales = fill(database_url, args.events)
+        sales = recorded_sales(database_url) if db_file.exists() else fill(database_url, args.events)
         fill_s = time.perf_counter() - began
         port = free_port()
         host = f"127.0.0.1:{port}"

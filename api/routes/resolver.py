@@ -21,7 +21,7 @@ from api.pages.shopper import render_bad_request, render_not_found, render_shopp
 from api.qr import qr_png, qr_svg
 from api.schemas import BatchId
 from api.services import Services
-from api.views import custody_json
+from api.views import custody_json_bytes
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
 from ledger.errors import NotFound
@@ -67,7 +67,7 @@ async def resolve(rest: str, request: Request, services: ServicesDep) -> Respons
     if request.query_params.get("linkType") == "all":
         return JSONResponse(_linkset(services, chain), media_type=LINKSET_TYPE)
     if wants_json:
-        return JSONResponse(custody_json(chain))
+        return Response(custody_json_bytes(chain), media_type="application/json")
     lang = _language(request)
     page = HTMLResponse(_shopper_page(services, chain, lang), headers={"Vary": "Accept, Accept-Language, Cookie"})
     if request.query_params.get("lang") == lang:

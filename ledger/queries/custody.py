@@ -1,8 +1,9 @@
 """``chain_of_custody(sale_id)``: every step behind a sale, back to each farm or customs entry.
 
-One recursive walk finds the sold batch's ancestors; one query per event table fetches their
-steps; the steps are merged in chain order (block, log index). EU 178/2002's "one step back"
-is the first hand-off before each batch; the walk goes all the way.
+One statement (:mod:`ledger.queries.timeline`) walks the sold batch's lineage back and gathers
+the rows of every step; two more fetch the batches and the parties named. The steps are merged
+in chain order (block, log index). EU 178/2002's "one step back" is the first hand-off before
+each batch; the walk goes all the way.
 """
 
 from __future__ import annotations
@@ -10,30 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from ledger.errors import NotFound
-from ledger.queries.lineage import ancestors
-from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows, batch_view, sale_view
+from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
+from ledger.queries.timeline import timeline_rows
 from ledger.queries.views import CustodyChain, Origin, ResidueView, TimelineEvent
-from ledger.store import models
-
-T = {
-    name: model.__table__
-    for name, model in (
-        ("harvests", models.Harvest),
-        ("imports", models.Import),
-        ("custody", models.CustodyEvent),
-        ("lineage", models.LineageEdge),
-        ("inspections", models.Inspection),
-        ("residues", models.Residue),
-        ("releases", models.QuarantineRelease),
-        ("recalls", models.Recall),
-        ("sales", models.Sale),
-        ("documents", models.Document),
-    )
-}
 
 _ACTOR_COLUMN = {
     "harvests": "supplier",
@@ -42,59 +26,57 @@ _ACTOR_COLUMN = {
     "releases": "regulator",
     "recalls": "regulator",
 }
+#: The timeline's table names under the short names used below.
+_SHORT = {"custody_events": "custody", "quarantine_releases": "releases"}
+_KINDS = ("harvests", "imports", "custody", "lineage", "inspections", "residues", "releases", "recalls", "sales")
 
 
 def chain_of_custody(engine: Engine, sale_id: str) -> CustodyChain:
     """The ordered history of sale `sale_id`; raises :class:`NotFound` for an unknown sale."""
     with engine.connect() as conn:
-        sale = conn.execute(select(T["sales"]).where(T["sales"].c.sale_id == sale_id)).mappings().first()
-        if sale is None:
+        rows, as_of = _fetch(conn, sale_id=sale_id)
+        if not rows.get("sales"):
             raise NotFound(f"no sale {sale_id}")
-        return _custody(conn, sale)
+        sale = rows["sales"][0]
+        origins, events, batches, parties = _history(conn, rows, start=sale["batch_id"])
+        alerts = [e for e in events if e.kind == "recalled" or (e.kind == "inspected" and not e.details["passed"])]
+        return CustodyChain(
+            sale=sale_view(sale, batches[sale["batch_id"]], parties),
+            batch=batch_view(batches[sale["batch_id"]], parties),
+            origins=origins,
+            events=events,
+            alerts=alerts,
+            as_of_block=as_of,
+        )
 
 
 def chain_of_custody_for_batch(engine: Engine, batch_id: str) -> tuple[list[Origin], list[TimelineEvent]]:
     """Origins and ordered history behind batch `batch_id` (no sale of its own)."""
     with engine.connect() as conn:
-        lineage = ancestors(conn, batch_id)
-        if not batch_rows(conn, [batch_id]):
+        rows, _ = _fetch(conn, batch_id=batch_id)
+        if not rows:
             raise NotFound(f"no batch {batch_id}")
-        origins, events, _, _ = _history(conn, lineage, sale_id=None)
+        origins, events, _, _ = _history(conn, rows, start=batch_id)
         return origins, events
 
 
-def _custody(conn: Connection, sale: Any) -> CustodyChain:
-    lineage = ancestors(conn, sale["batch_id"])
-    origins, events, batches, parties = _history(conn, lineage, sale_id=sale["sale_id"])
-    alerts = [e for e in events if e.kind == "recalled" or (e.kind == "inspected" and not e.details["passed"])]
-    return CustodyChain(
-        sale=sale_view(sale, batches[sale["batch_id"]], parties),
-        batch=batch_view(batches[sale["batch_id"]], parties),
-        origins=origins,
-        events=events,
-        alerts=alerts,
-        as_of_block=as_of_block(conn),
-    )
-
-
-def _rows(conn: Connection, table: str, batch_ids: list[str]) -> list[Any]:
-    column = T[table].c.child_id if table == "lineage" else T[table].c.batch_id
-    found: list[Any] = []
-    for start in range(0, len(batch_ids), IN_CHUNK):
-        chunk = batch_ids[start : start + IN_CHUNK]
-        found.extend(conn.execute(select(T[table]).where(column.in_(chunk))).mappings())
-    return found
+def _fetch(conn: Connection, **start: str) -> tuple[dict[str, list[Any]], int | None]:
+    found, as_of = timeline_rows(conn, **start)
+    return {_SHORT.get(table, table): table_rows for table, table_rows in found.items()}, as_of
 
 
 def _history(
-    conn: Connection, lineage: dict[str, int], sale_id: str | None
+    conn: Connection, found: dict[str, list[Any]], start: str
 ) -> tuple[list[Origin], list[TimelineEvent], dict[str, Any], Parties]:
-    """Origins and ordered steps of the batches in `lineage`, with the batch rows and the
-    parties looked up on the way (the caller reuses them instead of asking again)."""
-    ids = list(lineage)
-    batches = batch_rows(conn, ids)
-    rows = {name: _rows(conn, name, ids) for name in T if name != "sales"}
-    sale_rows = [r for r in _rows(conn, "sales", ids) if r["sale_id"] == sale_id]
+    """Origins and ordered steps from the timeline rows `found` of the lineage that ends in
+    batch `start`, with the batch rows and the parties looked up on the way (the caller
+    reuses them instead of asking again)."""
+    rows = {kind: found.get(kind, []) for kind in _KINDS}
+    sale_rows = rows.pop("sales")
+    # Every batch of the lineage: the start, each parent walked through, and any with a step.
+    ids = {start} | {r["parent_id"] for r in rows["lineage"]}
+    ids.update(r["batch_id"] for table_rows in rows.values() for r in table_rows)
+    batches = batch_rows(conn, sorted(ids))
     parties = Parties(conn, _addresses(rows, sale_rows, batches.values()))
     residues: dict[tuple[int, int], list[ResidueView]] = {}
     for r in sorted(rows["residues"], key=lambda r: r["position"]):

@@ -13,12 +13,13 @@ from sqlalchemy.engine import Connection
 MAX_DEPTH = 1_000
 
 
-def _walk(to_column: str, from_column: str) -> TextClause:
-    """A walk along `lineage` from `from_column` to `to_column`, starting at ``:batch_id``."""
+def _walk(to_column: str, from_column: str, start: str = "SELECT CAST(:batch_id AS VARCHAR(66)), 0") -> TextClause:
+    """A walk along `lineage` from `from_column` to `to_column`, starting at the batch that
+    `start` selects (by default ``:batch_id``)."""
     return text(
         f"""
         WITH RECURSIVE walk(batch_id, depth) AS (
-            SELECT CAST(:batch_id AS VARCHAR(66)), 0
+            {start}
             UNION
             SELECT l.{to_column}, w.depth + 1
             FROM lineage l JOIN walk w ON l.{from_column} = w.batch_id
@@ -31,11 +32,18 @@ def _walk(to_column: str, from_column: str) -> TextClause:
 
 _ANCESTORS = _walk("parent_id", "child_id")
 _DESCENDANTS = _walk("child_id", "parent_id")
+_ANCESTORS_OF_SALE = _walk("parent_id", "child_id", "SELECT batch_id, 0 FROM sales WHERE sale_id = :sale_id")
 
 
 def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:
     """`batch_id` and every batch it came from, with the number of steps back."""
     rows = conn.execute(_ANCESTORS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
+    return {row.batch_id: row.depth for row in rows}
+
+
+def ancestors_of_sale(conn: Connection, sale_id: str) -> dict[str, int]:
+    """The sold batch of sale `sale_id` and every batch it came from (empty: no such sale)."""
+    rows = conn.execute(_ANCESTORS_OF_SALE, {"sale_id": sale_id, "max_depth": MAX_DEPTH})
     return {row.batch_id: row.depth for row in rows}
 
 

@@ -37,10 +37,11 @@ class ResidueView:
     measured: int
     limit: int
     unit: str
+    #: Whether the value broke its limit; a field (not a property) so that it serialises.
+    exceeded: bool = field(init=False)
 
-    @property
-    def exceeded(self) -> bool:
-        return self.measured > self.limit
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exceeded", self.measured > self.limit)
 
 
 @dataclass(frozen=True)

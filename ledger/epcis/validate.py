@@ -87,7 +87,12 @@ def _problem(document: Any, error: ValidationError) -> Problem:
         if match:
             return Problem(pointer([*path, match.group(1)]), "field is not allowed here")
     node = _node(document, path)
-    if error.validator == "format" and isinstance(node, dict) and error.instance in node:
+    if (
+        error.validator == "format"
+        and isinstance(node, dict)
+        and isinstance(error.instance, str)
+        and error.instance in node
+    ):
         # A bad property *name* (propertyNames) is reported at the object holding it.
         name = error.instance
         return Problem(pointer([*path, name]), f"field name {name!r} is neither an EPCIS field nor a namespaced URI")

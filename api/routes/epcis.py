@@ -1,0 +1,203 @@
+"""GS1 EPCIS 2.0 REST binding: capture (``POST /epcis/capture``, jobs at
+``/epcis/capture/{id}``) and event queries (``GET /epcis/events``).
+
+Capture answers 202 with the job's ``Location`` once the document is valid (GS1's JSON Schema
+and CBV), and records the events for the authenticated participant in a background task;
+an invalid document is 400 (``application/problem+json``) naming each bad field by JSON
+pointer. Queries answer an ``EPCISQueryDocument`` with a ``Link: <...>; rel="next"`` header
+while more pages remain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import CallerDep, ServicesDep
+from api.errors import SENTENCES
+from api.services import Services
+from ledger.epcis.capture import PartyResolver, execute, plan_events
+from ledger.epcis.export import iso_time, query_document
+from ledger.epcis.query import QueryError, parse_query, run_query
+from ledger.epcis.validate import events_in, validate_document
+from ledger.errors import ContractRevert
+from ledger.queries.events import participants_with_identifier
+from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
+
+router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"])
+log = logging.getLogger(__name__)
+
+#: Largest document and event count one capture takes (GS1-EPCIS-Capture-Limit): every
+#: event is one or more mined transactions.
+MAX_CAPTURE_BYTES = 5 * 1024 * 1024
+MAX_CAPTURE_EVENTS = 500
+PROBLEM = "application/problem+json"
+EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+
+_DOCUMENT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object", "description": "an EPCISDocument or one event"}},
+            "application/ld+json": {"schema": {"type": "object"}},
+        },
+    }
+}
+
+
+def _problem(code: int, kind: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": f"epcisException:{kind}", "title": title, "status": code, "detail": detail, **extra}
+    return JSONResponse(body, status_code=code, media_type=PROBLEM, headers=EPCIS_HEADERS)
+
+
+def _sentence(revert: ContractRevert) -> str:
+    values = {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in revert.args_by_name.items()}
+    values.setdefault("lot", values.get("batchId", "?"))
+    values.setdefault("failed_on", "an earlier date")
+    try:
+        return SENTENCES[revert.name].format(**values)
+    except (KeyError, IndexError):
+        return str(revert)
+
+
+def _run_capture(services: Services, capture_id: str, address: str, document: dict[str, Any]) -> None:
+    """The job: plan, send, record each event's outcome. It always finishes the job."""
+    try:
+        resolver = PartyResolver(lambda gln: participants_with_identifier(services.engine, gln))
+        plans = plan_events(document, resolver)
+        results = execute(services.ledger, services.keys.account(address), plans, _sentence)
+        finish_job(
+            services.engine, capture_id, [r.to_json() for r in results], all(r.status == "recorded" for r in results)
+        )
+    except Exception as exc:  # a job must never stay "running" because the node went away
+        log.exception("capture job %s stopped", capture_id)
+        finish_job(services.engine, capture_id, [{"status": "failed", "reason": f"capture stopped: {exc}"}], False)
+
+
+def job_json(job: dict[str, Any]) -> dict[str, Any]:
+    """A capture job as GS1's CaptureJob, with FreshLedger's per-event results."""
+    results = job["results"] or []
+    errors = [
+        {
+            "type": "epcisException:ImplementationException"
+            if r.get("status") == "failed"
+            else "epcisException:ValidationException",
+            "title": f"event {r.get('index')} {r.get('status')}",
+            "status": 409 if r.get("status") == "failed" else 422,
+            "detail": r.get("reason") or "",
+            "instance": r.get("pointer"),
+        }
+        for r in results
+        if r.get("status") != "recorded"
+    ]
+    answer = {
+        "captureID": job["capture_id"],
+        "createdAt": iso_time(int(job["created_at"])),
+        "running": bool(job["running"]),
+        "success": bool(job["success"]),
+        "captureErrorBehaviour": job["error_behaviour"],
+        "errors": errors,
+        "eventCount": int(job["event_count"]),
+        "events": results,
+    }
+    if job["finished_at"] is not None:
+        answer["finishedAt"] = iso_time(int(job["finished_at"]))
+    return answer
+
+
+@router.post("/capture", status_code=202, openapi_extra=_DOCUMENT_BODY, response_model=None)
+async def capture(request: Request, caller: CallerDep, background: BackgroundTasks) -> JSONResponse:
+    """Capture an EPCIS 2.0 document (or one event) for the calling participant: 202 with the
+    job's Location, or 400 naming the invalid fields. Events run in the background, in order;
+    mined transactions are never rolled back (``captureErrorBehaviour`` is ``proceed``)."""
+    if caller.suspended:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+    services = caller.services
+    if not services.keys.has(caller.address):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "capture signs for the participant: the market must hold its key"
+        )
+    body = await request.body()
+    if len(body) > MAX_CAPTURE_BYTES:
+        return _problem(
+            413, "CaptureLimitExceededException", "Document too large", f"at most {MAX_CAPTURE_BYTES} bytes"
+        )
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return _problem(400, "ValidationException", "Not JSON", f"the body is not JSON: {exc}", errors=[])
+    problems = validate_document(document)
+    if problems:
+        first = problems[0]
+        return _problem(
+            400,
+            "ValidationException",
+            "Invalid EPCIS document",
+            str(first),
+            pointer=first.pointer,
+            errors=[{"pointer": p.pointer, "message": p.message} for p in problems],
+        )
+    count = len(events_in(document))
+    if count > MAX_CAPTURE_EVENTS:
+        return _problem(413, "CaptureLimitExceededException", "Too many events", f"at most {MAX_CAPTURE_EVENTS} events")
+    capture_id = create_job(services.engine, caller.address, count, hashlib.sha256(body).hexdigest())
+    background.add_task(_run_capture, services, capture_id, caller.address, document)
+    location = f"/epcis/capture/{capture_id}"
+    answer = {"captureID": capture_id, "running": True, "eventCount": count, "captureErrorBehaviour": "proceed"}
+    return JSONResponse(answer, status_code=202, headers={"Location": location, **EPCIS_HEADERS})
+
+
+@router.get("/capture")
+def capture_jobs(caller: CallerDep) -> list[dict[str, Any]]:
+    """The calling participant's newest capture jobs."""
+    return [job_json(j) for j in jobs_of(caller.services.engine, caller.address)]
+
+
+@router.get("/capture/{capture_id}")
+def capture_job(capture_id: str, caller: CallerDep) -> dict[str, Any]:
+    """A capture job: running or finished, and what became of each event."""
+    job = get_job(caller.services.engine, capture_id)
+    if job is None or (job["address"] != caller.address and not caller.is_admin):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no capture job {capture_id}")
+    return job_json(job)
+
+
+Filter = Annotated[str | None, Query(description="pipe-delimited values")]
+
+
+@router.get("/events", response_model=None)
+def events(
+    request: Request,
+    services: ServicesDep,
+    event_type: Annotated[
+        str | None, Query(alias="eventType", description="e.g. ObjectEvent|TransformationEvent")
+    ] = None,
+    ge_event_time: Annotated[str | None, Query(alias="GE_eventTime", description="RFC 3339")] = None,
+    lt_event_time: Annotated[str | None, Query(alias="LT_eventTime", description="RFC 3339")] = None,
+    eq_biz_step: Annotated[str | None, Query(alias="EQ_bizStep")] = None,
+    eq_disposition: Annotated[str | None, Query(alias="EQ_disposition")] = None,
+    eq_action: Annotated[str | None, Query(alias="EQ_action")] = None,
+    match_epc: Annotated[str | None, Query(alias="MATCH_epc")] = None,
+    match_epc_class: Annotated[str | None, Query(alias="MATCH_epcClass")] = None,
+    match_any_epc_class: Annotated[str | None, Query(alias="MATCH_anyEPCClass")] = None,
+    eq_biz_location: Annotated[str | None, Query(alias="EQ_bizLocation")] = None,
+    eq_event_id: Annotated[str | None, Query(alias="EQ_eventID")] = None,
+    per_page: Annotated[str | None, Query(alias="perPage", description="events per page (default 30)")] = None,
+    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
+) -> JSONResponse:
+    """EPCIS events of the ledger matching every given filter, in chain order, one page at a
+    time (``Link: <...>; rel="next"`` while more remain). Unknown parameters are 400."""
+    try:
+        query = parse_query(dict(request.query_params))
+    except QueryError as exc:
+        return _problem(400, "QueryParameterException", "Invalid query parameter", str(exc), parameter=exc.parameter)
+    page = run_query(services.engine, query)
+    headers = dict(EPCIS_HEADERS)
+    if page.next_token:
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=page.next_token)}>; rel="next"'
+    return JSONResponse(query_document(page.events), headers=headers)

@@ -1,0 +1,189 @@
+"""EPCIS 2.0 event queries (the REST binding's ``GET /events`` parameters) over the ledger.
+
+Supported parameters: ``eventType``, ``GE_eventTime``, ``LT_eventTime``, ``EQ_bizStep``,
+``EQ_disposition``, ``EQ_action``, ``MATCH_epc``, ``MATCH_epcClass``, ``MATCH_anyEPCClass``,
+``EQ_bizLocation``, ``EQ_eventID``, ``perPage`` and ``nextPageToken``. Lists are
+pipe-delimited (``EQ_bizStep=shipping|receiving``). Events come in chain order; the page
+token is the chain position of the last event served, so pages stay stable while new blocks
+are indexed. Any other parameter is refused (:class:`QueryError`), not ignored.
+
+Example::
+
+    query = parse_query({"EQ_bizStep": "retail_selling", "perPage": "50"})
+    page = run_query(engine, query)       # page.events, page.next_token
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from ledger.digital_link import DigitalLinkError, parse_path
+from ledger.epcis import identifiers as ids
+from ledger.epcis.export import MappedEvent, events_of
+from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
+from ledger.queries.events import ledger_records
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DEFAULT_PER_PAGE = 30
+MAX_PER_PAGE = 500
+_LISTS = (
+    "eventType",
+    "EQ_bizStep",
+    "EQ_disposition",
+    "EQ_action",
+    "MATCH_epc",
+    "MATCH_epcClass",
+    "MATCH_anyEPCClass",
+    "EQ_bizLocation",
+    "EQ_eventID",
+)
+SUPPORTED = frozenset((*_LISTS, "GE_eventTime", "LT_eventTime", "perPage", "nextPageToken"))
+
+
+class QueryError(ValueError):
+    """A query parameter FreshLedger cannot answer; ``parameter`` names it."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        self.parameter = parameter
+        super().__init__(f"{parameter}: {message}")
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    lists: dict[str, frozenset[str]]
+    ge_time: int | None = None
+    lt_time: int | None = None
+    per_page: int = DEFAULT_PER_PAGE
+    after: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    events: list[dict[str, Any]]
+    next_token: str | None
+
+
+def _time(parameter: str, value: str) -> int:
+    """Seconds, rounded up: block times are whole seconds, so ``>= t`` and ``< t`` both
+    compare with the next whole second."""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
+    except ValueError:
+        raise QueryError(parameter, f"{value!r} is not an RFC 3339 date-time") from None
+    if moment.tzinfo is None:
+        raise QueryError(parameter, f"{value!r} has no time zone offset")
+    return math.ceil(moment.timestamp())
+
+
+def encode_token(position: tuple[int, int]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(position)).encode()).decode().rstrip("=")
+
+
+def decode_token(token: str) -> tuple[int, int]:
+    try:
+        block, log = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not (isinstance(block, int) and isinstance(log, int)):
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error):
+        raise QueryError("nextPageToken", "not a token this server issued") from None
+    return block, log
+
+
+def parse_query(params: Mapping[str, str]) -> EventQuery:
+    """An :class:`EventQuery` from URI query parameters; :class:`QueryError` for anything
+    unknown or malformed."""
+    unknown = sorted(set(params) - SUPPORTED)
+    if unknown:
+        raise QueryError(unknown[0], f"not a query parameter FreshLedger supports ({', '.join(sorted(SUPPORTED))})")
+    lists: dict[str, frozenset[str]] = {}
+    for name in _LISTS:
+        if name in params:
+            values = frozenset(v for v in params[name].split("|") if v)
+            if not values:
+                raise QueryError(name, "needs at least one value")
+            lists[name] = values
+    for name, values in lists.items():
+        if name == "eventType" and values - EVENT_TYPES:
+            raise QueryError(name, f"unknown event type {sorted(values - EVENT_TYPES)[0]!r}")
+        if name == "EQ_action" and values - {"ADD", "OBSERVE", "DELETE"}:
+            raise QueryError(name, "actions are ADD, OBSERVE or DELETE")
+    if "EQ_bizStep" in lists:
+        lists["EQ_bizStep"] = frozenset(normalise_biz_step(v) or v for v in lists["EQ_bizStep"])
+    if "EQ_disposition" in lists:
+        lists["EQ_disposition"] = frozenset(normalise_disposition(v) or v for v in lists["EQ_disposition"])
+    for name in ("MATCH_epc", "MATCH_epcClass", "MATCH_anyEPCClass"):
+        if name in lists:
+            lists[name] = frozenset(canonical_epc(v) for v in lists[name])
+    per_page = DEFAULT_PER_PAGE
+    if "perPage" in params:
+        try:
+            per_page = int(params["perPage"])
+        except ValueError:
+            raise QueryError("perPage", f"{params['perPage']!r} is not a whole number") from None
+        if per_page < 1:
+            raise QueryError("perPage", "must be at least 1")
+    ge = _time("GE_eventTime", params["GE_eventTime"]) if "GE_eventTime" in params else None
+    lt = _time("LT_eventTime", params["LT_eventTime"]) if "LT_eventTime" in params else None
+    after = decode_token(params["nextPageToken"]) if "nextPageToken" in params else None
+    return EventQuery(lists, ge, lt, min(per_page, MAX_PER_PAGE), after)
+
+
+def canonical_epc(uri: str) -> str:
+    """One spelling per identifier: a Digital Link on any host, or an lgtin URN, becomes the
+    id.gs1.org Digital Link, so either form matches."""
+    if uri.startswith("urn:epc:class:lgtin:"):
+        try:
+            return ids.lot_uri(*ids.parse_lot_uri(uri))
+        except ids.IdentifierError:
+            return uri
+    parts = urlsplit(uri)
+    if parts.scheme in ("http", "https") and "/01/" in parts.path:
+        try:
+            link = parse_path(parts.path[parts.path.index("/01/") :])
+        except DigitalLinkError:
+            return uri
+        return f"https://{ids.ID_HOST}{link.path}"
+    return uri
+
+
+def _classes(event: dict[str, Any], fields: tuple[str, ...]) -> set[str]:
+    return {canonical_epc(q["epcClass"]) for f in fields for q in event.get(f) or []}
+
+
+def matches(event: dict[str, Any], query: EventQuery) -> bool:
+    """Whether `event` passes every list filter of `query`."""
+    checks = {
+        "eventType": lambda: {event["type"]},
+        "EQ_bizStep": lambda: {event.get("bizStep")},
+        "EQ_disposition": lambda: {event.get("disposition")},
+        "EQ_action": lambda: {event.get("action")},
+        "EQ_eventID": lambda: {event.get("eventID")},
+        "EQ_bizLocation": lambda: {(event.get("bizLocation") or {}).get("id")},
+        "MATCH_epc": lambda: {canonical_epc(e) for e in event.get("epcList") or []},
+        "MATCH_epcClass": lambda: _classes(event, ("quantityList",)),
+        "MATCH_anyEPCClass": lambda: _classes(event, ("quantityList", "inputQuantityList", "outputQuantityList")),
+    }
+    return all(checks[name]() & wanted for name, wanted in query.lists.items())
+
+
+def run_query(engine: Engine, query: EventQuery) -> EventPage:
+    """One page of the events matching `query`, in chain order, and the next page's token."""
+    records = ledger_records(
+        engine, since=query.ge_time, until=query.lt_time, from_block=query.after[0] if query.after else None
+    )
+    found: list[MappedEvent] = [
+        e for e in events_of(records) if (query.after is None or e.position > query.after) and matches(e.event, query)
+    ]
+    page = found[: query.per_page]
+    token = encode_token(page[-1].position) if len(found) > query.per_page else None
+    return EventPage([e.event for e in page], token)

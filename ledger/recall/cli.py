@@ -27,6 +27,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.config import load_settings
+from ledger.errors import NotFound
 from ledger.gs1 import normalize_gtin
 from ledger.keys import KeyStore
 from ledger.queries import trace_forward
@@ -68,7 +69,10 @@ def recall(
     engine = make_engine(database_url)
     try:
         migrate(engine)
-        trace = trace_forward(engine, "0x" + batch_id_of(gtin, lot).hex())
+        try:
+            trace = trace_forward(engine, "0x" + batch_id_of(gtin, lot).hex())
+        except NotFound:
+            raise NotFound(f"no lot {lot} of GTIN {gtin} is in the indexed database") from None
         result = recall_lot(trace, RecallSender(contract, account), reason, max_gas=max_gas)
     finally:
         engine.dispose()

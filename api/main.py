@@ -14,10 +14,13 @@ from fastapi.routing import APIRoute
 from api.errors import install_error_handlers
 from api.routes import (
     admin,
+    board,
     customs,
     documents,
+    epcis,
     labs,
     public,
+    ratings,
     regulators,
     resolver,
     suppliers,
@@ -63,6 +66,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.state.services = services
     routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
     routers += (webhooks,)
+    routers += (board, ratings)  # the market board and shoppers' ratings (issue 8)
+    routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -26,6 +26,7 @@ from api.pages.blocks import Links
 from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
 from api.pages.lineage_svg import lineage_svg
+from api.pages.rating_form import RatingForm
 from api.pages.sections import lab_tests, origin_cards, summary
 from api.pages.timeline import timeline
 from ledger.queries.views import CustodyChain
@@ -64,12 +65,13 @@ def render_shopper_page(
     links: Mapping[str, str] | None = None,
     tz: tzinfo = UTC,
     product_name: str | None = None,
+    rating: RatingForm | None = None,
 ) -> str:
     """The page of one sale: banner, purchase, lineage picture, origins, lab tests, every step.
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
-    the caller knows the GTIN's product.
+    the caller knows the GTIN's product; `rating` adds the stall rating form (issue 8).
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)
@@ -86,6 +88,7 @@ def render_shopper_page(
         sale=chain.sale,
         as_of_block=chain.as_of_block,
         zone=fmt.zone(chain.sale.time),
+        rating=rating,
     )
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, status
 
-from api.deps import Caller, require
+from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
 from api.schemas import BatchId, RecallCreate, ReleaseCreate, TxResponse
-from api.views import trace_json
+from api.views import plain, trace_json
 from api.writes import hex_id, tx_response
 from ledger import recall as recalls
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
+from ledger.queries.market import stall_oversight
 
 router = APIRouter(tags=["regulators"])
 Regulator = Annotated[Caller, Depends(require("REGULATOR"))]
@@ -49,3 +50,14 @@ def release_quarantine(batch_id: BatchId, body: ReleaseCreate, caller: Regulator
 def trace(batch_id: BatchId, caller: Regulator) -> dict[str, Any]:
     """Everything downstream of a batch: descendants, sales, holders, stalls."""
     return trace_json(trace_forward(caller.services.engine, batch_id))
+
+
+@router.get("/regulators/stalls")
+def stalls_overview(caller: CallerDep) -> dict[str, Any]:
+    """Per stall, shoppers' rating next to the lab tests of the lots it has held (tests, failed
+    tests, the latest failure), stalls with failed tests first: a stall with many failed tests
+    and high ratings is worth a look. For regulators and the market authority."""
+    if caller.suspended or not (caller.is_admin or caller.has("REGULATOR")):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the regulator role or the market authority")
+    overview = stall_oversight(caller.services.engine)
+    return {"data": plain(overview), "count": len(overview)}

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from api.deps import ServicesDep
 from api.labels import SaleLabel, label_pdf, label_png
 from api.pages.i18n import LANG_COOKIE, negotiate
+from api.pages.rating_form import RatingForm
 from api.pages.shopper import render_bad_request, render_not_found, render_shopper_page
 from api.qr import qr_png, qr_svg
 from api.schemas import BatchId
@@ -28,6 +29,7 @@ from ledger.errors import NotFound
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.views import CustodyChain, SaleView
+from ledger.store.ratings import rating_for_sale
 
 router = APIRouter(tags=["shoppers"])
 LINKSET_TYPE = "application/linkset+json"
@@ -142,11 +144,13 @@ def _language(request: Request) -> str:
 
 
 def _shopper_page(services: Services, chain: CustodyChain, lang: str) -> str:
+    sale_id = chain.sale.sale_id
     return render_shopper_page(
         chain,
         lang=lang,
-        links={"stall": "/stalls/{address}"},
+        links={"stall": "/board/stalls/{address}"},
         tz=ZoneInfo(services.settings.market_timezone),
+        rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id)),
     )
 
 

@@ -1,80 +1,131 @@
-"""`freshledger demo`, serving part: index the demo market, serve the API, print where to look.
+"""``freshledger demo``, serving stage: follow the chain, serve the API, print where to look.
 
-Ctrl-C stops the API, the indexer and the local chain (whose state is kept, so the next
-`make demo` resumes the same market).
+The indexer follows the chain in a thread and uvicorn serves in another, so the main thread
+only waits: Ctrl-C there stops the API, then the indexer, then the local chain (whose state
+is kept, so the next ``make demo`` resumes the same market).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 
 from api.main import create_app
 from api.qr import qr_text
 from api.services import build_services
 from api.settings import ApiSettings
-from ledger import demo as scenario
-from ledger.chain.freshledger import batch_id_of, sale_id_of
-from ledger.chain.node import LocalNode
-from ledger.config import Settings
+from ledger.chain.freshledger import sale_id_of
+from ledger.demo import market
+from ledger.demo.run import DemoMarket, DemoProgress, print_summary
+from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
-from ledger.indexer.runner import build_indexer
 from ledger.store.api_keys import issue_key
 
 DEMO_PORT = 8000
+#: The indexer's poll while serving: a new sale shows on its page within about this long.
+FOLLOW_POLL_S = 0.2
+#: How long uvicorn may take to bind its socket before the demo gives up.
+START_TIMEOUT_S = 30.0
 
 
-def serve_demo(settings: Settings, node: LocalNode, console: Console, *, port: int | None = None) -> None:
-    """Index the chain, serve the API on 127.0.0.1 and print the demo's URLs and a QR code."""
-    api_settings = ApiSettings(
-        rpc_url=settings.rpc_url, data_dir=settings.data_dir, api_port=port or DEMO_PORT, public_scheme="http"
+def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, port: int | None = None) -> None:
+    """Serve the indexed market on 127.0.0.1 until Ctrl-C, after printing its URLs and a QR."""
+    settings = ApiSettings(
+        rpc_url=demo.settings.rpc_url,
+        data_dir=demo.settings.data_dir,
+        api_port=port or DEMO_PORT,
+        public_scheme="http",
     )
-    indexer = build_indexer(settings, database_url=api_settings.database_url)
+    stop = threading.Event()
+    follower = threading.Thread(
+        target=demo.indexer.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
+    )
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    try:
+        with progress.stage("serve"):
+            services = build_services(settings)
+            who = market.cast()
+            for account in vars(who).values():
+                services.keys.create(account.key)  # the demo's development keys, public anyway
+            keys = {
+                "market authority": issue_key(services.engine, who.authority.address, "demo authority"),
+                "regulator": issue_key(services.engine, who.regulator.address, "demo regulator"),
+                "Stall A12 (vendor)": issue_key(services.engine, who.stall_a.address, "demo stall A12"),
+            }
+            app = create_app(settings, services)
+            config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
+            server = uvicorn.Server(config)
+            thread = threading.Thread(target=server.run, name="api", daemon=True)
+            follower.start()
+            thread.start()
+            _wait_started(server, thread)
+            progress.note("serve", f"API on http://{settings.api_host}:{settings.api_port}")
+        progress.stop()
+        print_summary(console, demo)
+        _print_urls(console, settings, app, keys)
+        while thread.is_alive():
+            thread.join(timeout=0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        progress.stop()
+        if server is not None:
+            server.should_exit = True
+        if thread is not None and thread.is_alive():
+            thread.join(timeout=10)
+        stop.set()
+        if follower.is_alive():
+            follower.join(timeout=10)
+        demo.node.stop()
+        console.print("stopped: API, indexer and chain (state kept for the next run)")
 
+
+def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:  # bounded readiness poll
+        if not thread.is_alive():
+            raise SystemExit("the API did not start (is the port in use? try --port)")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the API did not start within {START_TIMEOUT_S:.0f} s")
+        time.sleep(0.02)
+
+
+def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dict[str, str]) -> None:
     def say(text: str) -> None:
         # soft_wrap: URLs and keys stay on one line whatever the terminal width, so they copy whole.
         console.print(text, soft_wrap=True)
 
-    with console.status("indexing the market ..."):
-        report = indexer.sync()
-    say(f"indexed {report.events} events up to block {indexer.store.checkpoint().block_number}")
-    stop = threading.Event()
-    follower = threading.Thread(target=indexer.follow, kwargs={"poll_interval": 0.5, "stop": stop}, daemon=True)
-    follower.start()
-
-    services = build_services(api_settings)
-    who = scenario.cast()
-    for account in vars(who).values():
-        services.keys.create(account.key)  # the demo's development keys, public anyway
-    authority_key = issue_key(services.engine, who.authority.address, "demo authority")
-    regulator_key = issue_key(services.engine, who.regulator.address, "demo regulator")
-
-    base = f"http://{api_settings.public_host}"
-    greens = batch_id_of(scenario.GREENS_GTIN, "GV-2611-01-A")
-    uri = api_settings.digital_link_uri(DigitalLink(scenario.GREENS_GTIN, "GV-2611-01-A", "1"))
-    berries = batch_id_of(scenario.STRAWBERRY_GTIN, "SB-2611-07-A")
-    recalled = api_settings.digital_link_uri(DigitalLink(scenario.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
+    who = market.cast()
+    base = f"http://{settings.public_host}"
+    greens_lot = "GV-2611-01-A"
+    uri = settings.digital_link_uri(DigitalLink(market.GREENS_GTIN, greens_lot, "1"))
+    recalled = settings.digital_link_uri(DigitalLink(market.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
+    durian = settings.digital_link_uri(DigitalLink(market.DURIAN_GTIN, "TH-DUR-0931-C", "1"))
+    sale = "0x" + sale_id_of(lot_id(greens_lot), 1).hex()
+    recalled_lot = "0x" + lot_id(market.RECALLED_LOT).hex()
     console.print(qr_text(uri))
     say(f"A sale's GS1 Digital Link (the QR above): {uri}")
-    say(f"  its shopper page: open it in a browser; JSON: curl -H 'Accept: application/json' {uri}")
-    say(f"  its label: {base}/sales/0x{sale_id_of(greens, 1).hex()}/label.png")
-    say(f"A recalled sale: {recalled}")
-    say(f"Stall page: {base}/stalls/{who.stall_a.address}")
-    say(f"Regulator's trace: curl -H 'Authorization: Bearer {regulator_key}' {base}/batches/0x{berries.hex()}/trace")
-    say(f"Search: {base}/batches?status=recalled   Participants: {base}/participants")
-    say(f"OpenAPI: {base}/docs   (market authority's API key: {authority_key})")
+    say(f"  its shopper page: open it in a browser (or scan the QR); JSON: curl -H 'Accept: application/json' {uri}")
+    say(f"  its QR code and label: {base}/sales/{sale}/qr.svg  {base}/sales/{sale}/label.png")
+    say(f"A recalled sale (strawberries): {recalled}")
+    say(f"An imported, lab-tested sale (durian): {durian}")
+    for attribute in ("stall_a", "stall_b", "stall_c"):
+        name = dict((a, n) for a, _, n, _ in market.PARTICIPANTS)[attribute]
+        say(f"Stall page, {name}: {base}/stalls/{getattr(who, attribute).address}")
+    paths = {route.path for route in app.routes if hasattr(route, "path")}
+    if "/board" in paths:
+        say(f"Market board (wall screen): {base}/board")
+    regulator = keys["regulator"]
+    trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
+    say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
+    say(f"Recalled and quarantined lots: {base}/batches?status=recalled  {base}/batches?status=quarantined")
+    say(f"Participants: {base}/participants")
+    say(f"OpenAPI docs: {base}/docs")
+    for holder, key in keys.items():
+        say(f"  API key of the {holder}: {key}")
     say("Ctrl-C stops the API, the indexer and the chain.")
-    try:
-        uvicorn.run(
-            create_app(api_settings, services),
-            host=api_settings.api_host,
-            port=api_settings.api_port,
-            log_level="warning",
-        )
-    finally:
-        stop.set()
-        follower.join(timeout=10)
-        node.stop()
-        console.print("stopped: API, indexer and chain (state kept for the next run)")

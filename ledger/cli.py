@@ -2,7 +2,7 @@
 
 freshledger chain start|stop|status     the local anvil node
 freshledger deploy [--rpc-url URL]      deploy the contract and record the deployment
-freshledger demo                        local chain + deployment + a small market scenario
+freshledger demo                        local chain + deployment + the demo market, served
 freshledger docs cid|put|get|verify     documents by content address (see ledger.documents.cli)
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
@@ -20,14 +20,11 @@ import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
-from rich.table import Table
 
-from ledger import demo as scenario
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy as deploy_contract
 from ledger.chain.deploy import deploy_or_load, record_path, save
-from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
 from ledger.documents.cli import docs_app
@@ -161,60 +158,20 @@ def serve(
 
 @app.command()
 def demo(
-    serve: Annotated[bool, typer.Option(help="then index the market and serve the API until Ctrl-C")] = True,
+    serve: Annotated[bool, typer.Option(help="then serve the API and the pages until Ctrl-C")] = True,
     port: Annotated[int | None, typer.Option(help="API port (default 8000)")] = None,
 ) -> None:
-    """Start the local chain, deploy (or reuse the deployment), record a small market scenario
-    and serve it: the API, the shopper pages and a sale's QR code in the terminal."""
-    settings = load_settings()
-    local = LocalNode(settings.chain_dir)
-    node = local.start()
-    settings = load_settings()  # now pointing at the running node
-    client = ChainClient(node.rpc_url)
-    deployment, created = deploy_or_load(client, dev_account(0), settings.data_dir)
-    console.print(f"local chain {node.rpc_url}, state in {settings.chain_dir}")
-    console.print(
-        f"FreshLedger {'deployed' if created else 'reused'} at {deployment.address} "
-        f"(chain {deployment.chain_id}, block {deployment.deploy_block})"
-    )
-    ledger = FreshLedgerContract(client, deployment.address)
-    if scenario.already_recorded(ledger):
-        console.print("The market scenario is on this chain already; not recording it twice.")
-    else:
-        table = Table(title="Recorded on the chain", show_lines=False)
-        for column in ("step", "by", "what", "block", "gas", "outcome"):
-            table.add_column(column)
-        with console.status("recording the market scenario ..."):
-            steps = scenario.record_scenario(ledger)
-        for step in steps:
-            table.add_row(
-                step.action, step.actor, step.detail, str(step.block or "-"), str(step.gas or "-"), step.outcome
-            )
-        console.print(table)
-    _print_batches(ledger)
-    if not serve:
-        console.print("The chain keeps running in the background: `freshledger chain stop` stops it.")
-        return
-    from api.demo import serve_demo
+    """Start the local chain, deploy (or reuse the deployment), record the demo market (a
+    Hangzhou fresh market) unless it is there, index it and serve it: the API, the shopper
+    pages and a sale's QR code in the terminal. Ctrl-C stops everything."""
+    from ledger.demo.run import DemoMarket, DemoProgress, run_demo
 
-    serve_demo(settings, local, console, port=port)
+    def serve_stage(market: DemoMarket, progress: DemoProgress) -> None:
+        from api.demo import serve_demo  # the web only when serving
 
+        serve_demo(market, progress, console, port=port)
 
-def _print_batches(ledger: FreshLedgerContract) -> None:
-    table = Table(title="Batches now")
-    for column in ("GTIN", "lot", "status", "remaining", "custodian", "sales"):
-        table.add_column(column)
-    for row in scenario.batch_overview(ledger):
-        colour = {"recalled": "red", "quarantined": "red", "sold_out": "dim"}.get(row.status, "green")
-        table.add_row(
-            row.gtin,
-            row.lot,
-            f"[{colour}]{row.status}[/]",
-            f"{row.remaining} {row.unit}",
-            row.custodian,
-            str(row.sales),
-        )
-    console.print(table)
+    run_demo(console, serve=serve_stage if serve else None)
 
 
 def _deployer(client: ChainClient, keystore: Path | None) -> LocalAccount:

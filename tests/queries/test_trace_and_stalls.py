@@ -14,8 +14,10 @@ def test_trace_forward_from_the_strawberry_lot_reaches_its_stall(demo_market: De
     result = trace_forward(demo_market.engine, demo_market.batch(demo.STRAWBERRY_GTIN, "SB-2611-07"))
     assert result.batch.lot == "SB-2611-07"
     assert sorted(b.lot for b in result.descendants) == ["SB-2611-07-A", "SB-2611-07-B"]
-    assert [(s.lot, s.quantity, s.vendor.name) for s in result.sales] == [
-        ("SB-2611-07-A", 1, "Stall B03 Fruit Corner (Chen Mei)")
+    assert [(s.lot, s.serial, s.quantity, s.vendor.name) for s in result.sales] == [
+        ("SB-2611-07-A", 1, 1, "Stall B03 Fruit Corner (Chen Mei)"),
+        ("SB-2611-07-A", 2, 2, "Stall B03 Fruit Corner (Chen Mei)"),
+        ("SB-2611-07-A", 3, 1, "Stall B03 Fruit Corner (Chen Mei)"),
     ]
     assert [p.name for p in result.stalls] == ["Stall B03 Fruit Corner (Chen Mei)"]
     assert {p.name for p in result.holders} == {"West Lake Produce Wholesale", "Stall B03 Fruit Corner (Chen Mei)"}
@@ -37,11 +39,21 @@ def test_stall_profile_shows_stock_inspections_and_sales(demo_market: DemoMarket
     profile = stall_profile(demo_market.engine, demo_market.cast.stall_a.address)
     assert profile.vendor.name == "Stall A12 Fresh Greens (Wang Li)"
     assert profile.vendor.identifier == "JY33010600012345"
-    assert [(b.lot, b.remaining, b.unit) for b in profile.stock] == [("GV-2611-01-A", 44, "KGM")]
-    assert [(i.lot, i.passed, i.lab.name) for i in profile.recent_inspections] == [
-        ("GV-2611-01-A", True, "Market On-site Food Safety Lab")
+    assert [(b.lot, b.remaining, b.unit) for b in profile.stock] == [  # newest first
+        ("SC-2611-02-A", 225, "H87"),
+        ("SP-2611-03-A", 36, "KGM"),
+        ("GV-2611-01-A", 38, "KGM"),
     ]
-    assert [s.quantity for s in profile.recent_sales] == [3, 1, 2]  # newest first
+    assert [(i.lot, i.passed, i.lab.name) for i in profile.recent_inspections] == [
+        ("SP-2611-03-A", True, "Market On-site Food Safety Lab"),
+        ("GV-2611-01-A", True, "Market On-site Food Safety Lab"),
+    ]
+    assert [(s.lot, s.quantity) for s in profile.recent_sales[:3]] == [  # newest first
+        ("GV-2611-01-A", 3),
+        ("SC-2611-02-A", 3),
+        ("SP-2611-03-A", 1),
+    ]
+    assert len(profile.recent_sales) == 13
     assert not profile.suspended
 
 

@@ -66,11 +66,13 @@ def test_greens_page_shows_purchase_origin_tests_and_every_step(indexed_market: 
     }
     (origin,) = doc.by_id("origin").find_all("article")
     assert origin.find("h3").text() == "Farm harvest GV-2611-01"
+    photo = chain.origins[0].details["document_cid"]
     assert fields(origin) == {
         "Farm": "Green Valley Farm, Lin'an GLN 6901234000016",
         "Harvest date": fmt.date(chain.origins[0].time),
         "Place": "30.2336° N, 119.7248° E",  # text() folds the no-break spaces
         "Quantity": "400 kg",
+        "Harvest photo": f"Open document {photo}",
     }
     assert origin.find("a").attrs["href"] == "geo:30.2336,119.7248"
     (test,) = doc.by_id("lab").find_all("article")

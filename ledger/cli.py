@@ -21,6 +21,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
+from ledger.audit.cli import audit_command
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy as deploy_contract
@@ -44,6 +45,7 @@ app.add_typer(docs_app, name="docs")
 app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)
+app.command("audit")(audit_command)
 console = Console()
 
 

@@ -20,10 +20,10 @@ from sqlalchemy import Engine
 
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient, TxResult
-from ledger.chain.deploy import Deployment, deploy
+from ledger.chain.deploy import Deployment, deploy, save
 from ledger.chain.freshledger import FreshLedgerContract, Residue
 from ledger.chain.node import LocalNode, NodeInfo, free_port, rpc
-from ledger.documents import LocalDocumentStore
+from ledger.documents import LocalDocumentStore, documents_dir
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.writer import IndexStore
@@ -53,6 +53,7 @@ class TraceChain:
     market: Market
     store: LocalDocumentStore
     scenario: TraceScenario
+    data_dir: Path
 
     def source(self) -> Source:
         d = self.deployment
@@ -133,8 +134,10 @@ def trace_chain(base: Path) -> Iterator[TraceChain]:
         client = ChainClient(info.rpc_url)
         deployment = deploy(client, dev_account(0))
         market = register_market(FreshLedgerContract(client, deployment.address))
-        store = LocalDocumentStore(base / "documents")
+        data_dir = base / "data"
+        save(deployment, data_dir)  # for `freshledger audit` run with FRESHLEDGER_DATA_DIR
+        store = LocalDocumentStore(documents_dir(data_dir) / "local")  # where open_store(data_dir) looks
         scenario = record(market, store, info.rpc_url)
-        yield TraceChain(info, deployment, market, store, scenario)
+        yield TraceChain(info, deployment, market, store, scenario, data_dir)
     finally:
         node.stop()

@@ -311,6 +311,7 @@ def _object_event(event: dict[str, Any], resolve: PartyResolver) -> list[Call]:
     if action == "ADD" and step in ("receiving", "accepting"):
         return _import(event, resolve)
     if action == "OBSERVE" and step == "shipping":
+        _lots(event.get("quantityList"), event.get("epcList"), "epcList / quantityList")  # lots first: the main reason
         recipient = _party(event, "destinationList", "destination", resolve)
         return _per_lot(event, "hand_off", "hand-off of", recipient)
     if action == "OBSERVE" and step in ("receiving", "accepting"):

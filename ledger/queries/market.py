@@ -141,6 +141,8 @@ class LotAlert:
     reason: str  # the recall's reason; for a quarantine, the substances over their limits
     status: str  # the lot's status now: quarantined, recalled, active (released), ...
     residues: list[ResidueView]
+    block_number: int
+    log_index: int
 
 
 @dataclass(frozen=True)
@@ -333,7 +335,7 @@ def alerts_between(engine: Engine, start: int, end: int) -> list[LotAlert]:
             for r in failures
         ]
         alerts += [_alert("recalled", r, batches[r["batch_id"]], parties, [], reason=r["reason"]) for r in recalls]
-    return sorted(alerts, key=lambda a: (-a.time, a.lot, a.kind))
+    return sorted(alerts, key=lambda a: (-a.block_number, -a.log_index))
 
 
 def _alert(
@@ -357,6 +359,8 @@ def _alert(
         reason=reason,
         status=batch["status"],
         residues=over or residues,
+        block_number=int(row["block_number"]),
+        log_index=int(row["log_index"]),
     )
 
 

@@ -1,7 +1,7 @@
 """``chain_of_custody(sale_id)``: every step behind a sale, back to each farm or customs entry.
 
-One statement (:mod:`ledger.queries.timeline`) walks the sold batch's lineage back and gathers
-the rows of every step; two more fetch the batches and the parties named. The steps are merged
+Two statements (:mod:`ledger.queries.timeline`) walk the sold batch's lineage back and gather
+its batches and the rows of every step; one more fetches the parties named. The steps are merged
 in chain order (block, log index). EU 178/2002's "one step back" is the first hand-off before
 each batch; the walk goes all the way.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from ledger.errors import NotFound
-from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
+from ledger.queries.rows import Parties, batch_view, sale_view
 from ledger.queries.timeline import timeline_rows
 from ledger.queries.views import CustodyChain, Origin, ResidueView, TimelineEvent
 
@@ -38,7 +38,7 @@ def chain_of_custody(engine: Engine, sale_id: str) -> CustodyChain:
         if not rows.get("sales"):
             raise NotFound(f"no sale {sale_id}")
         sale = rows["sales"][0]
-        origins, events, batches, parties = _history(conn, rows, start=sale["batch_id"])
+        origins, events, batches, parties = _history(conn, rows)
         alerts = [e for e in events if e.kind == "recalled" or (e.kind == "inspected" and not e.details["passed"])]
         return CustodyChain(
             sale=sale_view(sale, batches[sale["batch_id"]], parties),
@@ -54,9 +54,9 @@ def chain_of_custody_for_batch(engine: Engine, batch_id: str) -> tuple[list[Orig
     """Origins and ordered history behind batch `batch_id` (no sale of its own)."""
     with engine.connect() as conn:
         rows, _ = _fetch(conn, batch_id=batch_id)
-        if not rows:
+        if not rows.get("batches"):
             raise NotFound(f"no batch {batch_id}")
-        origins, events, _, _ = _history(conn, rows, start=batch_id)
+        origins, events, _, _ = _history(conn, rows)
         return origins, events
 
 
@@ -66,17 +66,13 @@ def _fetch(conn: Connection, **start: str) -> tuple[dict[str, list[Any]], int | 
 
 
 def _history(
-    conn: Connection, found: dict[str, list[Any]], start: str
+    conn: Connection, found: dict[str, list[Any]]
 ) -> tuple[list[Origin], list[TimelineEvent], dict[str, Any], Parties]:
-    """Origins and ordered steps from the timeline rows `found` of the lineage that ends in
-    batch `start`, with the batch rows and the parties looked up on the way (the caller
-    reuses them instead of asking again)."""
+    """Origins and ordered steps from the timeline rows `found`, with the batch rows and the
+    parties looked up on the way (the caller reuses them instead of asking again)."""
     rows = {kind: found.get(kind, []) for kind in _KINDS}
     sale_rows = rows.pop("sales")
-    # Every batch of the lineage: the start, each parent walked through, and any with a step.
-    ids = {start} | {r["parent_id"] for r in rows["lineage"]}
-    ids.update(r["batch_id"] for table_rows in rows.values() for r in table_rows)
-    batches = batch_rows(conn, sorted(ids))
+    batches = {row["batch_id"]: row for row in found.get("batches", [])}
     parties = Parties(conn, _addresses(rows, sale_rows, batches.values()))
     residues: dict[tuple[int, int], list[ResidueView]] = {}
     for r in sorted(rows["residues"], key=lambda r: r["position"]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from ledger.queries.views import BatchView, Party, SaleView
@@ -15,6 +15,10 @@ _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
 _CHECKPOINT = models.Checkpoint.__table__
 IN_CHUNK = 500
+#: Built once: building a statement per call cost more than running it.
+_PARTIES_BY_ADDRESS = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.name, _PARTICIPANTS.c.identifier).where(
+    _PARTICIPANTS.c.address.in_(bindparam("addresses", expanding=True))
+)
 
 
 class Parties:
@@ -24,11 +28,7 @@ class Parties:
         wanted = sorted({a for a in addresses if a})
         self._found: dict[str, Party] = {}
         for start in range(0, len(wanted), IN_CHUNK):
-            chunk = wanted[start : start + IN_CHUNK]
-            query = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.name, _PARTICIPANTS.c.identifier).where(
-                _PARTICIPANTS.c.address.in_(chunk)
-            )
-            for row in conn.execute(query):
+            for row in conn.execute(_PARTIES_BY_ADDRESS, {"addresses": wanted[start : start + IN_CHUNK]}):
                 self._found[row.address] = Party(row.address, row.name, row.identifier)
 
     def get(self, address: str | None) -> Party | None:

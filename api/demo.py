@@ -7,12 +7,15 @@ is kept, so the next ``make demo`` resumes the same market).
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
+from starlette.routing import Match
 
 from api.main import create_app
 from api.qr import qr_text
@@ -46,6 +49,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     )
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     try:
         with progress.stage("serve"):
             services = build_services(settings)
@@ -85,6 +89,10 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         console.print("stopped: API, indexer and chain (state kept for the next run)")
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:  # bounded readiness poll
@@ -93,6 +101,12 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"the API did not start within {START_TIMEOUT_S:.0f} s")
         time.sleep(0.02)
+
+
+def _serves(app: FastAPI, path: str) -> bool:
+    """Whether the app has a GET route for `path` (the board comes with issue 8's routers)."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
+    return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
 
 def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dict[str, str]) -> None:
@@ -117,13 +131,17 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     for attribute in ("stall_a", "stall_b", "stall_c"):
         name = dict((a, n) for a, _, n, _ in market.PARTICIPANTS)[attribute]
         say(f"Stall page, {name}: {base}/stalls/{getattr(who, attribute).address}")
-    paths = {route.path for route in app.routes if hasattr(route, "path")}
-    if "/board" in paths:
+    if _serves(app, "/board"):
         say(f"Market board (wall screen): {base}/board")
+    if _serves(app, f"/board/stalls/{who.stall_a.address}"):
+        say(f"  the screen above Stall A12: {base}/board/stalls/{who.stall_a.address}")
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
     say(f"Recalled and quarantined lots: {base}/batches?status=recalled  {base}/batches?status=quarantined")
+    if _serves(app, "/regulators/stalls"):
+        overview = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/stalls"
+        say(f"Regulator's stall overview (ratings beside inspections): {overview}")
     say(f"Participants: {base}/participants")
     say(f"OpenAPI docs: {base}/docs")
     for holder, key in keys.items():

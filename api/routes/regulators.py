@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
-from api.schemas import BatchId, RecallCreate, ReleaseCreate, TxResponse
+from api.schemas import BatchId, Gtin, Lot, RecallCreate, ReleaseCreate, TxResponse
 from api.views import plain, trace_json
 from api.writes import hex_id, tx_response
+from ledger import fsma
 from ledger import recall as recalls
+from ledger.audit import audit as audit_ledger
+from ledger.audit.rebuild import deployed_source
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
@@ -61,3 +65,53 @@ def stalls_overview(caller: CallerDep) -> dict[str, Any]:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the regulator role or the market authority")
     overview = stall_oversight(caller.services.engine)
     return {"data": plain(overview), "count": len(overview)}
+
+
+@router.get(
+    "/regulators/fsma204",
+    response_class=Response,
+    responses={200: {"content": {fsma.CSV_MEDIA_TYPE: {}, fsma.XLSX_MEDIA_TYPE: {}}, "description": "the file"}},
+)
+def fsma204(
+    caller: Regulator,
+    lot: Annotated[Lot | None, Query(max_length=20, description="traceability lot code")] = None,
+    gtin: Annotated[Gtin | None, Query(description="GTIN of the lot")] = None,
+    since: Annotated[datetime | None, Query(description="events from (ISO 8601; UTC unless an offset)")] = None,
+    until: Annotated[datetime | None, Query(description="events before (exclusive)")] = None,
+    file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
+) -> Response:
+    """FDA FSMA 204 electronic sortable spreadsheet: one row per critical tracking event with
+    its key data elements, for a lot and its whole lineage, or for a time window."""
+    start, end = _seconds(since), _seconds(until)
+    if lot is None and start is None and end is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "give a lot, or a window with since and/or until")
+    try:
+        sheet = fsma.build_spreadsheet(caller.services.engine, lot=lot, gtin=gtin, since=start, until=end)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    if file_format == "xlsx":
+        body, media_type = sheet.xlsx(), fsma.XLSX_MEDIA_TYPE
+    else:
+        body, media_type = sheet.csv(), fsma.CSV_MEDIA_TYPE
+    disposition = f'attachment; filename="{sheet.filename(file_format)}"'
+    return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+def _seconds(moment: datetime | None) -> int | None:
+    """Unix seconds; a time without an offset is UTC."""
+    if moment is None:
+        return None
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+@router.get("/regulators/audit")
+def audit(caller: Regulator) -> dict[str, Any]:
+    """Rebuild the database from the chain's logs and compare it row by row, re-hash every
+    recorded document, and check that every sale reaches a harvest or customs entry.
+    ``clean`` is false on any mismatch; each finding has a kind, a severity and a message."""
+    settings = caller.services.settings
+    source = deployed_source(settings.rpc_url, settings.data_dir)
+    report = audit_ledger(
+        caller.services.engine, rpc_url=settings.rpc_url, source=source, documents=caller.services.documents
+    )
+    return report.to_dict()

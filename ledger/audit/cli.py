@@ -15,11 +15,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from ledger.audit import AuditReport, audit
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import load as load_deployment
+from ledger.audit.rebuild import deployed_source
 from ledger.config import load_settings
 from ledger.documents import open_store
-from ledger.indexer.sync import Source
 from ledger.store.db import make_engine
 
 #: Exit status when the audit finds a mismatch (like diff: 1 = differences found).
@@ -35,8 +33,7 @@ def audit_command(
 ) -> None:
     """Audit the database against the chain and the documents against their CIDs."""
     settings = load_settings(rpc_url)
-    deployment = load_deployment(ChainClient(settings.rpc_url), settings.data_dir)
-    source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
+    source = deployed_source(settings.rpc_url, settings.data_dir)
     engine = make_engine(database_url)
     try:
         report = audit(engine, rpc_url=settings.rpc_url, source=source, documents=open_store(settings.data_dir))

@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ledger.chain.client import ChainClient
+from ledger.chain.deploy import load as load_deployment
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.db import make_engine, migrate
@@ -19,6 +21,12 @@ from ledger.store.writer import IndexStore
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+
+
+def deployed_source(rpc_url: str, data_dir: Path) -> Source:
+    """The contract to audit, from the deployment record the node still confirms."""
+    deployment = load_deployment(ChainClient(rpc_url), data_dir)
+    return Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
 
 
 class HeadCappedRpc(JsonRpc):

@@ -12,9 +12,12 @@ Stall B03 sells 1 kg.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -141,3 +144,34 @@ def trace_chain(base: Path) -> Iterator[TraceChain]:
         yield TraceChain(info, deployment, market, store, scenario, data_dir)
     finally:
         node.stop()
+
+
+def sell_through_api(m: Any, cast: dict[str, tuple[str, str]], lot: str, *, document_cid: str | None = None) -> dict:
+    """Through the API (``tests.api.conftest.Market`` `m`): the farm harvests `lot`, hands it
+    to the wholesaler, who splits off ``{lot}-A`` (20 kg) for the vendor, who sells 2 kg.
+    Indexed afterwards. Returns the batch ids and the sale id."""
+
+    def ok(answer: Any, code: int = 201) -> dict:
+        assert answer.status_code == code, answer.text
+        return answer.json()
+
+    def deliver(batch: str, sender: str, recipient: str) -> None:
+        handoff = {"to": cast[recipient][0]}
+        ok(m.client.post(f"/batches/{batch}/handoff", json=handoff, headers=m.auth(cast[sender][1])), 200)
+        ok(m.client.post(f"/batches/{batch}/accept", headers=m.auth(cast[recipient][1])), 200)
+
+    harvested_at = datetime.fromtimestamp(time.time() - 5 * 3600, UTC).isoformat()
+    body = {"gtin": GTIN, "lot": lot, "quantity": 200, "unit": "KGM", "harvested_at": harvested_at}
+    body |= {"origin": "geo:30.2336,119.7248", "document_cid": document_cid}
+    parent = ok(m.client.post("/harvests", json=body, headers=m.auth(cast["farm"][1])))["batch_ids"][0]
+    deliver(parent, "farm", "wholesaler")
+    parts = {"parts": [{"lot": f"{lot}-A", "quantity": 20}]}
+    (child,) = ok(m.client.post(f"/batches/{parent}/split", json=parts, headers=m.auth(cast["wholesaler"][1])))[
+        "batch_ids"
+    ]
+    deliver(child, "wholesaler", "vendor")
+    m.sync()  # the sale's Digital Link needs the lot, which the indexer knows
+    sale = {"batch_id": child, "quantity": 2, "price": 1200, "currency": "CNY"}
+    sold = ok(m.client.post("/sales", json=sale, headers=m.auth(cast["vendor"][1])))
+    m.sync()
+    return {"parent": parent, "child": child, "sale_id": sold["sale_id"]}

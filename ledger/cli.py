@@ -4,6 +4,7 @@ freshledger chain start|stop|status     the local anvil node
 freshledger deploy [--rpc-url URL]      deploy the contract and record the deployment
 freshledger demo                        local chain + deployment + the demo market, served
 freshledger docs cid|put|get|verify     documents by content address (see ledger.documents.cli)
+freshledger epcis export|validate|capture  GS1 EPCIS 2.0 documents (see ledger.epcis.cli)
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
 """
@@ -29,6 +30,7 @@ from ledger.chain.deploy import deploy_or_load, record_path, save
 from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
 from ledger.config import load_settings
 from ledger.documents.cli import docs_app
+from ledger.epcis.cli import epcis_app
 from ledger.errors import LedgerError
 from ledger.fsma.cli import fsma204
 from ledger.notify.cli import notify as notify_command
@@ -42,6 +44,7 @@ app = typer.Typer(
 chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
 app.add_typer(docs_app, name="docs")
+app.add_typer(epcis_app, name="epcis")
 app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)

@@ -26,7 +26,7 @@ EN: dict[str, str] = {
     "owner": "Owner",
     "rating": "Rating",
     "rating_mean": "{mean} ★ from {count} ratings",
-    "rating_count_only": "{count} ratings so far",
+    "rating_count_only": "Ratings so far: {count}",
     "rating_none": "No ratings yet",
     "median_price": "Median price",
     "price_range": "Range",

@@ -5,7 +5,6 @@ with ratings, a stall's screen, and the regulators' view."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -14,14 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Engine, text
 
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy
-from ledger.chain.freshledger import FreshLedgerContract, Residue
-from ledger.chain.node import LocalNode, free_port
 from ledger.errors import NotFound
-from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
 from ledger.queries.market import (
     alerts_between,
     day_window,
@@ -36,22 +28,18 @@ from ledger.queries.market import (
     supply,
 )
 from ledger.store.ratings import StallRating, add_rating
-from ledger.store.writer import IndexStore
-from tests.factories.databases import KINDS, Databases
-from tests.factories.market import GTIN, OTHER_GTIN, Market, deliver, harvest, register_market
+from tests.factories.board_market import (
+    RECALL_REASON,
+    RecordedBoard,
+    indexed_board_market,
+    recorded_board_market,
+    sale_ids,
+)
+from tests.factories.databases import KINDS
+from tests.factories.market import GTIN, OTHER_GTIN, Market
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ALL_TIME = (0, 2**40)
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """The chain, its market, and the lots of the scenario (batch ids as 0x hex)."""
-
-    rpc_url: str
-    source: Source
-    market: Market
-    lots: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -61,84 +49,25 @@ class Indexed:
     lots: dict[str, str]
 
     def sale_ids(self, vendor: str) -> list[str]:
-        with self.engine.connect() as conn:
-            query = text("SELECT sale_id FROM sales WHERE vendor = :v ORDER BY block_number")
-            return list(conn.execute(query, {"v": vendor}).scalars())
+        return sale_ids(self.engine, vendor)
 
     def block_times(self, table: str) -> list[int]:
         with self.engine.connect() as conn:
             return list(conn.execute(text(f"SELECT block_time FROM {table} ORDER BY block_time")).scalars())
 
 
-def record(m: Market) -> dict[str, str]:
-    """Greens at both stalls (unit prices 600, 700, 500 at A12; 800 at B03), imported durian at
-    B03 (3000, 3200), a greens lot that fails its test at B03 and is recalled."""
-    ledger = m.ledger
-    greens_a = harvest(m, quantity=100, lot="MK-GREENS-1")
-    deliver(m, greens_a, m.supplier, m.vendor)
-    failing = harvest(m, quantity=50, lot="MK-GREENS-2", supplier=m.supplier2)
-    deliver(m, failing, m.supplier2, m.vendor2)
-    greens_b = harvest(m, quantity=20, lot="MK-GREENS-3")
-    deliver(m, greens_b, m.supplier, m.vendor2)
-    durian = (
-        ledger.register_import(
-            m.customs,
-            gtin=OTHER_GTIN,
-            lot="MK-DUR-1",
-            quantity=30,
-            unit="KGM",
-            importer=m.supplier.address,
-            origin_country="TH",
-            declaration_number="310120261000999999",
-            cleared_at=int(time.time()) - 7200,
-            entry_port="CNNGB",
-        )
-        .event("ImportRegistered")
-        .args["batchId"]
-    )
-    deliver(m, durian, m.supplier, m.vendor2)
-    ledger.record_inspection(
-        m.lab, greens_a, passed=True, residues=[Residue("chlorpyrifos", 4, 50), Residue("lead (Pb)", 20, 300)]
-    )
-    ledger.record_inspection(m.lab, failing, passed=False, residues=[Residue("carbofuran", 37, 20)])
-    for quantity, price in ((2, 1200), (1, 700), (3, 1500)):
-        ledger.record_sale(m.vendor, greens_a, quantity=quantity, price=price, currency="CNY")
-    ledger.record_sale(m.vendor2, greens_b, quantity=1, price=800, currency="CNY")
-    for quantity, price in ((1, 3000), (2, 6400)):
-        ledger.record_sale(m.vendor2, durian, quantity=quantity, price=price, currency="CNY")
-    ledger.recall(m.regulator, [failing], "Carbofuran 37 ug/kg over the 20 ug/kg limit")
-    ids = {"greens_a": greens_a, "failing": failing, "greens_b": greens_b, "durian": durian}
-    return {name: "0x" + batch_id.hex() for name, batch_id in ids.items()}
-
-
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
-    node = LocalNode(tmp_path_factory.mktemp("anvil"), port=free_port(), persist=False)
-    info = node.start()
-    try:
-        client = ChainClient(info.rpc_url)
-        deployment = deploy(client, dev_account(0))
-        m = register_market(FreshLedgerContract(client, deployment.address))
-        lots = record(m)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        yield Recorded(info.rpc_url, source, m, lots)
-    finally:
-        node.stop()
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RecordedBoard]:
+    with recorded_board_market(tmp_path_factory.mktemp("board")) as made:
+        yield made
 
 
 @pytest.fixture(scope="module", params=KINDS)
 def indexed(
-    request: pytest.FixtureRequest, recorded: Recorded, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, recorded: RecordedBoard, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Indexed]:
-    databases = Databases(request.param, tmp_path_factory.mktemp("db"))
-    try:
-        engine = databases.engine()
-        indexer = Indexer(JsonRpc(recorded.rpc_url), IndexStore(engine), recorded.source)
-        indexer.check_identity()
-        indexer.sync()
+    with indexed_board_market(recorded, request.param, tmp_path_factory.mktemp("db")) as engine:
         yield Indexed(engine, recorded.market, recorded.lots)
-    finally:
-        databases.close()
 
 
 def the_day(indexed: Indexed) -> date:
@@ -215,7 +144,7 @@ def test_alerts_between_list_quarantined_and_recalled_lots(indexed: Indexed) -> 
         ("quarantined", "MK-GREENS-2", "recalled"),
     ]
     recalled, quarantined = alerts
-    assert recalled.reason == "Carbofuran 37 ug/kg over the 20 ug/kg limit"
+    assert recalled.reason == RECALL_REASON
     assert quarantined.reason == "carbofuran 37/20 ug/kg"
     assert quarantined.holder.name == "Stall B03"
     first_inspection = indexed.block_times("inspections")[0]

@@ -26,6 +26,7 @@ from ledger.demo import market
 from ledger.demo.run import DemoMarket, DemoProgress, print_summary
 from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
+from ledger.notify import Notifier
 from ledger.store.api_keys import issue_key
 
 DEMO_PORT = 8000
@@ -47,12 +48,17 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     follower = threading.Thread(
         target=demo.indexer.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
     )
+    notifying: threading.Thread | None = None  # recall notifications to stalls' webhooks
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     try:
         with progress.stage("serve"):
             services = build_services(settings)
+            notifier = Notifier(services.engine)
+            notifying = threading.Thread(
+                target=notifier.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
+            )
             who = market.cast()
             for account in vars(who).values():
                 services.keys.create(account.key)  # the demo's development keys, public anyway
@@ -66,6 +72,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
             server = uvicorn.Server(config)
             thread = threading.Thread(target=server.run, name="api", daemon=True)
             follower.start()
+            notifying.start()
             thread.start()
             _wait_started(server, thread)
             progress.note("serve", f"API on http://{settings.api_host}:{settings.api_port}")
@@ -85,6 +92,8 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         stop.set()
         if follower.is_alive():
             follower.join(timeout=10)
+        if notifying is not None and notifying.is_alive():
+            notifying.join(timeout=10)
         demo.node.stop()
         console.print("stopped: API, indexer and chain (state kept for the next run)")
 
@@ -139,6 +148,8 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
     say(f"Recalled and quarantined lots: {base}/batches?status=recalled  {base}/batches?status=quarantined")
+    say(f"Recall a whole lot (regulator): POST {base}/recalls/lots with gtin, lot and reason")
+    say(f"  stalls get a signed notice at each URL they register: POST {base}/webhooks (vendor key)")
     if _serves(app, "/regulators/stalls"):
         overview = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/stalls"
         say(f"Regulator's stall overview (ratings beside inspections): {overview}")

@@ -4,10 +4,15 @@
    own projection and write path (no chain needed for reads): farms harvest, each lot is
    split again and again (lineage depth up to 10), handed to a stall and sold.
 2. Serves the API with uvicorn on 127.0.0.1 (``--workers`` processes).
-3. A load generator scans random sales' Digital Links for ``--seconds`` from
-   ``--concurrency`` connections, once as JSON and once as HTML: wrk (Debian's ``wrk``, a C
-   client that leaves the CPU to the server) when installed, else a Python asyncio client in
-   another process (which takes a core of its own and lowers the figures).
+3. A load generator scans random sales' Digital Links, as JSON and as HTML: wrk (Debian's
+   ``wrk``, a C client that leaves the CPU to the server) when installed, else a Python
+   asyncio client in another process (which takes a core of its own and lowers the figures).
+   Each kind is measured twice for ``--seconds``: flat out from ``--concurrency``
+   connections, which gives the ceiling ``rps``; then paced at ``--rate`` requests a second
+   (1,000 by default, or 80% of the ceiling when that is lower), which gives the latencies
+   ``p50_ms`` and ``p99_ms`` at that load. (Flat out, a closed-loop client only measures its
+   own queue: latency = connections / throughput. Those figures are kept as
+   ``saturated_p50_ms`` and ``saturated_p99_ms``.)
 
 Prints ``scan_json_p50_ms``, ``scan_json_p99_ms``, ``scan_json_rps`` and the same for HTML.
 Run from the repository root: ``.venv/bin/python bench/api.py --events 1000000``.
@@ -48,6 +53,9 @@ GTIN = make_gtin("0690123400001")
 DEPTH = 10
 SALES_PER_LOT = 4
 CHUNK = 20_000
+#: Connections of the paced run: enough that each waits far longer between its requests
+#: than a request takes, so the offered load stays close to the asked rate.
+PACED_CONNECTIONS = 32
 
 
 def log(message: str) -> None:
@@ -202,14 +210,24 @@ def _load_process(urls: list[str], accept: str, seconds: float, concurrency: int
     out.put(asyncio.run(_load(urls, accept, seconds, concurrency)))
 
 
-def measure_wrk(urls: list[str], accept: str, seconds: float, concurrency: int) -> dict[str, float]:
-    """wrk with a Lua script that picks a random path per request."""
+def measure_wrk(
+    urls: list[str], accept: str, seconds: float, concurrency: int, rate: float | None = None
+) -> dict[str, float]:
+    """wrk with a Lua script that picks a random path per request.
+
+    Without `rate`, every connection sends its next request as soon as the answer arrives
+    (the server's ceiling). With `rate`, each connection waits ``concurrency / rate`` seconds
+    between requests, so the server sees about `rate` requests a second and the latencies are
+    those of that load rather than of a queue the load generator keeps full.
+    """
     base = urls[0].split("/01/", 1)[0]
     paths = ",".join(json.dumps(url[len(base) :]) for url in urls)
     script = (
         f"paths = {{{paths}}}\n"
         f"request = function() return wrk.format('GET', paths[math.random(#paths)], {{['Accept']='{accept}'}}) end\n"
     )
+    if rate:
+        script += f"delay = function() return {concurrency * 1000 / rate:.3f} end\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", handle.name, base]
@@ -228,9 +246,11 @@ def measure_wrk(urls: list[str], accept: str, seconds: float, concurrency: int) 
     return {"p50_ms": millis("50%"), "p99_ms": millis("99%"), "rps": round(rps), "errors": errors}
 
 
-def measure(urls: list[str], accept: str, seconds: float, concurrency: int) -> dict[str, float]:
+def measure(
+    urls: list[str], accept: str, seconds: float, concurrency: int, rate: float | None = None
+) -> dict[str, float]:
     if shutil.which("wrk"):
-        return measure_wrk(urls, accept, seconds, concurrency)
+        return measure_wrk(urls, accept, seconds, concurrency, rate)
     queue: multiprocessing.Queue = multiprocessing.Queue()
     process = multiprocessing.Process(target=_load_process, args=(urls, accept, seconds, concurrency, queue))
     process.start()
@@ -245,11 +265,30 @@ def measure(urls: list[str], accept: str, seconds: float, concurrency: int) -> d
     }
 
 
+def scan_figures(urls: list[str], accept: str, args: argparse.Namespace) -> dict[str, float]:
+    """The ceiling (``rps``, with the latencies of a full queue as ``saturated_*``), then the
+    latencies at ``--rate`` requests a second (or 80% of the ceiling when that is lower)."""
+    ceiling = measure(urls, accept, args.seconds, args.concurrency)
+    figures = {"rps": ceiling["rps"], "errors": ceiling["errors"]}
+    figures |= {"saturated_p50_ms": ceiling["p50_ms"], "saturated_p99_ms": ceiling["p99_ms"]}
+    if not shutil.which("wrk"):  # the Python client cannot pace itself: one figure set
+        return figures | {"p50_ms": ceiling["p50_ms"], "p99_ms": ceiling["p99_ms"]}
+    rate = min(args.rate, 0.8 * ceiling["rps"])
+    paced = measure(urls, accept, args.seconds, PACED_CONNECTIONS, rate=rate)
+    return figures | {
+        "p50_ms": paced["p50_ms"],
+        "p99_ms": paced["p99_ms"],
+        "paced_rps": paced["rps"],
+        "errors": ceiling["errors"] + paced["errors"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=15.0)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=16, help="connections when measuring the ceiling")
+    parser.add_argument("--rate", type=float, default=1000.0, help="requests a second when measuring latency")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--database", type=Path, help="SQLite file to keep the filled database in (reused when it exists)"
@@ -305,8 +344,8 @@ def main() -> None:
                     raise SystemExit("the API did not come up")
                 time.sleep(0.2)
             measure(urls, "application/json", 2, args.concurrency)  # warm-up
-            json_figures = measure(urls, "application/json", args.seconds, args.concurrency)
-            html_figures = measure(urls, "text/html", args.seconds, args.concurrency)
+            json_figures = scan_figures(urls, "application/json", args)
+            html_figures = scan_figures(urls, "text/html", args)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -316,6 +355,7 @@ def main() -> None:
         "fill_s": round(fill_s, 1),
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "paced_connections": PACED_CONNECTIONS,
         "load_generator": "wrk" if shutil.which("wrk") else "python-asyncio",
         **{f"scan_json_{k}": v for k, v in json_figures.items()},
         **{f"scan_html_{k}": v for k, v in html_figures.items()},

@@ -101,7 +101,7 @@ def test_board_lists_stalls_prices_and_arrivals(api_market: Market, cast: dict, 
     assert rows[cast["vendor2"][0]].find("td", cls="place").text() == "B03"
     price = doc.by_id("prices").find("tbody").find("tr")
     assert price.find("td", cls="median").text() == "CNY 6.50 per kg"  # unit prices 600 and 700
-    assert [td.text() for td in price.find_all("td")][1] == "CNY 6.00 \u2013 CNY 7.00"
+    assert [td.text() for td in price.find_all("td")][1] == "CNY 6.00 \u2013 CNY 7.00 Sales 2 · 3 kg"
     arrival = doc.by_id("arrivals").find("tbody").find("tr")
     assert [td.text() for td in arrival.find_all("td")] == ["65 kg", "0 kg", "65 kg"]
 

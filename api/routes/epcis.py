@@ -11,7 +11,6 @@ while more pages remain.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from api.services import Services
 from ledger.epcis.capture import PartyResolver, execute, plan_events
 from ledger.epcis.export import iso_time, query_document
 from ledger.epcis.query import QueryError, parse_query, run_query
-from ledger.epcis.validate import events_in, validate_document
+from ledger.epcis.validate import events_in, load_json, validate_document
 from ledger.errors import ContractRevert
 from ledger.queries.events import participants_with_identifier
 from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
@@ -128,7 +127,7 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
             413, "CaptureLimitExceededException", "Document too large", f"at most {MAX_CAPTURE_BYTES} bytes"
         )
     try:
-        document = json.loads(body)
+        document = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
         return _problem(400, "ValidationException", "Not JSON", f"the body is not JSON: {exc}", errors=[])
     problems = validate_document(document)

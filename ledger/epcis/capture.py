@@ -378,7 +378,7 @@ def plan_events(document: dict[str, Any], resolve: PartyResolver) -> list[EventP
             plans.append(EventPlan(calls=plan_event(event, resolve), **common))
         except Unsupported as exc:
             plans.append(EventPlan(calls=[], unsupported=str(exc), **common))
-        except (LedgerError, ValueError) as exc:
+        except (LedgerError, ValueError, OverflowError) as exc:
             plans.append(EventPlan(calls=[], unsupported=f"cannot read the event: {exc}", **common))
     return plans
 
@@ -415,7 +415,7 @@ def execute(
                     f"{call.summary}: {describe(revert)}",
                 )
                 break
-            except (LedgerError, ValueError) as exc:
+            except Exception as exc:  # encoding limits, the node: this event failed, the next one still runs
                 result.status, result.error, result.reason = "failed", type(exc).__name__, f"{call.summary}: {exc}"
                 break
             result.transactions.append(_tx(mined, call))

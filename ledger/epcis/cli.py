@@ -27,7 +27,7 @@ import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger.epcis.validate import validate_document
+from ledger.epcis.validate import load_json, validate_document
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
 
@@ -51,7 +51,7 @@ def _moment(value: str | None, option: str) -> int | None:
 
 def _read(file: Path) -> object:
     try:
-        return json.loads(file.read_bytes())
+        return load_json(file.read_bytes())
     except ValueError as exc:
         typer.echo(f"{file}: not JSON: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -92,7 +92,8 @@ def encode_token(position: tuple[int, int]) -> str:
 def decode_token(token: str) -> tuple[int, int]:
     try:
         block, log = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if not (isinstance(block, int) and isinstance(log, int)):
+        # Bounded like the columns they are compared with (BIGINT block, INTEGER log index).
+        if not (isinstance(block, int) and isinstance(log, int) and 0 <= block < 2**63 and 0 <= log < 2**31):
             raise ValueError
     except (ValueError, TypeError, binascii.Error):
         raise QueryError("nextPageToken", "not a token this server issued") from None

@@ -196,6 +196,15 @@ def validate_document(document: Any) -> list[Problem]:
     return problems
 
 
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_json(data: bytes | str) -> Any:
+    """Strict JSON: Python's parser would accept NaN and Infinity, which no EPCIS number is."""
+    return json.loads(data, parse_constant=_no_constant)
+
+
 class InvalidDocument(ValueError):
     """A document that is not valid EPCIS 2.0; ``problems`` name each field."""
 

@@ -114,10 +114,19 @@ def test_capture_refuses_every_invalid_document_naming_the_field(api_market: Mar
     assert _block(api_market) == before
 
 
-def test_capture_refuses_what_is_not_json(api_market: Market, cast: dict) -> None:
-    answer = _capture(api_market, cast["farm"][1], b"{not json")
+@pytest.mark.parametrize("body", [b"{not json", b'{"type": NaN}', b"[]"])
+def test_capture_refuses_what_is_not_a_json_document(api_market: Market, cast: dict, body: bytes) -> None:
+    answer = _capture(api_market, cast["farm"][1], body)
     assert answer.status_code == 400
-    assert "not JSON" in answer.json()["detail"]
+    assert answer.json()["type"] == "epcisException:ValidationException"
+
+
+def test_capture_reports_quantities_beyond_the_contract_as_failed(api_market: Market, cast: dict) -> None:
+    key = cast["farm"][1]
+    job = _job(api_market, key, _capture(api_market, key, _document(_harvest("EP-API-06", quantity=10**30))))
+    (event,) = job["events"]
+    assert event["status"] == "failed"
+    assert "EP-API-06" in event["reason"]
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)

@@ -1,0 +1,35 @@
+"""GS1 EPCIS 2.0 for FreshLedger: the ledger's steps as EPCIS events, and EPCIS events from
+participants' own systems recorded through the write path.
+
+- :mod:`ledger.epcis.vocabulary`: CBV 2.0 values and FreshLedger's extension namespace;
+- :mod:`ledger.epcis.identifiers`: Digital Link / EPC URN lots, participants, places, event ids;
+- :mod:`ledger.epcis.export`: ledger steps (from ``ledger.queries.events``) to events and documents;
+- :mod:`ledger.epcis.validate`: GS1's JSON Schema and CBV checks, problems named by JSON pointer;
+- :mod:`ledger.epcis.capture`: events to contract calls for one participant, and their outcome;
+- :mod:`ledger.epcis.query`: the REST binding's event query parameters and paging;
+- :mod:`ledger.epcis.cli`: ``freshledger epcis export|validate|capture``.
+"""
+
+from ledger.epcis.capture import EventResult, PartyResolver, execute, plan_events
+from ledger.epcis.export import MappedEvent, epcis_document, export_events, query_document
+from ledger.epcis.query import EventQuery, QueryError, parse_query, run_query
+from ledger.epcis.validate import InvalidDocument, Problem, check_document, validate_document
+
+__all__ = [
+    "EventQuery",
+    "EventResult",
+    "InvalidDocument",
+    "MappedEvent",
+    "PartyResolver",
+    "Problem",
+    "QueryError",
+    "check_document",
+    "epcis_document",
+    "execute",
+    "export_events",
+    "parse_query",
+    "plan_events",
+    "query_document",
+    "run_query",
+    "validate_document",
+]

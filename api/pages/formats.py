@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -19,7 +20,7 @@ from decimal import Decimal
 
 from babel import Locale
 from babel.dates import format_skeleton, get_timezone_name
-from babel.numbers import format_decimal, get_currency_precision
+from babel.numbers import NumberPattern, get_currency_precision, parse_pattern
 
 from api.pages.i18n import BABEL_LOCALE, Messages
 
@@ -32,6 +33,13 @@ _GLN = re.compile(r"^\d{13}$")
 _RESIDUE_UNITS = {"ug/kg": "μg/kg", "ug/g": "μg/g", "ug/l": "μg/L"}
 #: Zones shown as plain "UTC" (Babel would call them "Unknown Region (UTC) Time").
 _UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu", "GMT", "Etc/GMT"})
+
+
+@functools.cache
+def _number_pattern(decimals: int) -> NumberPattern:
+    """``#,##0`` with `decimals` places, parsed once (``format_decimal`` parses per call,
+    which was a fifth of a shopper page's rendering)."""
+    return parse_pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,11 @@ class Formatter:
         self.locale = Locale.parse(BABEL_LOCALE[lang])
         self.t = messages
         self.tz = tz
+        symbols = self.locale.number_symbols["latn"]
+        self._symbols = str.maketrans({",": symbols["group"], ".": symbols["decimal"]})
+        self._groups_by_thousands = _number_pattern(0).apply(1234567, self.locale) == f"{1234567:,}".translate(
+            self._symbols
+        )
 
     def date(self, timestamp: int) -> str:
         """A day, e.g. ``Nov 25, 2026`` / ``2026년 11월 25일`` / ``2026年11月25日``."""
@@ -77,8 +90,12 @@ class Formatter:
         return f"{get_timezone_name(moment, locale=self.locale)} ({offset})"
 
     def number(self, value: int | Decimal, decimals: int = 0) -> str:
-        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-        return format_decimal(value, format=pattern, locale=self.locale)
+        if self._groups_by_thousands:
+            # Python's own grouping, with the locale's symbols: a page writes dozens of
+            # numbers, and Babel's general path cost 40 us each.
+            plain = f"{Decimal(value):,.{decimals}f}"
+            return plain.translate(self._symbols)
+        return _number_pattern(decimals).apply(value, self.locale)
 
     def money(self, minor_units: int, currency: str) -> str:
         """A price from minor units with the currency's ISO 4217 decimals: ``CNY 12.00``."""

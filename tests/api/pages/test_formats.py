@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, timedelta, timezone
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -76,3 +78,18 @@ def test_places_geo_gln_and_text() -> None:
     assert fmt("ko").place("6901234000023") == Place("위치 코드(GLN) 6901234000023")
     assert fmt("en").place("Field 3, Lin'an") == Place("Field 3, Lin'an")
     assert fmt("en").place("geo:javascript:alert(1)") == Place("geo:javascript:alert(1)")  # not a link
+
+
+@pytest.mark.parametrize("lang", ["en", "zh", "ko"])
+def test_number_fast_path_writes_what_babel_writes(lang: str) -> None:
+    from babel.numbers import format_decimal
+
+    fmt = Formatter(lang, Messages(lang))
+    rng = random.Random(lang)
+    for _ in range(2000):
+        value = rng.choice(
+            [rng.randint(-(10**12), 10**12), Decimal(rng.randint(-(10**9), 10**9)).scaleb(-rng.randint(0, 3))]
+        )
+        decimals = rng.randint(0, 3)
+        pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        assert fmt.number(value, decimals) == format_decimal(value, format=pattern, locale=fmt.locale)

@@ -21,10 +21,11 @@ from api.deps import CallerDep, ServicesDep
 from api.errors import SENTENCES
 from api.services import Services
 from ledger.epcis.capture import PartyResolver, execute, plan_events
-from ledger.epcis.export import iso_time, query_document
-from ledger.epcis.query import QueryError, parse_query, run_query
+from ledger.epcis.export import epcis_document, export_events, iso_time, query_document
+from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
 from ledger.epcis.validate import events_in, load_json, validate_document
 from ledger.errors import ContractRevert
+from ledger.gs1 import normalize_gtin
 from ledger.queries.events import participants_with_identifier
 from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
 
@@ -200,3 +201,35 @@ def events(
     if page.next_token:
         headers["Link"] = f'<{request.url.include_query_params(nextPageToken=page.next_token)}>; rel="next"'
     return JSONResponse(query_document(page.events), headers=headers)
+
+
+def _seconds(parameter: str, value: str | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        return parse_time(parameter, value)
+    except QueryError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+
+
+@router.get("/export", response_model=None)
+def export(
+    services: ServicesDep,
+    lot: Annotated[str | None, Query(description="a lot code: its whole lineage, both directions")] = None,
+    gtin: Annotated[str | None, Query(description="with lot: that lot only; alone: every lot of the GTIN")] = None,
+    since: Annotated[str | None, Query(description="events from this time on (RFC 3339)")] = None,
+    until: Annotated[str | None, Query(description="events before this time (RFC 3339)")] = None,
+) -> JSONResponse:
+    """An EPCISDocument of a lot's lineage (or a GTIN's lots, or everything) in a time window:
+    what ``freshledger epcis export`` writes."""
+    if gtin is not None:
+        try:
+            gtin = normalize_gtin(gtin)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, f"gtin: {exc}") from None
+    events = export_events(
+        services.engine, lot=lot, gtin=gtin, since=_seconds("since", since), until=_seconds("until", until)
+    )
+    return JSONResponse(
+        epcis_document([e.event for e in events]), media_type="application/ld+json", headers=EPCIS_HEADERS
+    )

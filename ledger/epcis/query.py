@@ -73,7 +73,7 @@ class EventPage:
     next_token: str | None
 
 
-def _time(parameter: str, value: str) -> int:
+def parse_time(parameter: str, value: str) -> int:
     """Seconds, rounded up: block times are whole seconds, so ``>= t`` and ``< t`` both
     compare with the next whole second."""
     try:
@@ -133,8 +133,8 @@ def parse_query(params: Mapping[str, str]) -> EventQuery:
             raise QueryError("perPage", f"{params['perPage']!r} is not a whole number") from None
         if per_page < 1:
             raise QueryError("perPage", "must be at least 1")
-    ge = _time("GE_eventTime", params["GE_eventTime"]) if "GE_eventTime" in params else None
-    lt = _time("LT_eventTime", params["LT_eventTime"]) if "LT_eventTime" in params else None
+    ge = parse_time("GE_eventTime", params["GE_eventTime"]) if "GE_eventTime" in params else None
+    lt = parse_time("LT_eventTime", params["LT_eventTime"]) if "LT_eventTime" in params else None
     after = decode_token(params["nextPageToken"]) if "nextPageToken" in params else None
     return EventQuery(lists, ge, lt, min(per_page, MAX_PER_PAGE), after)
 

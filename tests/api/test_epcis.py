@@ -336,3 +336,16 @@ def test_events_query_refuses_bad_parameters(api_market: Market, params: dict[st
     assert problem["type"] == "epcisException:QueryParameterException"
     assert problem["parameter"] == parameter
     assert parameter in problem["detail"]
+
+
+def test_export_endpoint_answers_a_lineage_document(api_market: Market, round_trip: list[dict[str, Any]]) -> None:
+    answer = api_market.client.get("/epcis/export", params={"lot": "EP-API-02-A", "gtin": GTIN})
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    document = answer.json()
+    assert validate_document(document) == []
+    steps = [e.get("bizStep") for e in document["epcisBody"]["eventList"]]
+    assert steps == ["commissioning", "shipping", "receiving", "repackaging", "shipping", "receiving", "retail_selling"]
+    assert api_market.client.get("/epcis/export", params={"lot": "NO-SUCH"}).status_code == 404
+    assert api_market.client.get("/epcis/export", params={"gtin": "123"}).status_code == 400
+    assert api_market.client.get("/epcis/export", params={"since": "soon"}).status_code == 400

@@ -13,10 +13,16 @@ from api.schemas import Address, BatchId, Gtin
 from api.views import custody_json, plain
 from ledger.queries import chain_of_custody, chain_of_custody_for_batch, stall_profile
 from ledger.queries.batches import get_batch, list_participants, search_batches
-from ledger.queries.rows import as_of_block
+from ledger.queries.status import indexed_block
 
 router = APIRouter(tags=["public"])
 Status = Literal["active", "in_transit", "quarantined", "recalled", "sold_out"]
+
+
+@router.get("/health")
+def health(services: ServicesDep) -> dict[str, Any]:
+    """For load balancers: the database answers, and up to which block it is current."""
+    return {"status": "ok", "as_of_block": indexed_block(services.engine)}
 
 
 @router.get("/batches")
@@ -62,9 +68,7 @@ def batch(batch_id: BatchId, services: ServicesDep) -> dict[str, Any]:
 def history(batch_id: BatchId, services: ServicesDep) -> dict[str, Any]:
     """The chain of custody of a batch back to every origin (EU 178/2002: one step back, all the way)."""
     origins, events = chain_of_custody_for_batch(services.engine, batch_id)
-    with services.engine.connect() as conn:
-        block = as_of_block(conn)
-    return {"origins": plain(origins), "events": plain(events), "as_of_block": block}
+    return {"origins": plain(origins), "events": plain(events), "as_of_block": indexed_block(services.engine)}
 
 
 @router.get("/sales/{sale_id}")

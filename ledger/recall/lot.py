@@ -38,13 +38,15 @@ class LotRecall:
 
     @property
     def already_recalled_batch_ids(self) -> list[str]:
-        return ["0x" + b.hex() for b in self.outcome.plan.already_recalled]
+        """Traced batches recalled before (left out, or skipped by the contract)."""
+        already = set(self.outcome.already_recalled)
+        return [b for b in self.traced_batch_ids if b in already]
 
 
 def recall_lot(trace: TraceResult, sender: RecallSender, reason: str, *, max_gas: int | None = None) -> LotRecall:
     """Recall the traced lot and every batch made from it (parents before children)."""
     ids = [trace.batch.batch_id, *(b.batch_id for b in trace.descendants)]
-    outcome = sender.recall([bytes.fromhex(b.removeprefix("0x")) for b in ids], reason, max_gas=max_gas)
+    outcome = sender.recall(_raw(ids), reason, max_gas=max_gas)
     return LotRecall(
         batch_id=trace.batch.batch_id,
         gtin=trace.batch.gtin,
@@ -56,6 +58,10 @@ def recall_lot(trace: TraceResult, sender: RecallSender, reason: str, *, max_gas
         traced_batch_ids=ids,
         as_of_block=trace.as_of_block,
     )
+
+
+def _raw(batch_ids: list[str]) -> list[bytes]:
+    return [bytes.fromhex(b.removeprefix("0x")) for b in batch_ids]
 
 
 def lot_recall_json(result: LotRecall) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 The contract's rules decide what is sent (``BatchRegistry.recall``): only a regulator may
 call it; an empty list or reason reverts; an unknown batch reverts (``BatchNotFound``); a
 batch already recalled is skipped and emits nothing; a sold-out batch is recalled like any
-other (its sales must show the recall). So sold-out batches are sent, and batches the chain
-already reports recalled are left out only to save gas, which changes nothing on-chain.
+other (its sales must show the recall). So nothing needs filtering to avoid a revert:
+sold-out batches are sent, and batches the chain reports recalled (read in JSON-RPC batches)
+are left out only to save gas and a transaction that would change nothing; one recalled in
+between is skipped on-chain and reported as already recalled (no RecallIssued for it).
 
 Each transaction's gas limit (estimate times the client's margin) stays under a safety
 fraction of the latest block's gas limit; a chunk whose real estimate is above the budget
@@ -22,13 +24,16 @@ from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
 from ledger.chain.client import GAS_MARGIN, revert_from
-from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.freshledger import STATUS_NAMES, FreshLedgerContract
 from ledger.recall.chunking import GasModel, RecallTooLarge, chunk
 
 #: Share of the block gas limit one recall transaction may take: the rest of the block stays
 #: open to other participants (a full-block transaction waits for an empty block) and the
 #: estimate may be off by a few percent when other transactions land first.
 SAFETY_FRACTION = 0.5
+#: Status reads per JSON-RPC batch request: well under the 1,000 calls a batch that public
+#: node providers accept, and a few hundred kilobytes of answer.
+STATUS_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -38,16 +43,23 @@ class RecallTransaction:
     gas_limit: int
     gas_used: int
     batch_ids: list[str]  # recalled by this transaction (its RecallIssued events)
+    sent_batch_ids: list[str]  # in its call: the contract skips those recalled meanwhile
 
 
 @dataclass(frozen=True)
 class RecallPlan:
-    """What will be sent: the batches in transaction-sized chunks, and what is skipped."""
+    """What will be sent, what is left out, and the chunk size the gas model allows."""
 
-    chunks: list[list[bytes]]
+    batch_ids: list[bytes]
     already_recalled: list[bytes]
     budget: int
     model: GasModel | None
+    size: int  # batches a transaction by the model; sending may shrink it
+
+    @property
+    def chunks(self) -> list[list[bytes]]:
+        """The transactions the model expects (:meth:`RecallSender.send` may need more)."""
+        return chunk(self.batch_ids, self.size) if self.batch_ids else []
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,15 @@ class RecallOutcome:
 
     @property
     def recalled(self) -> list[str]:
+        """Batches these transactions recalled (their RecallIssued events), in order."""
         return [b for tx in self.transactions for b in tx.batch_ids]
+
+    @property
+    def already_recalled(self) -> list[str]:
+        """Batches left out as recalled already, and those the contract skipped as recalled."""
+        skipped = ["0x" + b.hex() for b in self.plan.already_recalled]
+        recalled = set(self.recalled)
+        return skipped + [b for tx in self.transactions for b in tx.sent_batch_ids if b not in recalled]
 
 
 class RecallSender:
@@ -71,6 +91,23 @@ class RecallSender:
 
     def block_gas_limit(self) -> int:
         return int(self.contract.client.w3.eth.get_block("latest")["gasLimit"])
+
+    def statuses(self, batch_ids: Sequence[bytes]) -> dict[bytes, str]:
+        """The stored status of each batch ("none" when unknown), read in JSON-RPC batches:
+        one round trip per ``STATUS_BATCH`` calls instead of one per batch."""
+        abi, w3 = self.contract.abi, self.contract.client.w3
+        found: dict[bytes, str] = {}
+        for start in range(0, len(batch_ids), STATUS_BATCH):
+            ids = list(batch_ids[start : start + STATUS_BATCH])
+            with w3.batch_requests() as batch:
+                for batch_id in ids:
+                    data = HexBytes(abi.encode_call("batch", (batch_id,)))
+                    batch.add(w3.eth.call({"to": self.contract.address, "data": data}))
+                answers = batch.execute()
+            for batch_id, raw in zip(ids, answers, strict=True):
+                (view,) = abi.decode_result("batch", bytes(raw))
+                found[batch_id] = STATUS_NAMES[view["status"]]
+        return found
 
     def estimate(self, batch_ids: Sequence[bytes], reason: str) -> int:
         """``eth_estimateGas`` of ``recall(batch_ids, reason)`` from the regulator; a revert
@@ -88,16 +125,23 @@ class RecallSender:
 
     # ------------------------------------------------------------ plan and send
 
-    def plan(self, batch_ids: Sequence[bytes], reason: str, *, max_gas: int | None = None) -> RecallPlan:
-        """Chunks of `batch_ids` (order kept, duplicates dropped) that each fit the budget:
-        `max_gas` or ``SAFETY_FRACTION`` of the latest block's gas limit."""
+    def plan(
+        self,
+        batch_ids: Sequence[bytes],
+        reason: str,
+        *,
+        max_gas: int | None = None,
+    ) -> RecallPlan:
+        """What to send: `batch_ids` (order kept, duplicates and those the chain reports
+        recalled dropped) and how many fit one transaction by the gas model, within `max_gas`
+        or ``SAFETY_FRACTION`` of the latest block's gas limit."""
         unique = list(dict.fromkeys(bytes(b) for b in batch_ids))
-        status = {b: self.contract.batch(b).status for b in unique}
-        recalled = [b for b in unique if status[b] == "recalled"]
+        status = self.statuses(unique)
         todo = [b for b in unique if status[b] != "recalled"]
         budget = max_gas if max_gas is not None else int(self.block_gas_limit() * SAFETY_FRACTION)
+        skipped = [b for b in unique if status[b] == "recalled"]
         if not todo:
-            return RecallPlan([], recalled, budget, None)
+            return RecallPlan([], skipped, budget, None, 0)
         one = self.estimate(todo[:1], reason)
         two = self.estimate(todo[:2], reason) if len(todo) > 1 else None
         model = GasModel.from_estimates(one, two)
@@ -106,29 +150,47 @@ class RecallSender:
             raise RecallTooLarge(
                 f"recalling one batch needs about {math.ceil(one * GAS_MARGIN):,} gas, over the budget of {budget:,}"
             )
-        return RecallPlan(chunk(todo, size), recalled, budget, model)
+        return RecallPlan(todo, skipped, budget, model, size)
 
     def send(self, plan: RecallPlan, reason: str) -> RecallOutcome:
-        """Send every chunk of `plan`, one transaction each (halving any that turns out too big)."""
+        """Send `plan` in transactions of ``plan.size`` batches; when a chunk's own estimate is
+        over the budget (memory grows with the list, so gas does a little faster than the
+        linear model), the size shrinks in proportion and stays shrunk for the next chunks."""
         sent: list[RecallTransaction] = []
-        queue = list(plan.chunks)
-        while queue:
-            ids = queue.pop(0)
+        remaining = list(plan.batch_ids)
+        size = plan.size
+        while remaining:
+            ids = remaining[:size]
             gas = math.ceil(self.estimate(ids, reason) * GAS_MARGIN)
             if gas > plan.budget:
-                if len(ids) == 1:
+                if size == 1:
                     raise RecallTooLarge(f"recalling one batch needs {gas:,} gas, over the budget of {plan.budget:,}")
-                half = len(ids) // 2
-                queue[:0] = [ids[:half], ids[half:]]
+                size = max(1, min(size - 1, size * plan.budget // gas))
                 continue
             data = self.contract.abi.encode_call("recall", (list(ids), reason))
             result = self.contract.client.transact(
                 self.regulator, to=self.contract.address, data=data, abi=self.contract.abi, gas=gas
             )
             recalled = ["0x" + bytes(e.args["batchId"]).hex() for e in result.events_named("RecallIssued")]
-            sent.append(RecallTransaction(result.transaction_hash, result.block_number, gas, result.gas_used, recalled))
+            sent.append(
+                RecallTransaction(
+                    result.transaction_hash,
+                    result.block_number,
+                    gas,
+                    result.gas_used,
+                    recalled,
+                    ["0x" + b.hex() for b in ids],
+                )
+            )
+            remaining = remaining[len(ids) :]
         return RecallOutcome(plan, sent)
 
-    def recall(self, batch_ids: Sequence[bytes], reason: str, *, max_gas: int | None = None) -> RecallOutcome:
+    def recall(
+        self,
+        batch_ids: Sequence[bytes],
+        reason: str,
+        *,
+        max_gas: int | None = None,
+    ) -> RecallOutcome:
         """Plan and send: every batch of `batch_ids` recalled, in as few transactions as fit."""
         return self.send(self.plan(batch_ids, reason, max_gas=max_gas), reason)

@@ -152,3 +152,17 @@ def test_sale_pages_show_the_recall_after_one_poll_even_for_an_ancestor_only_rec
         assert chain.batch.status != "recalled"
         recalls = [e for e in chain.alerts if e.kind == "recalled"]
         assert [(e.batch_id, e.details["reason"]) for e in recalls] == [(trace.batch.batch_id, REASON)]
+
+
+def test_a_batch_recalled_between_plan_and_send_is_reported_as_already_recalled(market: DemoChain) -> None:
+    trace = market.trace(market.greens())
+    sender = market.sender()
+    plan = sender.plan([bytes.fromhex(b[2:]) for b in ids(trace)], REASON)
+    last = ids(trace)[-1]
+    market.ledger.recall(market.cast.regulator, [bytes.fromhex(last[2:])], "a recall in between")
+
+    outcome = sender.send(plan, REASON)
+
+    assert outcome.recalled == ids(trace)[:-1]  # the contract skipped it: no second RecallIssued
+    assert outcome.already_recalled == [last]
+    assert outcome.transactions[0].sent_batch_ids == ids(trace)

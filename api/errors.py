@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
+from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES
 from ledger.errors import (
     ContractRevert,
     DocumentError,
@@ -86,6 +87,10 @@ SENTENCES = {
 }
 
 
+#: Role hashes to the words a person uses (AccessControlUnauthorizedAccount names the hash).
+_ROLE_NAMES = {**{role: name.lower() for name, role in ROLES.items()}, DEFAULT_ADMIN_ROLE: "market authority"}
+
+
 def describe_revert(request: Request, revert: ContractRevert) -> str:
     """The human sentence for `revert`, with batch ids turned into lot codes and dates."""
     values: dict[str, Any] = {
@@ -108,9 +113,12 @@ def describe_revert(request: Request, revert: ContractRevert) -> str:
     if template is None:
         return str(revert)
     try:
-        return template.format(**values)
+        sentence = template.format(**values)
     except (KeyError, IndexError):
         return str(revert)
+    if revert.name == "AccessControlUnauthorizedAccount":
+        sentence += f" ({_ROLE_NAMES.get(revert.args_by_name.get('neededRole'), 'an unknown role')})"
+    return sentence
 
 
 def _text(value: Any) -> Any:

@@ -48,6 +48,20 @@ def _past(value: datetime) -> datetime:
     return value
 
 
+def _not_blank(value: str) -> str:
+    # Spaces alone would pass the contract's non-empty check and record a blank reason or name.
+    if not value.strip():
+        raise ValueError("the text is blank")
+    return value
+
+
+def _distinct(values: list[str]) -> list[str]:
+    # The contract would answer BatchSoldOut for the second copy: say what is wrong instead.
+    if len(set(values)) != len(values):
+        raise ValueError("a batch id appears more than once")
+    return values
+
+
 def _batch_id(value: str) -> str:
     text = value.lower()
     if not (text.startswith("0x") and len(text) == 66 and all(c in "0123456789abcdef" for c in text[2:])):
@@ -65,7 +79,7 @@ PastDate = Annotated[datetime, AfterValidator(_past)]
 Country = Annotated[str, AfterValidator(_country), Field(examples=["TH"])]
 Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
 
 
 class Strict(BaseModel):
@@ -109,7 +123,7 @@ class SplitCreate(Strict):
 
 
 class MergeCreate(Strict):
-    batch_ids: list[BatchId] = Field(min_length=2, max_length=200)
+    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=200)
     lot: Lot
 
 

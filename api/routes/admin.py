@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from api.deps import Caller, require
 from api.schemas import Address, ParticipantCreate, ParticipantCreated, SuspendCreate, TxResponse
 from api.writes import tx_response
+from ledger.errors import NotFound
 from ledger.store.api_keys import issue_key
 
 router = APIRouter(prefix="/participants", tags=["market authority"])
@@ -32,15 +33,26 @@ def register_participant(body: ParticipantCreate, caller: Authority) -> dict:
 
 @router.post("/{address}/suspend", response_model=TxResponse)
 def suspend(address: Address, body: SuspendCreate, caller: Authority) -> dict:
+    _require_registered(caller, address)
     return tx_response(caller.services.ledger.suspend_participant(caller.account, address, body.reason))
 
 
 @router.post("/{address}/reinstate", response_model=TxResponse)
 def reinstate(address: Address, caller: Authority) -> dict:
+    _require_registered(caller, address)
     return tx_response(caller.services.ledger.reinstate_participant(caller.account, address))
 
 
 @router.post("/{address}/keys", status_code=201)
 def new_key(address: Address, caller: Authority) -> dict:
     """Issue another API key for a participant (e.g. after losing one)."""
+    _require_registered(caller, address)
     return {"address": address, "api_key": issue_key(caller.services.engine, address, "issued by the authority")}
+
+
+def _require_registered(caller: Caller, address: str) -> None:
+    """404 for an address the contract does not know: the contract's ParticipantNotRegistered
+    would answer 403, as if the authority lacked a permission, and a key needs a participant."""
+    (record,) = caller.services.ledger.read("participant", address)
+    if not record["index"]:
+        raise NotFound(f"{address} is not a registered participant of this market")

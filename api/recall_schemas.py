@@ -76,3 +76,23 @@ class WebhookCreated(WebhookPublic):
 class WebhooksPublic(BaseModel):
     data: list[WebhookPublic]
     count: int
+
+
+class DeliveryPublic(BaseModel):
+    """One notification of one recall transaction to a webhook, and where its delivery stands."""
+
+    id: int
+    recall_tx: str
+    block_number: int
+    status: str = Field(description="pending (retrying with backoff), delivered or failed (gave up)")
+    attempts: int
+    last_attempt_at: int | None
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: int | None
+    delivered_at: int | None
+
+
+class DeliveriesPublic(BaseModel):
+    data: list[DeliveryPublic]
+    count: int

@@ -1,4 +1,5 @@
-"""Stalls' webhooks for recall notifications: register, list, delete (vendors only).
+"""Stalls' webhooks for recall notifications: register, list, delete, and see each
+webhook's deliveries (vendors only).
 
 A registration answers with the webhook's secret, once; every notification is signed with it
 (``FreshLedger-Signature``, see :mod:`ledger.notify.signature`). The notifier
@@ -13,8 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from api.deps import Caller, require
-from api.recall_schemas import WebhookCreate, WebhookCreated, WebhooksPublic
-from ledger.store.webhooks import WebhookRecord, create_webhook, delete_webhook, list_webhooks
+from api.recall_schemas import DeliveriesPublic, WebhookCreate, WebhookCreated, WebhooksPublic
+from ledger.store.webhooks import WebhookRecord, create_webhook, delete_webhook, list_deliveries, list_webhooks
 
 router = APIRouter(prefix="/webhooks", tags=["vendors"])
 Vendor = Annotated[Caller, Depends(require("VENDOR"))]
@@ -52,3 +53,27 @@ def delete_own_webhook(webhook_id: str, caller: Vendor) -> Response:
     if not delete_webhook(caller.services.engine, caller.address, webhook_id, int(time.time())):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"this stall has no webhook {webhook_id}")
     return Response(status_code=204)
+
+
+@router.get("/{webhook_id}/deliveries", response_model=DeliveriesPublic)
+def list_webhook_deliveries(webhook_id: str, caller: Vendor) -> dict:
+    """Notifications sent (or being retried) to one of this stall's webhooks, oldest first."""
+    if webhook_id not in {h.webhook_id for h in list_webhooks(caller.services.engine, caller.address)}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"this stall has no webhook {webhook_id}")
+    rows = list_deliveries(caller.services.engine, webhook_id)
+    data = [
+        {
+            "id": d.delivery_id,
+            "recall_tx": d.recall_tx,
+            "block_number": d.block_number,
+            "status": d.status,
+            "attempts": d.attempts,
+            "last_attempt_at": d.last_attempt_at,
+            "last_status_code": d.last_status_code,
+            "last_error": d.last_error,
+            "next_attempt_at": d.next_attempt_at if d.status == "pending" else None,
+            "delivered_at": d.delivered_at,
+        }
+        for d in rows
+    ]
+    return {"data": data, "count": len(data)}

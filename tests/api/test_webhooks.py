@@ -1,11 +1,14 @@
 """/webhooks: stalls register, list and delete webhooks (vendors only), and a registered
-webhook receives the signed notification of a recall made through the API, over real HTTP."""
+webhook receives the signed notification of a recall made through the API, over real HTTP,
+retried after a failure and visible in the webhook's deliveries."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from ledger.notify import SIGNATURE_HEADER, Notifier, verify_signature
+from ledger.notify import SIGNATURE_HEADER, Backoff, Notifier, verify_signature
 from tests.api.conftest import Market
 from tests.api.test_writes import GTIN, ago, deliver
 from tests.notify.receiver import receiver
@@ -42,6 +45,7 @@ def test_webhooks_need_a_vendor_key(api_market: Market, cast: dict) -> None:
     assert m.client.post("/webhooks", json=body).status_code == 401
     assert m.client.get("/webhooks").status_code == 401
     assert m.client.delete("/webhooks/wh_0").status_code == 401
+    assert m.client.get("/webhooks/wh_0/deliveries").status_code == 401
     for role in ("farm", "regulator", "lab"):
         key = cast[role][1]
         refused = m.client.post("/webhooks", json=body, headers=m.auth(key))
@@ -75,6 +79,7 @@ def test_a_recall_through_the_api_notifies_the_stall_that_sold_it(api_market: Ma
     with receiver() as inbox:
         hook = register(m, cast["vendor"][1], inbox.url("/stall-a12"))
         register(m, cast["vendor2"][1], inbox.url("/stall-b03"))  # sold none of it
+        inbox.script["/stall-a12"] = [503]  # the stall's server is restarting: one retry
         reason = "Carbofuran over its limit in a retained sample"
         recalled = m.client.post(
             "/recalls/lots", json={"gtin": GTIN, "lot": lot, "reason": reason}, headers=m.auth(cast["regulator"][1])
@@ -82,14 +87,27 @@ def test_a_recall_through_the_api_notifies_the_stall_that_sold_it(api_market: Ma
         assert recalled.status_code == 201, recalled.text
         m.sync()
 
-        notifier = Notifier(engine)
+        clock = [time.time()]
+        notifier = Notifier(engine, clock=lambda: clock[0], backoff=Backoff(base_s=30))
         notifier.run_once()
-        notifier.run_once()  # a second run sends nothing more
+        deliveries = m.client.get(f"/webhooks/{hook['id']}/deliveries", headers=m.auth(cast["vendor"][1])).json()
+        (pending,) = deliveries["data"]
+        assert (pending["status"], pending["attempts"], pending["last_status_code"]) == ("pending", 1, 503)
+        assert pending["next_attempt_at"] == int(clock[0]) + 30
+        clock[0] += 30
+        notifier.run_once()
+        notifier.run_once()  # a third run sends nothing more
         notifier.close()
 
-        (message,) = inbox.requests
-        assert message.path == "/stall-a12"
-        assert verify_signature(hook["secret"], message.body, message.headers[SIGNATURE_HEADER])
+        deliveries = m.client.get(f"/webhooks/{hook['id']}/deliveries", headers=m.auth(cast["vendor"][1])).json()
+        (done,) = deliveries["data"]
+        assert (done["status"], done["attempts"], done["last_status_code"]) == ("delivered", 2, 200)
+        assert done["recall_tx"] == recalled.json()["transaction_hashes"][0]
+        other = m.client.get(f"/webhooks/{hook['id']}/deliveries", headers=m.auth(cast["vendor2"][1]))
+        assert other.status_code == 404
+        first, message = inbox.requests
+        assert first.body == message.body and first.path == message.path == "/stall-a12"
+        assert verify_signature(hook["secret"], message.body, message.headers[SIGNATURE_HEADER], now=int(clock[0]))
         body = message.json()
         assert body["reason"] == reason and body["stall"] == cast["vendor"][0]
         assert body["sale_ids"] == [sold.json()["sale_id"]]

@@ -9,8 +9,11 @@ are left out only to save gas and a transaction that would change nothing; one r
 between is skipped on-chain and reported as already recalled (no RecallIssued for it).
 
 Each transaction's gas limit (estimate times the client's margin) stays under a safety
-fraction of the latest block's gas limit; a chunk whose real estimate is above the budget
-(the two-estimate model was too optimistic) is halved and estimated again.
+fraction of the latest block's gas limit. Two estimates (one batch, two batches) give a
+linear model and a chunk size; each chunk is estimated again before it is sent, and one over
+the budget (memory grows with the list, so gas rises a little faster than the model) shrinks
+the size in proportion. Measured at 3,001 batches (``bench/recall.py``): 3 transactions of
+at most 15,000,000 gas under anvil's 30,000,000 block limit, 2.7 s in all.
 """
 
 from __future__ import annotations

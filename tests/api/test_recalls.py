@@ -132,3 +132,20 @@ def test_lot_recall_again_sends_nothing(api: RecallApi) -> None:
     assert again.status_code == 201
     assert again.json()["transaction_hashes"] == [] and again.json()["recalled_batch_ids"] == []
     assert again.json()["already_recalled_batch_ids"] == first.json()["recalled_batch_ids"]
+
+
+def test_a_recall_of_the_farm_lot_alone_puts_the_banner_on_its_repacks_sales(api: RecallApi) -> None:
+    # The banner reads the whole lineage: the sold repack itself is not recalled here.
+    m, client = api.market, api.client
+    trace = client.get(f"/batches/{m.greens()}/trace", headers=api.auth(api.regulator_key)).json()
+    answer = client.post(
+        "/recalls", json={"batch_ids": [m.greens()], "reason": REASON}, headers=api.auth(api.regulator_key)
+    )
+    assert answer.status_code == 201, answer.text
+    m.sync()
+    for sale in trace["sales"]:
+        assert sale["batch_id"] != m.greens()
+        custody = client.get(link(sale), headers={"Accept": "application/json"}).json()
+        assert custody["batch"]["status"] != "recalled"
+        page = client.get(link(sale), headers={"Accept": "text/html", "Accept-Language": "en"})
+        assert 'class="banner banner-recalled"' in page.text and REASON in page.text

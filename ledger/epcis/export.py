@@ -32,6 +32,26 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 
+#: What each ledger step becomes, for queries to read only the tables (and rows) an event
+#: filter can match: (table, rows: column -> values, event type, action, bizStep, disposition).
+STEP_EVENTS: tuple[tuple[str, dict[str, tuple[Any, ...]], str, str | None, str, str], ...] = (
+    ("harvests", {}, "ObjectEvent", "ADD", "commissioning", "active"),
+    ("imports", {}, "ObjectEvent", "ADD", "receiving", "active"),
+    ("custody", {"kind": ("shipped",)}, "ObjectEvent", "OBSERVE", "shipping", "in_transit"),
+    ("custody", {"kind": ("received",)}, "ObjectEvent", "OBSERVE", "receiving", "in_progress"),
+    ("custody", {"kind": ("cancelled",)}, "ObjectEvent", "OBSERVE", "void_shipping", "active"),
+    ("lineage", {}, "TransformationEvent", None, "repackaging", "active"),
+    ("inspections", {"passed": (True,)}, "ObjectEvent", "OBSERVE", "inspecting", "conformant"),
+    ("inspections", {"passed": (False,)}, "ObjectEvent", "OBSERVE", "inspecting", "non_conformant"),
+    ("releases", {}, "ObjectEvent", "OBSERVE", "inspecting", "conformant"),
+    ("sales", {}, "ObjectEvent", "OBSERVE", "retail_selling", "retail_sold"),
+    ("recalls", {}, "ObjectEvent", "OBSERVE", "holding", "recalled"),
+)
+_CUSTODY = {
+    where["kind"][0]: (step, disposition) for table, where, _, _, step, disposition in STEP_EVENTS if table == "custody"
+}
+
+
 @dataclass(frozen=True)
 class MappedEvent:
     """An EPCIS event and where on the chain it comes from (block, log index)."""
@@ -140,11 +160,7 @@ class _Mapper:
         return MappedEvent(self.at(row), event)
 
     def custody(self, row: dict[str, Any]) -> MappedEvent:
-        step, disposition = {
-            "shipped": ("shipping", "in_transit"),
-            "received": ("receiving", "in_progress"),
-            "cancelled": ("void_shipping", "active"),
-        }[row["kind"]]
+        step, disposition = _CUSTODY[row["kind"]]
         quantity = row["quantity"]
         if quantity is None:
             quantity = self.r.batches[row["batch_id"]]["quantity"]

@@ -25,9 +25,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from ledger.chain.freshledger import batch_id_of
 from ledger.digital_link import DigitalLinkError, parse_path
 from ledger.epcis import identifiers as ids
-from ledger.epcis.export import MappedEvent, events_of
+from ledger.epcis.export import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
 from ledger.queries.events import ledger_records
 
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 500
+#: Rows read per table and round: a page of a rare event type should not take many rounds.
+MIN_WINDOW = 200
+MAX_WINDOW = 20_000
 _LISTS = (
     "eventType",
     "EQ_bizStep",
@@ -177,14 +181,76 @@ def matches(event: dict[str, Any], query: EventQuery) -> bool:
     return all(checks[name]() & wanted for name, wanted in query.lists.items())
 
 
-def run_query(engine: Engine, query: EventQuery) -> EventPage:
-    """One page of the events matching `query`, in chain order, and the next page's token."""
-    records = ledger_records(
-        engine, since=query.ge_time, until=query.lt_time, from_block=query.after[0] if query.after else None
-    )
-    found: list[MappedEvent] = [
-        e for e in events_of(records) if (query.after is None or e.position > query.after) and matches(e.event, query)
-    ]
+def _sources(query: EventQuery) -> dict[str, dict[str, set[Any]]]:
+    """The tables, and rows of them, whose events can pass the type / action / bizStep /
+    disposition / identifier filters (an empty dict: every row of the table)."""
+    lists = query.lists
+    sources: dict[str, dict[str, set[Any]]] = {}
+    unrestricted: set[str] = set()
+    for table, where, kind, action, step, disposition in STEP_EVENTS:
+        values = (("eventType", kind), ("EQ_action", action), ("EQ_bizStep", step), ("EQ_disposition", disposition))
+        if any(name in lists and value not in lists[name] for name, value in values):
+            continue
+        if ("MATCH_epc" in lists and table != "sales") or ("MATCH_epcClass" in lists and table == "lineage"):
+            continue
+        if not where:
+            unrestricted.add(table)
+        merged = sources.setdefault(table, {})
+        for column, allowed in where.items():
+            merged.setdefault(column, set()).update(allowed)
+    return {table: {} if table in unrestricted else where for table, where in sources.items()}
+
+
+def _batch_ids(query: EventQuery) -> set[str] | None:
+    """Batches the identifier filters name (None: no identifier filter)."""
+    found: set[str] | None = None
+    for name in ("MATCH_epc", "MATCH_epcClass", "MATCH_anyEPCClass"):
+        if name not in query.lists:
+            continue
+        ids_here = set()
+        for uri in query.lists[name]:
+            try:
+                ids_here.add("0x" + batch_id_of(*ids.parse_lot_uri(uri)).hex())
+            except ids.IdentifierError:
+                continue  # names nothing FreshLedger records: matches nothing
+        found = ids_here if found is None else found & ids_here
+    return found
+
+
+def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -> EventPage:
+    """One page of the events matching `query`, in chain order, and the next page's token.
+
+    Reads windows of rows in chain order from the tables the filters allow, until a page
+    and one more event are found or the rows run out. A window that finds too little (a
+    filter only Python can apply, such as ``EQ_bizLocation``) doubles the next one."""
+    sources = _sources(query)
+    batch_ids = _batch_ids(query)
+    window = window or max(query.per_page + 1, MIN_WINDOW)
+    cursor = query.after
+    found: list[MappedEvent] = []
+    while sources and batch_ids != set():
+        records = ledger_records(
+            engine,
+            batch_ids=batch_ids,
+            since=query.ge_time,
+            until=query.lt_time,
+            tables=list(sources),
+            where=sources,
+            after=cursor,
+            limit=window,
+        )
+        horizon = records.horizon
+        found += [
+            e
+            for e in events_of(records)
+            if (cursor is None or e.position > cursor)
+            and (horizon is None or e.position <= horizon)
+            and matches(e.event, query)
+        ]
+        if horizon is None or len(found) > query.per_page:
+            break
+        cursor = horizon
+        window = min(window * 2, MAX_WINDOW)
     page = found[: query.per_page]
     token = encode_token(page[-1].position) if len(found) > query.per_page else None
     return EventPage([e.event for e in page], token)

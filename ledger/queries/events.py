@@ -9,11 +9,11 @@ participants they name.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.queries.lineage import ancestors, descendants
@@ -48,6 +48,9 @@ class LedgerRecords:
     as_of_block: int | None
     chain_id: int | None = None
     residues: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
+    #: With a row limit: the chain position up to which every table's rows are all here
+    #: (None when no table reached the limit, i.e. everything after ``after`` is here).
+    horizon: tuple[int, int] | None = None
 
 
 def batches_of_lot(engine: Engine, lot: str, gtin: str | None = None) -> list[str]:
@@ -74,49 +77,93 @@ def lineage_of(engine: Engine, batch_ids: Iterable[str]) -> set[str]:
     return found
 
 
+#: Step tables :func:`ledger_records` reads (residues come with their inspections).
+STEP_TABLES = ("harvests", "imports", "custody", "lineage", "inspections", "releases", "recalls", "sales")
+
+
 def ledger_records(
     engine: Engine,
     *,
     batch_ids: Collection[str] | None = None,
     since: int | None = None,
     until: int | None = None,
-    from_block: int | None = None,
+    tables: Collection[str] = STEP_TABLES,
+    where: Mapping[str, Mapping[str, Collection[Any]]] | None = None,
+    after: tuple[int, int] | None = None,
+    limit: int | None = None,
 ) -> LedgerRecords:
-    """Steps touching `batch_ids` (all batches when None) with block time in [since, until),
-    in blocks from `from_block` on."""
+    """Steps touching `batch_ids` (all batches when None) with block time in [since, until).
+
+    `tables` and `where` (table -> column -> allowed values) narrow what is read; `after`
+    and `limit` read a window in chain order: at most `limit` rows a table after position
+    `after`, with ``horizon`` saying how far the window is complete. A split or merge is
+    always read whole (every edge of its transaction), so its event is never cut in two.
+    """
     with engine.connect() as conn:
-        rows = {name: _select(conn, name, batch_ids, since, until, from_block) for name in _TABLES}
+        rows: dict[str, list[dict[str, Any]]] = {}
+        horizon: tuple[int, int] | None = None
+        for name in tables:
+            conditions = _conditions(_TABLES[name], since, until, (where or {}).get(name, {}), after)
+            found = _select(conn, name, batch_ids, conditions, limit)
+            if limit is not None and len(found) >= limit:
+                last = max((int(r["block_number"]), int(r["log_index"])) for r in found)
+                horizon = last if horizon is None else min(horizon, last)
+            rows[name] = found
+        if rows.get("lineage"):
+            rows["lineage"] = _whole_transactions(conn, rows["lineage"])
         for name in rows:
             rows[name].sort(key=lambda r: (r["block_number"], r["log_index"], r.get("position", 0)))
-        residues: dict[tuple[int, int], list[dict[str, Any]]] = {}
-        for r in rows.pop("residues"):
-            residues.setdefault((r["block_number"], r["log_index"]), []).append(r)
+        residues = _residues(conn, rows.get("inspections", []))
         named = {r["batch_id"] for table in rows.values() for r in table if "batch_id" in r}
-        named |= {r[c] for r in rows["lineage"] for c in ("parent_id", "child_id")}
+        named |= {r[c] for r in rows.get("lineage", []) for c in ("parent_id", "child_id")}
         batches = {k: dict(v) for k, v in batch_rows(conn, named).items()}
         parties = _parties(conn, {r[c] for table in rows.values() for r in table for c in _ADDRESS_COLUMNS if r.get(c)})
+        for name in STEP_TABLES:
+            rows.setdefault(name, [])
         chain_id = conn.execute(select(_IDENTITY.c.chain_id)).scalar()
-        return LedgerRecords(rows, batches, parties, as_of_block(conn), chain_id, residues)
+        return LedgerRecords(rows, batches, parties, as_of_block(conn), chain_id, residues, horizon)
+
+
+def _conditions(
+    table: Table,
+    since: int | None,
+    until: int | None,
+    allowed: Mapping[str, Collection[Any]],
+    after: tuple[int, int] | None,
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if since is not None:
+        conditions.append(table.c.block_time >= since)
+    if until is not None:
+        conditions.append(table.c.block_time < until)
+    for column, values in allowed.items():
+        conditions.append(table.c[column].in_(list(values)))
+    if after is not None:
+        block, log = after
+        conditions.append(
+            or_(table.c.block_number > block, and_(table.c.block_number == block, table.c.log_index > log))
+        )
+    return conditions
 
 
 def _select(
     conn: Connection,
     name: str,
     batch_ids: Collection[str] | None,
-    since: int | None,
-    until: int | None,
-    from_block: int | None,
+    conditions: list[ColumnElement[bool]],
+    limit: int | None,
 ) -> list[dict[str, Any]]:
     table = _TABLES[name]
-    conditions = []
-    if since is not None:
-        conditions.append(table.c.block_time >= since)
-    if until is not None:
-        conditions.append(table.c.block_time < until)
-    if from_block is not None:
-        conditions.append(table.c.block_number >= from_block)
+    order = (table.c.block_number, table.c.log_index)
+
+    def run(*extra: ColumnElement[bool]) -> list[dict[str, Any]]:
+        query = select(table).where(*conditions, *extra).order_by(*order)
+        if limit is not None:
+            query = query.limit(limit)
+        return [dict(r) for r in conn.execute(query).mappings()]
+
     if batch_ids is None:
-        return [dict(r) for r in conn.execute(select(table).where(*conditions)).mappings()]
+        return run()
     wanted = sorted(batch_ids)
     found: dict[tuple, dict[str, Any]] = {}
     for start in range(0, len(wanted), IN_CHUNK):
@@ -126,9 +173,38 @@ def _select(
             which = or_(table.c.child_id.in_(chunk), table.c.parent_id.in_(chunk))
         else:
             which = table.c.batch_id.in_(chunk)
-        for r in conn.execute(select(table).where(which, *conditions)).mappings():
-            found[(r["block_number"], r["log_index"], r.get("position", 0))] = dict(r)
+        for r in run(which):
+            found[(r["block_number"], r["log_index"], r.get("position", 0))] = r
+    rows = sorted(found.values(), key=lambda r: (r["block_number"], r["log_index"], r.get("position", 0)))
+    return rows[:limit] if limit is not None else rows
+
+
+def _whole_transactions(conn: Connection, edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every lineage edge of the transactions of `edges` (a split writes one log per child)."""
+    table = _TABLES["lineage"]
+    hashes = sorted({e["tx_hash"] for e in edges})
+    found: dict[tuple, dict[str, Any]] = {}
+    for start in range(0, len(hashes), IN_CHUNK):
+        query = select(table).where(table.c.tx_hash.in_(hashes[start : start + IN_CHUNK]))
+        for r in conn.execute(query).mappings():
+            found[(r["block_number"], r["log_index"], r["position"])] = dict(r)
     return list(found.values())
+
+
+def _residues(conn: Connection, inspections: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    table = _TABLES["residues"]
+    wanted = {(int(r["block_number"]), int(r["log_index"])) for r in inspections}
+    blocks = sorted({block for block, _ in wanted})
+    found: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for start in range(0, len(blocks), IN_CHUNK):
+        query = select(table).where(table.c.block_number.in_(blocks[start : start + IN_CHUNK]))
+        for r in conn.execute(query).mappings():
+            key = (int(r["block_number"]), int(r["log_index"]))
+            if key in wanted:
+                found.setdefault(key, []).append(dict(r))
+    for values in found.values():
+        values.sort(key=lambda r: r["position"])
+    return found
 
 
 def _parties(conn: Connection, addresses: set[str]) -> dict[str, Party]:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, and_, select
+from sqlalchemy import Engine, Table, and_, select, text
 from sqlalchemy.engine import Connection
 
 from ledger.errors import NotFound
@@ -34,6 +34,23 @@ EVENT_TABLES: dict[str, Table] = {
     "recalls": models.Recall.__table__,
     "sales": models.Sale.__table__,
 }
+
+
+#: The batches with lot code ``:lot``, whatever their GTIN. ``batches`` is indexed on (gtin,
+#: lot), not on lot alone (no migration for this feature), so a plain ``WHERE lot = :lot``
+#: scans the table (150 ms at a million events). Instead, a loose index scan steps through
+#: the few distinct GTINs (one index seek each) and looks each (gtin, lot) up in the index.
+_BATCHES_OF_LOT = text(
+    """
+    WITH RECURSIVE gtins(gtin) AS (
+        SELECT min(gtin) FROM batches
+        UNION ALL
+        SELECT (SELECT min(b.gtin) FROM batches b WHERE b.gtin > g.gtin) FROM gtins g WHERE g.gtin IS NOT NULL
+    )
+    SELECT b.batch_id FROM gtins g JOIN batches b ON b.gtin = g.gtin AND b.lot = :lot
+    ORDER BY b.created_block, b.created_log_index
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -59,10 +76,11 @@ def lot_records(
     Raises :class:`NotFound` when no batch has that lot code.
     """
     with engine.connect() as conn:
-        query = select(_BATCHES.c.batch_id).where(_BATCHES.c.lot == lot)
         if gtin:
-            query = query.where(_BATCHES.c.gtin == gtin)
-        named = list(conn.execute(query.order_by(_BATCHES.c.created_block)).scalars())
+            query = select(_BATCHES.c.batch_id).where(_BATCHES.c.gtin == gtin, _BATCHES.c.lot == lot)
+            named = list(conn.execute(query).scalars())
+        else:
+            named = list(conn.execute(_BATCHES_OF_LOT, {"lot": lot}).scalars())
         if not named:
             raise NotFound(f"no batch with lot {lot}" + (f" and GTIN {gtin}" if gtin else ""))
         lineage: set[str] = set()

@@ -4,7 +4,7 @@ and a second day for time windows; for the FSMA 204 and audit tests.
 Day 1: Green Valley Farm harvests GV-01 (400 kg, harvest photo stored), hands it to West Lake
 Wholesale, which splits off GV-01-A and GV-01-B (50 kg each); the lab passes GV-01-A (report
 stored); GV-01-A goes to Stall A12, which sells 2 kg. The farm also harvests SP-01 and SP-02
-(5 kg each) and merges them into SP-M.
+(5 kg each) and merges them into SP-M, and harvests lot DUP-1 under two GTINs.
 Day 2 (the chain's clock moved a day on): customs clears TH-01 (300 kg durian from Thailand,
 declaration stored) for West Lake Wholesale, which splits off TH-01-A (30 kg) for Stall B03;
 Stall B03 sells 1 kg.
@@ -76,10 +76,10 @@ def record(market: Market, store: LocalDocumentStore, rpc_url: str) -> TraceScen
     declaration = store.put(DECLARATION, "text/plain")
     s.documents = {"photo": str(photo), "report": str(report), "declaration": str(declaration)}
 
-    def harvest(lot: str, quantity: int, cid: bytes = b"") -> TxResult:
+    def harvest(lot: str, quantity: int, cid: bytes = b"", gtin: str = GTIN) -> TxResult:
         return ledger.register_harvest(
             market.supplier,
-            gtin=GTIN,
+            gtin=gtin,
             lot=lot,
             quantity=quantity,
             unit="KGM",
@@ -102,6 +102,9 @@ def record(market: Market, store: LocalDocumentStore, rpc_url: str) -> TraceScen
     s.txs["sale"] = ledger.record_sale(market.vendor, gv_a, quantity=2, price=1200, currency="CNY")
     sp = [harvest(lot, 5).event("HarvestRegistered").args["batchId"] for lot in ("SP-01", "SP-02")]
     s.txs["merge"] = ledger.merge(market.supplier, sp, "SP-M")
+    # One lot code under two GTINs (a batch is GTIN + lot, so both are allowed).
+    s.txs["dup"] = harvest("DUP-1", 7)
+    s.txs["dup_other"] = harvest("DUP-1", 8, gtin=OTHER_GTIN)
 
     # Day 2: a day later on the chain's clock, so a time window can tell the days apart.
     last_block = rpc(rpc_url, "eth_getBlockByNumber", ["latest", False])

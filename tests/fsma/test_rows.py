@@ -154,19 +154,36 @@ def test_merge_lists_every_input_lot_and_one_output(traced: Traced) -> None:
     assert [r.cte for r in sheet.rows if r.tlc == "SP-02"] == ["Transformation"]
 
 
+def test_a_lot_code_used_by_two_gtins(traced: Traced) -> None:
+    both = build_spreadsheet(traced.engine, lot="DUP-1")
+    assert [(r.cte, r.gtin, r.quantity) for r in both.rows] == [
+        ("Harvesting", GTIN, 7),
+        ("Initial Packing", GTIN, 7),
+        ("Harvesting", OTHER_GTIN, 8),
+        ("Initial Packing", OTHER_GTIN, 8),
+    ]
+    one = build_spreadsheet(traced.engine, lot="DUP-1", gtin=OTHER_GTIN)
+    assert [(r.cte, r.gtin, r.quantity) for r in one.rows] == [
+        ("Harvesting", OTHER_GTIN, 8),
+        ("Initial Packing", OTHER_GTIN, 8),
+    ]
+
+
 def test_time_window_selects_events_recorded_in_it(traced: Traced) -> None:
     day2 = traced.chain.scenario.day2_from
     later = build_spreadsheet(traced.engine, since=day2)
     assert {r.tlc for r in later.rows} == {"TH-01", "TH-01-A"}
     assert len(later.rows) == 6
     earlier = build_spreadsheet(traced.engine, until=day2)
-    assert {r.tlc for r in earlier.rows} == {"GV-01", "GV-01-A", "GV-01-B", "SP-01", "SP-02", "SP-M"}
+    assert {r.tlc for r in earlier.rows} == {"GV-01", "GV-01-A", "GV-01-B", "SP-01", "SP-02", "SP-M", "DUP-1"}
     assert not {r.tx_hash for r in earlier.rows} & {r.tx_hash for r in later.rows}
     # A lot and a window: the lot's lineage, cut to the window.
     windowed = build_spreadsheet(traced.engine, lot="TH-01-A", since=day2, until=day2 + 3600)
     assert [r.cte for r in windowed.rows] == [r.cte for r in later.rows]
     assert build_spreadsheet(traced.engine, lot="GV-01-A", since=day2).rows == []
-    assert {r.gtin for r in build_spreadsheet(traced.engine, until=day2, gtin=OTHER_GTIN).rows} == set()
+    # A window and a GTIN: that product's rows only.
+    other = build_spreadsheet(traced.engine, until=day2, gtin=OTHER_GTIN)
+    assert {(r.gtin, r.tlc) for r in other.rows} == {(OTHER_GTIN, "DUP-1")}
 
 
 def test_unknown_lot_and_missing_selection_are_refused(traced: Traced) -> None:

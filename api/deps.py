@@ -42,6 +42,14 @@ class Caller:
 
     @property
     def account(self) -> LocalAccount:
+        """The key the market keeps for the caller; a participant that keeps its own key is
+        told where its signed transactions go (the keystore's NotFound would answer 404)."""
+        if not self.services.keys.has(self.address):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"the market does not hold the key of {self.address}: sign the transaction yourself "
+                "and send it to POST /transactions",
+            )
         return self.services.keys.account(self.address)
 
 

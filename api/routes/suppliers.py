@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException, status
 
 from api.deps import Caller, CallerDep, require
 from api.schemas import BatchId, HandOffCreate, HarvestCreate, MergeCreate, SplitCreate, TxResponse
@@ -35,7 +35,17 @@ def register_harvest(body: HarvestCreate, caller: Annotated[Caller, Depends(requ
 @router.post("/batches/{batch_id}/handoff", response_model=TxResponse)
 def hand_off(batch_id: BatchId, body: HandOffCreate, caller: CallerDep) -> dict:
     """The custodian ships the whole batch to another participant."""
-    return tx_response(caller.services.ledger.hand_off(caller.account, hex_id(batch_id), body.to), batch_ids=[batch_id])
+    ledger = caller.services.ledger
+    # The contract names an unknown or suspended recipient as ParticipantNotRegistered /
+    # ParticipantNotActive, which answer 403 as if the caller lacked a permission.
+    (recipient,) = ledger.read("participant", body.to)
+    if not recipient["index"]:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.to} is not a registered participant of this market"
+        )
+    if recipient["suspended"]:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"participant {body.to} is suspended and cannot receive batches")
+    return tx_response(ledger.hand_off(caller.account, hex_id(batch_id), body.to), batch_ids=[batch_id])
 
 
 @router.post("/batches/{batch_id}/accept", response_model=TxResponse)

@@ -19,7 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from eth_account import Account
 
+from ledger.chain.accounts import dev_account
 from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES, code, gtin_number
 from tests.api.conftest import Market
 from tests.factories.api_writes import (
@@ -135,7 +137,7 @@ ROLE_GATED: dict[str, Write] = {
     "reinstate": Write("POST", lambda s, c: f"/participants/{c['vendor2'][0]}/reinstate", "ADMIN", lambda s, c: None),
     "keys": Write("POST", lambda s, c: f"/participants/{c['vendor2'][0]}/keys", "ADMIN", lambda s, c: None),
     "webhooks": Write("POST", lambda s, c: "/webhooks", "VENDOR", lambda s, c: {"url": "https://stall.example/hook"}),
-    "webhooks-delete": Write("DELETE", lambda s, c: "/webhooks/0123456789abcdef", "VENDOR", lambda s, c: None),
+    "webhooks-delete": Write("DELETE", lambda s, c: f"/webhooks/{s.webhook}", "VENDOR", lambda s, c: None),
 }
 
 CUSTODY: dict[str, Write] = {
@@ -182,13 +184,43 @@ def test_role_gated_write_refuses_other_roles_before_any_transaction(
     assert block_number(m) == before
 
 
+#: What each write answers when the participant it is for sends it.
+DONE = {
+    **dict.fromkeys(("harvests", "imports", "inspections", "sales", "recalls", "recalls-lots"), 201),
+    **dict.fromkeys(("participants", "keys", "webhooks", "split", "merges"), 201),
+    **dict.fromkeys(("release", "suspend", "reinstate", "handoff", "accept", "cancel"), 200),
+    "webhooks-delete": 204,
+}
+RIGHTFUL = {role: holder for holder, role in HOLDERS.items()}
+#: Who may make each custody write on the stage: the pending hand-off's recipient accepts.
+CUSTODIAN = {name: "wholesaler" if name == "accept" else "farm" for name in CUSTODY}
+
+
+@pytest.mark.parametrize("endpoint", [*ROLE_GATED, *CUSTODY])
+def test_the_same_write_succeeds_for_its_participant(api_market: Market, cast: dict, endpoint: str) -> None:
+    """The requests of the refusal tables are well-formed and would go through: only the
+    caller makes them fail. Each runs on a stage of its own, and the participant the
+    authority's writes target is a new one (suspended first, for reinstate)."""
+    m = api_market
+    write = {**ROLE_GATED, **CUSTODY}[endpoint]
+    own = stage_writes(m, cast)
+    target = m.admit("VENDOR", f"Stall C{new_lot('')}", "JY33010600099999")
+    if endpoint == "reinstate":
+        suspended = m.client.post(
+            f"/participants/{target[0]}/suspend", json={"reason": "inspection"}, headers=m.auth(m.authority_key)
+        )
+        assert suspended.status_code == 200, suspended.text
+    roles = {**cast, "vendor2": target}
+    holder = RIGHTFUL[write.role] if write.role else CUSTODIAN[endpoint]
+    answer = request(m, write.method, write.path(own, roles), key_of(m, cast, holder), write.body(own, roles))
+    assert answer.status_code == DONE[endpoint], answer.text
+
+
 def _wrong_custodian_cases() -> list[Any]:
     cases = []
     for name in CUSTODY:
-        # the pending hand-off's recipient is the wholesaler; everything else is the farm's
-        rightful = "wholesaler" if name == "accept" else "farm"
         for holder in ("farm", "wholesaler", "customs", "lab", "vendor", "regulator", "authority"):
-            if holder != rightful:
+            if holder != CUSTODIAN[name]:
                 cases.append(pytest.param(name, holder, id=f"{name}-by-{holder}"))
     return cases
 
@@ -896,6 +928,73 @@ def test_second_key_works_alongside_the_first(api_market: Market, cast: dict) ->
         assert registered.remaining == 100
     # the new key is the participant's: it may move the batch the first key registered
     hand_off(m, batch_id, first, cast["wholesaler"][0])
+
+
+def test_handoff_to_a_stranger_or_a_suspended_participant_is_refused_before_sending(
+    api_market: Market, cast: dict, stage: Stage
+) -> None:
+    """The recipient's standing is no fault of the caller's: not 403, and nothing sent."""
+    m = api_market
+    stranger = Account.create().address
+    before = block_number(m)
+    unknown = m.client.post(f"/batches/{stage.held}/handoff", json={"to": stranger}, headers=m.auth(cast["farm"][1]))
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"] == f"{stranger} is not a registered participant of this market"
+    assert block_number(m) == before
+    address, _key = m.admit("VENDOR", "Stall D07", "JY33010600011111")
+    suspended = m.client.post(
+        f"/participants/{address}/suspend", json={"reason": "licence expired"}, headers=m.auth(m.authority_key)
+    )
+    assert suspended.status_code == 200
+    before = block_number(m)
+    refused = m.client.post(f"/batches/{stage.held}/handoff", json={"to": address}, headers=m.auth(cast["farm"][1]))
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == f"participant {address} is suspended and cannot receive batches"
+    assert block_number(m) == before
+
+
+def test_participant_keeping_its_own_key_signs_its_own_transactions(api_market: Market) -> None:
+    """Admitted with its own address, the market holds no key for it: managed writes say
+    where to go instead (403, nothing sent), and its signed transaction goes through."""
+    m = api_market
+    services = m.client.app.state.services
+    wallet = Account.create()
+    admitted = m.client.post(
+        "/participants",
+        json={"role": "SUPPLIER", "name": "Own Key Farm", "identifier": "6901234000054", "address": wallet.address},
+        headers=m.auth(m.authority_key),
+    )
+    assert admitted.status_code == 201, admitted.text
+    key = admitted.json()["api_key"]
+    before = block_number(m)
+    body = {"gtin": GTIN, "lot": new_lot(), "quantity": 5, "harvested_at": ago(1), "origin": "geo:1,2"}
+    managed = m.client.post("/harvests", json=body, headers=m.auth(key))
+    assert managed.status_code == 403
+    assert managed.json()["detail"] == (
+        f"the market does not hold the key of {wallet.address}: sign the transaction yourself "
+        "and send it to POST /transactions"
+    )
+    assert block_number(m) == before
+    ledger = services.ledger
+    ledger.client.fund(services.keys.account(dev_account(0).address), wallet.address, 10**17, abi=ledger.abi)
+    args = [gtin_number(GTIN), body["lot"], 5, code("KGM", 3), 1, "geo:1,2", b""]
+    raw = sign_call(m, wallet, "registerHarvest", args)
+    signed = m.client.post("/transactions", json={"raw_transaction": "0x" + raw.hex()}, headers=m.auth(key))
+    assert signed.status_code == 200, signed.text
+    (event,) = signed.json()["events"]
+    assert (event["name"], event["args"]["supplier"], event["args"]["lot"]) == (
+        "HarvestRegistered",
+        wallet.address,
+        body["lot"],
+    )
+
+
+def test_x_api_key_header_authenticates_as_well(api_market: Market, cast: dict) -> None:
+    m = api_market
+    body = {"gtin": GTIN, "lot": new_lot(), "quantity": 5, "harvested_at": ago(1), "origin": "geo:1,2"}
+    answer = m.client.post("/harvests", json=body, headers={"X-API-Key": cast["farm"][1]})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["events"][0]["args"]["supplier"] == cast["farm"][0]
 
 
 # --------------------------------------------------------------------------- forged

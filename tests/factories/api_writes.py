@@ -104,6 +104,7 @@ class Stage:
     at_vendor: str  # at the stall, active
     quarantined: str  # at the stall, failed its residue test
     spare: str  # the farm's, what refused recalls name
+    webhook: str  # the stall's webhook
     lots: dict[str, str]  # batch id -> lot
 
     def lot_of(self, batch_id: str) -> str:
@@ -129,8 +130,10 @@ def stage_writes(m: Market, cast: dict[str, tuple[str, str]]) -> Stage:
     deliver(m, quarantined, farm, cast["vendor"])
     fail_inspection(m, cast["lab"][1], quarantined)
     spare = grown(10)
+    hook = m.client.post("/webhooks", json={"url": "https://stall.example/hook"}, headers=m.auth(cast["vendor"][1]))
+    assert hook.status_code == 201, hook.text
     m.sync()
-    return Stage(held, held2, other, pending, at_vendor, quarantined, spare, lots)
+    return Stage(held, held2, other, pending, at_vendor, quarantined, spare, hook.json()["id"], lots)
 
 
 def sign_call(m: Market, account: LocalAccount, function: str, args: list[Any]) -> bytes:

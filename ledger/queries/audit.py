@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, Table, select, text
 
 from ledger.store import models
 
@@ -34,18 +34,47 @@ def key_columns(table: str) -> list[str]:
     return [column.name for column in PROJECTIONS[table].primary_key.columns]
 
 
-def table_rows(engine: Engine, table: str) -> dict[Key, dict[str, Any]]:
-    """Every row of projection `table` by primary key, values made comparable across
+def by_block(table: str) -> bool:
+    """Whether `table`'s rows are keyed by block (and so can be compared a window at a time)."""
+    return "block_number" in key_columns(table)
+
+
+def table_rows(engine: Engine, table: str, blocks: tuple[int, int | None] | None = None) -> dict[Key, dict[str, Any]]:
+    """The rows of projection `table` by primary key (only blocks ``lo < n <= hi`` when
+    `blocks` is ``(lo, hi)``; ``hi`` None: no upper bound), values made comparable across
     backends (NUMERIC as int, JSON as Python objects)."""
     projection = PROJECTIONS[table]
     keys = key_columns(table)
+    query = projection.select()
+    if blocks is not None:
+        low, high = blocks
+        query = query.where(projection.c.block_number > low)
+        if high is not None:
+            query = query.where(projection.c.block_number <= high)
     with engine.connect() as conn:
-        rows = conn.execute(projection.select()).mappings()
+        rows = conn.execute(query).mappings()
         found = {}
         for row in rows:
             plain = {name: _plain(value) for name, value in row.items()}
             found[tuple(plain[k] for k in keys)] = plain
     return found
+
+
+def block_windows(engine: Engine, table: str, rows: int) -> list[tuple[int, int | None]]:
+    """Block ranges ``(lo, hi]`` of about `rows` rows each of `table` (whole blocks), the
+    last one open-ended, so that two databases can be compared a window at a time."""
+    column = PROJECTIONS[table].c.block_number
+    windows: list[tuple[int, int | None]] = []
+    low = -1
+    with engine.connect() as conn:
+        while True:
+            query = select(column).where(column > low).order_by(column).offset(rows - 1).limit(1)
+            high = conn.execute(query).scalar()
+            if high is None:
+                windows.append((low, None))
+                return windows
+            windows.append((low, high))
+            low = high
 
 
 def _plain(value: Any) -> Any:

@@ -3,10 +3,12 @@ document and a cut lineage are each reported exactly. On SQLite and on PostgreSQ
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from ledger.audit import (
@@ -16,6 +18,7 @@ from ledger.audit import (
     RowExtra,
     RowMissing,
     SaleWithoutOrigin,
+    compare,
 )
 from ledger.documents import cid_of
 from tests.audit.conftest import Audited
@@ -138,3 +141,26 @@ def altered(path: Path, content: bytes) -> Iterator[None]:
     finally:
         path.write_bytes(original)
         path.chmod(0o444)
+
+
+def test_windowed_comparison_reports_rows_in_every_window(indexed: Audited, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Compared two rows at a time, a missing raw event in the middle and an invented one
+    past the chain's last block are both found."""
+    monkeypatch.setattr(compare, "WINDOW_ROWS", 2)
+    middle = one(indexed, "SELECT * FROM raw_events ORDER BY block_number, log_index LIMIT 1 OFFSET 11")
+    last = one(indexed, "SELECT max(block_number) AS n FROM raw_events")["n"]
+    execute(
+        indexed,
+        "DELETE FROM raw_events WHERE block_number = :b AND log_index = :i",
+        b=middle["block_number"],
+        i=middle["log_index"],
+    )
+    invented = {**middle, "block_number": last + 5, "block_hash": "0x" + "00" * 32}
+    invented["args"] = middle["args"] if isinstance(middle["args"], str) else json.dumps(middle["args"])
+    columns = ", ".join(invented)
+    execute(indexed, f"INSERT INTO raw_events ({columns}) VALUES ({', '.join(':' + c for c in invented)})", **invented)
+    report = indexed.audit()
+    assert [(type(f), f.table, f.key) for f in report.findings] == [
+        (RowMissing, "raw_events", {"block_number": middle["block_number"], "log_index": middle["log_index"]}),
+        (RowExtra, "raw_events", {"block_number": last + 5, "log_index": middle["log_index"]}),
+    ]

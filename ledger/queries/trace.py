@@ -3,17 +3,41 @@ recall must cover (EU 178/2002 "one step forward", taken all the way to the stal
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, select
+from collections.abc import Mapping
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, select
 
 from ledger.errors import NotFound
 from ledger.queries.lineage import descendants
-from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows, batch_view, sale_view
-from ledger.queries.views import TraceResult
+from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows, batch_view
+from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.store import models
 
 _SALES = models.Sale.__table__
 _PARTICIPANTS = models.Participant.__table__
 VENDOR_BIT = 8
+
+
+#: Ids per ``IN`` list when fetching sales: one statement for a typical recall, and well
+#: under SQLite's 32,766 bound parameters (3.32+) and PostgreSQL's 65,535.
+SALES_IN_CHUNK = 500
+#: Built once, only the columns a SaleView needs, as plain tuples: at 10,000 sales the
+#: statement building and the mapping rows cost more than the database did.
+_SALES_OF = select(
+    _SALES.c.sale_id,
+    _SALES.c.serial,
+    _SALES.c.batch_id,
+    _SALES.c.vendor,
+    _SALES.c.quantity,
+    _SALES.c.price,
+    _SALES.c.currency,
+    _SALES.c.block_time,
+    _SALES.c.block_number,
+    _SALES.c.tx_hash,
+    _SALES.c.log_index,
+).where(_SALES.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
 
 
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
@@ -24,24 +48,53 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
         if batch_id not in batches:
             raise NotFound(f"no batch {batch_id}")
         ids = sorted(lineage, key=lambda b: (lineage[b], batches[b]["created_block"], batches[b]["created_log_index"]))
-        sales = []
-        for start in range(0, len(ids), IN_CHUNK):
-            query = select(_SALES).where(_SALES.c.batch_id.in_(ids[start : start + IN_CHUNK]))
-            sales.extend(conn.execute(query).mappings())
-        sales.sort(key=lambda r: (r["block_number"], r["log_index"]))
+        rows = []
+        for start in range(0, len(ids), SALES_IN_CHUNK):
+            rows.extend(conn.execute(_SALES_OF, {"batch_ids": ids[start : start + SALES_IN_CHUNK]}).all())
+        rows.sort(key=itemgetter(8, 10))  # block_number, log_index: chain order
+        sale_vendors = {row[3] for row in rows}
         holders = sorted({b["custodian"] for b in batches.values() if int(b["remaining"]) > 0})
-        parties = Parties(
-            conn, [*holders, *(s["vendor"] for s in sales), *(b["pending_recipient"] for b in batches.values())]
-        )
-        vendors = _vendors(conn, {*holders, *(s["vendor"] for s in sales)})
+        parties = Parties(conn, [*holders, *sale_vendors, *(b["pending_recipient"] for b in batches.values())])
+        vendors = _vendors(conn, {*holders, *sale_vendors})
         return TraceResult(
             batch=batch_view(batches[batch_id], parties),
             descendants=[batch_view(batches[b], parties) for b in ids if b != batch_id],
-            sales=[sale_view(s, batches[s["batch_id"]], parties) for s in sales],
+            sales=_sale_views(rows, batches, parties),
             holders=[parties[h] for h in holders],
             stalls=[parties[v] for v in sorted(vendors)],
             as_of_block=as_of_block(conn),
         )
+
+
+def _sale_views(rows: list[tuple], batches: dict[str, Mapping[str, Any]], parties: Parties) -> list[SaleView]:
+    """The same views as :func:`ledger.queries.rows.sale_view`, in one tight loop: a recall
+    reaches thousands of sales of a few hundred batches and a few dozen vendors."""
+    products = {b: (row["gtin"], row["lot"], row["unit"]) for b, row in batches.items()}
+    vendors: dict[str, Party] = {}
+    views = []
+    for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
+        gtin, lot, unit = products[batch]
+        party = vendors.get(vendor)
+        if party is None:
+            party = vendors[vendor] = parties[vendor]
+        views.append(
+            SaleView(
+                sale_id=sale_id,
+                serial=int(serial),
+                batch_id=batch,
+                gtin=gtin,
+                lot=lot,
+                vendor=party,
+                quantity=int(quantity),
+                unit=unit,
+                price=int(price),
+                currency=currency,
+                time=int(block_time),
+                block_number=int(block_number),
+                tx_hash=tx_hash,
+            )
+        )
+    return views
 
 
 def _vendors(conn, addresses: set[str]) -> set[str]:

@@ -180,6 +180,11 @@ class _RowBuilder:
             "tlc_source_reference": (party.identifier or party.address) if party else "",
         }
 
+    def _quantity(self, batch_id: str) -> int | None:
+        """The quantity a lot was created with (None if the database lacks the batch)."""
+        batch = self.records.batches.get(batch_id)
+        return None if batch is None else int(batch["quantity"])
+
     def _add(self, r: Mapping[str, Any], order: int, cte: str, batch_id: str, **values: Any) -> None:
         row = {
             "event_id": f"{r['tx_hash']}:{r['log_index']}",
@@ -209,10 +214,9 @@ class _RowBuilder:
     # ------------------------------------------------------------ CTEs
 
     def _harvest(self, r: Mapping[str, Any]) -> None:
-        batch = self.records.batches[r["batch_id"]]
         farm = describe(self.parties[r["supplier"]])
         harvest = {
-            "quantity": int(batch["quantity"]),
+            "quantity": self._quantity(r["batch_id"]),
             "harvest_date": int(r["harvested_at"]),
             "harvest_location": f"{farm}; growing area {r['origin']}",
             "document_cid": r["document_cid"] or "",
@@ -231,14 +235,13 @@ class _RowBuilder:
         )
 
     def _import(self, r: Mapping[str, Any]) -> None:
-        batch = self.records.batches[r["batch_id"]]
         importer = describe(self.parties[r["importer"]])
         self._add(
             r,
             0,
             "Receiving",
             r["batch_id"],
-            quantity=int(batch["quantity"]),
+            quantity=self._quantity(r["batch_id"]),
             event_time=int(r["cleared_at"]),
             location=importer,
             previous_source=f"foreign shipper in {r['origin_country']} (per customs declaration)",
@@ -301,14 +304,13 @@ class _RowBuilder:
                 location=where,
                 notes=f"{kind}: used for lot {self._lot(child)['tlc']}",
             )
-        batch = self.records.batches.get(child)
         self._add(
             first,
             len(edges),
             "Transformation",
             child,
             transformation_role="Output",
-            quantity=int(batch["quantity"]) if batch else None,
+            quantity=self._quantity(child),
             location=where,
             notes=f"{kind} of lot{'s' if len(inputs) > 1 else ''} {', '.join(inputs)}",
         )

@@ -78,8 +78,9 @@ def deliver(m: Market, batch_id: str, sender: tuple[str, str], recipient: tuple[
     assert answer.status_code == 200, answer.text
 
 
-def fail_inspection(m: Market, lab_key: str, batch_id: str) -> None:
-    """A residue test over its limit: the batch is quarantined."""
+def fail_inspection(m: Market, lab_key: str, batch_id: str) -> str:
+    """A residue test over its limit: the batch is quarantined. Returns the test's date
+    (UTC, ISO), as refusals to sell the batch name it."""
     answer = m.client.post(
         "/inspections",
         headers=m.auth(lab_key),
@@ -90,6 +91,9 @@ def fail_inspection(m: Market, lab_key: str, batch_id: str) -> None:
         },
     )
     assert answer.status_code == 201, answer.text
+    client = m.client.app.state.services.ledger.client
+    mined = client.w3.eth.get_block(answer.json()["block_number"])["timestamp"]
+    return datetime.fromtimestamp(mined, UTC).date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class Stage:
     pending: str  # the farm's, handed to the wholesaler, not yet accepted
     at_vendor: str  # at the stall, active
     quarantined: str  # at the stall, failed its residue test
+    failed_on: str  # the date of that test
     spare: str  # the farm's, what refused recalls name
     webhook: str  # the stall's webhook
     lots: dict[str, str]  # batch id -> lot
@@ -128,12 +133,12 @@ def stage_writes(m: Market, cast: dict[str, tuple[str, str]]) -> Stage:
     at_vendor, quarantined = grown(60), grown(60)
     deliver(m, at_vendor, farm, cast["vendor"])
     deliver(m, quarantined, farm, cast["vendor"])
-    fail_inspection(m, cast["lab"][1], quarantined)
+    failed_on = fail_inspection(m, cast["lab"][1], quarantined)
     spare = grown(10)
     hook = m.client.post("/webhooks", json={"url": "https://stall.example/hook"}, headers=m.auth(cast["vendor"][1]))
     assert hook.status_code == 201, hook.text
     m.sync()
-    return Stage(held, held2, other, pending, at_vendor, quarantined, spare, hook.json()["id"], lots)
+    return Stage(held, held2, other, pending, at_vendor, quarantined, failed_on, spare, hook.json()["id"], lots)
 
 
 def sign_call(m: Market, account: LocalAccount, function: str, args: list[Any]) -> bytes:

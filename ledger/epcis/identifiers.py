@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from urllib.parse import quote, unquote, urlsplit
 
 from eth_utils import is_address, to_checksum_address
@@ -50,6 +51,7 @@ class IdentifierError(ValueError):
     """An identifier FreshLedger cannot read as one of its own kinds."""
 
 
+@lru_cache(maxsize=65_536)
 def lot_uri(gtin: str, lot: str) -> str:
     """The class-level Digital Link of a lot."""
     return build_uri(ID_HOST, DigitalLink(gtin, lot=lot))
@@ -91,7 +93,9 @@ def _gtin_from_epc(company_prefix: str, item_reference: str) -> str:
     return body + str(gtin_check_digit(body))
 
 
+@lru_cache(maxsize=65_536)
 def participant_uri(address: str) -> str:
+    # Cached: checksumming (a keccak) dominated an export, and a market has few participants.
     return PARTICIPANT_PREFIX + to_checksum_address(address)
 
 

@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 500
-#: Rows read per table and round: a page of a rare event type should not take many rounds.
-MIN_WINDOW = 200
+#: Rows read per table in a round: a page's worth (or WIDE_WINDOW for filters only Python
+#: applies), four times more each round that fills no page, up to MAX_WINDOW.
+WIDE_WINDOW = 1_000
 MAX_WINDOW = 20_000
 _LISTS = (
     "eventType",
@@ -222,10 +223,12 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
 
     Reads windows of rows in chain order from the tables the filters allow, until a page
     and one more event are found or the rows run out. A window that finds too little (a
-    filter only Python can apply, such as ``EQ_bizLocation``) doubles the next one."""
+    filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
     sources = _sources(query)
     batch_ids = _batch_ids(query)
-    window = window or max(query.per_page + 1, MIN_WINDOW)
+    # Filters only Python applies (on the built event) may skip most rows: start wider.
+    python_only = any(name in query.lists for name in ("EQ_bizLocation", "EQ_eventID"))
+    window = window or (max(query.per_page + 1, WIDE_WINDOW) if python_only else query.per_page + 1)
     cursor = query.after
     found: list[MappedEvent] = []
     while sources and batch_ids != set():
@@ -250,7 +253,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
         if horizon is None or len(found) > query.per_page:
             break
         cursor = horizon
-        window = min(window * 2, MAX_WINDOW)
+        window = min(window * 4, MAX_WINDOW)
     page = found[: query.per_page]
     token = encode_token(page[-1].position) if len(found) > query.per_page else None
     return EventPage([e.event for e in page], token)

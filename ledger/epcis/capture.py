@@ -37,7 +37,7 @@ from ledger.documents import parse_cid
 from ledger.epcis import identifiers as ids
 from ledger.epcis.validate import events_in, pointer
 from ledger.epcis.vocabulary import CUSTOMS_DECLARATION_TYPE, normalise_biz_step, normalise_disposition, term
-from ledger.errors import ContractRevert, LedgerError
+from ledger.errors import ContractRevert
 
 #: UN/ECE Rec 20 codes back to the units labs record.
 _UNIT_TEXT = {"J33": "ug/kg", "NA": "mg/kg"}
@@ -173,7 +173,7 @@ def _place(event: dict[str, Any]) -> str:
     for key in ("bizLocation", "readPoint"):
         if isinstance(event.get(key), dict) and event[key].get("id"):
             return ids.parse_place(event[key]["id"])
-    raise Unsupported("a harvest needs its origin as bizLocation or readPoint")
+    raise Unsupported("the place (origin or port of entry) is needed as bizLocation or readPoint")
 
 
 def _harvest(event: dict[str, Any]) -> list[Call]:
@@ -378,8 +378,8 @@ def plan_events(document: dict[str, Any], resolve: PartyResolver) -> list[EventP
             plans.append(EventPlan(calls=plan_event(event, resolve), **common))
         except Unsupported as exc:
             plans.append(EventPlan(calls=[], unsupported=str(exc), **common))
-        except (LedgerError, ValueError, OverflowError) as exc:
-            plans.append(EventPlan(calls=[], unsupported=f"cannot read the event: {exc}", **common))
+        except Exception as exc:  # a field of an unexpected shape: this event is unreadable, not the job
+            plans.append(EventPlan(calls=[], unsupported=f"cannot read the event: {exc!r}", **common))
     return plans
 
 

@@ -89,3 +89,20 @@ def test_party_resolver_reads_participant_urns_and_unique_glns() -> None:
     assert resolve("https://id.gs1.org/417/6901234000016") == address
     assert resolve("https://id.gs1.org/417/6901234000047") is None  # two participants share it
     assert resolve("urn:epc:id:pgln:0614141.00777") is None
+
+
+def test_plan_events_reports_an_event_of_odd_shape_instead_of_failing_the_job() -> None:
+    event = {
+        "type": "ObjectEvent",
+        "action": "ADD",
+        "bizStep": "commissioning",
+        "eventTime": "2026-11-25T08:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "quantityList": [{"epcClass": f"https://id.gs1.org/01/{GTIN}/10/ODD-1", "quantity": 5, "uom": "KGM"}],
+        "bizLocation": {"id": ORIGIN},
+        "ilmd": {"cbvmda:harvestStartDate": 5},
+    }
+    (plan,) = plan_events(event, PartyResolver())
+    assert plan.calls == []
+    assert plan.unsupported is not None and plan.unsupported.startswith("cannot read the event")
+    assert plan.pointer == ""  # a single event is its own document

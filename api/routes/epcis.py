@@ -21,7 +21,7 @@ from api.deps import CallerDep, ServicesDep
 from api.errors import SENTENCES
 from api.services import Services
 from ledger.epcis.capture import PartyResolver, execute, plan_events
-from ledger.epcis.export import epcis_document, export_events, iso_time, query_document
+from ledger.epcis.export import export_document, iso_time, query_document
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
 from ledger.epcis.validate import events_in, load_json, validate_document
 from ledger.errors import ContractRevert
@@ -227,9 +227,7 @@ def export(
             gtin = normalize_gtin(gtin)
         except ValueError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, f"gtin: {exc}") from None
-    events = export_events(
+    document = export_document(
         services.engine, lot=lot, gtin=gtin, since=_seconds("since", since), until=_seconds("until", until)
     )
-    return JSONResponse(
-        epcis_document([e.event for e in events]), media_type="application/ld+json", headers=EPCIS_HEADERS
-    )
+    return JSONResponse(document, media_type="application/ld+json", headers=EPCIS_HEADERS)

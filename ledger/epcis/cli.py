@@ -66,7 +66,7 @@ def export(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Write an EPCIS 2.0 JSON-LD document of the ledger's events to stdout."""
-    from ledger.epcis.export import epcis_document, export_events
+    from ledger.epcis.export import export_document
     from ledger.gs1 import normalize_gtin
     from ledger.store.db import make_engine
 
@@ -77,12 +77,11 @@ def export(
             raise typer.BadParameter(str(exc), param_hint="--gtin") from None
     engine = make_engine(database_url)
     try:
-        events = export_events(
+        document = export_document(
             engine, lot=lot, gtin=gtin, since=_moment(since, "--since"), until=_moment(until, "--until")
         )
     finally:
         engine.dispose()
-    document = epcis_document([e.event for e in events])
     problems = validate_document(document)
     if problems:  # a bug of the mapping, never the user's: say so instead of writing it
         typer.echo(f"the export does not validate: {problems[0]}", err=True)

@@ -334,6 +334,18 @@ def query_document(events: list[dict[str, Any]], query_name: str = "SimpleEventQ
     }
 
 
+def _selected(engine: Engine, lot: str | None, gtin: str | None, since: int | None, until: int | None) -> LedgerRecords:
+    batch_ids: set[str] | None = None
+    if lot is not None:
+        batch_ids = lineage_of(engine, batches_of_lot(engine, lot, gtin))
+    elif gtin is not None:
+        batch_ids = lineage_of(engine, batches_of_gtin(engine, gtin))
+    if batch_ids is not None and not batch_ids:
+        what = " ".join(p for p in (f"GTIN {gtin}" if gtin else "", f"lot {lot}" if lot else "") if p)
+        raise NotFound(f"no batch with {what}")
+    return ledger_records(engine, batch_ids=batch_ids, since=since, until=until)
+
+
 def export_events(
     engine: Engine,
     *,
@@ -347,12 +359,51 @@ def export_events(
 
     Raises :class:`NotFound` when `lot` / `gtin` name no batch.
     """
-    batch_ids: set[str] | None = None
-    if lot is not None:
-        batch_ids = lineage_of(engine, batches_of_lot(engine, lot, gtin))
-    elif gtin is not None:
-        batch_ids = lineage_of(engine, batches_of_gtin(engine, gtin))
-    if batch_ids is not None and not batch_ids:
-        what = " ".join(p for p in (f"GTIN {gtin}" if gtin else "", f"lot {lot}" if lot else "") if p)
-        raise NotFound(f"no batch with {what}")
-    return events_of(ledger_records(engine, batch_ids=batch_ids, since=since, until=until))
+    return events_of(_selected(engine, lot, gtin, since, until))
+
+
+#: CBV master-data attribute of a name, and FreshLedger's of a participant's GLN or licence.
+NAME_ATTRIBUTE = "urn:epcglobal:cbv:mda#name"
+IDENTIFIER_ATTRIBUTE = "urn:freshledger:epcis:identifier"
+
+
+def master_data(records: LedgerRecords, events: list[MappedEvent]) -> list[dict[str, Any]]:
+    """Who the participant URNs and which places the locations are: the names a regulator
+    reads (EPCIS master data: SourceDest and BusinessLocation vocabularies)."""
+    parties = []
+    locations: dict[str, dict[str, Any]] = {}
+    used = {
+        e.event[key]["id"] for e in events for key in ("bizLocation", "readPoint") if isinstance(e.event.get(key), dict)
+    }
+    for address, party in sorted(records.parties.items()):
+        attributes = [{"id": NAME_ATTRIBUTE, "attribute": party.name}] if party.name else []
+        if party.identifier:
+            attributes.append({"id": IDENTIFIER_ATTRIBUTE, "attribute": party.identifier})
+        parties.append({"id": ids.participant_uri(address), "attributes": attributes})
+        place = ids.place_uri(party.identifier, address)
+        if place in used and party.name and place not in locations:
+            locations[place] = {"id": place, "attributes": [{"id": NAME_ATTRIBUTE, "attribute": party.name}]}
+    return [
+        {"type": "urn:epcglobal:epcis:vtype:SourceDest", "vocabularyElementList": parties},
+        {"type": "urn:epcglobal:epcis:vtype:BusinessLocation", "vocabularyElementList": list(locations.values())},
+    ]
+
+
+def export_document(
+    engine: Engine,
+    *,
+    lot: str | None = None,
+    gtin: str | None = None,
+    since: int | None = None,
+    until: int | None = None,
+) -> dict[str, Any]:
+    """:func:`export_events` as an EPCISDocument, with the participants' names as master data."""
+    records = _selected(engine, lot, gtin, since, until)
+    events = events_of(records)
+    document = epcis_document([e.event for e in events])
+    body = document.pop("epcisBody")
+    return {
+        **document,
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": master_data(records, events)}},
+        "epcisBody": body,
+    }

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from ledger.epcis import identifiers as ids
-from ledger.epcis.export import epcis_document, export_events, iso_time
+from ledger.epcis.export import epcis_document, export_document, export_events, iso_time
 from ledger.epcis.validate import validate_document
 from ledger.errors import NotFound
 from tests.epcis.conftest import (
@@ -202,3 +202,22 @@ def _seconds(text: str) -> int:
 def test_export_of_an_unknown_lot_is_not_found(epcis_market: EpcisMarket) -> None:
     with pytest.raises(NotFound, match="NO-SUCH-LOT"):
         export_events(epcis_market.engine, lot="NO-SUCH-LOT")
+
+
+def test_export_document_names_parties_and_places_as_master_data(epcis_market: EpcisMarket) -> None:
+    document = export_document(epcis_market.engine, lot=HARVEST_LOT)
+    assert validate_document(document) == []
+    parties, places = document["epcisHeader"]["epcisMasterData"]["vocabularyList"]
+    assert parties["type"] == "urn:epcglobal:epcis:vtype:SourceDest"
+    named = {p["id"]: {a["id"]: a["attribute"] for a in p["attributes"]} for p in parties["vocabularyElementList"]}
+    supplier = named[ids.participant_uri(epcis_market.market.supplier.address)]
+    assert supplier == {
+        "urn:epcglobal:cbv:mda#name": "Green Valley Farm",
+        "urn:freshledger:epcis:identifier": "6901234000016",
+    }
+    assert places["type"] == "urn:epcglobal:epcis:vtype:BusinessLocation"
+    locations = {p["id"]: p["attributes"][0]["attribute"] for p in places["vocabularyElementList"]}
+    assert locations["https://id.gs1.org/414/6901234000047"] == "West Lake Wholesale"
+    assert [e["eventID"] for e in document["epcisBody"]["eventList"]] == [
+        e["eventID"] for e in _events(epcis_market, lot=HARVEST_LOT)
+    ]

@@ -180,14 +180,17 @@ def _select(
 
 
 def _whole_transactions(conn: Connection, edges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every lineage edge of the transactions of `edges` (a split writes one log per child)."""
+    """Every lineage edge of the transactions of `edges` (a split writes one log per child).
+    Read by block (the primary key's first column), as a transaction lies in one block."""
     table = _TABLES["lineage"]
-    hashes = sorted({e["tx_hash"] for e in edges})
+    hashes = {e["tx_hash"] for e in edges}
+    blocks = sorted({int(e["block_number"]) for e in edges})
     found: dict[tuple, dict[str, Any]] = {}
-    for start in range(0, len(hashes), IN_CHUNK):
-        query = select(table).where(table.c.tx_hash.in_(hashes[start : start + IN_CHUNK]))
+    for start in range(0, len(blocks), IN_CHUNK):
+        query = select(table).where(table.c.block_number.in_(blocks[start : start + IN_CHUNK]))
         for r in conn.execute(query).mappings():
-            found[(r["block_number"], r["log_index"], r["position"])] = dict(r)
+            if r["tx_hash"] in hashes:
+                found[(r["block_number"], r["log_index"], r["position"])] = dict(r)
     return list(found.values())
 
 

@@ -8,6 +8,7 @@ under that a mean says more about one shopper than about the stall, so only the 
 Example::
 
     add_rating(engine, sale_id, stars=5, comment="Fresh and friendly")
+    add_ratings(engine, [(sale_id, 4, None), (other_sale_id, 5, "Sweet")])  # skips rated sales
     stall_rating(engine, vendor)  # StallRating(count=1, mean=None)
 """
 
@@ -118,6 +119,19 @@ def add_rating(
         except IntegrityError:
             raise AlreadyRated(sale_id) from None
     return record
+
+
+def add_ratings(engine: Engine, ratings: Iterable[tuple[str, int, str | None]]) -> int:
+    """Add ``(sale_id, stars, comment)`` ratings, skipping sales rated already (so a resumed
+    demo can run it again); returns how many were added. Unknown sales still raise NotFound."""
+    added = 0
+    for sale_id, stars, comment in ratings:
+        try:
+            add_rating(engine, sale_id, stars, comment)
+        except AlreadyRated:
+            continue
+        added += 1
+    return added
 
 
 def rating_for_sale(engine: Engine, sale_id: str) -> RatingRecord | None:

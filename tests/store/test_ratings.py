@@ -16,6 +16,7 @@ from ledger.store.ratings import (
     InvalidRating,
     StallRating,
     add_rating,
+    add_ratings,
     clean_comment,
     rating_for_sale,
     recent_ratings,
@@ -121,3 +122,12 @@ def test_clean_comment_drops_control_characters_and_empty_text() -> None:
     assert clean_comment(" \n\t ") is None
     assert clean_comment("good\x00\x1b[31m price") == "good [31m price"
     assert clean_comment("a\u200bb") == "a b"  # a zero-width space is a format character
+
+
+def test_add_ratings_skips_rated_sales_so_a_demo_can_run_twice(engine: Engine) -> None:
+    ratings = [(sale_id(1), 5, "Sweet"), (sale_id(2), 4, None), (sale_id(8), 3, None)]
+    assert add_ratings(engine, ratings) == 3
+    assert add_ratings(engine, ratings) == 0
+    assert stall_ratings(engine, [STALL_A, STALL_B]) == {STALL_A: StallRating(2, None), STALL_B: StallRating(1, None)}
+    with pytest.raises(NotFound):
+        add_ratings(engine, [(sale_id(99), 5, None)])

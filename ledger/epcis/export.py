@@ -149,7 +149,7 @@ class _Mapper:
                     "bizTransaction": ids.customs_declaration_uri(row["declaration_number"]),
                 }
             ],
-            "sourceList": [{"type": "location", "source": f"urn:iso:std:iso:3166:-1:{row['origin_country']}"}],
+            "sourceList": [{"type": "location", "source": ids.country_uri(row["origin_country"])}],
             "destinationList": self.parties("destination", row["importer"]),
             "ilmd": {"cbvmda:countryOfOrigin": row["origin_country"], "cbvmda:lotNumber": b["lot"]},
             term("clearedAt"): iso_time(int(row["cleared_at"])),

@@ -147,6 +147,11 @@ def port_uri(port: str) -> str:
     return PORT_PREFIX + quote(port, safe="")
 
 
+def country_uri(alpha2: str) -> str:
+    """A country of origin: ISO's own page of the ISO 3166-1 code (GS1 has no country URI)."""
+    return f"https://www.iso.org/obp/ui/#iso:code:3166:{alpha2.upper()}"
+
+
 def customs_declaration_uri(number: str) -> str:
     return CUSTOMS_DECLARATION_PREFIX + quote(number, safe="")
 

@@ -188,11 +188,12 @@ def render_board(
     """The wall screen of market day `data.day` (or only its refreshable fragment)."""
     page = _page(lang, tz, refresh)
     t, fmt = page.t, page.fmt
+    stalls = {s.address for s in data.stalls}
     context = {
         "day": fmt.date(data.now) if data.day == _day_of(data.now, tz) else data.day.isoformat(),
         "updated": fmt.datetime(data.now),
         "as_of_block": data.as_of_block,
-        "inspections": [inspection_row(i, t, fmt) for i in data.inspections],
+        "inspections": [inspection_row(i, t, fmt, stalls) for i in data.inspections],
         "alerts": [alert_row(a, t, fmt) for a in data.alerts],
         "stalls": [stall_row(s, t) for s in data.stalls],
         "prices": [price_line(p, t, fmt) for p in data.prices],
@@ -250,12 +251,17 @@ def stall_row(entry: StallEntry, t: Messages) -> StallRow:
     )
 
 
-def inspection_row(inspection: BoardInspection, t: Messages, fmt: Formatter) -> InspectionRow:
+def inspection_row(
+    inspection: BoardInspection, t: Messages, fmt: Formatter, stalls: set[str] | None = None
+) -> InspectionRow:
+    """A test as a table row; the holder links to its stall screen when it is one of `stalls`
+    (None: the holder is known to be a stall)."""
+    holder = inspection.holder.address
     return InspectionRow(
         product=product_label(inspection.gtin, t),
         lot=inspection.lot,
         holder=party_name(inspection.holder),
-        holder_href=f"/board/stalls/{inspection.holder.address}",
+        holder_href=f"/board/stalls/{holder}" if stalls is None or holder in stalls else None,
         lab=party_name(inspection.lab),
         when=fmt.datetime(inspection.time),
         iso=fmt.iso(inspection.time),

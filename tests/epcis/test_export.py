@@ -3,6 +3,7 @@ validate against GS1's JSON Schema; a lot's lineage in both directions; time win
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,8 @@ import pytest
 
 from ledger.epcis import identifiers as ids
 from ledger.epcis.export import epcis_document, export_document, export_events, iso_time
-from ledger.epcis.validate import validate_document
+from ledger.epcis.validate import SCHEMA_PATH, validate_document
+from ledger.epcis.vocabulary import NAMESPACE_PREFIX
 from ledger.errors import NotFound
 from tests.epcis.conftest import (
     DECLARATION,
@@ -221,3 +223,39 @@ def test_export_document_names_parties_and_places_as_master_data(epcis_market: E
     assert [e["eventID"] for e in document["epcisBody"]["eventList"]] == [
         e["eventID"] for e in _events(epcis_market, lot=HARVEST_LOT)
     ]
+
+
+def _terms(context: object, found: set[str]) -> set[str]:
+    """Every term a JSON-LD context defines, scoped contexts included."""
+    if isinstance(context, list):
+        for item in context:
+            _terms(item, found)
+    elif isinstance(context, dict):
+        for term, definition in context.items():
+            found.add(term)
+            if isinstance(definition, dict) and "@context" in definition:
+                _terms(definition["@context"], found)
+    return found
+
+
+def _keys(value: object, found: set[str]) -> set[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.add(key)
+            _keys(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _keys(item, found)
+    return found
+
+
+def test_every_unprefixed_field_is_a_term_of_gs1s_context(epcis_market: EpcisMarket) -> None:
+    """So the JSON-LD expands: bare names come from GS1's context, ours carry a prefix."""
+    context = json.loads((SCHEMA_PATH.parent / "epcis-context.jsonld").read_text())["@context"]
+    terms = _terms(context, set())
+    document = export_document(epcis_market.engine)
+    # The events; not the header, whose master-data names GS1's schema requires but its context lacks.
+    keys = _keys({k: v for k, v in document.items() if k not in ("@context", "epcisHeader")}, set())
+    assert {k for k in keys if ":" not in k} - terms - {"@context"} == set()
+    assert {k.split(":")[0] for k in keys if ":" in k} <= {"freshledger", "cbvmda"}
+    assert {"freshledger", "cbvmda"} <= terms | {NAMESPACE_PREFIX}

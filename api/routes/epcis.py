@@ -122,6 +122,11 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
         raise HTTPException(
             status.HTTP_403_FORBIDDEN, "capture signs for the participant: the market must hold its key"
         )
+    media_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media_type not in ("application/json", "application/ld+json"):
+        return _problem(
+            415, "UnsupportedMediaType", "Unsupported media type", f"{media_type}: EPCIS 2.0 JSON or JSON-LD only"
+        )
     body = await request.body()
     if len(body) > MAX_CAPTURE_BYTES:
         return _problem(

@@ -121,6 +121,15 @@ def test_capture_refuses_what_is_not_a_json_document(api_market: Market, cast: d
     assert answer.json()["type"] == "epcisException:ValidationException"
 
 
+def test_capture_takes_json_only(api_market: Market, cast: dict) -> None:
+    xml = b'<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2"/>'
+    answer = api_market.client.post(
+        "/epcis/capture", content=xml, headers={**api_market.auth(cast["farm"][1]), "Content-Type": "application/xml"}
+    )
+    assert answer.status_code == 415
+    assert "JSON" in answer.json()["detail"]
+
+
 def test_capture_reports_quantities_beyond_the_contract_as_failed(api_market: Market, cast: dict) -> None:
     key = cast["farm"][1]
     job = _job(api_market, key, _capture(api_market, key, _document(_harvest("EP-API-06", quantity=10**30))))

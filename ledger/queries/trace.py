@@ -3,41 +3,19 @@ recall must cover (EU 178/2002 "one step forward", taken all the way to the stal
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from operator import itemgetter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, Row, select
 
 from ledger.errors import NotFound
-from ledger.queries.lineage import descendants
+from ledger.queries.lineage import descendant_sales, descendants
 from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows, batch_view
 from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.store import models
 
-_SALES = models.Sale.__table__
 _PARTICIPANTS = models.Participant.__table__
 VENDOR_BIT = 8
-
-
-#: Ids per ``IN`` list when fetching sales, as the other queries chunk them (IN_CHUNK): far
-#: below SQLite's and PostgreSQL's bound-parameter limits, and larger lists measured no faster.
-SALES_IN_CHUNK = IN_CHUNK
-#: Built once, only the columns a SaleView needs, as plain tuples: at 10,000 sales the
-#: statement building and the mapping rows cost more than the database did.
-_SALES_OF = select(
-    _SALES.c.sale_id,
-    _SALES.c.serial,
-    _SALES.c.batch_id,
-    _SALES.c.vendor,
-    _SALES.c.quantity,
-    _SALES.c.price,
-    _SALES.c.currency,
-    _SALES.c.block_time,
-    _SALES.c.block_number,
-    _SALES.c.tx_hash,
-    _SALES.c.log_index,
-).where(_SALES.c.batch_id.in_(bindparam("batch_ids", expanding=True)))
 
 
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
@@ -48,10 +26,7 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
         if batch_id not in batches:
             raise NotFound(f"no batch {batch_id}")
         ids = sorted(lineage, key=lambda b: (lineage[b], batches[b]["created_block"], batches[b]["created_log_index"]))
-        rows = []
-        for start in range(0, len(ids), SALES_IN_CHUNK):
-            rows.extend(conn.execute(_SALES_OF, {"batch_ids": ids[start : start + SALES_IN_CHUNK]}).all())
-        rows.sort(key=itemgetter(8, 10))  # block_number, log_index: chain order
+        rows = descendant_sales(conn, batch_id)  # in chain order
         sale_vendors = {row[3] for row in rows}
         holders = sorted({b["custodian"] for b in batches.values() if int(b["remaining"]) > 0})
         parties = Parties(conn, [*holders, *sale_vendors, *(b["pending_recipient"] for b in batches.values())])
@@ -66,9 +41,11 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
         )
 
 
-def _sale_views(rows: list[tuple], batches: dict[str, Mapping[str, Any]], parties: Parties) -> list[SaleView]:
+def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], parties: Parties) -> list[SaleView]:
     """The same views as :func:`ledger.queries.rows.sale_view`, in one tight loop: a recall
-    reaches thousands of sales of a few hundred batches and a few dozen vendors."""
+    reaches thousands of sales of a few hundred batches and a few dozen vendors. Rows are
+    :data:`ledger.queries.lineage.DESCENDANT_SALE_COLUMNS`; integer columns come back as int
+    from both drivers, only the NUMERIC price may be a Decimal."""
     products = {b: (row["gtin"], row["lot"], row["unit"]) for b, row in batches.items()}
     vendors: dict[str, Party] = {}
     views = []
@@ -80,17 +57,17 @@ def _sale_views(rows: list[tuple], batches: dict[str, Mapping[str, Any]], partie
         views.append(
             SaleView(
                 sale_id=sale_id,
-                serial=int(serial),
+                serial=serial,
                 batch_id=batch,
                 gtin=gtin,
                 lot=lot,
                 vendor=party,
-                quantity=int(quantity),
+                quantity=quantity,
                 unit=unit,
                 price=int(price),
                 currency=currency,
-                time=int(block_time),
-                block_number=int(block_number),
+                time=block_time,
+                block_number=block_number,
                 tx_hash=tx_hash,
             )
         )

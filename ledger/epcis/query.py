@@ -182,24 +182,28 @@ def matches(event: dict[str, Any], query: EventQuery) -> bool:
     return all(checks[name]() & wanted for name, wanted in query.lists.items())
 
 
+_KINDS_PER_TABLE = {table: sum(1 for entry in STEP_EVENTS if entry[0] == table) for table, *_ in STEP_EVENTS}
+
+
 def _sources(query: EventQuery) -> dict[str, dict[str, set[Any]]]:
     """The tables, and rows of them, whose events can pass the type / action / bizStep /
     disposition / identifier filters (an empty dict: every row of the table)."""
     lists = query.lists
     sources: dict[str, dict[str, set[Any]]] = {}
-    unrestricted: set[str] = set()
+    kept: dict[str, int] = {}
     for table, where, kind, action, step, disposition in STEP_EVENTS:
         values = (("eventType", kind), ("EQ_action", action), ("EQ_bizStep", step), ("EQ_disposition", disposition))
         if any(name in lists and value not in lists[name] for name, value in values):
             continue
         if ("MATCH_epc" in lists and table != "sales") or ("MATCH_epcClass" in lists and table == "lineage"):
             continue
-        if not where:
-            unrestricted.add(table)
+        kept[table] = kept.get(table, 0) + 1
         merged = sources.setdefault(table, {})
         for column, allowed in where.items():
             merged.setdefault(column, set()).update(allowed)
-    return {table: {} if table in unrestricted else where for table, where in sources.items()}
+    # Every kind of a table kept: read it whole (a needless IN would lead the database off
+    # the primary key's chain order onto another index).
+    return {table: {} if kept[table] == _KINDS_PER_TABLE[table] else where for table, where in sources.items()}
 
 
 def _batch_ids(query: EventQuery) -> set[str] | None:

@@ -13,7 +13,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, or_, select
+from sqlalchemy import ColumnElement, Engine, Table, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.queries.lineage import ancestors, descendants
@@ -140,9 +140,8 @@ def _conditions(
         conditions.append(table.c[column].in_(list(values)))
     if after is not None:
         block, log = after
-        conditions.append(
-            or_(table.c.block_number > block, and_(table.c.block_number == block, table.c.log_index > log))
-        )
+        # A range on the primary key's first column (an OR of both would defeat the index).
+        conditions += [table.c.block_number >= block, or_(table.c.block_number > block, table.c.log_index > log)]
     return conditions
 
 

@@ -1,5 +1,8 @@
 """epcis_capture_jobs: EPCIS capture jobs (issue 6)
 
+Also an index of the lineage in chain order (block, log index): EPCIS queries page through
+it, and its primary key leads with the position of an edge within its log.
+
 Revision ID: 0004
 Revises: 0003
 """
@@ -32,9 +35,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("epcis_capture_jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_epcis_capture_jobs_address"), ["address"], unique=False)
+    op.create_index("ix_lineage_block_log", "lineage", ["block_number", "log_index"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_lineage_block_log", table_name="lineage")
     with op.batch_alter_table("epcis_capture_jobs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_epcis_capture_jobs_address"))
     op.drop_table("epcis_capture_jobs")

@@ -23,14 +23,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ledger.chain.freshledger import batch_id_of
 from ledger.digital_link import DigitalLinkError, parse_path
 from ledger.epcis import identifiers as ids
 from ledger.epcis.export import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
-from ledger.queries.events import ledger_records
+from ledger.queries.events import ledger_records, participants_with_identifier
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -206,6 +206,32 @@ def _sources(query: EventQuery) -> dict[str, dict[str, set[Any]]]:
     return {table: {} if kept[table] == _KINDS_PER_TABLE[table] else where for table, where in sources.items()}
 
 
+#: Whose place a step's bizLocation is (inspections, releases and recalls carry none).
+_PLACE_COLUMNS = {"harvests": ("supplier",), "custody": ("from_address", "to_address"), "lineage": ("custodian",)}
+_PLACE_COLUMNS |= {"sales": ("vendor",)}
+
+
+def _at_locations(engine: Engine, locations: frozenset[str]) -> dict[str, dict[str, set[Any]]]:
+    """Rows whose bizLocation can be one of `locations` (a superset: the events are then
+    checked exactly): the parties placed there, a harvest's origin, an import's port."""
+    addresses: set[str] = set()
+    origins: set[str] = set()
+    ports: set[str] = set()
+    for uri in locations:
+        place = ids.parse_place(uri)  # a GLN of a 414 Digital Link, else the URI itself
+        origins |= {uri, place}
+        address = ids.parse_participant_uri(uri)
+        if address:
+            addresses.add(address)
+        addresses.update(participants_with_identifier(engine, place))
+        if uri.startswith(ids.PORT_PREFIX):
+            ports.add(unquote(uri.removeprefix(ids.PORT_PREFIX)))
+    rows: dict[str, dict[str, set[Any]]] = {t: {c: addresses for c in cs} for t, cs in _PLACE_COLUMNS.items()}
+    rows["harvests"]["origin"] = origins
+    rows["imports"] = {"entry_port": ports}
+    return rows
+
+
 def _batch_ids(query: EventQuery) -> set[str] | None:
     """Batches the identifier filters name (None: no identifier filter)."""
     found: set[str] | None = None
@@ -230,8 +256,11 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
     filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
     sources = _sources(query)
     batch_ids = _batch_ids(query)
-    # Filters only Python applies (on the built event) may skip most rows: start wider.
-    python_only = any(name in query.lists for name in ("EQ_bizLocation", "EQ_eventID"))
+    located = _at_locations(engine, query.lists["EQ_bizLocation"]) if "EQ_bizLocation" in query.lists else None
+    if located is not None:
+        sources = {table: where for table, where in sources.items() if table in located}
+    # A filter only Python applies (on the built event) may skip most rows: start wider.
+    python_only = "EQ_eventID" in query.lists
     window = window or (max(query.per_page + 1, WIDE_WINDOW) if python_only else query.per_page + 1)
     cursor = query.after
     found: list[MappedEvent] = []
@@ -243,6 +272,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
             until=query.lt_time,
             tables=list(sources),
             where=sources,
+            where_any=located,
             after=cursor,
             limit=window,
         )

@@ -89,12 +89,14 @@ def ledger_records(
     until: int | None = None,
     tables: Collection[str] = STEP_TABLES,
     where: Mapping[str, Mapping[str, Collection[Any]]] | None = None,
+    where_any: Mapping[str, Mapping[str, Collection[Any]]] | None = None,
     after: tuple[int, int] | None = None,
     limit: int | None = None,
 ) -> LedgerRecords:
     """Steps touching `batch_ids` (all batches when None) with block time in [since, until).
 
-    `tables` and `where` (table -> column -> allowed values) narrow what is read; `after`
+    `tables`, `where` (table -> column -> allowed values, all columns) and `where_any` (the
+    same, any one column) narrow what is read; `after`
     and `limit` read a window in chain order: at most `limit` rows a table after position
     `after`, with ``horizon`` saying how far the window is complete. A split or merge is
     always read whole (every edge of its transaction), so its event is never cut in two.
@@ -103,7 +105,10 @@ def ledger_records(
         rows: dict[str, list[dict[str, Any]]] = {}
         horizon: tuple[int, int] | None = None
         for name in tables:
-            conditions = _conditions(_TABLES[name], since, until, (where or {}).get(name, {}), after)
+            table = _TABLES[name]
+            conditions = _conditions(table, since, until, (where or {}).get(name, {}), after)
+            if where_any and name in where_any:
+                conditions.append(or_(*(table.c[c].in_(list(v)) for c, v in where_any[name].items())))
             found = _select(conn, name, batch_ids, conditions, limit)
             if limit is not None and len(found) >= limit:
                 last = max((int(r["block_number"]), int(r["log_index"])) for r in found)

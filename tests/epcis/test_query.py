@@ -127,3 +127,17 @@ def test_run_query_reads_only_matching_tables_yet_misses_nothing(epcis_market: E
         for value in {e.get(field) for e in everything} - {None}:
             expected = [e for e in everything if e.get(field) == value]
             assert _all(epcis_market, **{parameter: value}) == expected, (parameter, value)
+
+
+def test_run_query_by_location_finds_every_event_there(epcis_market: EpcisMarket) -> None:
+    """Every place an export names (origins, ports, GLNs, participants) selects exactly its events."""
+    everything = _all(epcis_market)
+    places = {e["bizLocation"]["id"] for e in everything if "bizLocation" in e}
+    assert {ORIGIN, "urn:freshledger:port:CNNGB", "https://id.gs1.org/414/6901234000047"} <= places
+    for place in places:
+        expected = [e for e in everything if e.get("bizLocation", {}).get("id") == place]
+        for window in (None, 1):
+            query = parse_query({"perPage": "500", "EQ_bizLocation": place})
+            assert run_query(epcis_market.engine, query, window=window).events == expected, place
+    both = parse_query({"perPage": "500", "EQ_bizLocation": f"{ORIGIN}|urn:freshledger:port:CNNGB"})
+    assert len(run_query(epcis_market.engine, both).events) == 3

@@ -11,7 +11,7 @@ participants' own systems recorded through the write path.
 """
 
 from ledger.epcis.capture import EventResult, PartyResolver, execute, plan_events
-from ledger.epcis.export import MappedEvent, epcis_document, export_events, query_document
+from ledger.epcis.export import MappedEvent, epcis_document, export_document, export_events, query_document
 from ledger.epcis.query import EventQuery, QueryError, parse_query, run_query
 from ledger.epcis.validate import InvalidDocument, Problem, check_document, validate_document
 
@@ -26,6 +26,7 @@ __all__ = [
     "check_document",
     "epcis_document",
     "execute",
+    "export_document",
     "export_events",
     "parse_query",
     "plan_events",

@@ -522,20 +522,25 @@ def stall_oversight(engine: Engine) -> list[StallOversight]:
         vendors = list(
             conn.execute(select(_PARTICIPANTS).where(_PARTICIPANTS.c.roles.op("&")(VENDOR_BIT) != 0)).mappings()
         )
+        addresses = [v["address"] for v in vendors]
+        # The stall filter sits inside each half of the union: SQLite does not push it down.
         held = (
             select(_CUSTODY.c.to_address.label("vendor"), _CUSTODY.c.batch_id)
-            .where(_CUSTODY.c.kind == "received")
-            .union(select(_BATCHES.c.custodian, _BATCHES.c.batch_id))
+            .where(_CUSTODY.c.kind == "received", _CUSTODY.c.to_address.in_(addresses))
+            .union(select(_BATCHES.c.custodian, _BATCHES.c.batch_id).where(_BATCHES.c.custodian.in_(addresses)))
             .subquery()
         )
         failed = _INSPECTIONS.c.passed.is_(False)
-        counts = select(
-            held.c.vendor,
-            func.count(_INSPECTIONS.c.block_number),
-            func.sum(case((failed, 1), else_=0)),
-            func.max(case((failed, _INSPECTIONS.c.block_time), else_=None)),
-        ).select_from(held.join(_INSPECTIONS, _INSPECTIONS.c.batch_id == held.c.batch_id))
-        counts = counts.where(held.c.vendor.in_([v["address"] for v in vendors])).group_by(held.c.vendor)
+        counts = (
+            select(
+                held.c.vendor,
+                func.count(_INSPECTIONS.c.block_number),
+                func.sum(case((failed, 1), else_=0)),
+                func.max(case((failed, _INSPECTIONS.c.block_time), else_=None)),
+            )
+            .select_from(held.join(_INSPECTIONS, _INSPECTIONS.c.batch_id == held.c.batch_id))
+            .group_by(held.c.vendor)
+        )
         tallies = {row[0]: row[1:] for row in conn.execute(counts)} if vendors else {}
     found = []
     for entry in _entries(engine, vendors):

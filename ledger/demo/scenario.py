@@ -28,6 +28,7 @@ from ledger.documents.cid import cid_of
 from ledger.documents.store import DocumentStore
 from ledger.errors import ContractRevert, LedgerError
 from ledger.queries.trace import trace_forward
+from ledger.recall import RecallSender, recall_lot
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def scenario_size() -> int:
         + 2 * len(market.DELIVERIES)
         + len(market.SALES)
         + 1  # the refused hand-off
-        + 1  # the recall
+        + 1  # the recall (one transaction: three batches fit any block)
     )
 
 
@@ -322,22 +323,19 @@ class _Recorder:
         raise LedgerError(f"the contract let quarantined {lot} leave in transaction {result.transaction_hash}")
 
     def recall(self, engine: Engine) -> None:
-        """Trace the lot forward in the database, recall every batch made from it."""
+        """The regulator's lot recall (``ledger.recall``): traced forward in the database,
+        every batch made from the lot recalled on-chain, in as few transactions as fit."""
         lot = market.RECALLED_LOT
         trace = trace_forward(engine, "0x" + lot_id(lot).hex())
+        recall = recall_lot(trace, RecallSender(self.ledger, self.who.regulator), market.RECALL_REASON)
         batches = [trace.batch, *trace.descendants]
-        stalls = ", ".join(s.name or s.address for s in trace.stalls)
-        self.note(
-            "recall",
-            "Market Supervision Bureau",
+        stalls = ", ".join(s.name or s.address for s in recall.stalls)
+        detail = (
             f"{lot} traced forward: {len(batches)} batches ({', '.join(b.lot for b in batches)}), "
-            f"{len(trace.sales)} sales at {stalls}",
-            self.ledger.recall(
-                self.who.regulator,
-                [bytes.fromhex(b.batch_id.removeprefix("0x")) for b in batches],
-                market.RECALL_REASON,
-            ),
+            f"{len(recall.sales)} sales at {stalls}"
         )
+        for tx in recall.outcome.transactions:
+            self._add(Step("recall", "Market Supervision Bureau", detail, tx.block_number, tx.gas_used))
 
 
 def _unit(code: str) -> str:

@@ -241,3 +241,5 @@ def run_demo(console: Console, *, serve: Serve | None) -> None:
         LocalNode(load_settings().chain_dir).stop()
         console.print("interrupted: chain stopped (a market being recorded was reverted, not half-kept)")
         raise SystemExit(130) from None
+    finally:
+        progress.stop()  # whatever happened, the terminal gets its cursor back

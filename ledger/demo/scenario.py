@@ -77,7 +77,8 @@ def already_recorded(ledger: FreshLedgerContract) -> bool:
     if state == "partial":
         raise PartialMarket(
             "this chain holds a demo market a previous run did not finish (interrupted while "
-            "recording?); remove the data directory (.freshledger, or $FRESHLEDGER_DATA_DIR) to start afresh"
+            "recording, or an older demo?); to start afresh stop the chain (`freshledger chain stop`) and "
+            "remove the data directory (.freshledger, or $FRESHLEDGER_DATA_DIR)"
         )
     return state == "complete"
 

@@ -10,7 +10,10 @@ refreshable part, which the page's script fetches.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -27,7 +30,12 @@ from api.schemas import Address
 from api.services import Services
 from api.views import plain
 from ledger.queries.market import (
+    BoardInspection,
+    LotAlert,
+    PriceRow,
+    SupplyRow,
     alerts_between,
+    checkpoint,
     day_window,
     inspections_between,
     market_day,
@@ -36,7 +44,6 @@ from ledger.queries.market import (
     stall_screen,
     supply,
 )
-from ledger.queries.rows import as_of_block
 from ledger.store.ratings import recent_ratings
 
 router = APIRouter(tags=["board"])
@@ -59,6 +66,53 @@ Day = Annotated[
 Refresh = Annotated[int, Query(ge=0, le=3600, description="seconds between in-place refreshes; 0 for none")]
 #: Comments shown on a stall's screen.
 STALL_COMMENTS = 5
+
+
+@dataclass(frozen=True)
+class DayPanels:
+    """The chain-derived panels of one market day (the directory and ratings are not here:
+    ratings change without the chain)."""
+
+    inspections: list[BoardInspection]
+    alerts: list[LotAlert]
+    prices: list[PriceRow]
+    supply: list[SupplyRow]
+    as_of_block: int | None
+
+
+class PanelCache:
+    """Day panels by (database, day, indexer checkpoint): they only change when the indexer
+    moves its checkpoint, so screens refreshing every few seconds share one computation per
+    indexed block (about 0.4 s for a day of 28,000 sales) instead of one each."""
+
+    def __init__(self, size: int = 8) -> None:
+        self._size = size
+        self._found: OrderedDict[tuple[Any, ...], DayPanels] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, services: Services, start: int, end: int) -> DayPanels:
+        engine, tz = services.engine, _zone(services)
+        mark = checkpoint(engine)
+        key = (str(engine.url), start, end, mark)
+        with self._lock:
+            if key in self._found:
+                self._found.move_to_end(key)
+                return self._found[key]
+        panels = DayPanels(
+            inspections=inspections_between(engine, start, end),
+            alerts=alerts_between(engine, start, end),
+            prices=prices(engine, start, end, tz),
+            supply=supply(engine, start, end, tz),
+            as_of_block=mark[0] if mark else None,
+        )
+        with self._lock:
+            self._found[key] = panels
+            while len(self._found) > self._size:
+                self._found.popitem(last=False)
+        return panels
+
+
+PANELS = PanelCache()
 
 
 def _zone(services: Services) -> ZoneInfo:
@@ -92,21 +146,20 @@ def board(
     """The market's wall screen: the day's lab tests, quarantined and recalled lots, the stall
     directory with ratings, prices and arrivals."""
     chosen, start, end = _window(services, day)
-    engine, tz = services.engine, _zone(services)
-    with engine.connect() as conn:
-        block = as_of_block(conn)
+    panels = PANELS.get(services, start, end)
     data = BoardData(
         day=chosen,
-        inspections=inspections_between(engine, start, end),
-        alerts=alerts_between(engine, start, end),
-        stalls=stall_directory(engine),
-        prices=prices(engine, start, end, tz),
-        supply=supply(engine, start, end, tz),
-        as_of_block=block,
+        inspections=panels.inspections,
+        alerts=panels.alerts,
+        stalls=stall_directory(services.engine),
+        prices=panels.prices,
+        supply=panels.supply,
+        as_of_block=panels.as_of_block,
         now=int(time.time()),
     )
     lang = _language(request)
-    return _page(request, render_board(data, lang=lang, tz=tz, refresh=refresh, fragment=fragment), lang)
+    html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment)
+    return _page(request, html, lang)
 
 
 @router.get("/board/stalls/{address}", response_class=HTMLResponse)

@@ -51,6 +51,7 @@ _INSPECTIONS = models.Inspection.__table__
 _RESIDUES = models.Residue.__table__
 _RECALLS = models.Recall.__table__
 _RELEASES = models.QuarantineRelease.__table__
+_CHECKPOINT = models.Checkpoint.__table__
 
 #: The participant record's role bit of a vendor (a stall), as the contract packs it.
 VENDOR_BIT = 8
@@ -221,6 +222,15 @@ def describe_stall(name: str) -> StallName:
         owner, sign = match.group(1).strip(), sign[: match.start()].strip() or sign
     match = _PLACE.search(sign) or _PLACE_BEFORE.search(sign)
     return StallName(sign, match.group(1).upper() if match else None, owner)
+
+
+def checkpoint(engine: Engine) -> tuple[int, str] | None:
+    """The indexer's checkpoint (block number and hash): every chain-derived answer here stays
+    the same until it moves, so callers may cache by it (the hash covers a reorg to the same
+    height)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(_CHECKPOINT.c.block_number, _CHECKPOINT.c.block_hash)).first()
+    return (int(row.block_number), row.block_hash) if row else None
 
 
 # ------------------------------------------------------------------ prices and supply

@@ -198,3 +198,13 @@ def test_market_prices_and_arrivals_as_json(api_market: Market, cast: dict, boar
     (row,) = [a for a in arrivals["data"] if a["gtin"] == GTIN]
     assert (row["received"], row["handoffs"], row["imported"], row["total"]) == (65, 2, 0, 65)
     assert arrivals["day"] == prices["day"]
+
+
+def test_board_shows_new_chain_events_once_indexed(api_market: Market, cast: dict, board_market: dict) -> None:
+    m = api_market
+    before = len(board(m).by_id("inspections").find_all("tbody"))
+    assert len(board(m).by_id("inspections").find_all("tbody")) == before  # the same block: from the cache
+    inspect(m, cast, harvest_at(m, cast, "vendor", 5), True, 2)
+    assert len(board(m).by_id("inspections").find_all("tbody")) == before  # not indexed yet
+    m.sync()
+    assert len(board(m).by_id("inspections").find_all("tbody")) == before + 1

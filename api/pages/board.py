@@ -25,6 +25,7 @@ from api.pages.blocks import party_name
 from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
 from api.pages.shopper import LanguageLink, environment
+from api.pages.shopper import stylesheet as shopper_stylesheet
 from ledger.queries.market import (
     BoardInspection,
     LotAlert,
@@ -35,7 +36,7 @@ from ledger.queries.market import (
     SupplyRow,
     market_day,
 )
-from ledger.store.ratings import MAX_COMMENT, RatingRecord, StallRating
+from ledger.store.ratings import RatingRecord, StallRating
 
 BOARD_CSS = Path(__file__).resolve().parent.parent / "templates" / "board.css"
 #: Seconds between the board's refreshes unless the route asks otherwise.
@@ -366,14 +367,10 @@ def render_rating_result(lang: str, *, ok: bool, message: str, back: str | None)
     """The page a shopper sees after the no-JavaScript rating form, when it did not redirect
     back (an error) or for a plain thank-you: `message` is shown as text (escaped)."""
     t = Messages(_language(lang))
-    page = Page(t, Formatter(t.lang, t), 0, _languages(t.lang))
     title = t("rating_saved_title" if ok else "rating_error_title")
-    return _render("rating_result.html", page, False, title=title, message=message, back=back, ok=ok)
-
-
-def rating_form_strings(lang: str) -> dict[str, Any]:
-    """What the shopper page's rating form needs besides the sale: its bounds."""
-    return {"max_comment": MAX_COMMENT, "stars": [5, 4, 3, 2, 1], "lang": _language(lang)}
+    # No language links: they would point at the form's POST address.
+    context = {"t": t, "languages": [], "css": shopper_stylesheet(), "title": title, "message": message}
+    return environment().get_template("rating_result.html").render(back=back, ok=ok, **context)
 
 
 # ------------------------------------------------------------------ shared

@@ -217,3 +217,18 @@ def test_interrupted_recording_leaves_no_half_market(tmp_path: Path, monkeypatch
         assert demo.market_state(resumed.ledger) == "complete"
     finally:
         LocalNode(tmp_path / "chain").stop()
+
+
+def test_generated_documents_are_the_same_bytes_every_run() -> None:
+    """A CID recorded by one run names the same file another run (or machine) generates."""
+    from ledger.demo import papers
+
+    photo = papers.harvest_photo("GV-2611-01", "Green Valley Farm", "Leafy greens", (70, 150, 60))
+    assert photo == papers.harvest_photo("GV-2611-01", "Green Valley Farm", "Leafy greens", (70, 150, 60))
+    assert photo != papers.harvest_photo("GV-2611-02", "Green Valley Farm", "Leafy greens", (70, 150, 60))
+    report = papers.lab_report([("Report no.", "CMA-2026-0417-0105"), ("carbofuran", "37 ug/kg (limit 20 ug/kg)")])
+    assert report == papers.lab_report(
+        [("Report no.", "CMA-2026-0417-0105"), ("carbofuran", "37 ug/kg (limit 20 ug/kg)")]
+    )
+    assert report.media_type == "application/pdf" and report.data.startswith(b"%PDF")
+    assert report != papers.lab_report([("Report no.", "CMA-2026-0417-0106")])

@@ -30,6 +30,7 @@ from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
+from tests.factories.market import OTHER_GTIN
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -264,3 +265,27 @@ def test_board_and_stall_screen_are_whole_without_javascript(
     assert still.page.locator("#stock article").count() == 1
     still.page.screenshot(path=str(artifacts_dir / "board-stall-nojs-en.png"))
     still.assert_all_requests_local()
+
+
+def test_shopper_rates_the_stall_from_the_sale_page_without_javascript(
+    screen: Callable[..., Screen], served: Served, artifacts_dir: Path
+) -> None:
+    phone = screen({"width": 390, "height": 844}, javascript=False)
+    sale_page = f"/01/{OTHER_GTIN}/10/MK-DUR-1/21/2"
+    phone.open(sale_page)
+    page = phone.page
+    assert page.locator("#rating h2").inner_text() == "Rate this stall"
+    page.locator('#rating input[name="stars"][value="4"]').check()
+    page.locator("#rating-comment").fill("Sweet & ripe <3")
+    page.locator("#rating").screenshot(path=str(artifacts_dir / "shopper-rating-form-en.png"))
+    page.locator("#rating button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served.base}{sale_page}#rating"
+    assert page.locator("#rating .rated").inner_text() == "Thank you: you gave this stall 4 of 5 stars."
+    assert page.locator("#rating form").count() == 0
+    page.screenshot(path=str(artifacts_dir / "shopper-rated-en.png"), full_page=True)
+    stall = httpx.get(f"{served.base}/stalls/{served.stall('vendor2')}/ratings", timeout=10).json()
+    assert {"stars": 4, "comment": "Sweet & ripe <3"} in [
+        {k: r[k] for k in ("stars", "comment")} for r in stall["data"]
+    ]
+    phone.assert_all_requests_local()

@@ -1,5 +1,6 @@
 """GS1 EPCIS 2.0 REST binding: capture (``POST /epcis/capture``, jobs at
-``/epcis/capture/{id}``) and event queries (``GET /epcis/events``).
+``/epcis/capture/{id}``), event queries (``GET /epcis/events``) and lineage documents
+(``GET /epcis/export``, what ``freshledger epcis export`` writes).
 
 Capture answers 202 with the job's ``Location`` once the document is valid (GS1's JSON Schema
 and CBV), and records the events for the authenticated participant in a background task;

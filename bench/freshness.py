@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -82,6 +83,14 @@ class LiveMarket:
 
     def __enter__(self) -> LiveMarket:
         self.node = LocalNode(self.workdir / "chain", port=free_port(), persist=False)
+        try:
+            self._start_all()
+        except BaseException:
+            self.__exit__(None, None, None)  # nothing left running when the start fails
+            raise
+        return self
+
+    def _start_all(self) -> None:
         info = self.node.start()
         self.rpc_url = info.rpc_url
         self.client = ChainClient(info.rpc_url)
@@ -127,7 +136,6 @@ class LiveMarket:
             ]
         )
         self._wait_for_api()
-        return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -140,6 +148,7 @@ class LiveMarket:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.node.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)  # chain in memory, index and keys: all throwaway
 
     @property
     def base_url(self) -> str:

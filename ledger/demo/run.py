@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 from sqlalchemy import Engine
 
 from ledger.chain.accounts import dev_account
@@ -61,12 +61,14 @@ class DemoProgress:
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
             SpinnerColumn(finished_text="[green]✓[/]"),
-            TextColumn("[bold]{task.description:<16}[/]"),
-            BarColumn(bar_width=30),
-            MofNCompleteColumn(),
+            TextColumn("[bold]{task.description:<16}[/]", table_column=Column(no_wrap=True)),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(table_column=Column(no_wrap=True, min_width=5)),
             TimeElapsedColumn(),
-            TextColumn("{task.fields[note]}"),
+            # The note takes what is left of the line and is cut there, never squeezing the rest.
+            TextColumn("{task.fields[note]}", table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")),
             console=console,
+            expand=True,
         )
         self.tasks = {name: self.progress.add_task(name, total=1, start=False, note="") for name in STAGES}
 
@@ -229,7 +231,8 @@ def run_demo(console: Console, *, serve: Serve | None) -> None:
     try:
         demo = prepare_demo(progress)
         if serve is None:
-            progress.note("serve", "skipped (--no-serve)")
+            with progress.stage("serve"):
+                progress.note("serve", "skipped (--no-serve)")
             progress.stop()
             print_summary(console, demo)
             console.print(f"ready in {time.monotonic() - began:.1f} s")

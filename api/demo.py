@@ -1,16 +1,15 @@
 """``freshledger demo``, serving stage: follow the chain, serve the API, print where to look.
 
 The indexer follows the chain in a thread and uvicorn serves in another, so the main thread
-only waits: Ctrl-C there stops the API, then the indexer, then the local chain (whose state
-is kept, so the next ``make demo`` resumes the same market).
+only waits: Ctrl-C (or SIGTERM, see ``ledger.demo.run``) there stops the API, then the
+indexer, then the local chain (whose state is kept, so the next ``make demo`` resumes the
+same market).
 """
 
 from __future__ import annotations
 
-import signal
 import threading
 import time
-from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -51,7 +50,6 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     notifying: threading.Thread | None = None  # recall notifications to stalls' webhooks
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     try:
         with progress.stage("serve"):
             services = build_services(settings)
@@ -96,10 +94,6 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
             notifying.join(timeout=10)
         demo.node.stop()
         console.print("stopped: API, indexer and chain (state kept for the next run)")
-
-
-def _interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:

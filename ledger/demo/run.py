@@ -9,10 +9,12 @@ market. The serving stage is :func:`api.demo.serve_demo` (``ledger`` knows no we
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from types import FrameType
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -217,6 +219,10 @@ def _batches(ledger: FreshLedgerContract) -> Table:
     return table
 
 
+def _interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
 #: The serving stage, given by the caller (``api.demo.serve_demo``): ``ledger`` knows no web.
 Serve = Callable[[DemoMarket, DemoProgress], None]
 
@@ -226,6 +232,7 @@ def run_demo(console: Console, *, serve: Serve | None) -> None:
     the API is up), or without it print the summary and leave the chain running. Ctrl-C
     before serving stops the chain too."""
     began = time.monotonic()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     progress = DemoProgress(console)
     progress.start()
     try:

@@ -231,3 +231,16 @@ def test_regulators_see_ratings_next_to_failed_tests(api_market: Market, cast: d
         assert flagged["stall"]["licence"] == "JY33010600067890"
         assert flagged["stall"]["place"] == "B03"
         assert set(flagged["stall"]["rating"]) == {"count", "mean"}
+
+
+def test_token_bucket_refills_at_its_rate_and_never_above_capacity() -> None:
+    now = [0.0]
+    bucket = TokenBucketLimiter(capacity=3, period=60.0, clock=lambda: now[0])
+    assert [bucket.take("a") for _ in range(3)] == [None, None, None]
+    assert bucket.take("a") == pytest.approx(20.0)  # one token every 20 s
+    assert bucket.take("b") is None  # per client
+    now[0] += 600.0  # a long pause refills to the capacity, not beyond
+    assert [bucket.take("a") is None for _ in range(4)] == [True, True, True, False]
+    assert bucket.retry_after(0.2) == "1" and bucket.retry_after(20.0) == "20"
+    with pytest.raises(ValueError, match="capacity >= 1"):
+        TokenBucketLimiter(capacity=0)

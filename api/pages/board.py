@@ -44,6 +44,8 @@ DEFAULT_REFRESH = 5
 #: Shown for a value the record does not have (an en dash), and between a range's ends.
 NONE = "\u2013"
 RANGE_DASH = " \u2013 "
+#: Lot statuses that keep a quarantine alert standing (anything else: released since).
+ALERT_STATUSES = frozenset({"quarantined", "recalled"})
 
 
 # ------------------------------------------------------------------ what the routes pass in
@@ -109,6 +111,7 @@ class AlertRow:
     when: str
     iso: str
     reason: str
+    released: str | None = None  # "Released from quarantine" once a regulator released the lot
 
 
 @dataclass(frozen=True)
@@ -298,6 +301,7 @@ def alert_row(alert: LotAlert, t: Messages, fmt: Formatter) -> AlertRow:
         when=fmt.datetime(alert.time),
         iso=fmt.iso(alert.time),
         reason=reason,
+        released=t("kind_released") if alert.kind == "quarantined" and alert.status not in ALERT_STATUSES else None,
     )
 
 

@@ -208,3 +208,18 @@ def test_board_shows_new_chain_events_once_indexed(api_market: Market, cast: dic
     assert len(board(m).by_id("inspections").find_all("tbody")) == before  # not indexed yet
     m.sync()
     assert len(board(m).by_id("inspections").find_all("tbody")) == before + 1
+
+
+def test_a_released_lot_stays_in_the_days_alerts_marked_released(
+    api_market: Market, cast: dict, board_market: dict
+) -> None:
+    m = api_market
+    answer = m.client.post(
+        f"/batches/{board_market['bad']}/release",
+        json={"reason": "retest passed"},
+        headers=m.auth(cast["regulator"][1]),
+    )
+    assert answer.status_code == 200, answer.text
+    m.sync()
+    alert = board(m).by_id("alerts").find("article", cls="alert-quarantined")
+    assert alert.find("span", cls="released").text() == "Released from quarantine"

@@ -45,6 +45,7 @@ CHROMIUM_ARGS = [
 ]
 WALL = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
+PHONE = {"width": 390, "height": 844}
 #: Red for danger on the board (``--red`` in board.css).
 RED = "rgb(183, 28, 28)"
 #: How long the server may take to start, and a refreshed rating to show (refresh every 1 s).
@@ -248,6 +249,13 @@ def test_stall_screen_in_portrait_with_red_recalled_lot_and_a_qr_to_its_page(
     page.screenshot(path=str(artifacts_dir / "board-stall-1080x1920-en.png"), full_page=True)
     portrait.assert_all_requests_local()
 
+    phone = screen(PHONE, accept_language="zh-CN")  # where the QR code leads
+    phone.open(f"/board/stalls/{stall}")
+    assert phone.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.assert_panels_fit()
+    assert phone.page.locator("#stock h2").inner_text() == "当前库存"
+    phone.page.screenshot(path=str(artifacts_dir / "board-stall-phone-zh.png"), full_page=True)
+
 
 def test_board_and_stall_screen_are_whole_without_javascript(
     screen: Callable[..., Screen], served: Served, artifacts_dir: Path
@@ -270,7 +278,7 @@ def test_board_and_stall_screen_are_whole_without_javascript(
 def test_shopper_rates_the_stall_from_the_sale_page_without_javascript(
     screen: Callable[..., Screen], served: Served, artifacts_dir: Path
 ) -> None:
-    phone = screen({"width": 390, "height": 844}, javascript=False)
+    phone = screen(PHONE, javascript=False)
     sale_page = f"/01/{OTHER_GTIN}/10/MK-DUR-1/21/2"
     phone.open(sale_page)
     page = phone.page

@@ -216,9 +216,10 @@ def measure_wrk(
     """wrk with a Lua script that picks a random path per request.
 
     Without `rate`, every connection sends its next request as soon as the answer arrives
-    (the server's ceiling). With `rate`, each connection waits ``concurrency / rate`` seconds
-    between requests, so the server sees about `rate` requests a second and the latencies are
-    those of that load rather than of a queue the load generator keeps full.
+    (the server's ceiling). With `rate`, each connection waits a random time (exponential, mean
+    ``concurrency / rate`` seconds) between requests, so the server sees about `rate` requests
+    a second arriving independently, and the latencies are those of that load rather than of a
+    queue the load generator keeps full.
     """
     base = urls[0].split("/01/", 1)[0]
     paths = ",".join(json.dumps(url[len(base) :]) for url in urls)
@@ -227,7 +228,9 @@ def measure_wrk(
         f"request = function() return wrk.format('GET', paths[math.random(#paths)], {{['Accept']='{accept}'}}) end\n"
     )
     if rate:
-        script += f"delay = function() return {concurrency * 1000 / rate:.3f} end\n"
+        # Exponential pauses (Poisson arrivals, as shoppers scanning independently): fixed ones
+        # keep the connections in step, and their synchronised bursts queue behind each other.
+        script += f"delay = function() return -math.log(1 - math.random()) * {concurrency * 1000 / rate:.3f} end\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency", "-s", handle.name, base]

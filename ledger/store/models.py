@@ -360,5 +360,6 @@ class EpcisCaptureJob(Base):
     document_sha256: Mapped[str] = mapped_column(String(64))
     results: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
+
 # EPCIS queries read the lineage in chain order; its primary key leads with the position.
 Index("ix_lineage_block_log", LineageEdge.block_number, LineageEdge.log_index)

@@ -18,20 +18,11 @@ from sqlalchemy.engine import Connection
 
 from ledger.queries.lineage import ancestors, descendants
 from ledger.queries.rows import IN_CHUNK, as_of_block, batch_rows
+from ledger.queries.tables import EVENT_TABLES
 from ledger.queries.views import Party
 from ledger.store import models
 
-_TABLES = {
-    "harvests": models.Harvest.__table__,
-    "imports": models.Import.__table__,
-    "custody": models.CustodyEvent.__table__,
-    "lineage": models.LineageEdge.__table__,
-    "inspections": models.Inspection.__table__,
-    "residues": models.Residue.__table__,
-    "releases": models.QuarantineRelease.__table__,
-    "recalls": models.Recall.__table__,
-    "sales": models.Sale.__table__,
-}
+_TABLES = EVENT_TABLES
 _BATCHES = models.Batch.__table__
 _PARTICIPANTS = models.Participant.__table__
 _IDENTITY = models.ChainIdentity.__table__

@@ -18,22 +18,10 @@ from sqlalchemy.engine import Connection
 from ledger.errors import NotFound
 from ledger.queries.lineage import ancestors, descendants
 from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows
+from ledger.queries.tables import EVENT_TABLES
 from ledger.store import models
 
 _BATCHES = models.Batch.__table__
-
-#: The event tables a spreadsheet reads, by the name :class:`TraceRecords` uses.
-EVENT_TABLES: dict[str, Table] = {
-    "harvests": models.Harvest.__table__,
-    "imports": models.Import.__table__,
-    "custody": models.CustodyEvent.__table__,
-    "lineage": models.LineageEdge.__table__,
-    "inspections": models.Inspection.__table__,
-    "residues": models.Residue.__table__,
-    "releases": models.QuarantineRelease.__table__,
-    "recalls": models.Recall.__table__,
-    "sales": models.Sale.__table__,
-}
 
 
 #: The batches with lot code ``:lot``, whatever their GTIN. ``batches`` is indexed on (gtin,

@@ -363,3 +363,17 @@ class EpcisCaptureJob(Base):
 
 # EPCIS queries read the lineage in chain order; its primary key leads with the position.
 Index("ix_lineage_block_log", LineageEdge.block_number, LineageEdge.log_index)
+
+
+# ------------------------------------------------------------------ product catalog
+
+
+class Product(Base):
+    """Trade item master data (GS1): a GTIN's product name, in more languages when known.
+    The chain records GTINs only; the market keeps the names here, in the API's database."""
+
+    __tablename__ = "products"
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    names: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # language code -> name
+    updated_at: Mapped[int] = mapped_column(BigInteger)

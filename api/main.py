@@ -19,6 +19,7 @@ from api.routes import (
     documents,
     epcis,
     labs,
+    products,
     public,
     ratings,
     regulators,
@@ -68,6 +69,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (webhooks,)
     routers += (board, ratings)  # the market board and shoppers' ratings (issue 8)
     routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
+    routers += (products,)  # the product catalog: names behind the GTINs
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -13,13 +13,14 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from api.pages.blocks import party_name
 from api.pages.formats import Formatter
@@ -63,6 +64,7 @@ class BoardData:
     supply: list[SupplyRow]
     as_of_block: int | None
     now: int
+    products: Mapping[str, str] = field(default_factory=dict)  # GTIN -> name in the page's language
 
 
 @dataclass(frozen=True)
@@ -74,9 +76,28 @@ class StallData:
     qr_svg: str
     phone_url: str
     now: int
+    products: Mapping[str, str] = field(default_factory=dict)  # GTIN -> name in the page's language
 
 
 # ------------------------------------------------------------------ what the templates lay out
+
+
+@dataclass(frozen=True)
+class ProductText:
+    """A product as the screens name it: the catalog's name with its GTIN small beside it, or
+    the GTIN alone when the catalog does not know it. Renders itself in templates
+    (``__html__``, escaped); ``str()`` is the plain text."""
+
+    name: str | None
+    code: str  # "GTIN 06901234000016", in the page's language
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})" if self.name else self.code
+
+    def __html__(self) -> Markup:
+        if not self.name:
+            return escape(self.code)
+        return Markup('<span class="product-name">{}</span> <span class="gtin">{}</span>').format(self.name, self.code)
 
 
 @dataclass(frozen=True)
@@ -89,7 +110,7 @@ class ResidueCell:
 
 @dataclass(frozen=True)
 class InspectionRow:
-    product: str
+    product: ProductText
     lot: str
     holder: str
     holder_href: str | None
@@ -105,7 +126,7 @@ class InspectionRow:
 class AlertRow:
     kind: str
     label: str
-    product: str
+    product: ProductText
     lot: str
     holder: str
     when: str
@@ -135,7 +156,7 @@ class StallRow:
 
 @dataclass(frozen=True)
 class PriceLine:
-    product: str
+    product: ProductText
     lots: str
     median: str
     range: str
@@ -145,7 +166,7 @@ class PriceLine:
 
 @dataclass(frozen=True)
 class ArrivalLine:
-    product: str
+    product: ProductText
     lots: str
     received: str
     imported: str
@@ -155,7 +176,7 @@ class ArrivalLine:
 @dataclass(frozen=True)
 class StockLine:
     lot: str
-    product: str
+    product: ProductText
     remaining: str
     status: str
     status_label: str
@@ -193,15 +214,16 @@ def render_board(
     page = _page(lang, tz, refresh)
     t, fmt = page.t, page.fmt
     stalls = {s.address for s in data.stalls}
+    names = data.products
     context = {
         "day": fmt.date(data.now) if data.day == _day_of(data.now, tz) else data.day.isoformat(),
         "updated": fmt.datetime(data.now),
         "as_of_block": data.as_of_block,
-        "inspections": [inspection_row(i, t, fmt, stalls) for i in data.inspections],
-        "alerts": [alert_row(a, t, fmt) for a in data.alerts],
+        "inspections": [inspection_row(i, t, fmt, stalls, names) for i in data.inspections],
+        "alerts": [alert_row(a, t, fmt, names) for a in data.alerts],
         "stalls": [stall_row(s, t) for s in data.stalls],
-        "prices": [price_line(p, t, fmt) for p in data.prices],
-        "arrivals": [arrival_line(s, t, fmt) for s in data.supply],
+        "prices": [price_line(p, t, fmt, names) for p in data.prices],
+        "arrivals": [arrival_line(s, t, fmt, names) for s in data.supply],
     }
     return _render("board.html", page, fragment, **context)
 
@@ -215,8 +237,8 @@ def render_stall_screen(
     screen = data.screen
     context = {
         "stall": stall_row(screen.stall, t),
-        "stock": [stock_line(lot, t, fmt) for lot in screen.stock],
-        "prices": [price_line(p, t, fmt) for p in screen.prices],
+        "stock": [stock_line(lot, t, fmt, data.products) for lot in screen.stock],
+        "prices": [price_line(p, t, fmt, data.products) for p in screen.prices],
         "comments": [comment_line(c, t, fmt) for c in data.comments if c.comment],
         "qr": Markup(_inline_svg(data.qr_svg)),  # our own qrcode output: paths and numbers only
         "phone_url": data.phone_url,
@@ -229,8 +251,9 @@ def render_stall_screen(
 # ------------------------------------------------------------------ pieces
 
 
-def product_label(gtin: str, t: Messages) -> str:
-    return t("product_code", gtin=gtin)
+def product_label(gtin: str, t: Messages, names: Mapping[str, str] | None = None) -> ProductText:
+    """GTIN `gtin` named from the catalog's `names` (GTIN -> name), else by its code."""
+    return ProductText((names or {}).get(gtin), t("product_code", gtin=gtin))
 
 
 def rating_text(rating: StallRating, t: Messages) -> RatingText:
@@ -256,13 +279,17 @@ def stall_row(entry: StallEntry, t: Messages) -> StallRow:
 
 
 def inspection_row(
-    inspection: BoardInspection, t: Messages, fmt: Formatter, stalls: set[str] | None = None
+    inspection: BoardInspection,
+    t: Messages,
+    fmt: Formatter,
+    stalls: set[str] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> InspectionRow:
     """A test as a table row; the holder links to its stall screen when it is one of `stalls`
     (None: the holder is known to be a stall)."""
     holder = inspection.holder.address
     return InspectionRow(
-        product=product_label(inspection.gtin, t),
+        product=product_label(inspection.gtin, t, names),
         lot=inspection.lot,
         holder=party_name(inspection.holder),
         holder_href=f"/board/stalls/{holder}" if stalls is None or holder in stalls else None,
@@ -278,7 +305,7 @@ def inspection_row(
     )
 
 
-def alert_row(alert: LotAlert, t: Messages, fmt: Formatter) -> AlertRow:
+def alert_row(alert: LotAlert, t: Messages, fmt: Formatter, names: Mapping[str, str] | None = None) -> AlertRow:
     reason = alert.reason
     if alert.kind == "quarantined" and alert.residues:
         over = [
@@ -295,7 +322,7 @@ def alert_row(alert: LotAlert, t: Messages, fmt: Formatter) -> AlertRow:
     return AlertRow(
         kind=alert.kind,
         label=t(f"status_{alert.kind}"),
-        product=product_label(alert.gtin, t),
+        product=product_label(alert.gtin, t, names),
         lot=alert.lot,
         holder=party_name(alert.holder),
         when=fmt.datetime(alert.time),
@@ -309,10 +336,10 @@ def _per_unit(minor: int, row: PriceRow, t: Messages, fmt: Formatter) -> str:
     return t("per_unit", price=fmt.money(minor, row.currency), unit=fmt.unit(row.unit))
 
 
-def price_line(row: PriceRow, t: Messages, fmt: Formatter) -> PriceLine:
+def price_line(row: PriceRow, t: Messages, fmt: Formatter, names: Mapping[str, str] | None = None) -> PriceLine:
     low, high = fmt.money(row.low, row.currency), fmt.money(row.high, row.currency)
     return PriceLine(
-        product=product_label(row.gtin, t),
+        product=product_label(row.gtin, t, names),
         lots=", ".join(row.lots),
         median=_per_unit(row.median, row, t, fmt),
         range=low if row.low == row.high else f"{low}{RANGE_DASH}{high}",
@@ -321,9 +348,9 @@ def price_line(row: PriceRow, t: Messages, fmt: Formatter) -> PriceLine:
     )
 
 
-def arrival_line(row: SupplyRow, t: Messages, fmt: Formatter) -> ArrivalLine:
+def arrival_line(row: SupplyRow, t: Messages, fmt: Formatter, names: Mapping[str, str] | None = None) -> ArrivalLine:
     return ArrivalLine(
-        product=product_label(row.gtin, t),
+        product=product_label(row.gtin, t, names),
         lots=", ".join(row.lots),
         received=fmt.quantity(row.received, row.unit),
         imported=fmt.quantity(row.imported, row.unit),
@@ -331,12 +358,12 @@ def arrival_line(row: SupplyRow, t: Messages, fmt: Formatter) -> ArrivalLine:
     )
 
 
-def stock_line(lot: StockLot, t: Messages, fmt: Formatter) -> StockLine:
+def stock_line(lot: StockLot, t: Messages, fmt: Formatter, names: Mapping[str, str] | None = None) -> StockLine:
     origins = [
         fmt.country(text) if kind == "import" else text
         for text, kind in zip(lot.origins, lot.origin_kinds, strict=True)
     ]
-    test = inspection_row(lot.last_inspection, t, fmt) if lot.last_inspection else None
+    test = inspection_row(lot.last_inspection, t, fmt, names=names) if lot.last_inspection else None
     tested_as = (
         t("tested_as", lot=lot.last_inspection.lot)
         if lot.last_inspection and lot.last_inspection.batch_id != lot.batch_id
@@ -344,7 +371,7 @@ def stock_line(lot: StockLot, t: Messages, fmt: Formatter) -> StockLine:
     )
     return StockLine(
         lot=lot.lot,
-        product=product_label(lot.gtin, t),
+        product=product_label(lot.gtin, t, names),
         remaining=fmt.quantity(lot.remaining, lot.unit),
         status=lot.status,
         status_label=t.get(f"status_{lot.status}") or lot.status,

@@ -44,6 +44,7 @@ from ledger.queries.market import (
     stall_screen,
     supply,
 )
+from ledger.store.products import product_names
 from ledger.store.ratings import recent_ratings
 
 router = APIRouter(tags=["board"])
@@ -147,6 +148,7 @@ def board(
     directory with ratings, prices and arrivals."""
     chosen, start, end = _window(services, day)
     panels = PANELS.get(services, start, end)
+    lang = _language(request)
     data = BoardData(
         day=chosen,
         inspections=panels.inspections,
@@ -156,8 +158,8 @@ def board(
         supply=panels.supply,
         as_of_block=panels.as_of_block,
         now=int(time.time()),
+        products=product_names(services.engine, lang),
     )
-    lang = _language(request)
     html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment)
     return _page(request, html, lang)
 
@@ -176,14 +178,15 @@ def stall_board(
     _, start, end = _window(services, day)
     tz = _zone(services)
     phone_url = services.settings.public_url(f"/board/stalls/{address}")
+    lang = _language(request)
     data = StallData(
         screen=stall_screen(services.engine, address, start, end, tz),
         comments=recent_ratings(services.engine, address, STALL_COMMENTS),
         qr_svg=qr_svg(phone_url),
         phone_url=phone_url,
         now=int(time.time()),
+        products=product_names(services.engine, lang),
     )
-    lang = _language(request)
     return _page(request, render_stall_screen(data, lang=lang, tz=tz, refresh=refresh, fragment=fragment), lang)
 
 
@@ -192,20 +195,24 @@ def market_prices(
     services: ServicesDep, day: Day = None, vendor: Address | None = None, by_stall: bool = False
 ) -> dict[str, Any]:
     """Per product (GTIN) on a market day: median and range of the unit price (minor units of
-    the currency per unit), market-wide, per stall (`by_stall`), or at one stall (`vendor`)."""
+    the currency per unit), market-wide, per stall (`by_stall`), or at one stall (`vendor`).
+    `product` is the catalog's name of the GTIN (null when the market has not named it)."""
     chosen, start, end = _window(services, day)
     found = prices(services.engine, start, end, _zone(services), vendor=vendor, by_stall=by_stall)
-    return {"day": chosen.isoformat(), "data": plain(found), "count": len(found)}
+    names = product_names(services.engine)
+    data = [{**plain(row), "product": names.get(row.gtin)} for row in found]
+    return {"day": chosen.isoformat(), "data": data, "count": len(found)}
 
 
 @router.get("/market/arrivals", tags=["market"])
 def market_arrivals(services: ServicesDep, day: Day = None) -> dict[str, Any]:
     """Per product (GTIN) on a market day: quantities received by accepted hand-off and
-    registered by customs import."""
+    registered by customs import; `product` as in ``/market/prices``."""
     chosen, start, end = _window(services, day)
     found = supply(services.engine, start, end, _zone(services))
+    names = product_names(services.engine)
     return {
         "day": chosen.isoformat(),
-        "data": [{**plain(row), "total": row.total} for row in found],
+        "data": [{**plain(row), "total": row.total, "product": names.get(row.gtin)} for row in found],
         "count": len(found),
     }

@@ -29,6 +29,7 @@ from ledger.errors import NotFound
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.views import CustodyChain, SaleView
+from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale
 
 router = APIRouter(tags=["shoppers"])
@@ -101,7 +102,9 @@ def sale_label_pdf(sale_id: BatchId, services: ServicesDep) -> Response:
 
 def _label(services: Services, sale_id: str) -> SaleLabel:
     sale, _ = get_sale(services.engine, sale_id)
-    return SaleLabel.of_sale(sale, sale_uri(services, sale), tz=ZoneInfo(services.settings.market_timezone))
+    tz = ZoneInfo(services.settings.market_timezone)
+    # The catalog's default name: a printed label does not know its reader's language.
+    return SaleLabel.of_sale(sale, sale_uri(services, sale), product_name(services.engine, sale.gtin), tz=tz)
 
 
 def _wants_json(request: Request) -> bool:
@@ -150,6 +153,7 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str) -> str:
         lang=lang,
         links={"stall": "/board/stalls/{address}"},
         tz=ZoneInfo(services.settings.market_timezone),
+        product_name=product_name(services.engine, chain.sale.gtin, lang),
         rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id)),
     )
 

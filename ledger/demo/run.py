@@ -28,6 +28,7 @@ from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, rpc
 from ledger.config import Settings, load_settings
 from ledger.demo import scenario
+from ledger.demo.catalog import add_demo_products
 from ledger.demo.ratings import add_demo_ratings
 from ledger.demo.scenario import Step
 from ledger.documents.backends import open_store
@@ -133,10 +134,11 @@ def prepare_demo(progress: DemoProgress) -> DemoMarket:
         demo.events += report.events
         head = indexer.store.checkpoint()
         rated = add_demo_ratings(demo.engine)
+        named = add_demo_products(demo.engine)  # the catalog: names behind the GTINs
         progress.note(
             "index",
             f"{demo.events} events indexed this run, up to block {head.block_number if head else '-'}; "
-            f"{rated} demo shopper ratings added",
+            f"{rated} demo shopper ratings added, {named} products named in the catalog",
         )
     return demo
 

@@ -18,10 +18,12 @@ from ledger.chain.deploy import deploy
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, free_port
 from ledger.demo import market
+from ledger.demo.catalog import add_demo_products
 from ledger.demo.run import DemoMarket, DemoProgress, prepare_demo
 from ledger.documents.backends import open_store
 from ledger.gs1 import is_valid_gtin
 from ledger.queries import chain_of_custody, stall_profile, trace_forward
+from ledger.store.products import product_names
 from ledger.store.ratings import stall_rating
 
 
@@ -150,6 +152,14 @@ def test_demo_shoppers_rate_the_stalls(prepared: DemoMarket) -> None:
     a, b = stall_rating(prepared.engine, who.stall_a.address), stall_rating(prepared.engine, who.stall_b.address)
     assert a.count == 5 and a.mean == 4.6
     assert b.count == 2 and b.mean is None  # too few for a mean
+
+
+def test_demo_names_its_products_in_the_catalog(prepared: DemoMarket) -> None:
+    english = product_names(prepared.engine, "en")
+    assert english == {gtin: product.name for gtin, product in market.PRODUCTS.items()}
+    assert product_names(prepared.engine, "zh")[market.STRAWBERRY_GTIN] == "建德草莓"
+    assert product_names(prepared.engine, "ko")[market.DURIAN_GTIN] == "몬통 두리안"
+    assert add_demo_products(prepared.engine) == 0  # already named: nothing written twice
 
 
 def test_second_run_resumes_the_market_without_recording(prepared: DemoMarket) -> None:

@@ -6,7 +6,9 @@ show its name (in the page's language) with the GTIN beside it."""
 from __future__ import annotations
 
 import pytest
+from markupsafe import escape
 
+from api.pages.board import ProductText
 from tests.api.conftest import Market
 from tests.api.test_writes import deliver, harvest
 from tests.factories.html import Element, parse_html
@@ -142,3 +144,13 @@ def test_shopper_page_and_prices_json_carry_the_name(api_market: Market, sold: d
     assert prices == {GREENS: "Leafy greens (qingcai)", SPINACH: None}
     arrivals = {row["gtin"]: row["product"] for row in m.client.get("/market/arrivals").json()["data"]}
     assert arrivals == {GREENS: "Leafy greens (qingcai)", SPINACH: None}
+
+
+def test_product_text_escapes_a_name_and_falls_back_to_the_code() -> None:
+    named = ProductText('<img src=x onerror="alert(1)">', "GTIN 06901234000016")
+    assert str(escape(named)) == (
+        '<span class="product-name">&lt;img src=x onerror=&#34;alert(1)&#34;&gt;</span> '
+        '<span class="gtin">GTIN 06901234000016</span>'
+    )
+    assert str(escape(ProductText(None, "GTIN <06901234000016>"))) == "GTIN &lt;06901234000016&gt;"
+    assert str(ProductText("Spinach", "GTIN 06901234000030")) == "Spinach (GTIN 06901234000030)"

@@ -29,8 +29,9 @@ from api.settings import ApiSettings
 from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
+from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
-from tests.factories.market import OTHER_GTIN
+from tests.factories.market import GTIN, OTHER_GTIN
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -68,6 +69,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The real app over the board market, on 127.0.0.1 at a free port."""
     workdir = tmp_path_factory.mktemp("board-browser")
     with recorded_board_market(workdir) as recorded, indexed_board_market(recorded, "sqlite", workdir) as engine:
+        # The market's catalog names both products, as a real one does: the screens must fit names.
+        set_product(engine, GTIN, "Leafy greens (qingcai)", {"zh": "青菜", "ko": "청경채"})
+        set_product(engine, OTHER_GTIN, "Monthong durian (liulian)", {"zh": "金枕榴莲", "ko": "몬통 두리안"})
         port = free_port()
         settings = ApiSettings(
             data_dir=workdir / "data",
@@ -175,6 +179,9 @@ def test_wall_board_at_1920x1080_shows_the_failed_test_and_the_alerts_in_red(
     medians = page.locator("#prices td.median").all_inner_texts()
     assert medians == ["CNY 6.50 per kg", "CNY 31.00 per kg"]
     assert page.locator("#arrivals td.total").all_inner_texts() == ["170 kg", "60 kg"]
+    names = ["Leafy greens (qingcai)", "Monthong durian (liulian)"]
+    assert page.locator("#prices .product-name").all_inner_texts() == names
+    assert page.locator("#prices .gtin").first.inner_text() == f"GTIN {GTIN}"
     # A wall screen: everything on one screen, nothing wider than it, large type.
     assert page.evaluate("document.documentElement.scrollWidth") <= WALL["width"]
     assert page.evaluate("document.documentElement.scrollHeight") <= WALL["height"]
@@ -187,6 +194,9 @@ def test_wall_board_at_1920x1080_shows_the_failed_test_and_the_alerts_in_red(
     chinese = screen(WALL, accept_language="zh-CN,zh;q=0.9")
     chinese.open("/board")
     assert chinese.page.locator("#inspections tbody.failed td.verdict").inner_text().strip() == "不合格"
+    assert chinese.page.locator("#prices .product-name").all_inner_texts() == ["青菜", "金枕榴莲"]
+    assert chinese.page.evaluate("document.documentElement.scrollHeight") <= WALL["height"]
+    chinese.assert_panels_fit()
     chinese.page.screenshot(path=str(artifacts_dir / "board-wall-1920x1080-zh.png"))
 
 
@@ -238,6 +248,7 @@ def test_stall_screen_in_portrait_with_red_recalled_lot_and_a_qr_to_its_page(
     assert portrait.color('#stock article[data-lot="MK-GREENS-2"]') == RED
     assert portrait.color('#stock article[data-lot="MK-GREENS-3"]') != RED
     assert page.locator('#stock article[data-lot="MK-DUR-1"] dd.origin').inner_text() == "Thailand (TH)"
+    assert page.locator('#stock article[data-lot="MK-DUR-1"] .product-name').inner_text() == "Monthong durian (liulian)"
     # Portrait: one column, the stall card above its stock, nothing wider than the screen.
     card, stock = page.locator("#stall").bounding_box(), page.locator("#stock").bounding_box()
     assert card and stock and card["y"] + card["height"] <= stock["y"] and abs(card["x"] - stock["x"]) < 1

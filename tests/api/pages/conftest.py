@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import Browser
 
+from tests.factories.chromium import chromium
 from tests.factories.databases import KINDS
 from tests.factories.shopper_market import ShopperMarket, shopper_market
 
@@ -21,3 +23,10 @@ def indexed_market(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 def browser_market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShopperMarket]:
     with shopper_market("sqlite", tmp_path_factory.mktemp("browser")) as market:
         yield market
+
+
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for every browser test of the pages."""
+    with chromium() as launched:
+        yield launched

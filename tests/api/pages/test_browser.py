@@ -20,7 +20,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from playwright.sync_api import Browser, Page, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response
 
 from api.pages import LANG_COOKIE, negotiate, render_bad_request, render_not_found, render_shopper_page
 from ledger import demo
@@ -29,17 +29,6 @@ from ledger.gs1 import is_valid_gtin, normalize_gtin
 from ledger.queries import chain_of_custody
 from tests.factories.shopper_market import MERGED_LOT, ShopperMarket
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: How long the harness server may take to start listening (it is up in well under a second).
@@ -90,16 +79,6 @@ def server(browser_market: ShopperMarket) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     running.should_exit = True
     thread.join(timeout=START_TIMEOUT)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is not installed: apt-get install -y chromium", pytrace=False)
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @dataclass

@@ -85,6 +85,7 @@ class Load:
         self.latencies: list[float] = []
         self.ok = 0
         self.errors: dict[str, int] = {}
+        self.error_samples: list[str] = []  # the first answers refused, to say why
         self.kinds: dict[str, int] = {}
 
     def record(self, kind: str, began: float, response: httpx.Response | None, error: str | None) -> None:
@@ -98,6 +99,8 @@ class Load:
         else:
             label = error or f"HTTP {response.status_code if response is not None else '?'}"
             self.errors[label] = self.errors.get(label, 0) + 1
+            if response is not None and len(self.error_samples) < 3:
+                self.error_samples.append(response.text[:300])
 
 
 async def client_loop(
@@ -182,6 +185,7 @@ def main() -> None:
         "latency_median_ms": round(statistics.median(load.latencies) * 1000, 1) if load.latencies else None,
         "latency_p95_ms": round(percentile(load.latencies, 0.95) * 1000, 1) if load.latencies else None,
         "errors": load.errors,
+        "error_samples": load.error_samples,
         "blocks_mined_in_run": head_after - head_before,
         "load_average_1m": round(os.getloadavg()[0], 2),  # a shared machine slows every part
         "cpus": os.cpu_count(),

@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
@@ -28,9 +29,14 @@ from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCErro
 from ledger.chain.abi import ContractAbi, DecodedEvent
 from ledger.errors import ContractRevert, NodeError, TransactionError, TransactionTimeout
 
-#: Receipt polling interval. anvil mines on arrival; 10 ms keeps a single writer near the
-#: node's own rate instead of web3's 100 ms default (~10 tx/s).
+#: Receipt polling: first after 10 ms, then each wait half as long again, up to 250 ms.
+#: anvil mines on arrival, so a receipt is there at the first or second poll, and a single
+#: writer keeps near the node's own rate (web3's fixed 100 ms caps it at ~10 tx/s); on a
+#: chain that seals a block every few seconds, dozens of waiting requests polling every
+#: 10 ms would flood the node with thousands of calls a second for nothing.
 RECEIPT_POLL_S = 0.01
+RECEIPT_POLL_MAX_S = 0.25
+RECEIPT_POLL_GROWTH = 1.5
 RECEIPT_TIMEOUT_S = 60.0
 #: Gas estimates are raised by this factor: a later block may cost slightly more (warm/cold
 #: slots differ when other transactions land first).
@@ -61,6 +67,11 @@ class TxResult:
 
     def events_named(self, name: str) -> list[DecodedEvent]:
         return [e for e in self.events if e.name == name]
+
+
+#: How nodes refuse a transaction they already hold (geth, Besu, anvil, Nethermind), or
+#: whose nonce a mined copy of it has used; each is checked by asking for the hash.
+_RETRY_REFUSALS = ("already known", "already imported", "known transaction", "alreadyknown", "nonce too low")
 
 
 class NotForContract(TransactionError):
@@ -158,8 +169,10 @@ class ChainClient:
             try:
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
             except (Web3RPCError, ValueError) as exc:
-                self._nonces.pop(sender, None)  # resynchronise from the node next time
-                raise TransactionError(f"the node refused the transaction: {exc}") from exc
+                if not self._holds(exc, signed.hash):
+                    self._nonces.pop(sender, None)  # resynchronise from the node next time
+                    raise TransactionError(f"the node refused the transaction: {exc}") from exc
+                tx_hash = signed.hash
             except OSError as exc:
                 self._nonces.pop(sender, None)
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
@@ -177,6 +190,7 @@ class ChainClient:
     ) -> TxResult:
         """Wait until `tx_hash` is mined; raise if it reverted."""
         deadline = time.monotonic() + timeout
+        pause = RECEIPT_POLL_S
         while True:
             try:
                 receipt = self.w3.eth.get_transaction_receipt(tx_hash)
@@ -184,7 +198,8 @@ class ChainClient:
             except TransactionNotFound:
                 if time.monotonic() > deadline:
                     raise TransactionTimeout(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
-                time.sleep(RECEIPT_POLL_S)
+                time.sleep(pause)
+                pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX_S)
             except OSError as exc:
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
         if receipt["status"] != 1:
@@ -226,13 +241,36 @@ class ChainClient:
             self._rpc(lambda: self.w3.eth.call(call))
         except ContractLogicError as exc:
             raise revert_from(exc, abi) from None
-        try:
-            tx_hash = self.w3.eth.send_raw_transaction(raw).to_0x_hex()
-        except (Web3RPCError, ValueError) as exc:
-            raise TransactionError(f"the node refused the transaction: {exc}") from exc
+        tx_hash = self.send_raw(raw)
         with self._lock:
             self._nonces.pop(sender, None)
         return self.wait(tx_hash, abi=abi, event_address=contract, replay=call)
+
+    def send_raw(self, raw: bytes) -> str:
+        """Send a signed transaction as it is; return its hash. A node that already holds
+        this very transaction (a retried request whose first attempt arrived) is no error."""
+        tx_hash = HexBytes(keccak(HexBytes(raw)))
+        try:
+            return self.w3.eth.send_raw_transaction(raw).to_0x_hex()
+        except (Web3RPCError, ValueError) as exc:
+            if not self._holds(exc, tx_hash):
+                raise TransactionError(f"the node refused the transaction: {exc}") from exc
+            return tx_hash.to_0x_hex()
+        except OSError as exc:
+            raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+
+    def _holds(self, refusal: Exception, tx_hash: bytes) -> bool:
+        """Whether a refused send is in fact on its way: the node already holds this very
+        transaction, pending or mined. web3 retries ``eth_sendRawTransaction`` after a dropped
+        connection; when the first attempt did arrive, the retry is refused ("already known",
+        or "nonce too low" once a block has taken it), yet the transaction is fine."""
+        if not any(words in str(refusal).lower() for words in _RETRY_REFUSALS):
+            return False
+        try:
+            self.w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return False
+        return True
 
     def forget_nonces(self) -> None:
         """Drop the locally tracked nonces; the next transaction of each sender asks the node.

@@ -44,8 +44,11 @@ def test_revert_found_after_mining_is_decoded(market: Market) -> None:
 
 def _signed_harvest(market: Market, lot: str, nonce: int) -> bytes:
     ledger = market.ledger
+    # Harvested a minute before the chain's own clock: after evm_revert anvil's clock can run
+    # behind the wall clock, and the contract refuses a date in its future.
+    harvested_at = ledger.client.w3.eth.get_block("latest")["timestamp"] - 60
     data = ledger.abi.encode_call(
-        "registerHarvest", [int(GTIN), lot, 5, code("KGM", 3), int(time.time()) - 60, "6901234000016", b""]
+        "registerHarvest", [int(GTIN), lot, 5, code("KGM", 3), harvested_at, "6901234000016", b""]
     )
     tx = {
         "to": ledger.address,

@@ -8,6 +8,7 @@ test on 2026-11-25; only a regulator can release it", ...}``.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -129,6 +130,28 @@ def _error(status_code: int, name: str, message: str, **extra: Any) -> JSONRespo
     return JSONResponse({"error": name, "message": message, **extra}, status_code=status_code)
 
 
+#: Domain errors and what they answer: (status, error name; None: the exception's class name).
+#: Starlette picks a handler by the exception's class hierarchy, most specific first.
+_DOMAIN_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
+    NotFound: (status.HTTP_404_NOT_FOUND, "NotFound"),
+    TransactionTimeout: (status.HTTP_504_GATEWAY_TIMEOUT, "TransactionTimeout"),
+    NodeError: (status.HTTP_503_SERVICE_UNAVAILABLE, "NodeUnavailable"),
+    DocumentNotFound: (status.HTTP_404_NOT_FOUND, "DocumentNotFound"),
+    TransactionError: (status.HTTP_502_BAD_GATEWAY, "TransactionFailed"),
+    # The store's copy no longer hashes to its CID: the server's fault, never served.
+    DocumentIntegrityError: (status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError"),
+    DocumentError: (status.HTTP_422_UNPROCESSABLE_CONTENT, None),
+    LedgerError: (status.HTTP_500_INTERNAL_SERVER_ERROR, None),
+}
+
+
+def _handler(code: int, name: str | None) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        return _error(code, name or type(exc).__name__, str(exc))
+
+    return handle
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractRevert)
     async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
@@ -136,35 +159,5 @@ def install_error_handlers(app: FastAPI) -> None:
         args = {k: _text(v) for k, v in exc.args_by_name.items()}
         return _error(code, exc.name, describe_revert(request, exc), args=args)
 
-    @app.exception_handler(NotFound)
-    async def not_found(_request: Request, exc: NotFound) -> JSONResponse:
-        return _error(status.HTTP_404_NOT_FOUND, "NotFound", str(exc))
-
-    @app.exception_handler(TransactionTimeout)
-    async def timeout(_request: Request, exc: TransactionTimeout) -> JSONResponse:
-        return _error(status.HTTP_504_GATEWAY_TIMEOUT, "TransactionTimeout", str(exc))
-
-    @app.exception_handler(NodeError)
-    async def node_down(_request: Request, exc: NodeError) -> JSONResponse:
-        return _error(status.HTTP_503_SERVICE_UNAVAILABLE, "NodeUnavailable", str(exc))
-
-    @app.exception_handler(DocumentNotFound)
-    async def document_not_found(_request: Request, exc: DocumentNotFound) -> JSONResponse:
-        return _error(status.HTTP_404_NOT_FOUND, "DocumentNotFound", str(exc))
-
-    @app.exception_handler(TransactionError)
-    async def transaction_error(_request: Request, exc: TransactionError) -> JSONResponse:
-        return _error(status.HTTP_502_BAD_GATEWAY, "TransactionFailed", str(exc))
-
-    @app.exception_handler(DocumentIntegrityError)
-    async def document_corrupt(_request: Request, exc: DocumentIntegrityError) -> JSONResponse:
-        # The store's copy no longer hashes to its CID: the server's fault, never served.
-        return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError", str(exc))
-
-    @app.exception_handler(DocumentError)
-    async def document_error(_request: Request, exc: DocumentError) -> JSONResponse:
-        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, type(exc).__name__, str(exc))
-
-    @app.exception_handler(LedgerError)
-    async def ledger_error(_request: Request, exc: LedgerError) -> JSONResponse:
-        return _error(status.HTTP_500_INTERNAL_SERVER_ERROR, type(exc).__name__, str(exc))
+    for error, (code, name) in _DOMAIN_ERRORS.items():
+        app.add_exception_handler(error, _handler(code, name))

@@ -9,15 +9,12 @@ picking up a new rating without reloading, and the page without JavaScript. Scre
 from __future__ import annotations
 
 import io
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page
@@ -32,6 +29,7 @@ from ledger.keys import KeyStore
 from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
 from tests.factories.market import GTIN, OTHER_GTIN
+from tests.factories.served import serve_in_thread
 
 WALL = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}
@@ -39,7 +37,6 @@ PHONE = {"width": 390, "height": 844}
 #: Red for danger on the board (``--red`` in board.css).
 RED = "rgb(183, 28, 28)"
 #: How long the server may take to start, and a refreshed rating to show (refresh every 1 s).
-START_TIMEOUT = 15.0
 REFRESH_TIMEOUT_MS = 15_000
 
 
@@ -76,20 +73,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             documents=open_store(settings.data_dir),
         )
         app = create_app(settings, services)
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="board-server", daemon=True)
-        thread.start()
-        deadline = time.monotonic() + START_TIMEOUT
-        while not server.started:  # a readiness poll, bounded, not a fixed sleep
-            if not thread.is_alive() or time.monotonic() > deadline:
-                pytest.fail(f"the board server did not start on 127.0.0.1:{port}")
-            time.sleep(0.01)
-        try:
-            yield Served(f"http://127.0.0.1:{port}", engine, recorded)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=START_TIMEOUT)
+        with serve_in_thread(app, port, "board") as base:
+            yield Served(base, engine, recorded)
 
 
 @dataclass

@@ -9,15 +9,12 @@ in the database and renders it; it stands in for the real resolver (``api.routes
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from playwright.sync_api import Browser, Page, Response
@@ -27,12 +24,12 @@ from ledger import demo
 from ledger.chain.node import free_port
 from ledger.gs1 import is_valid_gtin, normalize_gtin
 from ledger.queries import chain_of_custody
+from tests.factories.served import serve_in_thread
 from tests.factories.shopper_market import MERGED_LOT, ShopperMarket
 
 PHONE = {"width": 390, "height": 844}
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: How long the harness server may take to start listening (it is up in well under a second).
-START_TIMEOUT = 15.0
 GREENS = f"/01/{demo.GREENS_GTIN}/10/GV-2611-01-A/21/1"
 DURIAN = f"/01/{demo.DURIAN_GTIN}/10/TH-DUR-0931-A/21/1"
 STRAWBERRIES = f"/01/{demo.STRAWBERRY_GTIN}/10/SB-2611-07-A/21/1"
@@ -66,19 +63,8 @@ def harness(market: ShopperMarket) -> FastAPI:
 @pytest.fixture(scope="module")
 def server(browser_market: ShopperMarket) -> Iterator[str]:
     """The harness on 127.0.0.1 at a free port (uvicorn in a thread); its base URL."""
-    port = free_port()
-    config = uvicorn.Config(harness(browser_market), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, name="shopper-harness", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not running.started:  # a readiness poll, bounded, not a fixed sleep
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail(f"the harness server did not start on 127.0.0.1:{port}")
-        time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=START_TIMEOUT)
+    with serve_in_thread(harness(browser_market), free_port(), "shopper-harness") as base:
+        yield base
 
 
 @dataclass

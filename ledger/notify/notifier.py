@@ -33,6 +33,7 @@ from sqlalchemy import Engine
 from ledger.indexer.sync import MAX_REORG_DEPTH
 from ledger.notify.signature import SIGNATURE_HEADER, sign
 from ledger.queries.recalls import RecallNotice, StallExposure, recalls_between, stall_exposure
+from ledger.queries.status import indexed_block
 from ledger.store.webhooks import (
     DeliveryRecord,
     WebhookRecord,
@@ -40,7 +41,6 @@ from ledger.store.webhooks import (
     delivered_keys,
     due_deliveries,
     enqueue_delivery,
-    indexed_block,
     list_webhooks,
     notifier_cursor,
     record_attempt,

@@ -240,9 +240,3 @@ def set_notifier_cursor(engine: Engine, block_number: int) -> None:
         done = conn.execute(update(_CURSOR).where(_CURSOR.c.id == 1).values(block_number=block_number))
         if not done.rowcount:
             conn.execute(insert(_CURSOR).values(id=1, block_number=block_number))
-
-
-def indexed_block(engine: Engine) -> int | None:
-    """The indexer's checkpoint: recalls up to this block are complete in the database."""
-    with engine.connect() as conn:
-        return conn.execute(select(_CHECKPOINT.c.block_number)).scalar()

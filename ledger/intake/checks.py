@@ -72,6 +72,7 @@ class Cells:
     table: Table
     layout: Layout
     problems: list[Problem] = field(default_factory=list)
+    _blank_header: set[str] = field(default_factory=set)
 
     def value(self, row: Row, column: str, parse: Callable[[str], Any]) -> Any:
         """The parsed cell; None when an optional cell is blank; INVALID when reported."""
@@ -81,7 +82,11 @@ class Cells:
         if not text:
             if column in self.layout.optional:
                 return None
-            self.problems.append(Problem(row.number, column, "the cell is blank"))
+            # A header field left blank on every row is one problem, like any other.
+            if column not in self._blank_header:
+                self.problems.append(Problem(row.number, column, "the cell is blank"))
+            if column in self.layout.header:
+                self._blank_header.add(column)
             return INVALID
         try:
             return parse(text)

@@ -85,7 +85,7 @@ def check_declaration(
         "importer": once(lambda reference: importer_address(state, reference)),
         "document": once(documents),
     }
-    header: dict[str, tuple[int, Any]] = {}
+    header: dict[str, tuple[int, Any, str]] = {}
     lines: list[tuple[int, dict[str, Any]]] = []
     for row in table.rows:
         values: dict[str, Any] = {}
@@ -94,12 +94,10 @@ def check_declaration(
             values[column] = value
             if value is INVALID:
                 continue
-            first = header.setdefault(column, (row.number, value))
+            first = header.setdefault(column, (row.number, value, row.cells.get(column, "").strip()))
             if first[1] != value:
                 cells.report(
-                    row.number,
-                    column,
-                    f"differs from row {first[0]} ({shown(first[1] or '')}): a file holds one declaration",
+                    row.number, column, f"differs from row {first[0]} ({shown(first[2])}): a file holds one declaration"
                 )
         values["line"] = cells.value(row, "line", parse.line)
         values["gtin"] = cells.value(row, "gtin", parse.gtin)
@@ -112,7 +110,7 @@ def check_declaration(
 
     _check_line_numbers(cells, lines)
     duplicate_lots(cells, ((number, v["gtin"], v["lot"]) for number, v in lines))
-    number = header.get("declaration_number", (0, None))[1]
+    number = header.get("declaration_number", (0, None, ""))[1]
     recorded = state.declaration(number) if number is not None else None
     if recorded is None:
         keys = [(n, v["gtin"], v["lot"]) for n, v in lines if v["gtin"] is not INVALID and v["lot"] is not INVALID]
@@ -132,7 +130,7 @@ def check_declaration(
         entry_port=header["entry_port"][1],
         cleared_at=header["cleared_at"][1],
         importer=header["importer"][1],
-        document_cid=header.get("document", (0, None))[1],
+        document_cid=header.get("document", (0, None, ""))[1],
         lines=tuple(
             sorted(
                 (

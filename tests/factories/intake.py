@@ -18,9 +18,9 @@ from ledger.intake.columns import DECLARATION, HARVEST_SHEET
 IMPORTER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 IMPORTER_GLN = "6901234000016"
 CUSTOMS = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
-#: 2026-11-24 01:30 UTC: the checks' clock in the pure tests is a week later.
 CLEARED_AT = "2026-11-24T09:30:00+08:00"
-NOW = 1_764_547_200 + 365 * 86400  # well after every date in these files
+#: The pure checks' clock: 2027-01-01T00:00:00Z, after every date in these files.
+NOW = 1_798_761_600
 DURIAN = "08850000000010"
 MANGOSTEEN = "08850000000027"
 

@@ -7,7 +7,14 @@ import re
 
 import pytest
 
-from ledger.intake import ParticipantFacts, RecordedDeclaration, check_declaration, read_table
+from ledger.intake import (
+    Checked,
+    Declaration,
+    ParticipantFacts,
+    RecordedDeclaration,
+    check_declaration,
+    read_table,
+)
 from tests.factories.intake import (
     DURIAN,
     IMPORTER,
@@ -21,7 +28,9 @@ from tests.factories.intake import (
 FORMATS = ("csv", "xlsx", "json")
 
 
-def check(rows: list[dict[str, str]], file_format: str = "csv", state: MemoryState | None = None):  # noqa: ANN201
+def check(
+    rows: list[dict[str, str]], file_format: str = "csv", state: MemoryState | None = None
+) -> Checked[Declaration]:
     return check_declaration(read_table(encode(rows, file_format), file_format), state or MemoryState(), now=NOW)
 
 

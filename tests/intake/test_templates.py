@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from ledger.intake import DECLARATION, HARVEST_SHEET, check_declaration, check_harvest_sheet, read_table
+from ledger.intake import DECLARATION, HARVEST_SHEET, Layout, check_declaration, check_harvest_sheet, read_table
 from ledger.intake.templates import template_csv, template_xlsx
 from tests.factories.intake import NOW, MemoryState
 
 
 @pytest.mark.parametrize(("make", "file_format"), [(template_csv, "csv"), (template_xlsx, "xlsx")])
-def test_templates_hold_the_columns_and_a_good_example(make, file_format: str) -> None:  # noqa: ANN001
+def test_templates_hold_the_columns_and_a_good_example(make: Callable[[Layout], bytes], file_format: str) -> None:
     declaration = read_table(make(DECLARATION), file_format)
     assert declaration.columns == list(DECLARATION.columns)
     assert check_declaration(declaration, MemoryState(), now=NOW).ok

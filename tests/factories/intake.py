@@ -83,7 +83,7 @@ def declaration_rows(lines: int = 3, *, number: str = "310120261000123456", **he
             **fields,
             "line": str(i),
             "gtin": DURIAN if i % 2 else MANGOSTEEN,
-            "lot": f"TH-{number[-4:]}-{i:04d}",
+            "lot": f"TH-{number[-6:]}-{i:04d}",
             "quantity": str(100 + i),
             "unit": "KGM",
             "origin_country": "TH",

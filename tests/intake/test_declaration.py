@@ -54,7 +54,7 @@ def test_check_declaration_gives_the_typed_declaration(file_format: str) -> None
     first = declaration.lines[0]
     assert (first.gtin, first.lot, first.quantity, first.unit, first.origin_country, first.hs_code) == (
         DURIAN,
-        "TH-3456-0001",
+        "TH-123456-0001",
         101,
         "KGM",
         "TH",
@@ -160,7 +160,7 @@ def test_check_declaration_reports_duplicate_lots_and_lines() -> None:
     rows[2]["lot"], rows[2]["gtin"] = rows[0]["lot"], rows[0]["gtin"]
     rows[3]["line"] = "2"
     assert reasons(rows) == [
-        (4, "lot", "lot TH-3456-0001 of GTIN 08850000000010 is also on row 2"),
+        (4, "lot", "lot TH-123456-0001 of GTIN 08850000000010 is also on row 2"),
         (5, "line", "line 2 is also on row 3"),
     ]
 
@@ -180,7 +180,7 @@ def test_check_declaration_reports_missing_line_numbers() -> None:
 def test_check_declaration_reports_lots_already_registered() -> None:
     rows = declaration_rows(3)
     state = MemoryState(lots={(DURIAN, rows[2]["lot"])})
-    assert reasons(rows, state=state) == [(4, "lot", "lot TH-3456-0003 of GTIN 08850000000010 is already registered")]
+    assert reasons(rows, state=state) == [(4, "lot", "lot TH-123456-0003 of GTIN 08850000000010 is already registered")]
     assert state.asked_lots == 1  # one question for the whole file
 
 

@@ -18,6 +18,7 @@ from api.routes import (
     customs,
     documents,
     epcis,
+    intake,
     labs,
     products,
     public,
@@ -70,6 +71,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (board, ratings)  # the market board and shoppers' ratings (issue 8)
     routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
     routers += (products,)  # the product catalog: names behind the GTINs
+    routers += (intake,)  # declaration files and harvest sheets
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -5,54 +5,14 @@ before any transaction is signed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import pycountry
-from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ledger import fields
+from ledger.fields import CSET82, UNIT_PATTERN
 from ledger.gs1 import normalize_gtin
-
-#: GS1 AI (10) / (21) values: 1-20 characters of GS1's CSET 82.
-CSET82 = r"^[!\"%-?A-Z_a-z]{1,20}$"
-
-
-def _gtin(value: str) -> str:
-    return normalize_gtin(value)
-
-
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{value!r} is not an Ethereum address")
-    return to_checksum_address(value)
-
-
-def _country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value.upper()) is None or len(value) != 2:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
-    return value.upper()
-
-
-def _currency(value: str) -> str:
-    if pycountry.currencies.get(alpha_3=value.upper()) is None or len(value) != 3:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-    return value.upper()
-
-
-def _past(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    if value > datetime.now(UTC):
-        raise ValueError("the date lies in the future")
-    return value
-
-
-def _not_blank(value: str) -> str:
-    # Spaces alone would pass the contract's non-empty check and record a blank reason or name.
-    if not value.strip():
-        raise ValueError("the text is blank")
-    return value
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -69,17 +29,17 @@ def _batch_id(value: str) -> str:
     return text
 
 
-Gtin = Annotated[str, AfterValidator(_gtin), Field(examples=["06901234000016"])]
+Gtin = Annotated[str, AfterValidator(normalize_gtin), Field(examples=["06901234000016"])]
 Lot = Annotated[str, Field(pattern=CSET82, examples=["GV-2611-01"])]
-Address = Annotated[str, AfterValidator(_address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
+Address = Annotated[str, AfterValidator(fields.address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
 BatchId = Annotated[str, AfterValidator(_batch_id)]
-Unit = Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$", examples=["KGM"], description="UN/ECE Rec 20 unit code")]
+Unit = Annotated[str, Field(pattern=UNIT_PATTERN, examples=["KGM"], description="UN/ECE Rec 20 unit code")]
 Quantity = Annotated[int, Field(gt=0, lt=2**63, examples=[400])]
-PastDate = Annotated[datetime, AfterValidator(_past)]
-Country = Annotated[str, AfterValidator(_country), Field(examples=["TH"])]
-Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
+PastDate = Annotated[datetime, AfterValidator(fields.past)]
+Country = Annotated[str, AfterValidator(fields.country), Field(examples=["TH"])]
+Currency = Annotated[str, AfterValidator(fields.currency), Field(examples=["CNY"])]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(fields.not_blank)]
 
 
 class Strict(BaseModel):

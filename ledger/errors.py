@@ -18,9 +18,11 @@
     │   ├── ChainReorganised      the chain changed under a fetch (retryable: reconcile and retry)
     │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
     ├── NotFound                  a query names a batch, sale or participant the ledger does not know
+    ├── FileRefused               a declaration file or harvest sheet cannot be read as a table at all
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
-        └── TransactionTimeout    not mined in time (retryable: the node may be slow)
+        ├── TransactionTimeout    not mined in time (retryable: the node may be slow)
+        └── RecordingInterrupted  a file's lines, one transaction each, stopped part-way
 """
 
 from __future__ import annotations
@@ -121,6 +123,16 @@ class NotFound(LedgerError):
     """A query names a batch, sale or participant the ledger does not know."""
 
 
+class FileRefused(LedgerError):
+    """A file cannot be read as a table at all (too large, not UTF-8, not XLSX, no header);
+    ``problems`` (:class:`ledger.intake.Problem`) say why. Problems of single cells are not
+    raised: the checks collect them all."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:3]))
+
+
 class TransactionError(LedgerError):
     """A transaction failed."""
 
@@ -129,6 +141,17 @@ class TransactionTimeout(TransactionError):
     """A transaction was not mined in time."""
 
     retryable = True
+
+
+class RecordingInterrupted(TransactionError):
+    """Recording a file line by line stopped at row `row` after `recorded` lines were mined;
+    `cause` is why. Only the single-line calls can stop part-way."""
+
+    def __init__(self, row: int, recorded: list[str], cause: LedgerError) -> None:
+        self.row = row
+        self.recorded = recorded
+        self.cause = cause
+        super().__init__(f"recording stopped at row {row} after {len(recorded)} lines were recorded: {cause}")
 
 
 class ContractRevert(TransactionError):

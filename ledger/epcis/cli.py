@@ -15,7 +15,6 @@ unsupported, 1 for an invalid document or a failed event.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -24,10 +23,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
 from ledger.epcis.validate import load_json, validate_document
+from ledger.signers import command_signer
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
 
@@ -100,28 +98,6 @@ def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, r
     typer.echo(f"{file}: valid EPCIS 2.0")
 
 
-def _signer(account: int | None, keystore: Path | None, client_chain_id: int) -> LocalAccount:
-    from ledger.chain.accounts import dev_account
-    from ledger.chain.node import LOCAL_CHAIN_ID
-
-    if keystore is not None:
-        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
-        try:
-            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}", param_hint="--keystore") from None
-    if account is None:
-        raise typer.BadParameter("say who captures: --account N (local chain) or --keystore FILE")
-    if client_chain_id != LOCAL_CHAIN_ID:
-        raise typer.BadParameter(
-            f"chain {client_chain_id} is not the local chain: pass --keystore", param_hint="--account"
-        )
-    try:
-        return dev_account(account)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--account") from None
-
-
 @epcis_app.command("capture")
 def capture(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="an EPCIS 2.0 document")],
@@ -147,7 +123,7 @@ def capture(
         raise typer.Exit(1)
     settings = load_settings(rpc_url)
     client = ChainClient(settings.rpc_url)
-    signer = _signer(account, keystore, client.chain_id)
+    signer = command_signer(account, keystore, client.chain_id, who="captures")
     ledger = FreshLedgerContract(client, load(client, settings.data_dir).address)
     engine = make_engine(database_url) if database_url or os.environ.get("FRESHLEDGER_DATABASE_URL") else None
     resolver = PartyResolver(lambda gln: participants_with_identifier(engine, gln) if engine else [])

@@ -27,7 +27,7 @@ import typer
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from ledger.epcis.validate import load_json, validate_document
+from ledger.epcis.validate import InvalidDocument, check_document, load_json, validate_document
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
 
@@ -82,10 +82,11 @@ def export(
         )
     finally:
         engine.dispose()
-    problems = validate_document(document)
-    if problems:  # a bug of the mapping, never the user's: say so instead of writing it
-        typer.echo(f"the export does not validate: {problems[0]}", err=True)
-        raise typer.Exit(2)
+    try:
+        check_document(document)  # the same check as GET /epcis/export
+    except InvalidDocument as exc:  # a bug of the mapping, never the user's: say so instead of writing it
+        typer.echo(f"the export does not validate: {exc.problems[0]}", err=True)
+        raise typer.Exit(2) from None
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -6,7 +6,7 @@ Capture answers 202 with the job's ``Location`` once the document is valid (GS1'
 and CBV), and records the events for the authenticated participant in a background task;
 an invalid document is 400 (``application/problem+json``) naming each bad field by JSON
 pointer. Queries answer an ``EPCISQueryDocument`` with a ``Link: <...>; rel="next"`` header
-while more pages remain; exports are paged the same way (at most 1,000 events an answer) and
+while more pages remain; exports are paged the same way (at most 250 events an answer) and
 checked against GS1's schema before they are sent. Both answer a participant the events of its
 own lots and their direct parents and children (:mod:`api.policy`); a regulator and the market
 authority every event.

@@ -20,6 +20,7 @@ from api.main import create_app
 from api.policy import POLICY, Audience, app_routes, check_policy, policy_problems
 from api.settings import ApiSettings
 from ledger.epcis.identifiers import lot_uri
+from ledger.epcis.pages import MAX_EXPORT_EVENTS
 from ledger.epcis.validate import validate_document
 from tests.api.conftest import Market, api_market, cast  # noqa: F401 - fixtures
 from tests.api.test_epcis import _document, _harvest
@@ -327,7 +328,8 @@ def test_export_without_a_lot_is_paged_with_a_cap_and_links_every_page(
 ) -> None:
     m = api_market
     auth = m.auth(cast["regulator"][1])
-    assert m.client.get("/epcis/export", params={"perPage": "1001"}, headers=auth).status_code == 422
+    over = m.client.get("/epcis/export", params={"perPage": str(MAX_EXPORT_EVENTS + 1)}, headers=auth)
+    assert over.status_code == 422 and "perPage" in over.text
     collected: list[str] = []
     url: str | None = "/epcis/export?perPage=4"
     pages = 0

@@ -18,6 +18,7 @@ from starlette.routing import Match
 
 from api.main import create_app
 from api.qr import qr_text
+from api.receipts import with_proof
 from api.services import build_services
 from api.settings import ApiSettings
 from ledger.chain.freshledger import sale_id_of
@@ -128,7 +129,11 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     console.print(qr_text(uri))
     say(f"A sale's GS1 Digital Link (the QR above): {uri}")
     say(f"  its shopper page: open it in a browser (or scan the QR); JSON: curl -H 'Accept: application/json' {uri}")
-    say(f"  its QR code and label: {base}/sales/{sale}/qr.svg  {base}/sales/{sale}/label.png")
+    receipt = with_proof(uri, app.state.services.receipts.proof(sale))
+    say(f"  as its receipt prints it (with the buyer's rating proof; opens the rating form): {receipt}")
+    stall = f"curl -H 'Authorization: Bearer {keys['Stall A12 (vendor)']}'"
+    label = f"{base}/sales/{sale}/label.png"
+    say(f"  its receipt QR code and label (the selling stall's key): {stall} {label} -o label.png")
     say(f"A recalled sale (strawberries): {recalled}")
     say(f"An imported, lab-tested sale (durian): {durian}")
     for attribute in ("stall_a", "stall_b", "stall_c"):
@@ -141,7 +146,8 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
-    say(f"Recalled and quarantined lots: {base}/batches?status=recalled  {base}/batches?status=quarantined")
+    recalled_lots = f"curl -H 'Authorization: Bearer {regulator}' '{base}/batches?status=recalled'"
+    say(f"Recalled lots (a participant's key): {recalled_lots}")
     say(f"Recall a whole lot (regulator): POST {base}/recalls/lots with gtin, lot and reason")
     say(f"  stalls get a signed notice at each URL they register: POST {base}/webhooks (vendor key)")
     if _serves(app, "/regulators/stalls"):

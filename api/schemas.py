@@ -143,6 +143,10 @@ class TxResponse(BaseModel):
     batch_ids: list[str] = Field(default_factory=list)
     sale_id: str | None = None
     qr_url: str | None = None
+    receipt: str | None = Field(
+        default=None,
+        description="a sale's rating proof, for the receipt only (also in qr_url): the buyer's key to rate the stall",
+    )
 
 
 class ParticipantCreated(TxResponse):

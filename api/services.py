@@ -1,5 +1,5 @@
 """What the routes work with, built once per app: the database engine (read path), the
-chain client and contract (write path) and the participants' keystore."""
+chain client and contract (write path), the participants' keystore and the receipts' key."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from api.receipts import ReceiptProofs
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
@@ -23,6 +24,17 @@ class Services:
     keys: KeyStore
     documents: DocumentStore
     _ledger: FreshLedgerContract | None = None
+    _receipts: ReceiptProofs | None = None
+
+    @property
+    def receipts(self) -> ReceiptProofs:
+        """The receipts' rating proofs; the key is read (or made) on first use."""
+        if self._receipts is None:
+            key = self.settings.receipt_key
+            self._receipts = ReceiptProofs.from_settings(
+                key.get_secret_value() if key else None, self.settings.data_dir
+            )
+        return self._receipts
 
     @property
     def ledger(self) -> FreshLedgerContract:
@@ -37,9 +49,11 @@ class Services:
 def build_services(settings: ApiSettings) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return Services(
+    services = Services(
         settings=settings,
         engine=engine,
         keys=KeyStore(settings.keystore_dir, settings.keystore_password),
         documents=open_store(settings.data_dir),
     )
+    services.receipts  # noqa: B018 - the key is made at start, not on the first sale
+    return services

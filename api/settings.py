@@ -9,6 +9,7 @@
 | FRESHLEDGER_RPC_URL | the local chain |
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
 | FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
+| FRESHLEDGER_RECEIPT_KEY | key of the receipts' rating proofs (32+ characters); default: data dir's receipt.key |
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.config import load_settings
@@ -44,6 +45,9 @@ class ApiSettings(BaseSettings):
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18
+    #: The key of the rating proofs printed on receipts (api.receipts); unset: the data
+    #: directory's ``receipt.key``, made on first use. Several API hosts must share one.
+    receipt_key: SecretStr | None = Field(default=None, min_length=32)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

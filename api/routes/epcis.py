@@ -6,7 +6,10 @@ Capture answers 202 with the job's ``Location`` once the document is valid (GS1'
 and CBV), and records the events for the authenticated participant in a background task;
 an invalid document is 400 (``application/problem+json``) naming each bad field by JSON
 pointer. Queries answer an ``EPCISQueryDocument`` with a ``Link: <...>; rel="next"`` header
-while more pages remain.
+while more pages remain; exports are paged the same way (at most 250 events an answer) and
+checked against GS1's schema before they are sent. Both answer a participant the events of its
+own lots and their direct parents and children (:mod:`api.policy`); a regulator and the market
+authority every event.
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, ServicesDep
+from api.deps import CallerDep
 from api.errors import SENTENCES
+from api.policy import ReaderDep
 from api.services import Services
 from ledger.epcis.capture import PartyResolver, execute, plan_events
-from ledger.epcis.export import export_document, iso_time, query_document
+from ledger.epcis.export import iso_time, query_document
+from ledger.epcis.pages import MAX_EXPORT_EVENTS, export_page
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
-from ledger.epcis.validate import events_in, load_json, validate_document
+from ledger.epcis.validate import InvalidDocument, check_document, events_in, load_json, validate_document
 from ledger.errors import ContractRevert
 from ledger.gs1 import normalize_gtin
 from ledger.queries.events import participants_with_identifier
@@ -179,7 +184,7 @@ Filter = Annotated[str | None, Query(description="pipe-delimited values")]
 @router.get("/events", response_model=None)
 def events(
     request: Request,
-    services: ServicesDep,
+    reader: ReaderDep,
     event_type: Annotated[
         str | None, Query(alias="eventType", description="e.g. ObjectEvent|TransformationEvent")
     ] = None,
@@ -196,17 +201,23 @@ def events(
     per_page: Annotated[str | None, Query(alias="perPage", description="events per page (default 30)")] = None,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> JSONResponse:
-    """EPCIS events of the ledger matching every given filter, in chain order, one page at a
-    time (``Link: <...>; rel="next"`` while more remain). Unknown parameters are 400."""
+    """EPCIS events matching every given filter, in chain order, one page at a time
+    (``Link: <...>; rel="next"`` while more remain). Unknown parameters are 400. A participant
+    sees the events of its own lots and of their direct parents and children; a regulator and
+    the market authority see every event."""
     try:
         query = parse_query(dict(request.query_params))
     except QueryError as exc:
         return _problem(400, "QueryParameterException", "Invalid query parameter", str(exc), parameter=exc.parameter)
-    page = run_query(services.engine, query)
+    page = run_query(reader.caller.services.engine, query, scope=reader.batch_ids())
+    return JSONResponse(query_document(page.events), headers=_next_link(request, page.next_token))
+
+
+def _next_link(request: Request, token: str | None) -> dict[str, str]:
     headers = dict(EPCIS_HEADERS)
-    if page.next_token:
-        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=page.next_token)}>; rel="next"'
-    return JSONResponse(query_document(page.events), headers=headers)
+    if token:
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+    return headers
 
 
 def _seconds(parameter: str, value: str | None) -> int | None:
@@ -220,20 +231,48 @@ def _seconds(parameter: str, value: str | None) -> int | None:
 
 @router.get("/export", response_model=None)
 def export(
-    services: ServicesDep,
+    request: Request,
+    reader: ReaderDep,
     lot: Annotated[str | None, Query(description="a lot code: its whole lineage, both directions")] = None,
     gtin: Annotated[str | None, Query(description="with lot: that lot only; alone: every lot of the GTIN")] = None,
     since: Annotated[str | None, Query(description="events from this time on (RFC 3339)")] = None,
     until: Annotated[str | None, Query(description="events before this time (RFC 3339)")] = None,
+    per_page: Annotated[
+        int, Query(alias="perPage", ge=1, le=MAX_EXPORT_EVENTS, description="events per answer")
+    ] = MAX_EXPORT_EVENTS,
+    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> JSONResponse:
-    """An EPCISDocument of a lot's lineage (or a GTIN's lots, or everything) in a time window:
-    what ``freshledger epcis export`` writes."""
+    """An EPCISDocument of a lot's lineage (or a GTIN's lots, or everything) in a time window,
+    checked against GS1's schema before it is sent: what ``freshledger epcis export`` writes,
+    at most ``perPage`` events an answer (``Link: <...>; rel="next"`` while more remain).
+    A participant gets the events of its own lots and their direct parents and children."""
     if gtin is not None:
         try:
             gtin = normalize_gtin(gtin)
         except ValueError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, f"gtin: {exc}") from None
-    document = export_document(
-        services.engine, lot=lot, gtin=gtin, since=_seconds("since", since), until=_seconds("until", until)
-    )
-    return JSONResponse(document, media_type="application/ld+json", headers=EPCIS_HEADERS)
+    try:
+        page = export_page(
+            reader.caller.services.engine,
+            lot=lot,
+            gtin=gtin,
+            since=_seconds("since", since),
+            until=_seconds("until", until),
+            scope=reader.batch_ids(),
+            after=next_page_token,
+            per_page=per_page,
+        )
+    except QueryError as exc:
+        return _problem(400, "QueryParameterException", "Invalid query parameter", str(exc), parameter=exc.parameter)
+    try:
+        check_document(page.document)
+    except InvalidDocument as exc:
+        # The mapping's fault, never the caller's: say so, and send nothing that is not EPCIS.
+        log.error("EPCIS export (lot=%r gtin=%r) does not validate: %s", lot, gtin, exc)
+        return _problem(
+            500,
+            "ImplementationException",
+            "Export failed validation",
+            "the export did not pass GS1's EPCIS 2.0 schema check and was not sent; the operator has been told",
+        )
+    return JSONResponse(page.document, media_type="application/ld+json", headers=_next_link(request, page.next_token))

@@ -1,5 +1,6 @@
-"""Reads for everyone: batches, histories, sales, stalls, participants, search. Every answer
-comes from the indexer's database and says up to which block it is current."""
+"""Reads: batches, histories, sales, stalls and participants for everyone, and the batch search
+for participants (scoped to their lots, :mod:`api.policy`). Every answer comes from the
+indexer's database and says up to which block it is current."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
+from api.policy import ReaderDep
 from api.schemas import Address, BatchId, Gtin
 from api.views import custody_json, plain
 from ledger.queries import chain_of_custody, chain_of_custody_for_batch, stall_profile
@@ -27,7 +29,7 @@ def health(services: ServicesDep) -> dict[str, Any]:
 
 @router.get("/batches")
 def batches(
-    services: ServicesDep,
+    reader: ReaderDep,
     gtin: Gtin | None = None,
     lot: str | None = None,
     origin: Annotated[str | None, Query(description="harvest location or country of origin")] = None,
@@ -37,9 +39,12 @@ def batches(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """Search batches by GTIN, lot, origin, status and registration date, newest first."""
+    """Search batches by GTIN, lot, origin, status and registration date, newest first. A
+    participant finds its own lots and their direct parents and children; a regulator and the
+    market authority every lot."""
     found = search_batches(
-        services.engine,
+        reader.caller.services.engine,
+        within=reader.within(),
         gtin=gtin,
         lot=lot,
         origin=origin,

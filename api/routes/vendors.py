@@ -1,4 +1,5 @@
-"""Market stalls: sales, each with its QR code."""
+"""Market stalls: sales, each with its receipt's QR code. The answer is the only place (with
+the receipt's QR code and label) that shows the sale's rating proof (:mod:`api.receipts`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from api.deps import Caller, require
+from api.receipts import with_proof
 from api.schemas import SaleCreate, TxResponse
 from api.services import Services
 from api.writes import hex_id, tx_response
@@ -20,7 +22,8 @@ router = APIRouter(tags=["vendors"])
 
 @router.post("/sales", status_code=201, response_model=TxResponse)
 def record_sale(body: SaleCreate, caller: Annotated[Caller, Depends(require("VENDOR"))]) -> dict:
-    """Record a sale; the answer carries the GS1 Digital Link URL printed in the QR code."""
+    """Record a sale; the answer carries the GS1 Digital Link URL printed in the receipt's QR
+    code, with the buyer's rating proof (``receipt``): print it, never publish it."""
     services = caller.services
     result = services.ledger.record_sale(
         caller.account, hex_id(body.batch_id), quantity=body.quantity, price=body.price, currency=body.currency
@@ -30,9 +33,11 @@ def record_sale(body: SaleCreate, caller: Annotated[Caller, Depends(require("VEN
     # Without them (the indexer has not reached the batch yet) there is no Digital Link to
     # print yet; the sale is recorded all the same and its QR is at /sales/{id}/qr.png.
     batch = _indexed_batch(services, body.batch_id)
+    sale_id = "0x" + sale["saleId"].hex()
+    proof = services.receipts.proof(sale_id)
     link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(sale["serial"])) if batch else None
-    qr_url = services.settings.digital_link_uri(link) if link else None
-    return tx_response(result, batch_ids=[body.batch_id], sale_id="0x" + sale["saleId"].hex(), qr_url=qr_url)
+    qr_url = with_proof(services.settings.digital_link_uri(link), proof) if link else None
+    return tx_response(result, batch_ids=[body.batch_id], sale_id=sale_id, qr_url=qr_url, receipt=proof)
 
 
 def _indexed_batch(services: Services, batch_id: str) -> BatchView | None:

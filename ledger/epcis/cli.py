@@ -24,7 +24,7 @@ from typing import Annotated
 
 import typer
 
-from ledger.epcis.validate import load_json, validate_document
+from ledger.epcis.validate import InvalidDocument, check_document, load_json, validate_document
 from ledger.signers import command_signer
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
@@ -80,10 +80,11 @@ def export(
         )
     finally:
         engine.dispose()
-    problems = validate_document(document)
-    if problems:  # a bug of the mapping, never the user's: say so instead of writing it
-        typer.echo(f"the export does not validate: {problems[0]}", err=True)
-        raise typer.Exit(2)
+    try:
+        check_document(document)  # the same check as GET /epcis/export
+    except InvalidDocument as exc:  # a bug of the mapping, never the user's: say so instead of writing it
+        typer.echo(f"the export does not validate: {exc.problems[0]}", err=True)
+        raise typer.Exit(2) from None
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 

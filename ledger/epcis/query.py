@@ -19,8 +19,8 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -31,6 +31,7 @@ from ledger.epcis import identifiers as ids
 from ledger.epcis.export import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
 from ledger.queries.events import ledger_records, participants_with_identifier
+from ledger.queries.views import Party
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -76,6 +77,8 @@ class EventQuery:
 class EventPage:
     events: list[dict[str, Any]]
     next_token: str | None
+    #: The participants the page's events name (for an export's master data).
+    parties: dict[str, Party] = field(default_factory=dict)
 
 
 def parse_time(parameter: str, value: str) -> int:
@@ -248,14 +251,27 @@ def _batch_ids(query: EventQuery) -> set[str] | None:
     return found
 
 
-def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -> EventPage:
+def run_query(
+    engine: Engine,
+    query: EventQuery,
+    *,
+    window: int | None = None,
+    scope: Collection[str] | None = None,
+    batch_ids: Collection[str] | None = None,
+) -> EventPage:
     """One page of the events matching `query`, in chain order, and the next page's token.
 
-    Reads windows of rows in chain order from the tables the filters allow, until a page
-    and one more event are found or the rows run out. A window that finds too little (a
-    filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
+    `scope` (batch ids a reader may see; None: every batch) and `batch_ids` (the batches
+    asked for, e.g. a lot's lineage; None: any) both narrow the events to steps of those
+    batches. Reads windows of rows in chain order from the tables the filters allow, until a
+    page and one more event are found or the rows run out. A window that finds too little
+    (a filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
     sources = _sources(query)
-    batch_ids = _batch_ids(query)
+    wanted = _batch_ids(query)
+    for narrower in (scope, batch_ids):
+        if narrower is not None:
+            wanted = set(narrower) if wanted is None else wanted & set(narrower)
+    batch_ids = wanted
     located = _at_locations(engine, query.lists["EQ_bizLocation"]) if "EQ_bizLocation" in query.lists else None
     if located is not None:
         sources = {table: where for table, where in sources.items() if table in located}
@@ -264,6 +280,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
     window = window or (max(query.per_page + 1, WIDE_WINDOW) if python_only else query.per_page + 1)
     cursor = query.after
     found: list[MappedEvent] = []
+    parties: dict[str, Party] = {}
     while sources and batch_ids != set():
         records = ledger_records(
             engine,
@@ -277,6 +294,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
             limit=window,
         )
         horizon = records.horizon
+        parties |= records.parties
         found += [
             e
             for e in events_of(records)
@@ -290,4 +308,4 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
         window = min(window * 4, MAX_WINDOW)
     page = found[: query.per_page]
     token = encode_token(page[-1].position) if len(found) > query.per_page else None
-    return EventPage([e.event for e in page], token)
+    return EventPage([e.event for e in page], token, parties)

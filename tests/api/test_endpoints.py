@@ -874,7 +874,7 @@ def test_release_after_a_failed_inspection_lets_the_stall_sell(api_market: Marke
     assert event["args"] == {"batchId": batch_id, "regulator": cast["regulator"][0], "reason": reason}
     sold = m.client.post("/sales", json=sale, headers=m.auth(cast["vendor"][1]))
     assert sold.status_code == 201, sold.text
-    assert sold.json()["qr_url"].endswith("/21/1")
+    assert sold.json()["qr_url"].endswith(f"/21/1?receipt={sold.json()['receipt']}")  # with the rating proof
 
 
 def test_suspended_participant_is_refused_until_reinstated(api_market: Market, cast: dict) -> None:

@@ -21,8 +21,10 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from api.main import create_app
+from api.receipts import ReceiptProofs
 from api.services import Services
 from api.settings import ApiSettings
+from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
@@ -45,6 +47,7 @@ class Served:
     base: str
     engine: Engine
     recorded: RecordedBoard
+    receipts: ReceiptProofs
 
     def stall(self, which: str) -> str:
         return getattr(self.recorded.market, which).address
@@ -74,7 +77,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         )
         app = create_app(settings, services)
         with serve_in_thread(app, port, "board") as base:
-            yield Served(base, engine, recorded)
+            yield Served(base, engine, recorded, services.receipts)
 
 
 @dataclass
@@ -176,9 +179,8 @@ def test_board_refreshes_in_place_and_shows_a_new_rating(
     assert rating.inner_text() == "아직 평가가 없습니다"
     page.evaluate("window.__sameDocument = true")  # gone if the page were reloaded
     sale_id = sale_ids(served.engine, stall)[0]
-    answer = httpx.post(
-        f"{served.base}/sales/{sale_id}/rating", json={"stars": 5, "comment": "<b>달고 맛있어요</b>"}, timeout=10
-    )
+    posted = {"receipt": served.receipts.proof(sale_id), "stars": 5, "comment": "<b>달고 맛있어요</b>"}
+    answer = httpx.post(f"{served.base}/sales/{sale_id}/rating", json=posted, timeout=10)
     assert answer.status_code == 201, answer.text
     # The page's own script fetches the fragment every second: poll for the swap, bounded.
     page.wait_for_function(
@@ -255,7 +257,8 @@ def test_shopper_rates_the_stall_from_the_sale_page_without_javascript(
 ) -> None:
     phone = screen(PHONE, javascript=False)
     sale_page = f"/01/{OTHER_GTIN}/10/MK-DUR-1/21/2"
-    phone.open(sale_page)
+    proof = served.receipts.proof("0x" + sale_id_of(batch_id_of(OTHER_GTIN, "MK-DUR-1"), 2).hex())
+    phone.open(f"{sale_page}?receipt={proof}")  # as the receipt's QR code opens it
     page = phone.page
     assert page.locator("#rating h2").inner_text() == "Rate this stall"
     page.locator('#rating input[name="stars"][value="4"]').check()

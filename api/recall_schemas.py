@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, Field
 
 from api.schemas import Gtin, Lot, Strict, Text200
+from ledger.store.webhooks import Outcome
 
 
 def _webhook_url(value: str) -> str:
@@ -87,8 +88,11 @@ class DeliveryPublic(BaseModel):
     status: str = Field(description="pending (retrying with backoff), delivered or failed (gave up)")
     attempts: int
     last_attempt_at: int | None
-    last_status_code: int | None
-    last_error: str | None
+    last_outcome: Outcome | None = Field(
+        description="what the last attempt came to: the answer's status class (2xx, 3xx, 4xx, 5xx), timeout, "
+        "refused (no connection or no HTTP answer), blocked (the URL resolved to an address webhooks may not "
+        "reach) or deleted; never the answer's body or an error's text"
+    )
     next_attempt_at: int | None
     delivered_at: int | None
 

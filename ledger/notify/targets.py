@@ -70,8 +70,8 @@ def refusal(address: IPAddress) -> str | None:
         if address.sixtofour is not None:
             inner = refusal(address.sixtofour)
             return inner and f"a 6to4 {inner.removeprefix('a ').removeprefix('an ')}"
-        if address in _V4_COMPATIBLE:
-            return "an IPv4-compatible IPv6 address (deprecated)" if not address.is_loopback else "a loopback address"
+        if address in _V4_COMPATIBLE and not (address.is_loopback or address.is_unspecified):
+            return "an IPv4-compatible IPv6 address (deprecated)"
     if address.is_unspecified:
         return "an unspecified address"
     if address.is_loopback:
@@ -83,10 +83,10 @@ def refusal(address: IPAddress) -> str | None:
     for network, label in _SPECIAL:
         if address.version == network.version and address in network:
             return label
-    if address.is_private:
-        return "a private address"
     if address.is_reserved:
         return "a reserved address"
+    if address.is_private:
+        return "a private address"
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
         return "a site-local address"
     if not address.is_global:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
+from api.plain_params import RefuseControlCharacters
 from api.routes import (
     admin,
     board,
@@ -73,4 +74,5 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
+    app.add_middleware(RefuseControlCharacters)
     return app

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from api.schemas import Gtin, Lot, Strict, Text200
+from api.schemas import Gtin, Lot, PlainLine, Strict, Text200
 from ledger.store.webhooks import Outcome
 
 
@@ -21,7 +21,10 @@ def _webhook_url(value: str) -> str:
 
 
 WebhookUrl = Annotated[
-    str, AfterValidator(_webhook_url), Field(max_length=2000, examples=["https://stall-a12.example/freshledger"])
+    str,
+    PlainLine,
+    AfterValidator(_webhook_url),
+    Field(max_length=2000, examples=["https://stall-a12.example/freshledger"]),
 ]
 
 
@@ -59,7 +62,7 @@ class LotRecallPublic(BaseModel):
 
 class WebhookCreate(Strict):
     url: WebhookUrl
-    description: Annotated[str, Field(max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=200), PlainLine] | None = None
 
 
 class WebhookPublic(BaseModel):

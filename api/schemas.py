@@ -5,6 +5,7 @@ before any transaction is signed."""
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -12,6 +13,7 @@ import pycountry
 from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.limits import MAX_MERGE_PARENTS, MAX_RECALL_BATCHES, MAX_RESIDUES, MAX_SPLIT_PARTS
 from ledger.gs1 import normalize_gtin
 
 #: GS1 AI (10) / (21) values: 1-20 characters of GS1's CSET 82.
@@ -48,6 +50,36 @@ def _past(value: datetime) -> datetime:
     return value
 
 
+#: Unicode categories no name, reason or comment needs: controls (NUL, ESC ...), format
+#: characters (right-to-left overrides and isolates such as U+202E, zero-width spaces and
+#: joiners, the BOM), surrogates, private use, and line and paragraph separators. They hide
+#: or reorder text on screens, labels and exports ("ABC" shown for "CBA").
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _hidden(value: str, allowed: frozenset[str]) -> str:
+    for position, char in enumerate(value):
+        if char not in allowed and unicodedata.category(char) in HIDDEN_CATEGORIES:
+            name = unicodedata.name(char, "a control character")
+            raise ValueError(f"the text has an invisible or control character U+{ord(char):04X} ({name}) at {position}")
+    return value
+
+
+def _plain_line(value: str) -> str:
+    return _hidden(value, frozenset())
+
+
+def _plain_lines(value: str) -> str:
+    return _hidden(value, LINE_BREAKS)
+
+
+#: One line of visible text (names, reasons, origins, descriptions): 422 for hidden characters.
+PlainLine = AfterValidator(_plain_line)
+#: Visible text that may break lines (a shopper's comment typed in a text area).
+PlainLines = AfterValidator(_plain_lines)
+
+
 def _not_blank(value: str) -> str:
     # Spaces alone would pass the contract's non-empty check and record a blank reason or name.
     if not value.strip():
@@ -79,7 +111,7 @@ PastDate = Annotated[datetime, AfterValidator(_past)]
 Country = Annotated[str, AfterValidator(_country), Field(examples=["TH"])]
 Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200), PlainLine, AfterValidator(_not_blank)]
 
 
 class Strict(BaseModel):
@@ -119,11 +151,11 @@ class SplitPart(Strict):
 
 
 class SplitCreate(Strict):
-    parts: list[SplitPart] = Field(min_length=1, max_length=200)
+    parts: list[SplitPart] = Field(min_length=1, max_length=MAX_SPLIT_PARTS)
 
 
 class MergeCreate(Strict):
-    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=200)
+    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=MAX_MERGE_PARENTS)
     lot: Lot
 
 
@@ -131,13 +163,13 @@ class ResidueIn(Strict):
     substance: Text200
     measured: Annotated[int, Field(ge=0, lt=2**64)]
     limit: Annotated[int, Field(ge=0, lt=2**64)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ug/kg"
+    unit: Annotated[str, Field(min_length=1, max_length=16), PlainLine, AfterValidator(_not_blank)] = "ug/kg"
 
 
 class InspectionCreate(Strict):
     batch_id: BatchId
     passed: bool
-    residues: list[ResidueIn] = Field(default_factory=list, max_length=100)
+    residues: list[ResidueIn] = Field(default_factory=list, max_length=MAX_RESIDUES)
     report_cid: Cid | None = None
 
 
@@ -149,7 +181,7 @@ class SaleCreate(Strict):
 
 
 class RecallCreate(Strict):
-    batch_ids: list[BatchId] = Field(min_length=1, max_length=500)
+    batch_ids: list[BatchId] = Field(min_length=1, max_length=MAX_RECALL_BATCHES)
     reason: Text200
 
 

@@ -3,7 +3,7 @@ server must still answer the resolver route of a sale (what shoppers' phones hit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,7 +11,20 @@ import pytest
 from tests.api.conftest import Market
 from tests.factories.api_writes import deliver, harvest
 
-Scan = Callable[[], None]
+
+@dataclass(frozen=True)
+class Scan:
+    """A recorded sale; calling it checks that its Digital Link still resolves."""
+
+    market: Market
+    batch_id: str
+    sale_id: str
+    path: str
+
+    def __call__(self) -> None:
+        answer = self.market.client.get(self.path, headers={"Accept": "application/json"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["sale"]["sale_id"] == self.sale_id
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +40,6 @@ def scan(api_market: Market, cast: dict[str, tuple[str, str]]) -> Scan:
     )
     assert sold.status_code == 201, sold.text
     m.sync()
-    path = urlsplit(sold.json()["qr_url"]).path
-    sale_id = sold.json()["sale_id"]
-
-    def check() -> None:
-        answer = m.client.get(path, headers={"Accept": "application/json"})
-        assert answer.status_code == 200, answer.text
-        assert answer.json()["sale"]["sale_id"] == sale_id
-
+    check = Scan(m, batch_id, sold.json()["sale_id"], urlsplit(sold.json()["qr_url"]).path)
     check()
     return check

@@ -8,7 +8,8 @@ From the gas figures in BENCHMARKS.md: a split costs about 29k gas a part, so 20
 about 6M; a merge about 15k a parent, so 200 parents is about 3M; a recall about 9.5k a
 batch, so 500 batches is about 5M (a lot recall larger than that is chunked by
 ``POST /recalls/lots``, which takes one lot, not a list). An inspection records a few
-residues, rarely more than a multi-residue screen's hundred.
+residues, rarely more than a multi-residue screen's hundred. A product has a name in each
+language at most (ISO 639-1 has 184 two-letter codes).
 """
 
 from __future__ import annotations
@@ -17,3 +18,4 @@ MAX_SPLIT_PARTS = 200
 MAX_MERGE_PARENTS = 200
 MAX_RECALL_BATCHES = 500
 MAX_RESIDUES = 100
+MAX_PRODUCT_NAMES = 184

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, ServicesDep, require
+from api.limits import MAX_PRODUCT_NAMES
 from api.schemas import Gtin, PlainLine, Strict
 from ledger.store.products import MAX_NAME, InvalidProduct, ProductRecord, list_products, set_product
 
@@ -25,9 +26,11 @@ Authority = Annotated[Caller, Depends(require("ADMIN"))]
 class ProductUpdate(Strict):
     """A product's name, and optionally its names by language code (``en``, ``zh``, ``ko``)."""
 
-    name: Annotated[str, PlainLine] = Field(min_length=1, max_length=MAX_NAME, examples=["Leafy greens (qingcai)"])
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME), PlainLine] = Field(
+        examples=["Leafy greens (qingcai)"]
+    )
     names: dict[Annotated[str, PlainLine], Annotated[str, PlainLine]] | None = Field(
-        default=None, examples=[{"zh": "青菜", "ko": "청경채"}]
+        default=None, max_length=MAX_PRODUCT_NAMES, examples=[{"zh": "青菜", "ko": "청경채"}]
     )
 
 

@@ -54,8 +54,8 @@ class RatingCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     stars: int = Field(ge=MIN_STARS, le=MAX_STARS, examples=[5])
-    comment: Annotated[str, PlainLines] | None = Field(
-        default=None, max_length=MAX_COMMENT, examples=["Crisp greens, friendly stall"]
+    comment: Annotated[str, Field(max_length=MAX_COMMENT), PlainLines] | None = Field(
+        default=None, examples=["Crisp greens, friendly stall"]
     )
 
 

@@ -54,7 +54,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     try:
         with progress.stage("serve"):
             services = build_services(settings)
-            notifier = Notifier(services.engine)
+            notifier = Notifier(services.engine, box=services.webhook_box, targets=services.webhook_targets)
             notifying = threading.Thread(
                 target=notifier.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
             )

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
+from api.plain_params import RefuseControlCharacters
 from api.policy import check_policy
 from api.routes import (
     admin,
@@ -77,4 +78,5 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         app.include_router(module.router)
     install_error_handlers(app)
     check_policy(app)  # a route without a line in the access table does not start
+    app.add_middleware(RefuseControlCharacters)
     return app

@@ -10,9 +10,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.limits import MAX_MERGE_PARENTS, MAX_RECALL_BATCHES, MAX_RESIDUES, MAX_SPLIT_PARTS
 from ledger import fields
 from ledger.fields import CSET82, UNIT_PATTERN
 from ledger.gs1 import normalize_gtin
+
+#: One line of visible text (names, reasons, origins, descriptions): 422 for hidden characters.
+PlainLine = AfterValidator(fields.plain_line)
+#: Visible text that may break lines (a shopper's comment typed in a text area).
+PlainLines = AfterValidator(fields.plain_lines)
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -39,7 +45,7 @@ PastDate = Annotated[datetime, AfterValidator(fields.past)]
 Country = Annotated[str, AfterValidator(fields.country), Field(examples=["TH"])]
 Currency = Annotated[str, AfterValidator(fields.currency), Field(examples=["CNY"])]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(fields.not_blank)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200), PlainLine, AfterValidator(fields.not_blank)]
 
 
 class Strict(BaseModel):
@@ -79,11 +85,11 @@ class SplitPart(Strict):
 
 
 class SplitCreate(Strict):
-    parts: list[SplitPart] = Field(min_length=1, max_length=200)
+    parts: list[SplitPart] = Field(min_length=1, max_length=MAX_SPLIT_PARTS)
 
 
 class MergeCreate(Strict):
-    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=200)
+    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=MAX_MERGE_PARENTS)
     lot: Lot
 
 
@@ -91,13 +97,13 @@ class ResidueIn(Strict):
     substance: Text200
     measured: Annotated[int, Field(ge=0, lt=2**64)]
     limit: Annotated[int, Field(ge=0, lt=2**64)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ug/kg"
+    unit: Annotated[str, Field(min_length=1, max_length=16), PlainLine, AfterValidator(fields.not_blank)] = "ug/kg"
 
 
 class InspectionCreate(Strict):
     batch_id: BatchId
     passed: bool
-    residues: list[ResidueIn] = Field(default_factory=list, max_length=100)
+    residues: list[ResidueIn] = Field(default_factory=list, max_length=MAX_RESIDUES)
     report_cid: Cid | None = None
 
 
@@ -109,7 +115,7 @@ class SaleCreate(Strict):
 
 
 class RecallCreate(Strict):
-    batch_ids: list[BatchId] = Field(min_length=1, max_length=500)
+    batch_ids: list[BatchId] = Field(min_length=1, max_length=MAX_RECALL_BATCHES)
     reason: Text200
 
 

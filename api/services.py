@@ -1,5 +1,6 @@
 """What the routes work with, built once per app: the database engine (read path), the
-chain client and contract (write path), the participants' keystore and the receipts' key."""
+chain client and contract (write path), the participants' keystore, the receipts' key and
+the box that seals webhook secrets."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import DocumentStore, open_store
 from ledger.keys import KeyStore
+from ledger.notify.secret_box import SecretBox, load_secret_box
+from ledger.notify.targets import TargetPolicy
 from ledger.store.db import make_engine, migrate
+from ledger.store.webhooks import seal_clear_secrets
 
 
 @dataclass
@@ -23,6 +27,8 @@ class Services:
     engine: Engine
     keys: KeyStore
     documents: DocumentStore
+    webhook_box: SecretBox
+    webhook_targets: TargetPolicy
     _ledger: FreshLedgerContract | None = None
     _receipts: ReceiptProofs | None = None
 
@@ -49,11 +55,15 @@ class Services:
 def build_services(settings: ApiSettings) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
+    box = load_secret_box(settings.data_dir, settings.webhook_key)
+    seal_clear_secrets(engine, box)  # secrets from before sealing existed (see migration 0007)
     services = Services(
         settings=settings,
         engine=engine,
         keys=KeyStore(settings.keystore_dir, settings.keystore_password),
         documents=open_store(settings.data_dir),
+        webhook_box=box,
+        webhook_targets=settings.webhook_targets,
     )
     services.receipts  # noqa: B018 - the key is made at start, not on the first sale
     return services

@@ -10,6 +10,8 @@
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
 | FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
 | FRESHLEDGER_RECEIPT_KEY | key of the receipts' rating proofs (32+ characters); default: data dir's receipt.key |
+| FRESHLEDGER_WEBHOOK_ALLOW | none: host names and CIDR blocks webhooks may target besides public addresses |
+| FRESHLEDGER_WEBHOOK_KEY | ``<data dir>/webhook.key``, made on first start: the Fernet key sealing webhook secrets |
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ledger.config import load_settings
 from ledger.digital_link import DigitalLink, build_uri
+from ledger.notify.targets import TargetPolicy
 from ledger.paths import data_dir
 from ledger.store.db import default_database_url
 
@@ -48,14 +51,24 @@ class ApiSettings(BaseSettings):
     #: The key of the rating proofs printed on receipts (api.receipts); unset: the data
     #: directory's ``receipt.key``, made on first use. Several API hosts must share one.
     receipt_key: SecretStr | None = Field(default=None, min_length=32)
+    #: Host names and CIDR blocks webhooks may target besides public unicast addresses
+    #: (comma-separated; for a market whose stalls' servers are on a private network).
+    webhook_allow: str = ""
+    #: Fernet key(s) sealing webhook secrets; unset: ``<data dir>/webhook.key``.
+    webhook_key: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:
         if self.environment == "production" and self.keystore_password == DEVELOPMENT_PASSWORD:
             raise ValueError("FRESHLEDGER_KEYSTORE_PASSWORD must be set outside development")
+        TargetPolicy.parse(self.webhook_allow)  # a wrong entry stops the start, naming it
         if self.public_host is None:
             self.public_host = f"{self.api_host}:{self.api_port}"
         return self
+
+    @property
+    def webhook_targets(self) -> TargetPolicy:
+        return TargetPolicy.parse(self.webhook_allow)
 
     @property
     def keystore_dir(self) -> Path:

@@ -7,6 +7,7 @@
     │   ├── CompilationError      the Solidity sources do not compile
     │   └── DeploymentNotFound    no deployment record for this chain
     │   └── ChainMismatch         the database mirrors another chain or contract than the node's
+    │   └── WebhookKeyError       the key sealing webhook secrets is missing, too open or wrong
     ├── DocumentError             a document could not be stored, found or trusted
     │   ├── InvalidCid            not a CID, or not one FreshLedger makes (CIDv1, sha2-256, raw / dag-pb)
     │   ├── DocumentNotFound      no document with this CID in the store
@@ -19,6 +20,7 @@
     │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
     ├── NotFound                  a query names a batch, sale or participant the ledger does not know
     ├── FileRefused               a declaration file or harvest sheet cannot be read as a table at all
+    ├── WebhookTargetRefused      a webhook URL points where the notifier may not connect
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
         ├── TransactionTimeout    not mined in time (retryable: the node may be slow)
@@ -117,6 +119,20 @@ class ChainReorganised(IndexerError):
 
 class ReorgTooDeep(IndexerError):
     """A reorg replaced blocks older than the indexer keeps hashes of."""
+
+
+class WebhookKeyError(ConfigurationError):
+    """The key that seals webhook secrets is missing, unreadable, too open or not the one
+    the secrets were sealed with."""
+
+
+class WebhookTargetRefused(LedgerError):
+    """A webhook URL's host is (or resolves to) an address the notifier may not connect to."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(reason)
 
 
 class NotFound(LedgerError):

@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 
 import pycountry
@@ -70,6 +71,32 @@ def not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("the text is blank")
     return value
+
+
+#: Unicode categories no name, reason or comment needs: controls (NUL, ESC ...), format
+#: characters (right-to-left overrides and isolates such as U+202E, zero-width spaces and
+#: joiners, the BOM), surrogates, private use, and line and paragraph separators. They hide
+#: or reorder text on screens, labels and exports ("ABC" shown for "CBA").
+HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
+LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _visible(value: str, allowed: frozenset[str]) -> str:
+    for position, char in enumerate(value):
+        if char not in allowed and unicodedata.category(char) in HIDDEN_CATEGORIES:
+            name = unicodedata.name(char, "a control character")
+            raise ValueError(f"the text has an invisible or control character U+{ord(char):04X} ({name}) at {position}")
+    return value
+
+
+def plain_line(value: str) -> str:
+    """One line of visible text (names, reasons, origins, descriptions)."""
+    return _visible(value, frozenset())
+
+
+def plain_lines(value: str) -> str:
+    """Visible text that may break lines (a shopper's comment typed in a text area)."""
+    return _visible(value, LINE_BREAKS)
 
 
 def lot(value: str) -> str:

@@ -29,7 +29,7 @@ from api.deps import ServicesDep
 from api.pages.board import render_rating_result
 from api.pages.i18n import LANG_COOKIE, Messages, negotiate
 from api.ratelimit import TokenBucketLimiter
-from api.schemas import Address, BatchId
+from api.schemas import Address, BatchId, PlainLines
 from ledger.digital_link import DigitalLink
 from ledger.errors import NotFound
 from ledger.queries.batches import get_sale
@@ -69,7 +69,9 @@ class RatingCreate(BaseModel):
         examples=["3q2-7wAAAAAAAAAA"],
     )
     stars: int = Field(ge=MIN_STARS, le=MAX_STARS, examples=[5])
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT, examples=["Crisp greens, friendly stall"])
+    comment: Annotated[str, Field(max_length=MAX_COMMENT), PlainLines] | None = Field(
+        default=None, examples=["Crisp greens, friendly stall"]
+    )
 
 
 _BODY = {

@@ -298,14 +298,14 @@ Index("ix_recalls_block_time", Recall.block_time)
 
 
 class Webhook(Base):
-    """A stall's endpoint for signed recall notifications. The secret is kept in clear: the
-    notifier must sign with it (an HMAC key cannot be stored as a hash)."""
+    """A stall's endpoint for signed recall notifications. The secret is kept sealed (Fernet,
+    :mod:`ledger.notify.secret_box`): the notifier must sign with it, so it cannot be a hash."""
 
     __tablename__ = "webhooks"
     webhook_id: Mapped[str] = mapped_column(String(24), primary_key=True)
     owner: Mapped[str] = mapped_column(ADDRESS, index=True)
     url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(String(80))
+    sealed_secret: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Recalls indexed up to this block when the hook was registered are history, not news.
@@ -329,8 +329,8 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger)
     last_attempt_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The status class or failure kind only (ledger.store.webhooks.OUTCOMES): never a body or error text.
+    last_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (UniqueConstraint("webhook_id", "recall_tx"),)

@@ -28,6 +28,7 @@ from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
+from ledger.notify.secret_box import load_secret_box
 from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
 from tests.factories.market import GTIN, OTHER_GTIN
@@ -74,6 +75,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             engine=engine,
             keys=KeyStore(settings.keystore_dir, settings.keystore_password),
             documents=open_store(settings.data_dir),
+            webhook_box=load_secret_box(settings.data_dir),
+            webhook_targets=settings.webhook_targets,
         )
         app = create_app(settings, services)
         with serve_in_thread(app, port, "board") as base:

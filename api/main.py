@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from api.bodies import BodyLimitMiddleware
 from api.errors import install_error_handlers
+from api.headers import SecurityHeadersMiddleware
 from api.routes import (
     admin,
     board,
@@ -73,4 +75,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
+    # The last added runs first: security headers go on every answer, refusals of bodies too.
+    app.add_middleware(BodyLimitMiddleware, limits=settings.limits)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=[path for path in docs if path])
     return app

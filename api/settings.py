@@ -9,6 +9,8 @@
 | FRESHLEDGER_RPC_URL | the local chain |
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
 | FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
+
+Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.limits import BodyLimits
 from ledger.config import load_settings
 from ledger.digital_link import DigitalLink, build_uri
 from ledger.paths import data_dir
@@ -44,6 +47,8 @@ class ApiSettings(BaseSettings):
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18
+    #: How large and how slow a request body may be (``FRESHLEDGER_MAX_*_BYTES`` and friends).
+    limits: BodyLimits = Field(default_factory=BodyLimits)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

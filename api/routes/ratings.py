@@ -45,8 +45,6 @@ from ledger.store.ratings import (
 
 router = APIRouter(tags=["shoppers"])
 FORM = "application/x-www-form-urlencoded"
-#: A rating is a few hundred bytes; anything far larger is not one.
-MAX_BODY = 8 * 1024
 
 
 class RatingCreate(BaseModel):
@@ -105,9 +103,7 @@ async def rate_sale(sale_id: BatchId, request: Request, services: ServicesDep) -
             headers={"Retry-After": seconds},
         )
     body = await request.body()
-    try:
-        if len(body) > MAX_BODY:
-            raise InvalidRating(f"a rating is at most {MAX_BODY} bytes")
+    try:  # its size was bounded before the route ran (FRESHLEDGER_MAX_RATING_BYTES, api.limits)
         rating = RatingCreate.model_validate(_form_fields(body)) if is_form else RatingCreate.model_validate_json(body)
         record = await run_in_threadpool(add_rating, services.engine, sale_id, rating.stars, rating.comment)
     except (ValidationError, InvalidRating) as exc:

@@ -49,7 +49,7 @@ async def upload(
     body = b"".join(chunks)
     del chunks
     if not body:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the document (the request body) is empty")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "the document is empty")
     cid = await run_in_threadpool(caller.services.documents.put, body, media_type)
     return {"cid": cid.encode("base32"), "media_type": media_type, "size": len(body)}
 

@@ -75,12 +75,20 @@ def current_caller(
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require(role: str) -> Callable[[Caller], Caller]:
-    """A dependency that lets only callers holding `role` through (403 otherwise)."""
+def active_caller(caller: CallerDep) -> Caller:
+    """The caller, unless suspended (403): for what no contract call checks, such as uploads."""
+    if caller.suspended:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+    return caller
 
-    def check(caller: CallerDep) -> Caller:
-        if caller.suspended:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+
+ActiveCallerDep = Annotated[Caller, Depends(active_caller)]
+
+
+def require(role: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets only active callers holding `role` through (403 otherwise)."""
+
+    def check(caller: ActiveCallerDep) -> Caller:
         if not caller.has(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.lower()} role")
         return caller

@@ -22,6 +22,7 @@ from ledger.errors import (
     DocumentIntegrityError,
     DocumentNotFound,
     LedgerError,
+    MediaTypeFixed,
     NodeError,
     NotFound,
     TransactionError,
@@ -140,6 +141,8 @@ _DOMAIN_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
     TransactionError: (status.HTTP_502_BAD_GATEWAY, "TransactionFailed"),
     # The store's copy no longer hashes to its CID: the server's fault, never served.
     DocumentIntegrityError: (status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError"),
+    # The same bytes uploaded again with another media type: a document keeps its first.
+    MediaTypeFixed: (status.HTTP_409_CONFLICT, "MediaTypeFixed"),
     DocumentError: (status.HTTP_422_UNPROCESSABLE_CONTENT, None),
     LedgerError: (status.HTTP_500_INTERNAL_SERVER_ERROR, None),
 }

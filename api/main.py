@@ -11,7 +11,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from api.bodies import BodyLimitMiddleware
 from api.errors import install_error_handlers
+from api.headers import SecurityHeadersMiddleware
 from api.plain_params import RefuseControlCharacters
 from api.policy import check_policy
 from api.routes import (
@@ -78,5 +80,10 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         app.include_router(module.router)
     install_error_handlers(app)
     check_policy(app)  # a route without a line in the access table does not start
+    # The last added runs first: security headers go on every answer, refusals of bodies and
+    # of control characters in the URL too.
     app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(BodyLimitMiddleware, limits=settings.limits)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=[path for path in docs if path])
     return app

@@ -12,6 +12,8 @@
 | FRESHLEDGER_RECEIPT_KEY | key of the receipts' rating proofs (32+ characters); default: data dir's receipt.key |
 | FRESHLEDGER_WEBHOOK_ALLOW | none: host names and CIDR blocks webhooks may target besides public addresses |
 | FRESHLEDGER_WEBHOOK_KEY | ``<data dir>/webhook.key``, made on first start: the Fernet key sealing webhook secrets |
+
+Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from api.limits import BodyLimits
 from ledger.config import load_settings
 from ledger.digital_link import DigitalLink, build_uri
 from ledger.notify.targets import TargetPolicy
@@ -56,6 +59,8 @@ class ApiSettings(BaseSettings):
     webhook_allow: str = ""
     #: Fernet key(s) sealing webhook secrets; unset: ``<data dir>/webhook.key``.
     webhook_key: str | None = Field(default=None, repr=False)
+    #: How large and how slow a request body may be (``FRESHLEDGER_MAX_*_BYTES`` and friends).
+    limits: BodyLimits = Field(default_factory=BodyLimits)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

@@ -13,6 +13,7 @@
     │   ├── DocumentNotFound      no document with this CID in the store
     │   ├── DocumentIntegrityError  the bytes do not hash to the CID asked for (tampered or corrupt)
     │   │   └── CidMismatch       the IPFS node made another CID than FreshLedger computes
+    │   ├── MediaTypeFixed        the document is stored with another media type, which it keeps
     │   └── IpfsNodeError         the IPFS node could not be reached or refused (retryable)
     ├── NodeError                 the local node could not be started, stopped or reached
     ├── IndexerError              the indexer cannot go on
@@ -92,6 +93,23 @@ class CidMismatch(DocumentIntegrityError):
             actual,
             f"the IPFS node made CID {actual} for a document FreshLedger computes as {cid}: "
             "the node imports with other settings, so the CID must not be recorded",
+        )
+
+
+class MediaTypeFixed(DocumentError):
+    """Document `cid` is stored as `stored`; a later upload of the same bytes asked for `asked`.
+
+    A document keeps the media type of its first upload, so nobody can re-label someone
+    else's document (the CID covers the bytes alone).
+    """
+
+    def __init__(self, cid: object, stored: str, asked: str) -> None:
+        self.cid = str(cid)
+        self.stored = stored
+        self.asked = asked
+        super().__init__(
+            f"document {self.cid} is stored as {stored}; a document keeps the media type of its first upload "
+            f"(asked: {asked})"
         )
 
 

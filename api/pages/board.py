@@ -1,7 +1,7 @@
 """The market board (the wall screen) and the screen above one stall, rendered on the server
 from ``ledger.queries.market`` results in English, Korean or simplified Chinese.
 
-Both pages are whole without JavaScript; a small inline script (no external request) fetches
+Both pages are whole without JavaScript; a small inline script (no external request, allowed by its hash) fetches
 the page's fragment every few seconds and swaps it in when it changed, so the screen stays
 current without the flash of a reload. The fragment is the same template block the page
 embeds, rendered alone (``fragment=True``).
@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup, escape
 
+from api.pages.assets import board_css, board_script
 from api.pages.blocks import party_name
 from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
@@ -39,7 +38,6 @@ from ledger.queries.market import (
 )
 from ledger.store.ratings import RatingRecord, StallRating
 
-BOARD_CSS = Path(__file__).resolve().parent.parent / "templates" / "board.css"
 #: Seconds between the board's refreshes unless the route asks otherwise.
 DEFAULT_REFRESH = 5
 #: Shown for a value the record does not have (an en dash), and between a range's ends.
@@ -423,14 +421,14 @@ def _render(template: str, page: Page, fragment: bool, **context: Any) -> str:
     (``<name>_live.html``, which the page includes), for the script to swap in."""
     if fragment:
         template = template.removesuffix(".html") + "_live.html"
-    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "css": board_stylesheet(), **context}
+    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "css": board_stylesheet()}
+    values |= {"script": board_script(), **context}
     return environment().get_template(template).render(values)
 
 
-@cache
 def board_stylesheet() -> Markup:
-    """The board's CSS, read once; our own file, so it goes into ``<style>`` as it is."""
-    return Markup(BOARD_CSS.read_text(encoding="utf-8"))
+    """The board's CSS (see :mod:`api.pages.assets`)."""
+    return board_css()
 
 
 def _inline_svg(svg: str) -> str:

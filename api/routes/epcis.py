@@ -38,9 +38,9 @@ from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"])
 log = logging.getLogger(__name__)
 
-#: Largest document and event count one capture takes (GS1-EPCIS-Capture-Limit): every
-#: event is one or more mined transactions.
-MAX_CAPTURE_BYTES = 5 * 1024 * 1024
+#: Largest event count one capture takes (GS1-EPCIS-Capture-Limit): every event is one or
+#: more mined transactions. The document's size is bounded before the route runs (413
+#: CaptureLimitExceededException, FRESHLEDGER_MAX_CAPTURE_BYTES in api.limits).
 MAX_CAPTURE_EVENTS = 500
 PROBLEM = "application/problem+json"
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
@@ -134,10 +134,6 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
             415, "UnsupportedMediaType", "Unsupported media type", f"{media_type}: EPCIS 2.0 JSON or JSON-LD only"
         )
     body = await request.body()
-    if len(body) > MAX_CAPTURE_BYTES:
-        return _problem(
-            413, "CaptureLimitExceededException", "Document too large", f"at most {MAX_CAPTURE_BYTES} bytes"
-        )
     try:
         document = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -50,7 +50,14 @@ REVERT_STATUS = {
     "MergeMismatch": status.HTTP_409_CONFLICT,
     "ParticipantAlreadyRegistered": status.HTTP_409_CONFLICT,
     "ParticipantStateUnchanged": status.HTTP_409_CONFLICT,
+    "DeclarationExists": status.HTTP_409_CONFLICT,
+    "DeclarationOutOfOrder": status.HTTP_409_CONFLICT,
+    "DeclarationMismatch": status.HTTP_409_CONFLICT,
 }
+
+#: The batch calls' errors that name a refused item around the single call's error, and the
+#: word for the item; the answer's status is the inner error's.
+ITEM_WORDS = {"HarvestLotInvalid": "lot", "ImportLineInvalid": "line", "SaleInvalid": "sale"}
 
 SENTENCES = {
     "AccessControlUnauthorizedAccount": "{account} does not hold the role this needs",
@@ -86,6 +93,18 @@ SENTENCES = {
     "InvalidImporter": "{importer} is not an active supplier and cannot receive an import",
     "UnknownRole": "that is not a market role",
     "ParticipantDetailsMissing": "a participant needs a name and a GLN or licence number",
+    "InvalidHsCode": "the HS code must have 6 to 10 digits",
+    "DeclarationExists": "customs declaration {declarationNumber} is already recorded",
+    "DeclarationOutOfOrder": (
+        "customs declaration {declarationNumber} continues at line {nextLine}, not at line {firstLine}"
+    ),
+    "DeclarationMismatch": (
+        "customs declaration {declarationNumber} was recorded with another entry port, clearance date,"
+        " importer, document or line count"
+    ),
+    "DeclarationLineOutOfRange": (
+        "customs declaration {declarationNumber} has {lineCount} lines; these would end at line {lineEnd}"
+    ),
 }
 
 
@@ -94,7 +113,14 @@ _ROLE_NAMES = {**{role: name.lower() for name, role in ROLES.items()}, DEFAULT_A
 
 
 def describe_revert(request: Request, revert: ContractRevert) -> str:
-    """The human sentence for `revert`, with batch ids turned into lot codes and dates."""
+    """The human sentence for `revert`, with batch ids turned into lot codes and dates.
+
+    A refused item of a batch call reads "line 7: 123 is not a valid GTIN" (lines, lots and
+    sales counted from 0, as the contract and the ``index`` field count them).
+    """
+    word = ITEM_WORDS.get(revert.name)
+    if word is not None and revert.inner is not None:
+        return f"{word} {revert.index}: {describe_revert(request, revert.inner)}"
     values: dict[str, Any] = {
         k: (("0x" + v.hex()) if isinstance(v, bytes) else v) for k, v in revert.args_by_name.items()
     }
@@ -158,9 +184,13 @@ def _handler(code: int, name: str | None) -> Callable[[Request, Exception], Awai
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractRevert)
     async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
-        code = REVERT_STATUS.get(exc.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        decisive = exc.inner if exc.inner is not None else exc
+        code = REVERT_STATUS.get(decisive.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
         args = {k: _text(v) for k, v in exc.args_by_name.items()}
-        return _error(code, exc.name, describe_revert(request, exc), args=args)
+        extra: dict[str, Any] = {}
+        if exc.inner is not None:
+            extra["inner"] = {"error": exc.inner.name, "args": {k: _text(v) for k, v in exc.inner.args_by_name.items()}}
+        return _error(code, exc.name, describe_revert(request, exc), args=args, **extra)
 
     for error, (code, name) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(error, _handler(code, name))

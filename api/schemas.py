@@ -44,6 +44,9 @@ Quantity = Annotated[int, Field(gt=0, lt=2**63, examples=[400])]
 PastDate = Annotated[datetime, AfterValidator(fields.past)]
 Country = Annotated[str, AfterValidator(fields.country), Field(examples=["TH"])]
 Currency = Annotated[str, AfterValidator(fields.currency), Field(examples=["CNY"])]
+HsCode = Annotated[
+    str, Field(pattern=r"^[0-9]{6,10}$", examples=["08106000"], description="Harmonized System code, 6 to 10 digits")
+]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
 Text200 = Annotated[str, Field(min_length=1, max_length=200), PlainLine, AfterValidator(fields.not_blank)]
 
@@ -69,6 +72,7 @@ class ImportCreate(Strict):
     unit: Unit = "KGM"
     importer: Address
     origin_country: Country
+    hs_code: HsCode | None = None
     declaration_number: Text200
     cleared_at: PastDate
     entry_port: Text200 = Field(examples=["CNNGB"], description="UN/LOCODE or GLN of the port of entry")

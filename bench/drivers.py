@@ -136,11 +136,14 @@ class NaiveDriver:
         unit: str,
         importer: str,
         origin_country: str,
+        hs_code: str,
         declaration_number: str,
         cleared_at: int,
         entry_port: str,
         document_cid: bytes,
     ) -> TxResult:
+        # The baseline predates HS codes; it records the import without one.
+        del hs_code
         return self._transact(
             customs,
             "registerImport",

@@ -192,14 +192,28 @@ class ContractRevert(TransactionError):
     """The contract reverted with custom error `name` and decoded `args`.
 
     ``name`` is the Solidity error name (``"BatchQuarantined"``), ``args`` maps each
-    parameter name to its decoded value.
+    parameter name to its decoded value. A batch call that refuses one of its items
+    (``ImportLineInvalid(index, reason)`` and the like) carries the single call's error for
+    that item, decoded, as ``inner``; ``index`` is the item's.
     """
 
-    def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
+    def __init__(
+        self, name: str, args: dict[str, Any], message: str | None = None, *, inner: ContractRevert | None = None
+    ) -> None:
         self.name = name
         self.args_by_name = args
+        self.inner = inner
+        if inner is not None:
+            rendered = f"index={args.get('index')}): {inner}"
+            super().__init__(message or f"{name}({rendered}")
+            return
         rendered = ", ".join(f"{key}={_show(value)}" for key, value in args.items())
         super().__init__(message or f"{name}({rendered})")
+
+    @property
+    def index(self) -> int | None:
+        """The refused item's index, for the errors of the batch calls that name one."""
+        return self.args_by_name.get("index") if self.inner is not None else None
 
 
 def _show(value: Any) -> str:

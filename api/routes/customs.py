@@ -24,6 +24,7 @@ def register_import(body: ImportCreate, caller: Annotated[Caller, Depends(requir
         unit=body.unit,
         importer=body.importer,
         origin_country=body.origin_country,
+        hs_code=body.hs_code or "",
         declaration_number=body.declaration_number,
         cleared_at=int(body.cleared_at.timestamp()),
         entry_port=body.entry_port,

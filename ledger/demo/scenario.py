@@ -216,6 +216,7 @@ class _Recorder:
                 unit=entry.product.unit,
                 importer=self.who.importer.address,
                 origin_country=entry.origin_country,
+                hs_code=entry.hs_code,
                 declaration_number=entry.declaration_number,
                 cleared_at=cleared_at,
                 entry_port=entry.entry_port,

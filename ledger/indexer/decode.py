@@ -93,6 +93,7 @@ _SPECIAL: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("unit", "bytes3"): _text_code,
     ("currency", "bytes3"): _text_code,
     ("originCountry", "bytes2"): _text_code,
+    ("hsCode", "bytes10"): lambda raw: _text_code(raw) or None,
     ("gtin", "uint64"): lambda value: f"{value:014d}",
 }
 

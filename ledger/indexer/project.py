@@ -109,6 +109,10 @@ class Projector:
     def __init__(self, state: StateCache) -> None:
         self.state = state
         self.rows = Rows()
+        # The header of each declaration by id, from its DeclarationRegistered: the lines that
+        # follow in the same transaction (so in the same range of whole blocks) carry only
+        # what differs between lines.
+        self._declarations: dict[str, dict[str, Any]] = {}
 
     def apply(self, events: Iterable[ChainEvent]) -> None:
         for event in events:
@@ -219,6 +223,23 @@ class Projector:
         self._document(e, a["documentCid"], batch_id, "harvest")
 
     def _on_ImportRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._import(e, a, a, line=None)
+
+    def _on_DeclarationRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._declarations[a["declarationId"]] = a
+
+    def _on_ImportLineRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        header = self._declarations.get(a["declarationId"])
+        if header is None:
+            raise LookupError(
+                f"ImportLineRegistered at {e.block_number}:{e.log_index} follows no DeclarationRegistered"
+                f" of declaration {a['declarationId']}"
+            )
+        self._import(e, a, header, line=a["line"])
+
+    def _import(self, e: ChainEvent, a: dict[str, Any], header: dict[str, Any], *, line: int | None) -> None:
+        """One imported batch: `a` has the line's fields, `header` the declaration's (the same
+        event for a single import)."""
         batch_id = a["batchId"]
         self._create_batch(
             e,
@@ -227,22 +248,24 @@ class Projector:
             lot=a["lot"],
             unit=a["unit"],
             quantity=a["quantity"],
-            custodian=a["importer"],
+            custodian=header["importer"],
             kind="import",
         )
         self.rows.add(
             "imports",
             e,
             batch_id=batch_id,
-            importer=a["importer"],
-            customs=a["customs"],
+            importer=header["importer"],
+            customs=header["customs"],
             origin_country=a["originCountry"],
-            declaration_number=a["declarationNumber"],
-            cleared_at=a["clearedAt"],
-            entry_port=a["entryPort"],
-            document_cid=a["documentCid"],
+            hs_code=a["hsCode"],
+            declaration_number=header["declarationNumber"],
+            declaration_line=line,
+            cleared_at=header["clearedAt"],
+            entry_port=header["entryPort"],
+            document_cid=header["documentCid"],
         )
-        self._document(e, a["documentCid"], batch_id, "import")
+        self._document(e, header["documentCid"], batch_id, "import")
 
     def _document(self, e: ChainEvent, cid: str | None, batch_id: str, step: str) -> None:
         if cid:

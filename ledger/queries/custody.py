@@ -129,7 +129,9 @@ def _history(
         b = batches[r["batch_id"]]
         details = {
             "origin_country": r["origin_country"],
+            "hs_code": r["hs_code"],
             "declaration_number": r["declaration_number"],
+            "declaration_line": None if r["declaration_line"] is None else int(r["declaration_line"]),
             "cleared_at": int(r["cleared_at"]),
             "entry_port": r["entry_port"],
             "document_cid": r["document_cid"],

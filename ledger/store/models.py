@@ -150,7 +150,11 @@ class Import(EventRow, Base):
     importer: Mapped[str] = mapped_column(ADDRESS, index=True)
     customs: Mapped[str] = mapped_column(ADDRESS)
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
-    declaration_number: Mapped[str] = mapped_column(Text)
+    # Harmonized System code (6-10 digits); None for a single import recorded without one.
+    hs_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    declaration_number: Mapped[str] = mapped_column(Text, index=True)
+    # The line's position in its declaration (from 0) when recorded by registerImports.
+    declaration_line: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cleared_at: Mapped[int] = mapped_column(BigInteger)
     entry_port: Mapped[str] = mapped_column(Text)
     document_cid: Mapped[str | None] = mapped_column(Text, nullable=True)

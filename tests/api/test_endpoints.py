@@ -1071,6 +1071,7 @@ FORGED: dict[str, Forged] = {
             code("KGM", 3),
             c["farm"][0],
             code("TH", 2),
+            code("08106000", 10),
             "310120261000999999",
             1,
             "CNNGB",

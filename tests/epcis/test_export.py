@@ -90,6 +90,7 @@ def test_import_is_receiving_with_customs_declaration_and_country(epcis_market: 
         {"type": "urn:freshledger:btt:customs_declaration", "bizTransaction": ids.customs_declaration_uri(DECLARATION)}
     ]
     assert event["ilmd"]["cbvmda:countryOfOrigin"] == "TH"
+    assert event["ilmd"]["freshledger:hsCode"] == "08106000"
     assert event["sourceList"] == [{"type": "location", "source": "https://www.iso.org/obp/ui/#iso:code:3166:TH"}]
     assert event["readPoint"] == {"id": "urn:freshledger:port:CNNGB"}
     importer = ids.participant_uri(epcis_market.market.supplier2.address)

@@ -136,6 +136,8 @@ def test_import_lot_starts_with_the_importers_receiving_and_the_declaration(trac
     )
     assert entry.event_time == CLEARED_AT
     assert entry.document_cid == traced.chain.scenario.documents["declaration"]
+    assert entry.hs_code == "08106000"
+    assert {r.hs_code for r in sheet.rows[1:]} == {""}  # the HS code is the customs entry's
     assert entry.notes == "import: country of origin TH, entry port CNNGB, cleared by Ningbo Customs (CN-NGB-3100)"
     assert {r.gtin for r in sheet.rows} == {OTHER_GTIN}
 

@@ -6,6 +6,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ledger.chain.abi import ContractAbi, abi_type
+from ledger.chain.client import decode_revert
 
 
 def test_abi_type_spells_out_tuples() -> None:
@@ -50,3 +51,18 @@ def test_decode_log_with_indexed_and_plain_arguments() -> None:
     }
     assert event.args["regulator"].lower() == regulator
     assert abi.decode_log([keccak(text="Unknown()")], b"") is None
+
+
+def test_decode_revert_unwraps_the_refused_item_of_a_batch_call() -> None:
+    abi = ContractAbi.load()
+    reason = keccak(text="InvalidGtin(uint64)")[:4] + encode(["uint64"], [6901234000017])
+    data = keccak(text="ImportLineInvalid(uint256,bytes)")[:4] + encode(["uint256", "bytes"], [7, reason])
+    revert = decode_revert(abi, data)
+    assert revert is not None
+    assert (revert.name, revert.index, revert.args_by_name["reason"]) == ("ImportLineInvalid", 7, reason)
+    assert revert.inner is not None
+    assert (revert.inner.name, revert.inner.args_by_name) == ("InvalidGtin", {"gtin": 6901234000017})
+    assert str(revert) == "ImportLineInvalid(index=7): InvalidGtin(gtin=6901234000017)"
+    plain = decode_revert(abi, keccak(text="ZeroQuantity()")[:4])
+    assert plain is not None
+    assert (plain.name, plain.inner, plain.index) == ("ZeroQuantity", None, None)

@@ -116,6 +116,7 @@ def test_durian_page_shows_the_customs_entry_and_links_its_declaration(indexed_m
     assert shown["Country of origin"] == "Thailand (TH)"
     assert shown["Importer"] == "Tropical Fruit Imports Ltd GLN 6901234000030"
     assert shown["Customs declaration no."] == "310120261000123456"
+    assert shown["HS code"] == "0810.60.00"
     assert shown["Customs clearance"] == Formatter("en", Messages("en"), SHANGHAI).date(chain.origins[0].time)
     assert shown["Port of entry"] == "CNNGB"
     assert shown["Customs"] == "Ningbo Customs District"

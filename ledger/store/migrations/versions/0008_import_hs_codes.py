@@ -1,7 +1,7 @@
 """imports: the HS code of each imported batch and its line in the customs declaration
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations

@@ -152,12 +152,18 @@ def _handler(code: int, name: str | None) -> Callable[[Request, Exception], Awai
     return handle
 
 
+def revert_answer(request: Request, exc: ContractRevert) -> tuple[int, dict[str, Any]]:
+    """A contract's refusal as the API answers it: the status and the body."""
+    code = REVERT_STATUS.get(exc.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    args = {k: _text(v) for k, v in exc.args_by_name.items()}
+    return code, {"error": exc.name, "message": describe_revert(request, exc), "args": args}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractRevert)
     async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
-        code = REVERT_STATUS.get(exc.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
-        args = {k: _text(v) for k, v in exc.args_by_name.items()}
-        return _error(code, exc.name, describe_revert(request, exc), args=args)
+        code, body = revert_answer(request, exc)
+        return JSONResponse(body, status_code=code)
 
     for error, (code, name) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(error, _handler(code, name))

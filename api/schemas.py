@@ -148,6 +148,10 @@ class SaleCreate(Strict):
     currency: Currency = "CNY"
 
 
+class SalesBulkCreate(Strict):
+    sales: list[SaleCreate] = Field(min_length=1, max_length=1000)
+
+
 class RecallCreate(Strict):
     batch_ids: list[BatchId] = Field(min_length=1, max_length=500)
     reason: Text200
@@ -183,6 +187,7 @@ class TxResponse(BaseModel):
     batch_ids: list[str] = Field(default_factory=list)
     sale_id: str | None = None
     qr_url: str | None = None
+    intent_id: int | None = Field(None, description="the write queue's record of this write: GET /intents/{id}")
 
 
 class ParticipantCreated(TxResponse):

@@ -9,6 +9,11 @@
 | FRESHLEDGER_RPC_URL | the local chain |
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
 | FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
+| FRESHLEDGER_QUEUE_SUBMITTERS | true: this process runs write-queue submitters (false: `freshledger submit` does) |
+| FRESHLEDGER_QUEUE_WAIT_S | 60: how long a write waits for mining before answering 202 |
+| FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
+| FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
+| FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
 """
 
 from __future__ import annotations
@@ -44,6 +49,17 @@ class ApiSettings(BaseSettings):
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18
+    #: Run the write queue's submitters in this process: every API worker competes for the
+    #: senders' locks, so each sender has one. False when ``freshledger submit`` runs them.
+    queue_submitters: bool = True
+    #: A write answers once mined; after this long it answers 202 with the intent to follow.
+    queue_wait_s: float = Field(60.0, ge=0)
+    queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: Roles read from the chain are reused this long by the API's permission checks (the
+    #: contract checks every transaction anyway; 0 asks the chain on every request).
+    role_cache_s: float = Field(0.0, ge=0)
+    #: While the node does not answer, roles read up to this long ago let writes be queued.
+    role_cache_stale_s: float = Field(600.0, ge=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

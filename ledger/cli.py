@@ -7,6 +7,7 @@ freshledger docs cid|put|get|verify     documents by content address (see ledger
 freshledger epcis export|validate|capture  GS1 EPCIS 2.0 documents (see ledger.epcis.cli)
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
+freshledger submit                      the write queue's submitters, outside the API (ledger.intents.cli)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ledger.documents.cli import docs_app
 from ledger.epcis.cli import epcis_app
 from ledger.errors import LedgerError
 from ledger.fsma.cli import fsma204
+from ledger.intents.cli import submit as submit_command
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
 
@@ -49,6 +51,7 @@ app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)
 app.command("audit")(audit_command)
+app.command("submit")(submit_command)
 console = Console()
 
 

@@ -7,9 +7,10 @@ into each intent's result (its events and the ids a client needs: batch ids, the
 Packing (group commit): a kind with a ``batch_function`` takes several intents of one
 sender into one call, ``batch_args(payloads)``, when their ``group_key`` is equal; the
 transaction's ``item_event`` events are then shared out in order, ``items(payload)`` to each
-intent. A kind without one is sent one intent a transaction. ``recall`` packs today (the
-contract's ``recall`` takes many batches); sales, harvests and imports pack once the batch
-calls ``recordSales`` / ``registerHarvests`` / ``registerImports`` are given to their kinds.
+intent (or, with ``owns``, by what each event names). A kind without one is sent one intent
+a transaction. ``recall`` packs today (the contract's ``recall`` takes many batches); sales,
+harvests and imports pack once the batch calls ``recordSales`` / ``registerHarvests`` /
+``registerImports`` are given to their kinds.
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ class Kind:
     batch_function: str | None = None
     batch_args: Callable[[Sequence[Payload]], list[Any]] | None = None
     group_key: Callable[[Payload], object] = _no_group
+    #: Whether an item event belongs to a payload, for calls that may emit fewer item events
+    #: than items (a recall skips a batch already recalled); else events are shared by count.
+    owns: Callable[[Payload, Event], bool] | None = None
     #: Most intents one transaction carries (the submitter also halves a group whose gas
     #: estimate is over its gas bound).
     max_group: int = 1
@@ -84,6 +88,13 @@ class Kind:
         if len(payloads) == 1:
             return [events]
         own = [e for e in events if e["name"] == self.item_event]
+        if self.owns is not None:
+            owners: list[list[Event]] = [[] for _ in payloads]
+            for event in own:
+                first = next((n for n, p in enumerate(payloads) if self.owns(p, event)), None)
+                if first is not None:
+                    owners[first].append(event)
+            return owners
         shares, start = [], 0
         for payload in payloads:
             count = self.items(payload)
@@ -198,6 +209,7 @@ KINDS: dict[str, Kind] = {
             batch_function="recall",
             batch_args=_recalls_args,
             group_key=lambda p: p["reason"],
+            owns=lambda p, e: e["args"]["batchId"] in p["batch_ids"],
             max_group=50,
         ),
     )

@@ -34,7 +34,7 @@ def precheck(
         data = ledger.abi.encode_call(function, args)
         return ledger.client.revert_reason(sender, to=ledger.address, data=data, abi=ledger.abi)
 
-    if spec.packs and 1 < len(payloads) <= spec.max_group and reason(payloads) is None:
+    if spec.packs(ledger.abi) and 1 < len(payloads) <= spec.max_group and reason(payloads) is None:
         return [None] * len(payloads)
     return [reason([payload]) for payload in payloads]
 

@@ -7,10 +7,10 @@ into each intent's result (its events and the ids a client needs: batch ids, the
 Packing (group commit): a kind with a ``batch_function`` takes several intents of one
 sender into one call, ``batch_args(payloads)``, when their ``group_key`` is equal; the
 transaction's ``item_event`` events are then shared out in order, ``items(payload)`` to each
-intent (or, with ``owns``, by what each event names). A kind without one is sent one intent
-a transaction. ``recall`` packs today (the contract's ``recall`` takes many batches); sales,
-harvests and imports pack once the batch calls ``recordSales`` / ``registerHarvests`` /
-``registerImports`` are given to their kinds.
+intent (or, with ``owns``, by what each event names). A kind without one (or on a contract
+without it) is sent one intent a transaction. ``recall`` packs (the contract's ``recall``
+takes many batches), and sales into ``recordSales`` where the contract has it; harvests and
+imports pack once ``registerHarvests`` / ``registerImports`` are given to their kinds.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 
+from ledger.chain.abi import ContractAbi
 from ledger.chain.freshledger import code, gtin_number
 
 Payload = dict[str, Any]
@@ -70,17 +71,18 @@ class Kind:
     #: estimate is over its gas bound).
     max_group: int = 1
 
-    @property
-    def packs(self) -> bool:
-        return self.batch_function is not None and self.max_group > 1
+    def packs(self, abi: ContractAbi) -> bool:
+        """Whether intents of this kind pack on a contract with `abi` (a contract deployed
+        before the batch calls has only the single ones)."""
+        return self.batch_function is not None and self.max_group > 1 and abi.has_function(self.batch_function)
 
     def call(self, payloads: Sequence[Payload]) -> tuple[str, list[Any]]:
         """The function and arguments of one transaction carrying `payloads`."""
         if len(payloads) == 1:
             return self.function, self.args(payloads[0])
-        if not self.packs or self.batch_args is None:
+        if self.batch_function is None or self.batch_args is None:
             raise ValueError(f"intents of kind {self.name} are sent one a transaction")
-        return self.batch_function or "", self.batch_args(payloads)
+        return self.batch_function, self.batch_args(payloads)
 
     def share(self, payloads: Sequence[Payload], events: list[Event]) -> list[list[Event]]:
         """Each intent's events among the transaction's: all of them for a lone intent, the
@@ -129,6 +131,19 @@ def _sale_args(p: Payload) -> list[Any]:
     return [_bytes(p["batch_id"]), p["quantity"], p["price"], code(p["currency"], 3)]
 
 
+def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
+    """``recordSales(BatchSales[])``: consecutive sales of one batch and currency form a group
+    (its batch is read and written once); the order of the sales, and so of their
+    ``SaleRecorded`` events, is kept."""
+    groups: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
+    for p in payloads:
+        batch, currency = _bytes(p["batch_id"]), code(p["currency"], 3)
+        if not groups or groups[-1][0] != batch or groups[-1][1] != currency:
+            groups.append((batch, currency, []))
+        groups[-1][2].append((p["quantity"], p["price"]))
+    return [groups]
+
+
 def _harvest_args(p: Payload) -> list[Any]:
     return [
         gtin_number(p["gtin"]),
@@ -172,8 +187,17 @@ def _recalls_args(payloads: Sequence[Payload]) -> list[Any]:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        # The batch call recordSales joins here (batch_function, batch_args, max_group).
-        Kind("sale", "recordSale", _sale_args, _sale_ids, item_event="SaleRecorded"),
+        # Sales pack into recordSales where the contract has it: one SaleRecorded per sale.
+        Kind(
+            "sale",
+            "recordSale",
+            _sale_args,
+            _sale_ids,
+            item_event="SaleRecorded",
+            batch_function="recordSales",
+            batch_args=_sales_args,
+            max_group=200,
+        ),
         Kind("harvest", "registerHarvest", _harvest_args, _created("HarvestRegistered", "batchId")),
         Kind("import", "registerImport", _import_args, _created("ImportRegistered", "batchId")),
         Kind("handoff", "handOff", lambda p: [_bytes(p["batch_id"]), to_checksum_address(p["to"])], _batch_of),
@@ -220,11 +244,11 @@ def kind_of(name: str) -> Kind:
     return KINDS[name]
 
 
-def leading_group(kind: Kind, payloads: Sequence[Payload], attempts: Sequence[int]) -> int:
+def leading_group(kind: Kind, abi: ContractAbi, payloads: Sequence[Payload], attempts: Sequence[int]) -> int:
     """How many of the queued intents (oldest first, all of `kind`'s run) the next transaction
     takes: the run of equal group keys from the first, up to ``max_group``; one alone after
     its group reverted on-chain (so a lone revert names it)."""
-    if not kind.packs or attempts[0] > 0:
+    if not kind.packs(abi) or attempts[0] > 0:
         return 1
     key = kind.group_key(payloads[0])
     count = 1

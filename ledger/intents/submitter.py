@@ -146,7 +146,7 @@ class Submitter:
             head = queued[0].kind
             run = list(takewhile(lambda i, head=head: i.kind == head, queued))
             kind = kind_of(head)
-            size = leading_group(kind, [i.payload for i in run], [i.attempts for i in run])
+            size = leading_group(kind, self.ledger.abi, [i.payload for i in run], [i.attempts for i in run])
             room = self.settings.max_in_flight - len(self.in_flight)
             groups, blocked, refused = self._plan(run[:size], room)
             for group, gas in groups:
@@ -173,6 +173,10 @@ class Submitter:
             except NodeError:
                 raise
             except TransactionError as exc:  # a revert: a ContractRevert when the error is decoded
+                index = getattr(exc, "args_by_name", {}).get("index")
+                if isinstance(index, int) and 0 < index < len(part):
+                    # A batch call names the refused item: the ones before it passed their turn.
+                    return visit(part[:index]) and visit([part[index]]) and visit(part[index + 1 :])
                 if len(part) > 1:
                     half = len(part) // 2
                     return visit(part[:half]) and visit(part[half:])

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from ledger.chain.abi import ContractAbi
 from ledger.intents.accept import accept
 from ledger.intents.lock import try_lock
 from ledger.store.intents import intents_of, transactions_of
@@ -127,3 +130,24 @@ def test_one_lock_per_sender(databases: Databases) -> None:
     assert again is not None
     again.release()
     time.sleep(0)  # nothing to wait for: locks never block
+
+
+@pytest.mark.skipif(
+    not ContractAbi.load().has_function("recordSales"), reason="the contract of this build has no recordSales"
+)
+def test_sales_pack_into_record_sales_and_a_refused_one_stands_alone(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=40))
+    sales = [{"batch_id": batch, "quantity": 2, "price": 50, "currency": "CNY"}] * 20
+    sales[7] = {**sales[7], "quantity": 1000}  # more than the batch holds
+    ids = queue(engine, market.vendor, "sale", sales)
+
+    done = submit_until_final(engine, market.ledger, [market.vendor], ids)
+
+    assert done[ids[7]].status == "refused"
+    assert done[ids[7]].error["name"] == "InsufficientQuantity"
+    good = [done[i] for i in ids if i != ids[7]]
+    assert {i.status for i in good} == {"recorded"}
+    assert sorted(i.result["serial"] for i in good) == list(range(1, 20))
+    assert len(transactions_of(engine, market.vendor.address)) <= 4
+    assert len(events_on_chain(market.ledger, "SaleRecorded")) == 19

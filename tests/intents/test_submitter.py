@@ -113,7 +113,9 @@ def test_many_sales_in_flight_keep_their_nonces_in_order(chain: Chain, databases
 
     assert sorted(done[i].result["serial"] for i in ids) == list(range(1, 31))
     nonces = [tx.nonce for tx in transactions_of(engine, market.vendor.address)]
-    assert nonces == list(range(nonces[0], nonces[0] + 30))
+    assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))
+    # One a transaction on a contract without recordSales; packed (in few) with it.
+    assert len(nonces) == 30 if not market.ledger.abi.has_function("recordSales") else len(nonces) <= 3
     assert len(events_on_chain(market.ledger, "SaleRecorded")) == 30
 
 

@@ -205,7 +205,8 @@ def _item_answers(request: Request, outcomes: list[IntentRecord | Exception], ex
             code, body = _refusal_answer(request, refusal(outcome))
             items.append({"index": index, "status": code, "intent_id": outcome.id, **body})
         else:
-            items.append({"index": index, "status": 202, **intent_json(request, outcome)})
+            shown = intent_json(request, outcome)
+            items.append({"index": index, **shown, "status": 202, "intent_status": shown["status"]})
     return items
 
 

@@ -51,7 +51,7 @@ from ledger.gs1 import make_gtin
 BENCH_GTIN = make_gtin("0690123400099")
 STOCK = 10**12
 STALLS = ("stall_a", "stall_b", "stall_c")
-QR_SAMPLE_EVERY = 25
+QR_SAMPLE_EVERY = 10  # every n-th asynchronous sale (of all clients) is followed to its QR
 QR_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 600.0
 
@@ -120,7 +120,6 @@ class Bench:
     async def async_client(self, http: httpx.AsyncClient, n: int, end: float) -> None:
         headers, batch, key = self.stall(n)
         headers = {**headers, "Prefer": "respond-async"}
-        count = 0
         while time.perf_counter() < end:
             body = self.sale(batch)
             began = time.perf_counter()
@@ -134,8 +133,7 @@ class Bench:
                 self.tally.accepted_prices.add(body["price"])
                 location = answer.headers.get("Location") or f"/intents/{answer.json()['intent_id']}"
                 self.tally.pending_intents.append((location, key))
-                count += 1
-                if count % QR_SAMPLE_EVERY == 0:
+                if self.tally.async_accepted % QR_SAMPLE_EVERY == 1:
                     self.probes.append(asyncio.create_task(self.qr_probe(http, location, key, began)))
             else:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)

@@ -10,6 +10,7 @@ from eth_account.signers.local import LocalAccount
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.roles import Roles
 from api.services import Services
 from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE
 from ledger.store.api_keys import address_for_key
@@ -64,12 +65,17 @@ def current_caller(
     address = address_for_key(services.engine, key)
     if address is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+
     # Roles come from the contract itself: the write path asks the chain, so a grant or a
-    # suspension counts at once, not after the next indexer poll.
-    ledger = services.ledger
-    (record,) = ledger.read("participant", address)
-    (is_admin,) = ledger.read("hasRole", DEFAULT_ADMIN_ROLE, address)
-    return Caller(address, int(record["roles"]), bool(record["suspended"]), bool(is_admin), services)
+    # suspension counts at once (or after role_cache_s), not after the next indexer poll.
+    def read() -> Roles:
+        ledger = services.ledger
+        (record,) = ledger.read("participant", address)
+        (is_admin,) = ledger.read("hasRole", DEFAULT_ADMIN_ROLE, address)
+        return Roles(int(record["roles"]), bool(record["suspended"]), bool(is_admin))
+
+    known = services.roles.get(address, read)
+    return Caller(address, known.roles, known.suspended, known.is_admin, services)
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]

@@ -181,16 +181,24 @@ def _handler(code: int, name: str | None) -> Callable[[Request, Exception], Awai
     return handle
 
 
+def revert_answer(request: Request, exc: ContractRevert) -> tuple[int, dict[str, Any]]:
+    """A contract's refusal as the API answers it: the status and the body."""
+    # A batch call's refusal wraps the single call's error (and the item's index): the inner
+    # error decides the status, as the single call's refusal would.
+    decisive = exc.inner if exc.inner is not None else exc
+    code = REVERT_STATUS.get(decisive.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    args = {k: _text(v) for k, v in exc.args_by_name.items()}
+    body: dict[str, Any] = {"error": exc.name, "message": describe_revert(request, exc), "args": args}
+    if exc.inner is not None:
+        body["inner"] = {"error": exc.inner.name, "args": {k: _text(v) for k, v in exc.inner.args_by_name.items()}}
+    return code, body
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractRevert)
     async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
-        decisive = exc.inner if exc.inner is not None else exc
-        code = REVERT_STATUS.get(decisive.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
-        args = {k: _text(v) for k, v in exc.args_by_name.items()}
-        extra: dict[str, Any] = {}
-        if exc.inner is not None:
-            extra["inner"] = {"error": exc.inner.name, "args": {k: _text(v) for k, v in exc.inner.args_by_name.items()}}
-        return _error(code, exc.name, describe_revert(request, exc), args=args, **extra)
+        code, body = revert_answer(request, exc)
+        return JSONResponse(body, status_code=code)
 
     for error, (code, name) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(error, _handler(code, name))

@@ -23,6 +23,7 @@ from api.routes import (
     documents,
     epcis,
     intake,
+    intents,
     labs,
     products,
     public,
@@ -41,7 +42,9 @@ DESCRIPTION = """
 Provenance of fresh produce from farm harvest or customs entry to the market stall.
 
 Writes need an API key (`Authorization: Bearer fl_...` or `X-API-Key`) of a participant with
-the right role; each answers once its transaction is mined. Reads come from the indexer's
+the right role; each is stored in a durable queue and answers once its transaction is mined
+(`Prefer: respond-async`: 202 at once, follow `Location: /intents/{id}`; `Idempotency-Key`
+makes a retry safe). Reads come from the indexer's
 database and say up to which block they are current (`as_of_block`).
 """
 
@@ -59,8 +62,12 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
-        yield
-        app.state.services.engine.dispose()
+        app.state.services.start_queue()
+        try:
+            yield
+        finally:
+            app.state.services.stop_queue()
+            app.state.services.engine.dispose()
 
     app = FastAPI(
         title="FreshLedger",
@@ -76,6 +83,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets
+    routers += (intents,)  # the write queue: where an accepted write stands
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

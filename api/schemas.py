@@ -118,6 +118,10 @@ class SaleCreate(Strict):
     currency: Currency = "CNY"
 
 
+class SalesBulkCreate(Strict):
+    sales: list[SaleCreate] = Field(min_length=1, max_length=1000)
+
+
 class RecallCreate(Strict):
     batch_ids: list[BatchId] = Field(min_length=1, max_length=MAX_RECALL_BATCHES)
     reason: Text200
@@ -157,6 +161,7 @@ class TxResponse(BaseModel):
         default=None,
         description="a sale's rating proof, for the receipt only (also in qr_url): the buyer's key to rate the stall",
     )
+    intent_id: int | None = Field(None, description="the write queue's record of this write: GET /intents/{id}")
 
 
 class ParticipantCreated(TxResponse):

@@ -1,19 +1,24 @@
 """What the routes work with, built once per app: the database engine (read path), the
-chain client and contract (write path), the participants' keystore, the receipts' key and
-the box that seals webhook secrets."""
+chain client and contract (write path), the participants' keystore, the receipts' key, the
+box that seals webhook secrets, and the write queue (the submitters this process runs and the
+watcher that wakes waiting requests)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from api.receipts import ReceiptProofs
+from api.roles import RoleCache
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import DocumentStore, open_store
+from ledger.intents.pool import IntentWatcher, SubmitterPool
+from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
 from ledger.notify.secret_box import SecretBox, load_secret_box
 from ledger.notify.targets import TargetPolicy
@@ -42,6 +47,13 @@ class Services:
             )
         return self._receipts
 
+    roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
+    pool: SubmitterPool | None = None
+    watcher: IntentWatcher | None = None
+
+    def __post_init__(self) -> None:
+        self.roles = RoleCache(self.settings.role_cache_s, self.settings.role_cache_stale_s)
+
     @property
     def ledger(self) -> FreshLedgerContract:
         """The deployed contract; resolved on first write so that reads work without a node."""
@@ -50,6 +62,41 @@ class Services:
             deployment = load_deployment(client, self.settings.data_dir)
             self._ledger = FreshLedgerContract(client, deployment.address)
         return self._ledger
+
+    # ------------------------------------------------------------ the write queue
+
+    def start_queue(self) -> None:
+        """Start the watcher and, unless ``freshledger submit`` runs them, the submitters."""
+        if self.watcher is not None:
+            return
+        self.watcher = IntentWatcher(self.engine)
+        self.watcher.start()
+        if self.settings.queue_submitters:
+            self.pool = SubmitterPool(
+                self.engine,
+                rpc_url=self.settings.rpc_url,
+                contract=lambda client: FreshLedgerContract(client, self.ledger.address, self.ledger.abi),
+                account_of=self._account_of,
+                settings=QueueSettings(max_in_flight=self.settings.queue_max_in_flight),
+                watcher=self.watcher,
+            )
+            self.pool.start()
+
+    def stop_queue(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def wake(self, sender: str) -> None:
+        """An intent of `sender` was stored: its submitter, if in this process, looks now."""
+        if self.pool is not None:
+            self.pool.wake(sender)
+
+    def _account_of(self, address: str) -> LocalAccount | None:
+        return self.keys.account(address) if self.keys.has(address) else None
 
 
 def build_services(settings: ApiSettings) -> Services:

@@ -14,6 +14,11 @@
 | FRESHLEDGER_WEBHOOK_KEY | ``<data dir>/webhook.key``, made on first start: the Fernet key sealing webhook secrets |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
+| FRESHLEDGER_QUEUE_SUBMITTERS | true: this process runs write-queue submitters (false: `freshledger submit` does) |
+| FRESHLEDGER_QUEUE_WAIT_S | 60: how long a write waits for mining before answering 202 |
+| FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
+| FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
+| FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
 """
 
 from __future__ import annotations
@@ -61,6 +66,17 @@ class ApiSettings(BaseSettings):
     webhook_key: str | None = Field(default=None, repr=False)
     #: How large and how slow a request body may be (``FRESHLEDGER_MAX_*_BYTES`` and friends).
     limits: BodyLimits = Field(default_factory=BodyLimits)
+    #: Run the write queue's submitters in this process: every API worker competes for the
+    #: senders' locks, so each sender has one. False when ``freshledger submit`` runs them.
+    queue_submitters: bool = True
+    #: A write answers once mined; after this long it answers 202 with the intent to follow.
+    queue_wait_s: float = Field(60.0, ge=0)
+    queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: Roles read from the chain are reused this long by the API's permission checks (the
+    #: contract checks every transaction anyway; 0 asks the chain on every request).
+    role_cache_s: float = Field(0.0, ge=0)
+    #: While the node does not answer, roles read up to this long ago let writes be queued.
+    role_cache_stale_s: float = Field(600.0, ge=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

@@ -8,6 +8,7 @@ freshledger epcis export|validate|capture  GS1 EPCIS 2.0 documents (see ledger.e
 freshledger customs check|import FILE   a customs declaration file (see ledger.intake.cli)
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
+freshledger submit                      the write queue's submitters, outside the API (ledger.intents.cli)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ledger.epcis.cli import epcis_app
 from ledger.errors import LedgerError
 from ledger.fsma.cli import fsma204
 from ledger.intake.cli import customs_app
+from ledger.intents.cli import submit as submit_command
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
 
@@ -52,6 +54,7 @@ app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)
 app.command("audit")(audit_command)
+app.command("submit")(submit_command)
 console = Console()
 
 

@@ -13,9 +13,11 @@ from api.deps import ServicesDep
 from api.policy import ReaderDep
 from api.schemas import Address, BatchId, Gtin
 from api.views import custody_json, plain
+from ledger.chain.node import node_state
 from ledger.queries import chain_of_custody, chain_of_custody_for_batch, stall_profile
 from ledger.queries.batches import get_batch, list_participants, search_batches
 from ledger.queries.status import indexed_block
+from ledger.store.intents import queue_depth
 
 router = APIRouter(tags=["public"])
 Status = Literal["active", "in_transit", "quarantined", "recalled", "sold_out"]
@@ -23,8 +25,17 @@ Status = Literal["active", "in_transit", "quarantined", "recalled", "sold_out"]
 
 @router.get("/health")
 def health(services: ServicesDep) -> dict[str, Any]:
-    """For load balancers: the database answers, and up to which block it is current."""
-    return {"status": "ok", "as_of_block": indexed_block(services.engine)}
+    """For load balancers: the database answers, up to which block it is current, the write
+    queue's depth (intents queued and sent, the oldest one's age) and whether the node
+    answers. ``status`` is ``degraded`` while the node is down: reads are served and writes
+    are queued, to be recorded when it is back."""
+    node = node_state(services.settings.rpc_url)
+    return {
+        "status": "ok" if node["reachable"] else "degraded",
+        "as_of_block": indexed_block(services.engine),
+        "queue": queue_depth(services.engine),
+        "node": node,
+    }
 
 
 @router.get("/batches")

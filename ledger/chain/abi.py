@@ -118,6 +118,9 @@ class ContractAbi:
     def function(self, name: str) -> dict[str, Any]:
         return self._functions[name]
 
+    def has_function(self, name: str) -> bool:
+        return name in self._functions
+
     def encode_call(self, name: str, args: Sequence[Any]) -> bytes:
         """Calldata for function `name` with positional `args`."""
         entry = self._functions[name]

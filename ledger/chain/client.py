@@ -74,6 +74,17 @@ class TxResult:
 _RETRY_REFUSALS = ("already known", "already imported", "known transaction", "alreadyknown", "nonce too low")
 
 
+@dataclass(frozen=True)
+class SignedTx:
+    """A transaction signed locally and not necessarily sent: its raw bytes are what a
+    write queue stores before sending, so that a crash can re-send the very same bytes."""
+
+    raw: bytes
+    hash: str
+    nonce: int
+    gas: int
+
+
 class NotForContract(TransactionError):
     """A self-signed transaction addressed elsewhere than the contract (not relayed)."""
 
@@ -204,6 +215,10 @@ class ChainClient:
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
         if receipt["status"] != 1:
             raise self._explain_failure(tx_hash, receipt, abi, replay)
+        return self.result_of(tx_hash, receipt, abi=abi, event_address=event_address)
+
+    def result_of(self, tx_hash: str, receipt: Any, *, abi: ContractAbi, event_address: str | None) -> TxResult:
+        """A successful receipt as a :class:`TxResult` with the contract's decoded events."""
         events = abi.decode_receipt_logs(receipt["logs"], event_address) if event_address else []
         return TxResult(
             transaction_hash=tx_hash,
@@ -213,6 +228,61 @@ class ChainClient:
             events=events,
             contract_address=receipt.get("contractAddress"),
         )
+
+    # ------------------------------------------------------------ queue primitives
+
+    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi) -> int:
+        """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
+        tx = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        return self._estimate(tx, abi)
+
+    def sign(self, account: LocalAccount, *, to: str, data: bytes, gas: int, nonce: int) -> SignedTx:
+        """Sign a contract call with an explicit nonce; nothing is sent."""
+        max_fee, priority = self._fee_caps()
+        tx = {
+            "from": account.address,
+            "to": Web3.to_checksum_address(to),
+            "data": HexBytes(data),
+            "value": 0,
+            "chainId": self.chain_id,
+            "gas": gas,
+            "nonce": nonce,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority,
+            "type": 2,
+        }
+        signed = account.sign_transaction(tx)
+        return SignedTx(bytes(signed.raw_transaction), signed.hash.to_0x_hex(), nonce, gas)
+
+    def receipt(self, tx_hash: str) -> Any | None:
+        """The receipt of `tx_hash`, or None while it is not mined (or unknown)."""
+        try:
+            return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def knows(self, tx_hash: str) -> bool:
+        """Whether the node holds `tx_hash`, pending or mined."""
+        try:
+            self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+    def nonce_of(self, sender: str, block: str = "latest") -> int:
+        """How many transactions of `sender` the node counts (mined: "latest"; with its pool: "pending")."""
+        return int(self._rpc(lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(sender), block)))
+
+    def revert_reason(
+        self, sender: str, *, to: str, data: bytes, abi: ContractAbi, block: int | str = "latest"
+    ) -> TransactionError | None:
+        """Run a call as `sender` on `block`; the error it reverts with, or None if it passes."""
+        call = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        try:
+            self._rpc(lambda: self.w3.eth.call(call, block))
+        except ContractLogicError as exc:
+            return revert_from(exc, abi)
+        return None
 
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address))))

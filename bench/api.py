@@ -39,11 +39,11 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import httpx
 from sqlalchemy import text
 
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from ledger.digital_link import DigitalLink
 from ledger.gs1 import make_gtin
-from ledger.indexer.decode import ChainEvent
 from ledger.indexer.project import ROLE_BITS
 from ledger.indexer.sync import write_events
 from ledger.store.db import make_engine, migrate

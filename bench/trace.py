@@ -34,9 +34,9 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from sqlalchemy import Engine, create_engine, text
 
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.gs1 import make_gtin
-from ledger.indexer.decode import ChainEvent
 from ledger.indexer.project import ROLE_BITS
 from ledger.indexer.sync import write_events
 from ledger.queries import trace_forward

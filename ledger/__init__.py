@@ -4,9 +4,10 @@ stages, the indexer, documents and domain queries of the read path.
 The names below are the public surface; everything else may change without notice.
 """
 
-from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
 from ledger.chain.deploy import Deployment, deploy, deploy_or_load
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import BatchState, FreshLedgerContract, Residue, batch_id_of, sale_id_of
 from ledger.chain.node import LocalNode
 from ledger.errors import (
@@ -23,11 +24,11 @@ from ledger.errors import (
 __all__ = [
     "BatchState",
     "ChainClient",
+    "ChainEvent",
     "CompilationError",
     "ConfigurationError",
     "ContractAbi",
     "ContractRevert",
-    "DecodedEvent",
     "Deployment",
     "DeploymentNotFound",
     "FreshLedgerContract",

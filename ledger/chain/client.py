@@ -26,7 +26,8 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.abi import ContractAbi
+from ledger.chain.events import ChainEvent
 from ledger.errors import ContractRevert, NodeError, TransactionError, TransactionTimeout
 
 #: Receipt polling: first after 10 ms, then each wait half as long again, up to 250 ms.
@@ -55,17 +56,17 @@ class TxResult:
     block_number: int
     block_hash: str
     gas_used: int
-    events: list[DecodedEvent] = field(default_factory=list)
+    events: list[ChainEvent] = field(default_factory=list)
     contract_address: str | None = None
 
-    def event(self, name: str) -> DecodedEvent:
+    def event(self, name: str) -> ChainEvent:
         """The first event called `name` (KeyError if none)."""
         for event in self.events:
             if event.name == name:
                 return event
         raise KeyError(f"no {name} event in transaction {self.transaction_hash}")
 
-    def events_named(self, name: str) -> list[DecodedEvent]:
+    def events_named(self, name: str) -> list[ChainEvent]:
         return [e for e in self.events if e.name == name]
 
 
@@ -204,7 +205,7 @@ class ChainClient:
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
         if receipt["status"] != 1:
             raise self._explain_failure(tx_hash, receipt, abi, replay)
-        events = abi.decode_receipt_logs(receipt["logs"], event_address) if event_address else []
+        events = abi.event_codec("abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
             transaction_hash=tx_hash,
             block_number=receipt["blockNumber"],

@@ -16,7 +16,7 @@ from typing import Any
 
 from eth_utils import keccak
 
-from ledger.indexer.decode import ChainEvent
+from ledger.chain.events import ChainEvent
 
 
 def _role_bits() -> dict[str, int]:

@@ -24,7 +24,7 @@ def events_of(result: TxResult) -> list[dict[str, Any]]:
 
 def tx_response(result: TxResult, **extra: Any) -> dict[str, Any]:
     return {
-        "transaction_hash": result.transaction_hash,
+        "transaction_hash": result.tx_hash,
         "block_number": result.block_number,
         "events": events_of(result),
         **extra,

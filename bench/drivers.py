@@ -98,7 +98,7 @@ class NaiveDriver:
         creation = bytes.fromhex(compiled["bytecode"].removeprefix("0x")) + self.abi.encode_constructor([])
         result = client.transact(owner, to=None, data=creation, abi=self.abi)
         if result.contract_address is None:
-            raise DeploymentNotFound(f"deployment transaction {result.transaction_hash} created no contract")
+            raise DeploymentNotFound(f"deployment transaction {result.tx_hash} created no contract")
         self.address = to_checksum_address(result.contract_address)
 
     def _transact(self, sender: LocalAccount, function: str, *args: Any) -> TxResult:

@@ -52,7 +52,7 @@ PRIORITY_FEE_WEI = 1_000_000  # 0.001 gwei: validators of a permissioned chain n
 class TxResult:
     """A mined, successful transaction and the contract events it emitted."""
 
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     block_hash: str
     gas_used: int
@@ -64,7 +64,7 @@ class TxResult:
         for event in self.events:
             if event.name == name:
                 return event
-        raise KeyError(f"no {name} event in transaction {self.transaction_hash}")
+        raise KeyError(f"no {name} event in transaction {self.tx_hash}")
 
     def events_named(self, name: str) -> list[ChainEvent]:
         return [e for e in self.events if e.name == name]
@@ -207,7 +207,7 @@ class ChainClient:
             raise self._explain_failure(tx_hash, receipt, abi, replay)
         events = abi.event_codec("abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
-            transaction_hash=tx_hash,
+            tx_hash=tx_hash,
             block_number=receipt["blockNumber"],
             block_hash=receipt["blockHash"].to_0x_hex(),
             gas_used=receipt["gasUsed"],

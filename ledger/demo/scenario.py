@@ -321,7 +321,7 @@ class _Recorder:
                 )
             )
             return
-        raise LedgerError(f"the contract let quarantined {lot} leave in transaction {result.transaction_hash}")
+        raise LedgerError(f"the contract let quarantined {lot} leave in transaction {result.tx_hash}")
 
     def recall(self, engine: Engine) -> None:
         """The regulator's lot recall (``ledger.recall``): traced forward in the database,

@@ -387,7 +387,7 @@ def plan_events(document: dict[str, Any], resolve: PartyResolver) -> list[EventP
 
 
 def _tx(result: TxResult, call: Call) -> dict[str, Any]:
-    return {"summary": call.summary, "transactionHash": result.transaction_hash, "blockNumber": result.block_number}
+    return {"summary": call.summary, "transactionHash": result.tx_hash, "blockNumber": result.block_number}
 
 
 def execute(

@@ -85,12 +85,12 @@ def recall(
 def _print(console: Console, result: LotRecall) -> None:
     console.print(
         f"lot {result.lot} (GTIN {result.gtin}): {len(result.recalled_batch_ids)} batch(es) recalled in "
-        f"{len(result.transaction_hashes)} transaction(s), {len(result.already_recalled_batch_ids)} already recalled; "
+        f"{len(result.tx_hashes)} transaction(s), {len(result.already_recalled_batch_ids)} already recalled; "
         f"traced as of block {result.as_of_block}"
     )
     for tx in result.outcome.transactions:
         console.print(
-            f"  {tx.transaction_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}"
+            f"  {tx.tx_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}"
         )
     table = Table(title="Affected sales")
     for column in ("sale", "lot", "stall", "quantity"):

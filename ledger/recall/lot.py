@@ -29,8 +29,8 @@ class LotRecall:
     as_of_block: int | None
 
     @property
-    def transaction_hashes(self) -> list[str]:
-        return [tx.transaction_hash for tx in self.outcome.transactions]
+    def tx_hashes(self) -> list[str]:
+        return [tx.tx_hash for tx in self.outcome.transactions]
 
     @property
     def recalled_batch_ids(self) -> list[str]:
@@ -71,10 +71,10 @@ def lot_recall_json(result: LotRecall) -> dict[str, Any]:
         "gtin": result.gtin,
         "lot": result.lot,
         "reason": result.reason,
-        "transaction_hashes": result.transaction_hashes,
+        "transaction_hashes": result.tx_hashes,
         "transactions": [
             {
-                "transaction_hash": tx.transaction_hash,
+                "transaction_hash": tx.tx_hash,
                 "block_number": tx.block_number,
                 "gas_limit": tx.gas_limit,
                 "gas_used": tx.gas_used,

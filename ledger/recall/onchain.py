@@ -41,7 +41,7 @@ STATUS_BATCH = 500
 
 @dataclass(frozen=True)
 class RecallTransaction:
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     gas_limit: int
     gas_used: int
@@ -177,7 +177,7 @@ class RecallSender:
             recalled = ["0x" + bytes(e.args["batchId"]).hex() for e in result.events_named("RecallIssued")]
             sent.append(
                 RecallTransaction(
-                    result.transaction_hash,
+                    result.tx_hash,
                     result.block_number,
                     gas,
                     result.gas_used,

@@ -89,9 +89,7 @@ def _print(console: Console, result: LotRecall) -> None:
         f"traced as of block {result.as_of_block}"
     )
     for tx in result.outcome.transactions:
-        console.print(
-            f"  {tx.tx_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}"
-        )
+        console.print(f"  {tx.tx_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}")
     table = Table(title="Affected sales")
     for column in ("sale", "lot", "stall", "quantity"):
         table.add_column(column)

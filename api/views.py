@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 
+from ledger.hexes import to_hex
 from ledger.queries.views import CustodyChain, TraceResult
 
 
@@ -19,7 +20,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_hex(value)
     return value
 
 

@@ -8,7 +8,7 @@ from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
 from ledger.chain.deploy import Deployment, deploy, deploy_or_load
 from ledger.chain.events import ChainEvent
-from ledger.chain.freshledger import BatchState, FreshLedgerContract, Residue, batch_id_of, sale_id_of
+from ledger.chain.freshledger import BatchState, FreshLedgerContract, batch_id_of, sale_id_of
 from ledger.chain.node import LocalNode
 from ledger.errors import (
     CompilationError,
@@ -20,6 +20,7 @@ from ledger.errors import (
     TransactionError,
     TransactionTimeout,
 )
+from ledger.vocabulary import Residue
 
 __all__ = [
     "BatchState",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from api.deps import Caller, require
 from api.schemas import ImportCreate, TxResponse
 from api.writes import binary_cid, tx_response
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["customs"])
 
@@ -29,4 +30,4 @@ def register_import(body: ImportCreate, caller: Annotated[Caller, Depends(requir
         entry_port=body.entry_port,
         document_cid=binary_cid(body.document_cid),
     )
-    return tx_response(result, batch_ids=["0x" + result.event("ImportRegistered").args["batchId"].hex()])
+    return tx_response(result, batch_ids=[to_hex(result.event("ImportRegistered").args["batchId"])])

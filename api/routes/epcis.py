@@ -21,6 +21,7 @@ from fastapi.responses import JSONResponse
 from api.deps import CallerDep, ServicesDep
 from api.errors import SENTENCES
 from api.services import Services
+from api.views import plain
 from ledger.epcis.capture import PartyResolver, execute, plan_events
 from ledger.epcis.export import export_document, iso_time, query_document
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
@@ -57,7 +58,7 @@ def _problem(code: int, kind: str, title: str, detail: str, **extra: Any) -> JSO
 
 
 def _sentence(revert: ContractRevert) -> str:
-    values = {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in revert.args_by_name.items()}
+    values = plain(revert.args_by_name)
     values.setdefault("lot", values.get("batchId", "?"))
     values.setdefault("failed_on", "an earlier date")
     try:

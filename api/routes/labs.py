@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 from api.deps import Caller, require
 from api.schemas import InspectionCreate, TxResponse
 from api.writes import binary_cid, hex_id, tx_response
-from ledger.chain.freshledger import Residue
+from ledger.vocabulary import Residue
 
 router = APIRouter(tags=["labs"])
 

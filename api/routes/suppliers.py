@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from api.deps import Caller, CallerDep, require
 from api.schemas import BatchId, HandOffCreate, HarvestCreate, MergeCreate, SplitCreate, TxResponse
 from api.writes import binary_cid, hex_id, tx_response
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["suppliers and custodians"])
 
@@ -28,7 +29,7 @@ def register_harvest(body: HarvestCreate, caller: Annotated[Caller, Depends(requ
         origin=body.origin,
         document_cid=binary_cid(body.document_cid),
     )
-    batch_id = "0x" + result.event("HarvestRegistered").args["batchId"].hex()
+    batch_id = to_hex(result.event("HarvestRegistered").args["batchId"])
     return tx_response(result, batch_ids=[batch_id])
 
 
@@ -64,7 +65,7 @@ def cancel_hand_off(batch_id: BatchId, caller: CallerDep) -> dict:
 def split(batch_id: BatchId, body: SplitCreate, caller: CallerDep) -> dict:
     """Repack part of a batch into new lots."""
     result = caller.services.ledger.split(caller.account, hex_id(batch_id), [(p.lot, p.quantity) for p in body.parts])
-    children = ["0x" + e.args["childId"].hex() for e in result.events_named("BatchSplit")]
+    children = [to_hex(e.args["childId"]) for e in result.events_named("BatchSplit")]
     return tx_response(result, batch_ids=children)
 
 
@@ -72,4 +73,4 @@ def split(batch_id: BatchId, body: SplitCreate, caller: CallerDep) -> dict:
 def merge(body: MergeCreate, caller: CallerDep) -> dict:
     """Merge batches of one product into a new lot."""
     result = caller.services.ledger.merge(caller.account, [hex_id(b) for b in body.batch_ids], body.lot)
-    return tx_response(result, batch_ids=["0x" + result.event("BatchesMerged").args["childId"].hex()])
+    return tx_response(result, batch_ids=[to_hex(result.event("BatchesMerged").args["childId"])])

@@ -12,6 +12,7 @@ from api.services import Services
 from api.writes import hex_id, tx_response
 from ledger.digital_link import DigitalLink
 from ledger.errors import NotFound
+from ledger.hexes import to_hex
 from ledger.queries.batches import get_batch
 from ledger.queries.views import BatchView
 
@@ -32,7 +33,7 @@ def record_sale(body: SaleCreate, caller: Annotated[Caller, Depends(require("VEN
     batch = _indexed_batch(services, body.batch_id)
     link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(sale["serial"])) if batch else None
     qr_url = services.settings.digital_link_uri(link) if link else None
-    return tx_response(result, batch_ids=[body.batch_id], sale_id="0x" + sale["saleId"].hex(), qr_url=qr_url)
+    return tx_response(result, batch_ids=[body.batch_id], sale_id=to_hex(sale["saleId"]), qr_url=qr_url)
 
 
 def _indexed_batch(services: Services, batch_id: str) -> BatchView | None:

@@ -29,6 +29,7 @@ from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.config import load_settings
 from ledger.errors import NotFound
 from ledger.gs1 import normalize_gtin
+from ledger.hexes import to_hex
 from ledger.keys import KeyStore
 from ledger.queries import trace_forward
 from ledger.recall.lot import LotRecall, lot_recall_json, recall_lot
@@ -70,7 +71,7 @@ def recall(
     try:
         migrate(engine)
         try:
-            trace = trace_forward(engine, "0x" + batch_id_of(gtin, lot).hex())
+            trace = trace_forward(engine, to_hex(batch_id_of(gtin, lot)))
         except NotFound:
             raise NotFound(f"no lot {lot} of GTIN {gtin} is in the indexed database") from None
         result = recall_lot(trace, RecallSender(contract, account), reason, max_gas=max_gas)

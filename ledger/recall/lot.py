@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.hexes import from_hex
 from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.recall.onchain import RecallOutcome, RecallSender
 
@@ -61,7 +62,7 @@ def recall_lot(trace: TraceResult, sender: RecallSender, reason: str, *, max_gas
 
 
 def _raw(batch_ids: list[str]) -> list[bytes]:
-    return [bytes.fromhex(b.removeprefix("0x")) for b in batch_ids]
+    return [from_hex(b, size=32) for b in batch_ids]
 
 
 def lot_recall_json(result: LotRecall) -> dict[str, Any]:

@@ -108,7 +108,7 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 
 def _serves(app: FastAPI, path: str) -> bool:
-    """Whether the app has a GET route for `path` (the board comes with issue 8's routers)."""
+    """Whether the app has a GET route for `path` (the demo prints only the pages the app serves)."""
     scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
     return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 

@@ -4,7 +4,7 @@ Starts a fresh in-memory anvil, deploys FreshLedger and ``bench/contracts/NaiveB
 (same compiler and settings), runs the nine steps of :mod:`bench.scenario` on each with the
 same inputs, and prints one JSON object to stdout: FreshLedger's gas per step at the top
 level (``register_harvest``, ..., ``recall_1``), the same under ``freshledger``, the
-baseline under ``naive``, their ratios, and the issue's targets. Gas is the receipt's
+baseline under ``naive``, their ratios, and the targets. Gas is the receipt's
 ``gasUsed``: the 21,000 intrinsic cost and calldata included, refunds deducted.
 
 Run from the repository root: ``.venv/bin/python bench/gas.py`` or ``make bench-gas``.
@@ -32,7 +32,7 @@ from ledger.chain.node import LocalNode, free_port, rpc
 
 @dataclass(frozen=True)
 class Target:
-    """An upper bound from the issue on the gas of one step or the sum of several."""
+    """An upper bound on the gas of one step or the sum of several."""
 
     name: str
     steps: tuple[str, ...]

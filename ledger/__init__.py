@@ -1,5 +1,5 @@
-"""FreshLedger's Python core: the write path to the chain (``ledger.chain``) and, in later
-stages, the indexer, documents and domain queries of the read path.
+"""FreshLedger's Python core: the write path to the chain (``ledger.chain``); the read path's
+indexer, store and queries live in their own subpackages.
 
 The names below are the public surface; everything else may change without notice.
 """

@@ -26,6 +26,7 @@ from ledger.demo import market
 from ledger.demo.run import DemoMarket, DemoProgress, print_summary
 from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
+from ledger.hexes import to_hex
 from ledger.notify import Notifier
 from ledger.store.api_keys import issue_key
 
@@ -108,7 +109,7 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 
 def _serves(app: FastAPI, path: str) -> bool:
-    """Whether the app has a GET route for `path` (the board comes with issue 8's routers)."""
+    """Whether the app has a GET route for `path` (the demo prints only the pages the app serves)."""
     scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
     return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
@@ -124,8 +125,8 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     uri = settings.digital_link_uri(DigitalLink(market.GREENS_GTIN, greens_lot, "1"))
     recalled = settings.digital_link_uri(DigitalLink(market.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
     durian = settings.digital_link_uri(DigitalLink(market.DURIAN_GTIN, "TH-DUR-0931-C", "1"))
-    sale = "0x" + sale_id_of(lot_id(greens_lot), 1).hex()
-    recalled_lot = "0x" + lot_id(market.RECALLED_LOT).hex()
+    sale = to_hex(sale_id_of(lot_id(greens_lot), 1))
+    recalled_lot = to_hex(lot_id(market.RECALLED_LOT))
     console.print(qr_text(uri))
     say(f"A sale's GS1 Digital Link (the QR above): {uri}")
     say(f"  its shopper page: open it in a browser (or scan the QR); JSON: curl -H 'Accept: application/json' {uri}")

@@ -12,13 +12,11 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from api.roles import Roles
 from api.services import Services
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE
 from ledger.store.api_keys import address_for_key
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, has_role
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by the market authority")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-ROLE_BITS = {"SUPPLIER": 1, "CUSTOMS": 2, "LAB": 4, "VENDOR": 8, "REGULATOR": 16}
 
 
 async def get_services(request: Request) -> Services:
@@ -39,7 +37,7 @@ class Caller:
     services: Services
 
     def has(self, role: str) -> bool:
-        return self.is_admin if role == "ADMIN" else bool(self.roles & ROLE_BITS[role])
+        return self.is_admin if role == "ADMIN" else has_role(self.roles, role)
 
     @property
     def account(self) -> LocalAccount:

@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES
+from api.views import plain
 from ledger.errors import (
     ContractRevert,
     DocumentError,
@@ -29,6 +29,7 @@ from ledger.errors import (
     TransactionTimeout,
 )
 from ledger.queries.batches import get_batch, latest_failed_inspection_time
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
 
 #: HTTP status of each custom error; anything else is 422 (the input was refused).
 REVERT_STATUS = {
@@ -109,7 +110,7 @@ SENTENCES = {
 
 
 #: Role hashes to the words a person uses (AccessControlUnauthorizedAccount names the hash).
-_ROLE_NAMES = {**{role: name.lower() for name, role in ROLES.items()}, DEFAULT_ADMIN_ROLE: "market authority"}
+_ROLE_NAMES = {**{role: name.lower() for name, role in ROLE_IDS.items()}, DEFAULT_ADMIN_ROLE: "market authority"}
 
 
 def describe_revert(request: Request, revert: ContractRevert) -> str:
@@ -121,9 +122,7 @@ def describe_revert(request: Request, revert: ContractRevert) -> str:
     word = ITEM_WORDS.get(revert.name)
     if word is not None and revert.inner is not None:
         return f"{word} {revert.index}: {describe_revert(request, revert.inner)}"
-    values: dict[str, Any] = {
-        k: (("0x" + v.hex()) if isinstance(v, bytes) else v) for k, v in revert.args_by_name.items()
-    }
+    values: dict[str, Any] = plain(revert.args_by_name)
     batch_id = values.get("batchId")
     if batch_id:
         engine = request.app.state.services.engine
@@ -147,10 +146,6 @@ def describe_revert(request: Request, revert: ContractRevert) -> str:
     if revert.name == "AccessControlUnauthorizedAccount":
         sentence += f" ({_ROLE_NAMES.get(revert.args_by_name.get('neededRole'), 'an unknown role')})"
     return sentence
-
-
-def _text(value: Any) -> Any:
-    return "0x" + value.hex() if isinstance(value, bytes) else value
 
 
 def _error(status_code: int, name: str, message: str, **extra: Any) -> JSONResponse:
@@ -187,10 +182,10 @@ def revert_answer(request: Request, exc: ContractRevert) -> tuple[int, dict[str,
     # error decides the status, as the single call's refusal would.
     decisive = exc.inner if exc.inner is not None else exc
     code = REVERT_STATUS.get(decisive.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
-    args = {k: _text(v) for k, v in exc.args_by_name.items()}
+    args = plain(exc.args_by_name)
     body: dict[str, Any] = {"error": exc.name, "message": describe_revert(request, exc), "args": args}
     if exc.inner is not None:
-        body["inner"] = {"error": exc.inner.name, "args": {k: _text(v) for k, v in exc.inner.args_by_name.items()}}
+        body["inner"] = {"error": exc.inner.name, "args": plain(exc.inner.args_by_name)}
     return code, body
 
 

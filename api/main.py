@@ -79,8 +79,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.state.services = services
     routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
     routers += (webhooks,)
-    routers += (board, ratings)  # the market board and shoppers' ratings (issue 8)
-    routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
+    routers += (board, ratings)  # the market board and shoppers' ratings
+    routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets
     routers += (intents,)  # the write queue: where an accepted write stands

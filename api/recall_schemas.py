@@ -1,4 +1,4 @@
-"""Bodies of the lot-level recall and of the stalls' webhooks (issue 6)."""
+"""Bodies of the lot-level recall and of the stalls' webhooks."""
 
 from __future__ import annotations
 

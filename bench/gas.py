@@ -35,7 +35,7 @@ from ledger.chain.node import LocalNode, free_port, rpc
 
 @dataclass(frozen=True)
 class Target:
-    """An upper bound from the issue on the gas of one step or the sum of several."""
+    """An upper bound on the gas of one step or the sum of several."""
 
     name: str
     steps: tuple[str, ...]

@@ -241,7 +241,7 @@ def count_on_chain(live: LiveMarket, accepted: set[int]) -> tuple[int, int]:
     topic = "0x" + live.ledger.abi.event_topic("SaleRecorded").hex()
     query = {"fromBlock": "0x0", "toBlock": "latest", "address": live.ledger.address, "topics": [topic]}
     logs = rpc(live.rpc_url, "eth_getLogs", [query], timeout=120)
-    events = live.ledger.abi.decode_receipt_logs(logs, live.ledger.address)  # type: ignore[arg-type]
+    events = live.ledger.abi.event_codec("abi").decode_receipt(logs, live.ledger.address)  # type: ignore[arg-type]
     prices = Counter(e.args["price"] for e in events if "0x" + e.args["batchId"].hex() in set(live.bench_lots))
     lost = len(accepted - set(prices))
     doubled = sum(n - 1 for n in prices.values() if n > 1)

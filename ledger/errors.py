@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger.hexes import to_hex
+
 
 class LedgerError(Exception):
     """Root of every error FreshLedger raises on purpose."""
@@ -218,5 +220,5 @@ class ContractRevert(TransactionError):
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_hex(value)
     return repr(value) if isinstance(value, str) else str(value)

@@ -367,7 +367,7 @@ ZH: dict[str, str] = {
 
 CATALOG: dict[str, dict[str, str]] = {"en": EN, "ko": KO, "zh": ZH}
 
-# The market board's and the ratings' strings (issue 8) are kept in their own module.
+# The market board's and the ratings' strings are kept in their own module.
 from api.pages.messages_board import BOARD  # noqa: E402
 
 for _lang, _strings in BOARD.items():

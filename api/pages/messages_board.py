@@ -1,6 +1,6 @@
 # Chinese punctuation is full-width on purpose (as Chinese is typeset); RUF001 would want ASCII.
 # ruff: noqa: RUF001
-"""The market board's, the stall screen's and the ratings' strings (issue 8), in English,
+"""The market board's, the stall screen's and the ratings' strings, in English,
 Korean and simplified Chinese; :mod:`api.pages.messages` adds them to its catalogue, so the
 same checks (same keys and placeholders in every language) cover them."""
 

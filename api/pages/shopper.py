@@ -66,7 +66,7 @@ def render_shopper_page(
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
-    the caller knows the GTIN's product; `rating` adds the stall rating form (issue 8).
+    the caller knows the GTIN's product; `rating` adds the stall rating form.
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)

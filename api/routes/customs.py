@@ -11,6 +11,7 @@ from api.deps import Caller, require
 from api.schemas import ImportCreate, TxResponse
 from api.write_queue import ACCEPTED, write
 from api.writes import binary_cid
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["customs"])
 
@@ -31,6 +32,6 @@ async def register_import(
         "declaration_number": body.declaration_number,
         "cleared_at": int(body.cleared_at.timestamp()),
         "entry_port": body.entry_port,
-        "document_cid": "0x" + binary_cid(body.document_cid).hex(),
+        "document_cid": to_hex(binary_cid(body.document_cid)),
     }
     return await write(request, caller, "import", payload)

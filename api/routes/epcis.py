@@ -25,6 +25,7 @@ from api.deps import CallerDep
 from api.errors import SENTENCES
 from api.policy import ReaderDep
 from api.services import Services
+from api.views import plain
 from ledger.epcis.capture import PartyResolver, execute, plan_events
 from ledger.epcis.export import iso_time, query_document
 from ledger.epcis.pages import MAX_EXPORT_EVENTS, export_page
@@ -62,7 +63,7 @@ def _problem(code: int, kind: str, title: str, detail: str, **extra: Any) -> JSO
 
 
 def _sentence(revert: ContractRevert) -> str:
-    values = {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in revert.args_by_name.items()}
+    values = plain(revert.args_by_name)
     values.setdefault("lot", values.get("batchId", "?"))
     values.setdefault("failed_on", "an earlier date")
     try:

@@ -96,7 +96,7 @@ def _recorded(result: Recorded, **extra: Any) -> dict[str, Any]:
     return {
         **extra,
         "batch_ids": result.batch_ids,
-        "transactions": [t.transaction_hash for t in result.transactions],
+        "transactions": [t.tx_hash for t in result.transactions],
         "first_block": result.first_block,
         "last_block": result.last_block,
     }

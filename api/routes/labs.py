@@ -11,6 +11,7 @@ from api.deps import Caller, require
 from api.schemas import InspectionCreate, TxResponse
 from api.write_queue import ACCEPTED, write
 from api.writes import binary_cid
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["labs"])
 
@@ -24,6 +25,6 @@ async def record_inspection(
         "batch_id": body.batch_id,
         "passed": body.passed,
         "residues": [[r.substance, r.measured, r.limit, r.unit] for r in body.residues],
-        "report_cid": "0x" + binary_cid(body.report_cid).hex(),
+        "report_cid": to_hex(binary_cid(body.report_cid)),
     }
     return await write(request, caller, "inspection", payload)

@@ -18,6 +18,7 @@ from ledger.audit import audit as audit_ledger
 from ledger.audit.rebuild import deployed_source
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
+from ledger.hexes import to_hex
 from ledger.queries import trace_forward
 from ledger.queries.market import stall_oversight
 
@@ -36,7 +37,7 @@ def recall_lot(body: LotRecallCreate, caller: Regulator) -> dict:
     """Recall a lot and every batch made from it, in as few transactions as fit the block gas
     limit; answers with the transactions, the recalled batches and the stalls and sales reached."""
     try:
-        trace = trace_forward(caller.services.engine, "0x" + batch_id_of(body.gtin, body.lot).hex())
+        trace = trace_forward(caller.services.engine, to_hex(batch_id_of(body.gtin, body.lot)))
     except NotFound:
         raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded (as far as indexed)") from None
     sender = recalls.RecallSender(caller.services.ledger, caller.account)

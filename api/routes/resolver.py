@@ -30,6 +30,7 @@ from api.views import custody_json_bytes
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
 from ledger.errors import NotFound
+from ledger.hexes import to_hex
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.views import CustodyChain, SaleView
@@ -73,7 +74,7 @@ async def resolve(rest: str, request: Request, services: ServicesDep) -> Respons
     # One URI per sale: the serial is the sale's number written plainly ("12", not "012").
     if link.lot is None or link.serial is None or not link.serial.isdigit() or link.serial != str(int(link.serial)):
         return _problem(request, 404, "NotFound", "this code names no sale of this market", wants_json)
-    sale_id = "0x" + sale_id_of(batch_id_of(link.gtin, link.lot), int(link.serial)).hex()
+    sale_id = to_hex(sale_id_of(batch_id_of(link.gtin, link.lot), int(link.serial)))
     try:
         chain = chain_of_custody(services.engine, sale_id)
     except NotFound:

@@ -13,6 +13,7 @@ from api.deps import Caller, CallerDep, require
 from api.schemas import BatchId, HandOffCreate, HarvestCreate, MergeCreate, SplitCreate, TxResponse
 from api.write_queue import ACCEPTED, write
 from api.writes import binary_cid
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["suppliers and custodians"])
 
@@ -29,7 +30,7 @@ async def register_harvest(
         "unit": body.unit,
         "harvested_at": int(body.harvested_at.timestamp()),
         "origin": body.origin,
-        "document_cid": "0x" + binary_cid(body.document_cid).hex(),
+        "document_cid": to_hex(binary_cid(body.document_cid)),
     }
     return await write(request, caller, "harvest", payload)
 

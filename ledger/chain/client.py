@@ -26,7 +26,8 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.abi import ContractAbi
+from ledger.chain.events import ChainEvent
 from ledger.errors import ContractRevert, NodeError, TransactionError, TransactionTimeout
 
 #: Receipt polling: first after 10 ms, then each wait half as long again, up to 250 ms.
@@ -51,21 +52,21 @@ PRIORITY_FEE_WEI = 1_000_000  # 0.001 gwei: validators of a permissioned chain n
 class TxResult:
     """A mined, successful transaction and the contract events it emitted."""
 
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     block_hash: str
     gas_used: int
-    events: list[DecodedEvent] = field(default_factory=list)
+    events: list[ChainEvent] = field(default_factory=list)
     contract_address: str | None = None
 
-    def event(self, name: str) -> DecodedEvent:
+    def event(self, name: str) -> ChainEvent:
         """The first event called `name` (KeyError if none)."""
         for event in self.events:
             if event.name == name:
                 return event
-        raise KeyError(f"no {name} event in transaction {self.transaction_hash}")
+        raise KeyError(f"no {name} event in transaction {self.tx_hash}")
 
-    def events_named(self, name: str) -> list[DecodedEvent]:
+    def events_named(self, name: str) -> list[ChainEvent]:
         return [e for e in self.events if e.name == name]
 
 
@@ -219,9 +220,9 @@ class ChainClient:
 
     def result_of(self, tx_hash: str, receipt: Any, *, abi: ContractAbi, event_address: str | None) -> TxResult:
         """A successful receipt as a :class:`TxResult` with the contract's decoded events."""
-        events = abi.decode_receipt_logs(receipt["logs"], event_address) if event_address else []
+        events = abi.event_codec("abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
-            transaction_hash=tx_hash,
+            tx_hash=tx_hash,
             block_number=receipt["blockNumber"],
             block_hash=receipt["blockHash"].to_0x_hex(),
             gas_used=receipt["gasUsed"],

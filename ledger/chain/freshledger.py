@@ -32,23 +32,11 @@ from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
+from ledger.hexes import to_hex
+from ledger.vocabulary import ROLE_IDS, STATUSES, Residue
 
-ROLE_NAMES = ("SUPPLIER", "CUSTOMS", "LAB", "VENDOR", "REGULATOR")
-ROLES: dict[str, bytes] = {name: keccak(text=f"{name}_ROLE") for name in ROLE_NAMES}
-DEFAULT_ADMIN_ROLE = bytes(32)
-
-#: Stored batch status values (IBatchRegistry.Status).
-STATUS_NAMES = ("none", "active", "in_transit", "quarantined", "recalled", "sold_out")
-
-
-@dataclass(frozen=True)
-class Residue:
-    """One residue result: measured value and legal limit, whole numbers in `unit`."""
-
-    substance: str
-    measured: int
-    limit: int
-    unit: str = "ug/kg"
+#: An unset address in the contract's views (no pending recipient).
+ZERO_ADDRESS = to_hex(bytes(20))
 
 
 @dataclass(frozen=True)
@@ -170,10 +158,12 @@ class FreshLedgerContract:
     def register_participant(
         self, admin: LocalAccount, account: str, role: str, name: str, identifier: str
     ) -> TxResult:
-        return self.transact(admin, "registerParticipant", to_checksum_address(account), ROLES[role], name, identifier)
+        return self.transact(
+            admin, "registerParticipant", to_checksum_address(account), ROLE_IDS[role], name, identifier
+        )
 
     def grant_role(self, admin: LocalAccount, role: str, account: str) -> TxResult:
-        return self.transact(admin, "grantRole", ROLES[role], to_checksum_address(account))
+        return self.transact(admin, "grantRole", ROLE_IDS[role], to_checksum_address(account))
 
     def suspend_participant(self, admin: LocalAccount, account: str, reason: str) -> TxResult:
         return self.transact(admin, "suspendParticipant", to_checksum_address(account), reason)
@@ -336,14 +326,13 @@ class FreshLedgerContract:
 
     def batch(self, batch_id: bytes) -> BatchState:
         (view,) = self.read("batch", batch_id)
-        zero = "0x" + "00" * 20
         return BatchState(
             gtin=f"{view['gtin']:014d}",
             unit=uncode(view["unit"]),
-            status=STATUS_NAMES[view["status"]],
+            status=STATUSES[view["status"]],
             remaining=view["remaining"],
             custodian=view["custodian"],
-            pending_recipient=None if view["pendingRecipient"].lower() == zero else view["pendingRecipient"],
+            pending_recipient=None if view["pendingRecipient"] == ZERO_ADDRESS else view["pendingRecipient"],
             sale_count=view["saleCount"],
         )
 
@@ -357,7 +346,7 @@ class FreshLedgerContract:
         return recorded, count
 
     def has_role(self, role: str, account: str) -> bool:
-        (value,) = self.read("hasRole", ROLES[role], to_checksum_address(account))
+        (value,) = self.read("hasRole", ROLE_IDS[role], to_checksum_address(account))
         return value
 
 

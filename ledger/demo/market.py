@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.accounts import dev_account
-from ledger.chain.freshledger import Residue
 from ledger.gs1 import make_gtin
+from ledger.vocabulary import Residue
 
 HOUR = 3600
 

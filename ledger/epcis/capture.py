@@ -32,12 +32,13 @@ from urllib.parse import unquote
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.client import TxResult
-from ledger.chain.freshledger import FreshLedgerContract, Residue, batch_id_of
+from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.documents import parse_cid
 from ledger.epcis import identifiers as ids
 from ledger.epcis.validate import events_in, pointer
 from ledger.epcis.vocabulary import CUSTOMS_DECLARATION_TYPE, normalise_biz_step, normalise_disposition, term
 from ledger.errors import ContractRevert
+from ledger.vocabulary import Residue
 
 #: UN/ECE Rec 20 codes back to the units labs record.
 _UNIT_TEXT = {"J33": "ug/kg", "NA": "mg/kg"}
@@ -392,7 +393,7 @@ def plan_events(document: dict[str, Any], resolve: PartyResolver) -> list[EventP
 
 
 def _tx(result: TxResult, call: Call) -> dict[str, Any]:
-    return {"summary": call.summary, "transactionHash": result.transaction_hash, "blockNumber": result.block_number}
+    return {"summary": call.summary, "transactionHash": result.tx_hash, "blockNumber": result.block_number}
 
 
 def execute(

@@ -30,6 +30,7 @@ from ledger.digital_link import DigitalLinkError, parse_path
 from ledger.epcis import identifiers as ids
 from ledger.epcis.export import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
+from ledger.hexes import to_hex
 from ledger.queries.events import ledger_records, participants_with_identifier
 from ledger.queries.views import Party
 
@@ -244,7 +245,7 @@ def _batch_ids(query: EventQuery) -> set[str] | None:
         ids_here = set()
         for uri in query.lists[name]:
             try:
-                ids_here.add("0x" + batch_id_of(*ids.parse_lot_uri(uri)).hex())
+                ids_here.add(to_hex(batch_id_of(*ids.parse_lot_uri(uri))))
             except ids.IdentifierError:
                 continue  # names nothing FreshLedger records: matches nothing
         found = ids_here if found is None else found & ids_here

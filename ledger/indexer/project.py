@@ -14,18 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_utils import keccak
-
-from ledger.indexer.decode import ChainEvent
-
-
-def _role_bits() -> dict[str, int]:
-    """Role id (0x hex of keccak256 of the name, as the contract defines it) to role bit."""
-    names = {"SUPPLIER_ROLE": 1, "CUSTOMS_ROLE": 2, "LAB_ROLE": 4, "VENDOR_ROLE": 8, "REGULATOR_ROLE": 16}
-    return {"0x" + keccak(text=name).hex(): bit for name, bit in names.items()}
-
-
-ROLE_BITS = _role_bits()
+from ledger.chain.events import ChainEvent
+from ledger.vocabulary import ACTIVE, EVENTS, QUARANTINED, RECALLED, ROLE_BIT_OF_ID, SOLD_OUT
 
 
 @dataclass
@@ -159,13 +149,13 @@ class Projector:
 
     def _on_RoleGranted(self, e: ChainEvent, a: dict[str, Any]) -> None:
         current = self.state.participant(a["account"])
-        bit = ROLE_BITS.get(a["role"], 0)
+        bit = ROLE_BIT_OF_ID.get(a["role"], 0)
         if current is not None and bit:
             self._update_participant(e, a["account"], roles=current["roles"] | bit)
 
     def _on_RoleRevoked(self, e: ChainEvent, a: dict[str, Any]) -> None:
         current = self.state.participant(a["account"])
-        bit = ROLE_BITS.get(a["role"], 0)
+        bit = ROLE_BIT_OF_ID.get(a["role"], 0)
         if current is not None and bit:
             self._update_participant(e, a["account"], roles=current["roles"] & ~bit)
 
@@ -187,7 +177,7 @@ class Projector:
             "unit": unit,
             "quantity": quantity,
             "remaining": quantity,
-            "status": "active",
+            "status": ACTIVE,
             "custodian": custodian,
             "pending_recipient": None,
             "sale_count": 0,
@@ -209,7 +199,7 @@ class Projector:
             unit=a["unit"],
             quantity=a["quantity"],
             custodian=a["supplier"],
-            kind="harvest",
+            kind=EVENTS["HarvestRegistered"].kind,
         )
         self.rows.add(
             "harvests",
@@ -249,7 +239,7 @@ class Projector:
             unit=a["unit"],
             quantity=a["quantity"],
             custodian=header["importer"],
-            kind="import",
+            kind=EVENTS["ImportRegistered"].kind,
         )
         self.rows.add(
             "imports",
@@ -287,7 +277,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="shipped",
+            kind=EVENTS["HandOffInitiated"].kind,
             from_address=a["from"],
             to_address=a["to"],
             quantity=a["quantity"],
@@ -299,7 +289,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="received",
+            kind=EVENTS["HandOffAccepted"].kind,
             from_address=before["custodian"],
             to_address=a["to"],
             quantity=a["quantity"],
@@ -311,7 +301,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="cancelled",
+            kind=EVENTS["HandOffCancelled"].kind,
             from_address=a["from"],
             to_address=a["to"],
             quantity=None,
@@ -325,7 +315,7 @@ class Projector:
             raise LookupError(f"BatchSplit at {e.block_number}:{e.log_index} names unknown parent {a['parentId']}")
         remaining = parent["remaining"] - a["quantity"]
         self._change_batch(
-            e, a["parentId"], remaining=remaining, status="sold_out" if remaining == 0 else parent["status"]
+            e, a["parentId"], remaining=remaining, status=SOLD_OUT if remaining == 0 else parent["status"]
         )
         self._create_batch(
             e,
@@ -335,7 +325,7 @@ class Projector:
             unit=parent["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind="split",
+            kind=EVENTS["BatchSplit"].kind,
         )
         self.rows.add(
             "lineage",
@@ -343,7 +333,7 @@ class Projector:
             parent_id=a["parentId"],
             child_id=a["childId"],
             quantity=a["quantity"],
-            kind="split",
+            kind=EVENTS["BatchSplit"].kind,
             custodian=a["custodian"],
             position=0,
         )
@@ -353,14 +343,14 @@ class Projector:
         if first is None:
             raise LookupError(f"BatchesMerged at {e.block_number}:{e.log_index} names unknown parents")
         for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
-            self._change_batch(e, parent_id, remaining=0, status="sold_out")
+            self._change_batch(e, parent_id, remaining=0, status=SOLD_OUT)
             self.rows.add(
                 "lineage",
                 e,
                 parent_id=parent_id,
                 child_id=a["childId"],
                 quantity=quantity,
-                kind="merge",
+                kind=EVENTS["BatchesMerged"].kind,
                 custodian=a["custodian"],
                 position=position,
             )
@@ -372,15 +362,15 @@ class Projector:
             unit=first["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind="merge",
+            kind=EVENTS["BatchesMerged"].kind,
         )
 
     # ------------------------------------------------------------ food safety, sale, recall
 
     def _on_InspectionRecorded(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch = self.state.batch(a["batchId"])
-        if not a["passed"] and batch is not None and batch["status"] == "active":
-            self._change_batch(e, a["batchId"], status="quarantined")
+        if not a["passed"] and batch is not None and batch["status"] == ACTIVE:
+            self._change_batch(e, a["batchId"], status=QUARANTINED)
         self.rows.add(
             "inspections", e, batch_id=a["batchId"], lab=a["lab"], passed=a["passed"], report_cid=a["reportCid"]
         )
@@ -399,7 +389,7 @@ class Projector:
 
     def _on_QuarantineReleased(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch = self.state.batch(a["batchId"])
-        status = "sold_out" if batch is not None and batch["remaining"] == 0 else "active"
+        status = SOLD_OUT if batch is not None and batch["remaining"] == 0 else ACTIVE
         self._change_batch(e, a["batchId"], status=status)
         self.rows.add("quarantine_releases", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])
 
@@ -413,7 +403,7 @@ class Projector:
             a["batchId"],
             remaining=remaining,
             sale_count=a["serial"],
-            status="sold_out" if remaining == 0 else batch["status"],
+            status=SOLD_OUT if remaining == 0 else batch["status"],
         )
         self.rows.add(
             "sales",
@@ -428,5 +418,5 @@ class Projector:
         )
 
     def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
-        self._change_batch(e, a["batchId"], status="recalled")
+        self._change_batch(e, a["batchId"], status=RECALLED)
         self.rows.add("recalls", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])

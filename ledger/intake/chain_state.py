@@ -15,6 +15,7 @@ from eth_utils import is_address, to_checksum_address
 from hexbytes import HexBytes
 
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
+from ledger.hexes import to_hex
 from ledger.indexer.fetch import JsonRpc
 from ledger.intake.state import ParticipantFacts, RecordedDeclaration
 
@@ -45,8 +46,8 @@ class ChainState:
         found = [event for event in self._events("ImportRegistered") if event[1]["declarationNumber"] == number]
         if not found:
             return None
-        block, _, transaction_hash = found[0]
-        return RecordedDeclaration(number, transaction_hash, block, len(found))
+        block, _, tx_hash = found[0]
+        return RecordedDeclaration(number, tx_hash, block, len(found))
 
     def registered_lots(self, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         pairs = sorted(lots)
@@ -56,7 +57,7 @@ class ChainState:
             chunk = pairs[start : start + CALL_BATCH]
             calls = [
                 [
-                    {"to": address, "data": "0x" + self.ledger.abi.encode_call("batch", [batch_id_of(g, lot)]).hex()},
+                    {"to": address, "data": to_hex(self.ledger.abi.encode_call("batch", [batch_id_of(g, lot)]))},
                     "latest",
                 ]
                 for g, lot in chunk
@@ -84,7 +85,8 @@ class ChainState:
     def _events(self, *names: str) -> list[tuple[int, dict, str]]:
         """(block, args, transaction hash) of the contract's events called `names`, in order."""
         abi = self.ledger.abi
-        topics = ["0x" + abi.event_topic(name).hex() for name in names]
+        topics = [to_hex(abi.event_topic(name)) for name in names]
+        codec = abi.event_codec("abi")
         head = int(self.rpc.call("eth_blockNumber", []), 16)
         events = []
         for start in range(self.deploy_block, head + 1, LOG_WINDOW):
@@ -94,8 +96,8 @@ class ChainState:
                 "toBlock": hex(min(head, start + LOG_WINDOW - 1)),
                 "topics": [topics],
             }
-            for log in self.rpc.call("eth_getLogs", [query]):
-                decoded = abi.decode_log([HexBytes(t) for t in log["topics"]], HexBytes(log["data"]))
-                if decoded is not None:
-                    events.append((int(log["blockNumber"], 16), decoded.args, log["transactionHash"]))
+            logs = self.rpc.call("eth_getLogs", [query])
+            # Block times are not asked for: nothing here reads them.
+            times = {int(log["blockNumber"], 16): 0 for log in logs}
+            events += [(e.block_number, e.args, e.tx_hash) for e in codec.decode_logs(logs, times)]
         return events

@@ -120,7 +120,7 @@ def check_declaration(
             None,
             "declaration_number",
             f"declaration {recorded.number} is already recorded (block {recorded.block_number}, "
-            f"transaction {recorded.transaction_hash}, {recorded.lines} lines)",
+            f"transaction {recorded.tx_hash}, {recorded.lines} lines)",
         )
     problems = cells.sorted_problems()
     if problems:

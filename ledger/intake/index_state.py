@@ -32,8 +32,8 @@ class IndexState:
         found = queries.declaration_record(self.engine, number)
         if found is None:
             return None
-        transaction_hash, block_number, lines = found
-        return RecordedDeclaration(number, transaction_hash, block_number, lines)
+        tx_hash, block_number, lines = found
+        return RecordedDeclaration(number, tx_hash, block_number, lines)
 
     def registered_lots(self, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         return queries.registered_lots(self.engine, lots)

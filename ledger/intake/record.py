@@ -19,6 +19,7 @@ from ledger.chain.client import TxResult
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import parse_cid
 from ledger.errors import LedgerError, RecordingInterrupted
+from ledger.hexes import to_hex
 from ledger.intake.declaration import Declaration
 from ledger.intake.harvests import HarvestSheet
 
@@ -70,7 +71,7 @@ def record_declaration(ledger: FreshLedgerContract, customs: LocalAccount, decla
                 raise  # nothing recorded: the plain refusal says it all
             raise RecordingInterrupted(line.row, recorded.batch_ids, exc) from exc
         recorded.transactions.append(result)
-        recorded.batch_ids.append("0x" + result.event("ImportRegistered").args["batchId"].hex())
+        recorded.batch_ids.append(to_hex(result.event("ImportRegistered").args["batchId"]))
     return recorded
 
 
@@ -94,5 +95,5 @@ def record_harvests(ledger: FreshLedgerContract, supplier: LocalAccount, sheet: 
                 raise
             raise RecordingInterrupted(lot.row, recorded.batch_ids, exc) from exc
         recorded.transactions.append(result)
-        recorded.batch_ids.append("0x" + result.event("HarvestRegistered").args["batchId"].hex())
+        recorded.batch_ids.append(to_hex(result.event("HarvestRegistered").args["batchId"]))
     return recorded

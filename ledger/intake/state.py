@@ -28,14 +28,14 @@ class RecordedDeclaration:
     """A declaration the ledger holds: its number, where it was recorded and how many lines."""
 
     number: str
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     lines: int
 
     def to_json(self) -> dict[str, object]:
         return {
             "declaration_number": self.number,
-            "transaction_hash": self.transaction_hash,
+            "tx_hash": self.tx_hash,
             "block_number": self.block_number,
             "lines": self.lines,
         }

@@ -23,24 +23,14 @@ from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.freshledger import code, gtin_number
+from ledger.hexes import from_hex
 
 Payload = dict[str, Any]
 Event = dict[str, Any]  # {"name", "log_index", "args"} with bytes as 0x-hex
 
 
-def plain(value: Any) -> Any:
-    """`value` as JSON: bytes become 0x-hex, tuples lists."""
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
-
-
 def _bytes(text: str | None) -> bytes:
-    return bytes.fromhex((text or "").removeprefix("0x"))
+    return from_hex(text) if text else b""
 
 
 def _one(_payload: Payload) -> int:

@@ -9,7 +9,8 @@ from sqlalchemy import Engine
 
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.errors import ContractRevert, TransactionError
-from ledger.intents.kinds import kind_of, plain
+from ledger.hexes import plain
+from ledger.intents.kinds import kind_of
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, TxRecord
 

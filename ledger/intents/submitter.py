@@ -34,6 +34,7 @@ from sqlalchemy import Engine
 from ledger.chain.client import GAS_MARGIN
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.errors import NodeError, TransactionError
+from ledger.hexes import to_hex
 from ledger.intents.crash import crash_point
 from ledger.intents.kinds import kind_of, leading_group
 from ledger.intents.outcome import calldata, error_json, settle
@@ -205,7 +206,7 @@ class Submitter:
             sender=self.sender,
             nonce=signed.nonce,
             kind=group[0].kind,
-            raw="0x" + signed.raw.hex(),
+            raw=to_hex(signed.raw),
             intent_count=len(group),
             status="sent",
             created_at=time.time(),

@@ -37,9 +37,10 @@ from sqlalchemy.engine import Connection
 from ledger.errors import NotFound
 from ledger.queries.lineage import ancestors
 from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows
-from ledger.queries.views import Party, ResidueView
+from ledger.queries.views import Party
 from ledger.store import models
 from ledger.store.ratings import StallRating, stall_ratings
+from ledger.vocabulary import ROLE_BITS, Residue, shown_status
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
@@ -53,8 +54,8 @@ _RECALLS = models.Recall.__table__
 _RELEASES = models.QuarantineRelease.__table__
 _CHECKPOINT = models.Checkpoint.__table__
 
-#: The participant record's role bit of a vendor (a stall), as the contract packs it.
-VENDOR_BIT = 8
+#: The participant record's role bit of a vendor (a stall).
+VENDOR_BIT = ROLE_BITS["VENDOR"]
 
 # "Stall A12 ...", "摊位 A12", "A12号摊位", "매장 A12": a row letter or two and a number.
 _PLACE = re.compile(r"(?:stall|摊位|摊|档口|매장|점포)\s*(?:no\.?\s*)?([A-Z]{1,2}-?\d{1,4})\b", re.IGNORECASE)
@@ -125,7 +126,7 @@ class BoardInspection:
     lab: Party
     passed: bool
     time: int
-    residues: list[ResidueView]
+    residues: list[Residue]
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class LotAlert:
     time: int
     reason: str  # the recall's reason; for a quarantine, the substances over their limits
     status: str  # the lot's status now: quarantined, recalled, active (released), ...
-    residues: list[ResidueView]
+    residues: list[Residue]
     block_number: int
     log_index: int
 
@@ -354,7 +355,7 @@ def _alert(
     row: Mapping[str, Any],
     batch: Mapping[str, Any],
     parties: Parties,
-    residues: list[ResidueView],
+    residues: list[Residue],
     reason: str,
 ) -> LotAlert:
     over = [r for r in residues if r.exceeded]
@@ -379,9 +380,9 @@ def _key(row: Mapping[str, Any]) -> tuple[int, int]:
     return int(row["block_number"]), int(row["log_index"])
 
 
-def _residues(conn: Connection, inspections: list[Mapping[str, Any]]) -> dict[tuple[int, int], list[ResidueView]]:
+def _residues(conn: Connection, inspections: list[Mapping[str, Any]]) -> dict[tuple[int, int], list[Residue]]:
     """The residues of each inspection, by (block, log index), through the residues' primary key."""
-    found: dict[tuple[int, int], list[ResidueView]] = {}
+    found: dict[tuple[int, int], list[Residue]] = {}
     keys = sorted({_key(i) for i in inspections})
     for begin in range(0, len(keys), IN_CHUNK):
         chunk = keys[begin : begin + IN_CHUNK]
@@ -394,9 +395,7 @@ def _residues(conn: Connection, inspections: list[Mapping[str, Any]]) -> dict[tu
         wanted = set(chunk)
         for r in conn.execute(query).mappings():
             if _key(r) in wanted:
-                found.setdefault(_key(r), []).append(
-                    ResidueView(r["substance"], int(r["measured"]), int(r["limit_value"]), r["unit"])
-                )
+                found.setdefault(_key(r), []).append(Residue.from_row(r))
     return found
 
 
@@ -509,16 +508,13 @@ def _stock_lot(conn: Connection, row: Mapping[str, Any]) -> StockLot:
     )
     tests.sort(key=lambda t: lineage[t["batch_id"]])  # stable: newest first within one depth
     last = _inspection_views(conn, tests[:1])
-    status = row["status"]
-    if status == "active" and row["pending_recipient"]:
-        status = "in_transit"
     return StockLot(
         batch_id=row["batch_id"],
         gtin=row["gtin"],
         lot=row["lot"],
         unit=row["unit"],
         remaining=int(row["remaining"]),
-        status=status,
+        status=shown_status(row["status"], row["pending_recipient"]),
         origins=[text for _, _, text in origins],
         origin_kinds=[kind for _, kind, _ in origins],
         last_inspection=last[0] if last else None,

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 
 from ledger.queries.views import BatchView, Party, SaleView
 from ledger.store import models
+from ledger.vocabulary import shown_status
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
@@ -52,9 +53,6 @@ def batch_rows(conn: Connection, batch_ids: Iterable[str]) -> dict[str, Mapping[
 
 
 def batch_view(row: Mapping[str, Any], parties: Parties) -> BatchView:
-    status = row["status"]
-    if status == "active" and row["pending_recipient"]:
-        status = "in_transit"
     return BatchView(
         batch_id=row["batch_id"],
         gtin=row["gtin"],
@@ -62,7 +60,7 @@ def batch_view(row: Mapping[str, Any], parties: Parties) -> BatchView:
         unit=row["unit"],
         quantity=int(row["quantity"]),
         remaining=int(row["remaining"]),
-        status=status,
+        status=shown_status(row["status"], row["pending_recipient"]),
         custodian=parties[row["custodian"]],
         pending_recipient=parties.get(row["pending_recipient"]),
         origin_kind=row["origin_kind"],

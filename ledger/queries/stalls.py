@@ -6,8 +6,9 @@ from sqlalchemy import Engine, select
 
 from ledger.errors import NotFound
 from ledger.queries.rows import Parties, as_of_block, batch_rows, batch_view, sale_view
-from ledger.queries.views import InspectionView, ResidueView, StallProfile
+from ledger.queries.views import InspectionView, StallProfile
 from ledger.store import models
+from ledger.vocabulary import Residue
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
@@ -39,15 +40,13 @@ def stall_profile(engine: Engine, address: str, *, recent: int = 20) -> StallPro
                 .limit(recent)
             ).mappings()
         )
-        residues: dict[tuple[int, int], list[ResidueView]] = {}
+        residues: dict[tuple[int, int], list[Residue]] = {}
         if inspections:
             keys = {(i["block_number"], i["log_index"]) for i in inspections}
             query = select(_RESIDUES).where(_RESIDUES.c.batch_id.in_([i["batch_id"] for i in inspections]))
             for r in conn.execute(query.order_by(_RESIDUES.c.position)).mappings():
                 if (r["block_number"], r["log_index"]) in keys:
-                    residues.setdefault((r["block_number"], r["log_index"]), []).append(
-                        ResidueView(r["substance"], int(r["measured"]), int(r["limit_value"]), r["unit"])
-                    )
+                    residues.setdefault((r["block_number"], r["log_index"]), []).append(Residue.from_row(r))
         sales = list(
             conn.execute(
                 select(_SALES)

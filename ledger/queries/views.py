@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.vocabulary import Residue
+
 
 @dataclass(frozen=True)
 class Party:
@@ -29,19 +31,6 @@ class BatchView:
     origin_kind: str  # harvest, import, split, merge
     created_at: int
     created_block: int
-
-
-@dataclass(frozen=True)
-class ResidueView:
-    substance: str
-    measured: int
-    limit: int
-    unit: str
-    #: Whether the value broke its limit; a field (not a property) so that it serialises.
-    exceeded: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "exceeded", self.measured > self.limit)
 
 
 @dataclass(frozen=True)
@@ -128,7 +117,7 @@ class InspectionView:
     passed: bool
     time: int
     block_number: int
-    residues: list[ResidueView]
+    residues: list[Residue]
     report_cid: str | None
 
 

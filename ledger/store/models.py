@@ -272,7 +272,7 @@ Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
 
 
-# ------------------------------------------------------------------ issue 8: market board and ratings
+# ------------------------------------------------------------------ market board and ratings
 
 
 class Rating(Base):
@@ -298,7 +298,7 @@ Index("ix_imports_block_time", Import.block_time)
 Index("ix_recalls_block_time", Recall.block_time)
 
 
-# ------------------------------------------------------------------ recall webhooks (issue 6)
+# ------------------------------------------------------------------ recall webhooks
 
 
 class Webhook(Base):

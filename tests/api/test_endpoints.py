@@ -22,7 +22,8 @@ import pytest
 from eth_account import Account
 
 from ledger.chain.accounts import dev_account
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES, code, gtin_number
+from ledger.chain.freshledger import code, gtin_number
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
 from tests.api.conftest import Market
 from tests.factories.api_writes import (
     GTIN,
@@ -1021,7 +1022,7 @@ def _id(batch_id: str) -> bytes:
 
 
 def _denied(holder: str, role: str) -> Callable[[Stage, dict], dict[str, Any]]:
-    needed = DEFAULT_ADMIN_ROLE if role == "ADMIN" else ROLES[role]
+    needed = DEFAULT_ADMIN_ROLE if role == "ADMIN" else ROLE_IDS[role]
     return lambda s, c: {"account": c[holder][0], "neededRole": "0x" + needed.hex()}
 
 

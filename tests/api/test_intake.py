@@ -101,7 +101,7 @@ def test_import_declaration_records_every_line(market: Market, cast: dict, file_
     assert again.json()["error"] == "DeclarationExists"
     assert again.json()["recorded"] == {
         "declaration_number": number,
-        "transaction_hash": body["transactions"][0],
+        "tx_hash": body["transactions"][0],
         "block_number": body["first_block"],
         "lines": 3,
     }

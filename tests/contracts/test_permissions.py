@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES, Residue, Sale
+from ledger.chain.freshledger import Residue, Sale
 from ledger.errors import ContractRevert
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
 from tests.factories.batch_calls import declaration, lines, lots
 from tests.factories.market import GTIN, Market, at_stall, harvest, new_lot, quarantined
 
@@ -133,7 +134,7 @@ def expected_error(market: Market, gate: Gate, caller: str) -> tuple[str, dict]:
         return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": DEFAULT_ADMIN_ROLE}
     if caller in ("outsider", "admin"):  # the authority is not a market participant
         return "ParticipantNotRegistered", {"account": account}
-    return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": ROLES[gate.role]}
+    return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": ROLE_IDS[gate.role]}
 
 
 @pytest.mark.parametrize(("gate", "caller"), CASES, ids=[f"{g.name}-by-{c}" for g, c in CASES])

@@ -1,4 +1,4 @@
-"""Export: every ledger step as the EPCIS 2.0 event the issue maps it to, in documents that
+"""Export: every ledger step as the EPCIS 2.0 event the export maps it to, in documents that
 validate against GS1's JSON Schema; a lot's lineage in both directions; time windows."""
 
 from __future__ import annotations

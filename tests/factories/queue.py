@@ -73,4 +73,4 @@ def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient 
             }
         ],
     )
-    return ledger.abi.decode_receipt_logs(logs, ledger.address)  # type: ignore[arg-type]
+    return ledger.abi.event_codec("abi").decode_receipt(logs, ledger.address)  # type: ignore[arg-type]

@@ -39,8 +39,8 @@ def test_chain_state_checks_and_records_a_declaration(market: Market, deployment
         batch = market.ledger.batch(bytes.fromhex(batch_id[2:]))
         assert (batch.gtin, batch.remaining, batch.custodian) == (line.gtin, line.quantity, market.supplier2.address)
     found = state.declaration("310120261000700001")
-    assert (found.transaction_hash, found.block_number, found.lines) == (
-        recorded.transactions[0].transaction_hash,
+    assert (found.tx_hash, found.block_number, found.lines) == (
+        recorded.transactions[0].tx_hash,
         recorded.first_block,
         3,
     )

@@ -29,7 +29,7 @@ def test_pipelined_sends_keep_nonces_in_order(market: Market) -> None:
     ]
     results = [ledger.client.wait(h, abi=ledger.abi, event_address=ledger.address) for h in hashes]
     assert [r.event("HarvestRegistered").args["lot"] for r in results] == lots
-    assert len({r.transaction_hash for r in results}) == 20
+    assert len({r.tx_hash for r in results}) == 20
 
 
 def test_revert_found_after_mining_is_decoded(market: Market) -> None:

@@ -95,7 +95,7 @@ def test_one_signed_notification_per_affected_stall(market: DemoChain, inbox: Re
         assert body["batch_ids"] == result.recalled_batch_ids
         assert body["sale_ids"] == sold[stall]
         assert set(body["affected_batch_ids"]) >= {s.batch_id for s in result.sales if s.vendor.address == stall}
-        assert (body["tx_hash"], body["block_number"]) == (tx.transaction_hash, tx.block_number)
+        assert (body["tx_hash"], body["block_number"]) == (tx.tx_hash, tx.block_number)
         assert body["stall"] == stall
     deliveries = list_deliveries(market.engine)
     assert sorted((d.status, d.attempts, d.last_outcome) for d in deliveries) == [("delivered", 1, "2xx")] * len(

@@ -47,6 +47,7 @@ from ledger.chain.freshledger import batch_id_of
 from ledger.chain.node import rpc
 from ledger.demo import market as demo_market
 from ledger.gs1 import make_gtin
+from ledger.hexes import to_hex
 
 BENCH_GTIN = make_gtin("0690123400099")
 STOCK = 10**12
@@ -238,11 +239,11 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
 
 def count_on_chain(live: LiveMarket, accepted: set[int]) -> tuple[int, int]:
     """(lost, doubled): accepted sales missing from the chain, and extra copies on it."""
-    topic = "0x" + live.ledger.abi.event_topic("SaleRecorded").hex()
+    topic = to_hex(live.ledger.abi.event_topic("SaleRecorded"))
     query = {"fromBlock": "0x0", "toBlock": "latest", "address": live.ledger.address, "topics": [topic]}
     logs = rpc(live.rpc_url, "eth_getLogs", [query], timeout=120)
-    events = live.ledger.abi.event_codec("abi").decode_receipt(logs, live.ledger.address)  # type: ignore[arg-type]
-    prices = Counter(e.args["price"] for e in events if "0x" + e.args["batchId"].hex() in set(live.bench_lots))
+    events = live.ledger.abi.event_codec("abi").decode_logs(logs)
+    prices = Counter(e.args["price"] for e in events if to_hex(e.args["batchId"]) in set(live.bench_lots))
     lost = len(accepted - set(prices))
     doubled = sum(n - 1 for n in prices.values() if n > 1)
     return lost, doubled

@@ -202,12 +202,15 @@ class EventCodec:
             to_hex(topic): _event_decoder(entry, form) for topic, entry in abi.events_by_topic.items()
         }
 
-    def decode_logs(self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int]) -> list[ChainEvent]:
+    def decode_logs(
+        self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int] | None = None
+    ) -> list[ChainEvent]:
         """Decode logs as ``eth_getLogs`` returns them (JSON-RPC hex), in their order.
 
         `block_times` maps block number to timestamp for nodes whose logs lack
-        ``blockTimestamp``.
+        ``blockTimestamp`` (the indexer always gives it; without it such a log's time is None).
         """
+        block_times = block_times or {}
         events = []
         for log in logs:
             topics = log["topics"]
@@ -220,7 +223,7 @@ class EventCodec:
                 ChainEvent(
                     block_number=number,
                     block_hash=log["blockHash"],
-                    block_time=int(stamp, 16) if stamp else block_times[number],
+                    block_time=int(stamp, 16) if stamp else block_times.get(number),
                     tx_hash=log["transactionHash"],
                     tx_index=int(log["transactionIndex"], 16),
                     log_index=int(log["logIndex"], 16),

@@ -13,6 +13,7 @@ from ledger.chain.client import ChainClient
 from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import rpc
+from ledger.hexes import to_hex
 from ledger.intents.accept import accept
 from ledger.intents.pool import SubmitterPool
 from ledger.intents.settings import QueueSettings
@@ -69,8 +70,8 @@ def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient 
                 "fromBlock": "0x0",
                 "toBlock": "latest",
                 "address": ledger.address,
-                "topics": ["0x" + ledger.abi.event_topic(name).hex()],
+                "topics": [to_hex(ledger.abi.event_topic(name))],
             }
         ],
     )
-    return ledger.abi.event_codec("abi").decode_receipt(logs, ledger.address)  # type: ignore[arg-type]
+    return ledger.abi.event_codec("abi").decode_logs(logs)

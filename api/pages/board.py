@@ -1,5 +1,5 @@
 """The market board (the wall screen) and the screen above one stall, rendered on the server
-from ``ledger.queries.market`` results in English, Korean or simplified Chinese.
+from ``ledger.queries`` results (board panels, prices and supply, stalls) in English, Korean or simplified Chinese.
 
 Both pages are whole without JavaScript; a small inline script (no external request) fetches
 the page's fragment every few seconds and swaps it in when it changed, so the screen stays
@@ -27,16 +27,9 @@ from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
 from api.pages.shopper import LanguageLink, environment
 from api.pages.shopper import stylesheet as shopper_stylesheet
-from ledger.queries.market import (
-    BoardInspection,
-    LotAlert,
-    PriceRow,
-    StallEntry,
-    StallScreen,
-    StockLot,
-    SupplyRow,
-    market_day,
-)
+from api.pages.stall_names import describe_stall, place_order
+from ledger.queries.days import market_day
+from ledger.queries.views import BoardInspection, LotAlert, PriceRow, StallEntry, StallProfile, StockLot, SupplyRow
 from ledger.store.ratings import RatingRecord, StallRating
 
 BOARD_CSS = Path(__file__).resolve().parent.parent / "templates" / "board.css"
@@ -71,7 +64,7 @@ class BoardData:
 class StallData:
     """One stall's screen: the query's answer, its recent comments and its QR code (SVG)."""
 
-    screen: StallScreen
+    screen: StallProfile
     comments: list[RatingRecord]
     qr_svg: str
     phone_url: str
@@ -221,7 +214,7 @@ def render_board(
         "as_of_block": data.as_of_block,
         "inspections": [inspection_row(i, t, fmt, stalls, names) for i in data.inspections],
         "alerts": [alert_row(a, t, fmt, names) for a in data.alerts],
-        "stalls": [stall_row(s, t) for s in data.stalls],
+        "stalls": [stall_row(s, t) for s in sorted(data.stalls, key=place_order)],
         "prices": [price_line(p, t, fmt, names) for p in data.prices],
         "arrivals": [arrival_line(s, t, fmt, names) for s in data.supply],
     }
@@ -266,12 +259,13 @@ def rating_text(rating: StallRating, t: Messages) -> RatingText:
 
 
 def stall_row(entry: StallEntry, t: Messages) -> StallRow:
+    named = describe_stall(entry.name)
     return StallRow(
         address=entry.address,
         href=f"/board/stalls/{entry.address}",
-        sign=entry.sign,
-        place=entry.place or NONE,
-        owner=entry.owner or NONE,
+        sign=named.sign,
+        place=named.place or NONE,
+        owner=named.owner or NONE,
         licence=entry.licence,
         suspended=entry.suspended,
         rating=rating_text(entry.rating, t),

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 from ledger.epcis import identifiers as ids
 from ledger.epcis.vocabulary import CONTEXT, CUSTOMS_DECLARATION_TYPE, term
 from ledger.errors import NotFound
-from ledger.queries.events import LedgerRecords, batches_of_gtin, batches_of_lot, ledger_records, lineage_of
-from ledger.queries.views import Party
+from ledger.queries.events import batches_of_gtin, batches_of_lot, ledger_records, lineage_of
+from ledger.queries.views import LedgerRecords, Party
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

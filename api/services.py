@@ -40,6 +40,6 @@ def build_services(settings: ApiSettings) -> Services:
     return Services(
         settings=settings,
         engine=engine,
-        keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+        keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
         documents=open_store(settings.data_dir),
     )

@@ -15,7 +15,6 @@ unsupported, 1 for an invalid document or a failed event.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -24,10 +23,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.epcis.validate import load_json, validate_document
+from ledger.errors import ConfigurationError
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
 
@@ -105,11 +104,12 @@ def _signer(account: int | None, keystore: Path | None, client_chain_id: int) ->
     from ledger.chain.node import LOCAL_CHAIN_ID
 
     if keystore is not None:
-        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
+        from ledger.settings import load_settings
+
         try:
-            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}", param_hint="--keystore") from None
+            return load_settings().open_keystore(keystore)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keystore") from None
     if account is None:
         raise typer.BadParameter("say who captures: --account N (local chain) or --keystore FILE")
     if client_chain_id != LOCAL_CHAIN_ID:
@@ -134,9 +134,9 @@ def capture(
     from ledger.chain.client import ChainClient
     from ledger.chain.deploy import load
     from ledger.chain.freshledger import FreshLedgerContract
-    from ledger.config import load_settings
     from ledger.epcis.capture import PartyResolver, execute, plan_events
     from ledger.queries.events import participants_with_identifier
+    from ledger.settings import load_settings
     from ledger.store.db import make_engine
 
     document = _read(file)

@@ -21,8 +21,10 @@ from fastapi.responses import JSONResponse
 from api.deps import CallerDep, ServicesDep
 from api.errors import SENTENCES
 from api.services import Services
-from ledger.epcis.capture import PartyResolver, execute, plan_events
-from ledger.epcis.export import export_document, iso_time, query_document
+from ledger.epcis.capture import execute
+from ledger.epcis.export import export_document, query_document
+from ledger.epcis.mapping import iso_time
+from ledger.epcis.plan import PartyResolver, plan_events
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
 from ledger.epcis.validate import events_in, load_json, validate_document
 from ledger.errors import ContractRevert

@@ -223,22 +223,10 @@ class StallEntry:
 
 
 @dataclass(frozen=True)
-class StockLot:
+class StockLot(BatchView):
     """A lot a stall holds now (the batch's own fields), where it came from, and its latest lab
     test (its own or the nearest ancestor's)."""
 
-    batch_id: str
-    gtin: str
-    lot: str
-    unit: str
-    quantity: int
-    remaining: int
-    status: str  # active, in_transit, quarantined, recalled, sold_out
-    custodian: Party
-    pending_recipient: Party | None
-    origin_kind: str  # harvest, import, split, merge
-    created_at: int
-    created_block: int
     origins: list[str]  # farm names (harvests) or ISO country codes (imports)
     origin_kinds: list[str]  # harvest or import, one per origin
     last_inspection: BoardInspection | None

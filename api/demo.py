@@ -18,6 +18,7 @@ from starlette.routing import Match
 
 from api.main import create_app
 from api.qr import qr_text
+from api.receipts import with_proof
 from api.services import build_services
 from api.settings import ApiSettings
 from ledger.chain.freshledger import sale_id_of
@@ -25,6 +26,7 @@ from ledger.demo import market
 from ledger.demo.run import DemoMarket, DemoProgress, print_summary
 from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
+from ledger.hexes import to_hex
 from ledger.notify import Notifier
 from ledger.store.api_keys import issue_key
 
@@ -53,7 +55,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     try:
         with progress.stage("serve"):
             services = build_services(settings)
-            notifier = Notifier(services.engine)
+            notifier = Notifier(services.engine, box=services.webhook_box, targets=services.webhook_targets)
             notifying = threading.Thread(
                 target=notifier.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
             )
@@ -107,7 +109,7 @@ def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
 
 
 def _serves(app: FastAPI, path: str) -> bool:
-    """Whether the app has a GET route for `path` (the board comes with issue 8's routers)."""
+    """Whether the app has a GET route for `path` (the demo prints only the pages the app serves)."""
     scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
     return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
@@ -123,12 +125,16 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     uri = settings.digital_link_uri(DigitalLink(market.GREENS_GTIN, greens_lot, "1"))
     recalled = settings.digital_link_uri(DigitalLink(market.STRAWBERRY_GTIN, "SB-2611-07-A", "1"))
     durian = settings.digital_link_uri(DigitalLink(market.DURIAN_GTIN, "TH-DUR-0931-C", "1"))
-    sale = "0x" + sale_id_of(lot_id(greens_lot), 1).hex()
-    recalled_lot = "0x" + lot_id(market.RECALLED_LOT).hex()
+    sale = to_hex(sale_id_of(lot_id(greens_lot), 1))
+    recalled_lot = to_hex(lot_id(market.RECALLED_LOT))
     console.print(qr_text(uri))
     say(f"A sale's GS1 Digital Link (the QR above): {uri}")
     say(f"  its shopper page: open it in a browser (or scan the QR); JSON: curl -H 'Accept: application/json' {uri}")
-    say(f"  its QR code and label: {base}/sales/{sale}/qr.svg  {base}/sales/{sale}/label.png")
+    receipt = with_proof(uri, app.state.services.receipts.proof(sale))
+    say(f"  as its receipt prints it (with the buyer's rating proof; opens the rating form): {receipt}")
+    stall = f"curl -H 'Authorization: Bearer {keys['Stall A12 (vendor)']}'"
+    label = f"{base}/sales/{sale}/label.png"
+    say(f"  its receipt QR code and label (the selling stall's key): {stall} {label} -o label.png")
     say(f"A recalled sale (strawberries): {recalled}")
     say(f"An imported, lab-tested sale (durian): {durian}")
     for attribute in ("stall_a", "stall_b", "stall_c"):
@@ -141,7 +147,8 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
-    say(f"Recalled and quarantined lots: {base}/batches?status=recalled  {base}/batches?status=quarantined")
+    recalled_lots = f"curl -H 'Authorization: Bearer {regulator}' '{base}/batches?status=recalled'"
+    say(f"Recalled lots (a participant's key): {recalled_lots}")
     say(f"Recall a whole lot (regulator): POST {base}/recalls/lots with gtin, lot and reason")
     say(f"  stalls get a signed notice at each URL they register: POST {base}/webhooks (vendor key)")
     if _serves(app, "/regulators/stalls"):

@@ -10,14 +10,13 @@ from eth_account.signers.local import LocalAccount
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.roles import Roles
 from api.services import Services
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE
 from ledger.store.api_keys import address_for_key
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, has_role
 
 _bearer = HTTPBearer(auto_error=False, description="API key issued by the market authority")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False)
-
-ROLE_BITS = {"SUPPLIER": 1, "CUSTOMS": 2, "LAB": 4, "VENDOR": 8, "REGULATOR": 16}
 
 
 async def get_services(request: Request) -> Services:
@@ -38,7 +37,7 @@ class Caller:
     services: Services
 
     def has(self, role: str) -> bool:
-        return self.is_admin if role == "ADMIN" else bool(self.roles & ROLE_BITS[role])
+        return self.is_admin if role == "ADMIN" else has_role(self.roles, role)
 
     @property
     def account(self) -> LocalAccount:
@@ -64,23 +63,36 @@ def current_caller(
     address = address_for_key(services.engine, key)
     if address is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+
     # Roles come from the contract itself: the write path asks the chain, so a grant or a
-    # suspension counts at once, not after the next indexer poll.
-    ledger = services.ledger
-    (record,) = ledger.read("participant", address)
-    (is_admin,) = ledger.read("hasRole", DEFAULT_ADMIN_ROLE, address)
-    return Caller(address, int(record["roles"]), bool(record["suspended"]), bool(is_admin), services)
+    # suspension counts at once (or after role_cache_s), not after the next indexer poll.
+    def read() -> Roles:
+        ledger = services.ledger
+        (record,) = ledger.read("participant", address)
+        (is_admin,) = ledger.read("hasRole", DEFAULT_ADMIN_ROLE, address)
+        return Roles(int(record["roles"]), bool(record["suspended"]), bool(is_admin))
+
+    known = services.roles.get(address, read)
+    return Caller(address, known.roles, known.suspended, known.is_admin, services)
 
 
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-def require(role: str) -> Callable[[Caller], Caller]:
-    """A dependency that lets only callers holding `role` through (403 otherwise)."""
+def active_caller(caller: CallerDep) -> Caller:
+    """The caller, unless suspended (403): for what no contract call checks, such as uploads."""
+    if caller.suspended:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+    return caller
 
-    def check(caller: CallerDep) -> Caller:
-        if caller.suspended:
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+
+ActiveCallerDep = Annotated[Caller, Depends(active_caller)]
+
+
+def require(role: str) -> Callable[[Caller], Caller]:
+    """A dependency that lets only active callers holding `role` through (403 otherwise)."""
+
+    def check(caller: ActiveCallerDep) -> Caller:
         if not caller.has(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.lower()} role")
         return caller

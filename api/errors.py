@@ -15,19 +15,21 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES
+from api.views import plain
 from ledger.errors import (
     ContractRevert,
     DocumentError,
     DocumentIntegrityError,
     DocumentNotFound,
     LedgerError,
+    MediaTypeFixed,
     NodeError,
     NotFound,
     TransactionError,
     TransactionTimeout,
 )
 from ledger.queries.batches import get_batch, latest_failed_inspection_time
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
 
 #: HTTP status of each custom error; anything else is 422 (the input was refused).
 REVERT_STATUS = {
@@ -49,7 +51,14 @@ REVERT_STATUS = {
     "MergeMismatch": status.HTTP_409_CONFLICT,
     "ParticipantAlreadyRegistered": status.HTTP_409_CONFLICT,
     "ParticipantStateUnchanged": status.HTTP_409_CONFLICT,
+    "DeclarationExists": status.HTTP_409_CONFLICT,
+    "DeclarationOutOfOrder": status.HTTP_409_CONFLICT,
+    "DeclarationMismatch": status.HTTP_409_CONFLICT,
 }
+
+#: The batch calls' errors that name a refused item around the single call's error, and the
+#: word for the item; the answer's status is the inner error's.
+ITEM_WORDS = {"HarvestLotInvalid": "lot", "ImportLineInvalid": "line", "SaleInvalid": "sale"}
 
 SENTENCES = {
     "AccessControlUnauthorizedAccount": "{account} does not hold the role this needs",
@@ -85,18 +94,35 @@ SENTENCES = {
     "InvalidImporter": "{importer} is not an active supplier and cannot receive an import",
     "UnknownRole": "that is not a market role",
     "ParticipantDetailsMissing": "a participant needs a name and a GLN or licence number",
+    "InvalidHsCode": "the HS code must have 6 to 10 digits",
+    "DeclarationExists": "customs declaration {declarationNumber} is already recorded",
+    "DeclarationOutOfOrder": (
+        "customs declaration {declarationNumber} continues at line {nextLine}, not at line {firstLine}"
+    ),
+    "DeclarationMismatch": (
+        "customs declaration {declarationNumber} was recorded with another entry port, clearance date,"
+        " importer, document or line count"
+    ),
+    "DeclarationLineOutOfRange": (
+        "customs declaration {declarationNumber} has {lineCount} lines; these would end at line {lineEnd}"
+    ),
 }
 
 
 #: Role hashes to the words a person uses (AccessControlUnauthorizedAccount names the hash).
-_ROLE_NAMES = {**{role: name.lower() for name, role in ROLES.items()}, DEFAULT_ADMIN_ROLE: "market authority"}
+_ROLE_NAMES = {**{role: name.lower() for name, role in ROLE_IDS.items()}, DEFAULT_ADMIN_ROLE: "market authority"}
 
 
 def describe_revert(request: Request, revert: ContractRevert) -> str:
-    """The human sentence for `revert`, with batch ids turned into lot codes and dates."""
-    values: dict[str, Any] = {
-        k: (("0x" + v.hex()) if isinstance(v, bytes) else v) for k, v in revert.args_by_name.items()
-    }
+    """The human sentence for `revert`, with batch ids turned into lot codes and dates.
+
+    A refused item of a batch call reads "line 7: 123 is not a valid GTIN" (lines, lots and
+    sales counted from 0, as the contract and the ``index`` field count them).
+    """
+    word = ITEM_WORDS.get(revert.name)
+    if word is not None and revert.inner is not None:
+        return f"{word} {revert.index}: {describe_revert(request, revert.inner)}"
+    values: dict[str, Any] = plain(revert.args_by_name)
     batch_id = values.get("batchId")
     if batch_id:
         engine = request.app.state.services.engine
@@ -122,10 +148,6 @@ def describe_revert(request: Request, revert: ContractRevert) -> str:
     return sentence
 
 
-def _text(value: Any) -> Any:
-    return "0x" + value.hex() if isinstance(value, bytes) else value
-
-
 def _error(status_code: int, name: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": name, "message": message, **extra}, status_code=status_code)
 
@@ -140,6 +162,8 @@ _DOMAIN_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
     TransactionError: (status.HTTP_502_BAD_GATEWAY, "TransactionFailed"),
     # The store's copy no longer hashes to its CID: the server's fault, never served.
     DocumentIntegrityError: (status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError"),
+    # The same bytes uploaded again with another media type: a document keeps its first.
+    MediaTypeFixed: (status.HTTP_409_CONFLICT, "MediaTypeFixed"),
     DocumentError: (status.HTTP_422_UNPROCESSABLE_CONTENT, None),
     LedgerError: (status.HTTP_500_INTERNAL_SERVER_ERROR, None),
 }
@@ -152,12 +176,24 @@ def _handler(code: int, name: str | None) -> Callable[[Request, Exception], Awai
     return handle
 
 
+def revert_answer(request: Request, exc: ContractRevert) -> tuple[int, dict[str, Any]]:
+    """A contract's refusal as the API answers it: the status and the body."""
+    # A batch call's refusal wraps the single call's error (and the item's index): the inner
+    # error decides the status, as the single call's refusal would.
+    decisive = exc.inner if exc.inner is not None else exc
+    code = REVERT_STATUS.get(decisive.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    args = plain(exc.args_by_name)
+    body: dict[str, Any] = {"error": exc.name, "message": describe_revert(request, exc), "args": args}
+    if exc.inner is not None:
+        body["inner"] = {"error": exc.inner.name, "args": plain(exc.inner.args_by_name)}
+    return code, body
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ContractRevert)
     async def contract_revert(request: Request, exc: ContractRevert) -> JSONResponse:
-        code = REVERT_STATUS.get(exc.name, status.HTTP_422_UNPROCESSABLE_CONTENT)
-        args = {k: _text(v) for k, v in exc.args_by_name.items()}
-        return _error(code, exc.name, describe_revert(request, exc), args=args)
+        code, body = revert_answer(request, exc)
+        return JSONResponse(body, status_code=code)
 
     for error, (code, name) in _DOMAIN_ERRORS.items():
         app.add_exception_handler(error, _handler(code, name))

@@ -11,13 +11,19 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from api.bodies import BodyLimitMiddleware
 from api.errors import install_error_handlers
+from api.headers import SecurityHeadersMiddleware
+from api.plain_params import RefuseControlCharacters
+from api.policy import check_policy
 from api.routes import (
     admin,
     board,
     customs,
     documents,
     epcis,
+    intake,
+    intents,
     labs,
     products,
     public,
@@ -36,7 +42,9 @@ DESCRIPTION = """
 Provenance of fresh produce from farm harvest or customs entry to the market stall.
 
 Writes need an API key (`Authorization: Bearer fl_...` or `X-API-Key`) of a participant with
-the right role; each answers once its transaction is mined. Reads come from the indexer's
+the right role; each is stored in a durable queue and answers once its transaction is mined
+(`Prefer: respond-async`: 202 at once, follow `Location: /intents/{id}`; `Idempotency-Key`
+makes a retry safe). Reads come from the indexer's
 database and say up to which block they are current (`as_of_block`).
 """
 
@@ -54,8 +62,12 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
-        yield
-        app.state.services.engine.dispose()
+        app.state.services.start_queue()
+        try:
+            yield
+        finally:
+            app.state.services.stop_queue()
+            app.state.services.engine.dispose()
 
     app = FastAPI(
         title="FreshLedger",
@@ -67,10 +79,19 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.state.services = services
     routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
     routers += (webhooks,)
-    routers += (board, ratings)  # the market board and shoppers' ratings (issue 8)
-    routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries (issue 6)
+    routers += (board, ratings)  # the market board and shoppers' ratings
+    routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries
     routers += (products,)  # the product catalog: names behind the GTINs
+    routers += (intake,)  # declaration files and harvest sheets
+    routers += (intents,)  # the write queue: where an accepted write stands
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
+    check_policy(app)  # a route without a line in the access table does not start
+    # The last added runs first: security headers go on every answer, refusals of bodies and
+    # of control characters in the URL too.
+    app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(BodyLimitMiddleware, limits=settings.limits)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    app.add_middleware(SecurityHeadersMiddleware, docs_paths=[path for path in docs if path])
     return app

@@ -1,4 +1,4 @@
-"""Bodies of the lot-level recall and of the stalls' webhooks (issue 6)."""
+"""Bodies of the lot-level recall and of the stalls' webhooks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, Field
 
-from api.schemas import Gtin, Lot, Strict, Text200
+from api.schemas import Gtin, Lot, PlainLine, Strict, Text200
+from ledger.store.webhooks import Outcome
 
 
 def _webhook_url(value: str) -> str:
@@ -20,7 +21,10 @@ def _webhook_url(value: str) -> str:
 
 
 WebhookUrl = Annotated[
-    str, AfterValidator(_webhook_url), Field(max_length=2000, examples=["https://stall-a12.example/freshledger"])
+    str,
+    PlainLine,
+    AfterValidator(_webhook_url),
+    Field(max_length=2000, examples=["https://stall-a12.example/freshledger"]),
 ]
 
 
@@ -58,7 +62,7 @@ class LotRecallPublic(BaseModel):
 
 class WebhookCreate(Strict):
     url: WebhookUrl
-    description: Annotated[str, Field(max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=200), PlainLine] | None = None
 
 
 class WebhookPublic(BaseModel):
@@ -87,8 +91,11 @@ class DeliveryPublic(BaseModel):
     status: str = Field(description="pending (retrying with backoff), delivered or failed (gave up)")
     attempts: int
     last_attempt_at: int | None
-    last_status_code: int | None
-    last_error: str | None
+    last_outcome: Outcome | None = Field(
+        description="what the last attempt came to: the answer's status class (2xx, 3xx, 4xx, 5xx), timeout, "
+        "refused (no connection or no HTTP answer), blocked (the URL resolved to an address webhooks may not "
+        "reach) or deleted; never the answer's body or an error's text"
+    )
     next_attempt_at: int | None
     delivered_at: int | None
 

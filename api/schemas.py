@@ -5,54 +5,20 @@ before any transaction is signed."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-import pycountry
-from eth_utils import is_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from api.limits import MAX_MERGE_PARENTS, MAX_RECALL_BATCHES, MAX_RESIDUES, MAX_SPLIT_PARTS
+from ledger import fields
+from ledger.fields import CSET82, UNIT_PATTERN
 from ledger.gs1 import normalize_gtin
 
-#: GS1 AI (10) / (21) values: 1-20 characters of GS1's CSET 82.
-CSET82 = r"^[!\"%-?A-Z_a-z]{1,20}$"
-
-
-def _gtin(value: str) -> str:
-    return normalize_gtin(value)
-
-
-def _address(value: str) -> str:
-    if not is_address(value):
-        raise ValueError(f"{value!r} is not an Ethereum address")
-    return to_checksum_address(value)
-
-
-def _country(value: str) -> str:
-    if pycountry.countries.get(alpha_2=value.upper()) is None or len(value) != 2:
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code")
-    return value.upper()
-
-
-def _currency(value: str) -> str:
-    if pycountry.currencies.get(alpha_3=value.upper()) is None or len(value) != 3:
-        raise ValueError(f"{value!r} is not an ISO 4217 currency code")
-    return value.upper()
-
-
-def _past(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    if value > datetime.now(UTC):
-        raise ValueError("the date lies in the future")
-    return value
-
-
-def _not_blank(value: str) -> str:
-    # Spaces alone would pass the contract's non-empty check and record a blank reason or name.
-    if not value.strip():
-        raise ValueError("the text is blank")
-    return value
+#: One line of visible text (names, reasons, origins, descriptions): 422 for hidden characters.
+PlainLine = AfterValidator(fields.plain_line)
+#: Visible text that may break lines (a shopper's comment typed in a text area).
+PlainLines = AfterValidator(fields.plain_lines)
 
 
 def _distinct(values: list[str]) -> list[str]:
@@ -69,17 +35,20 @@ def _batch_id(value: str) -> str:
     return text
 
 
-Gtin = Annotated[str, AfterValidator(_gtin), Field(examples=["06901234000016"])]
+Gtin = Annotated[str, AfterValidator(normalize_gtin), Field(examples=["06901234000016"])]
 Lot = Annotated[str, Field(pattern=CSET82, examples=["GV-2611-01"])]
-Address = Annotated[str, AfterValidator(_address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
+Address = Annotated[str, AfterValidator(fields.address), Field(examples=["0x70997970C51812dc3A010C7d01b50e0d17dc79C8"])]
 BatchId = Annotated[str, AfterValidator(_batch_id)]
-Unit = Annotated[str, Field(pattern=r"^[A-Z0-9]{3}$", examples=["KGM"], description="UN/ECE Rec 20 unit code")]
+Unit = Annotated[str, Field(pattern=UNIT_PATTERN, examples=["KGM"], description="UN/ECE Rec 20 unit code")]
 Quantity = Annotated[int, Field(gt=0, lt=2**63, examples=[400])]
-PastDate = Annotated[datetime, AfterValidator(_past)]
-Country = Annotated[str, AfterValidator(_country), Field(examples=["TH"])]
-Currency = Annotated[str, AfterValidator(_currency), Field(examples=["CNY"])]
+PastDate = Annotated[datetime, AfterValidator(fields.past)]
+Country = Annotated[str, AfterValidator(fields.country), Field(examples=["TH"])]
+Currency = Annotated[str, AfterValidator(fields.currency), Field(examples=["CNY"])]
+HsCode = Annotated[
+    str, Field(pattern=r"^[0-9]{6,10}$", examples=["08106000"], description="Harmonized System code, 6 to 10 digits")
+]
 Cid = Annotated[str, Field(min_length=4, max_length=128, examples=["bafkreib..."], description="a CID (text form)")]
-Text200 = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Text200 = Annotated[str, Field(min_length=1, max_length=200), PlainLine, AfterValidator(fields.not_blank)]
 
 
 class Strict(BaseModel):
@@ -103,6 +72,7 @@ class ImportCreate(Strict):
     unit: Unit = "KGM"
     importer: Address
     origin_country: Country
+    hs_code: HsCode | None = None
     declaration_number: Text200
     cleared_at: PastDate
     entry_port: Text200 = Field(examples=["CNNGB"], description="UN/LOCODE or GLN of the port of entry")
@@ -119,11 +89,11 @@ class SplitPart(Strict):
 
 
 class SplitCreate(Strict):
-    parts: list[SplitPart] = Field(min_length=1, max_length=200)
+    parts: list[SplitPart] = Field(min_length=1, max_length=MAX_SPLIT_PARTS)
 
 
 class MergeCreate(Strict):
-    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=200)
+    batch_ids: Annotated[list[BatchId], AfterValidator(_distinct)] = Field(min_length=2, max_length=MAX_MERGE_PARENTS)
     lot: Lot
 
 
@@ -131,13 +101,13 @@ class ResidueIn(Strict):
     substance: Text200
     measured: Annotated[int, Field(ge=0, lt=2**64)]
     limit: Annotated[int, Field(ge=0, lt=2**64)]
-    unit: Annotated[str, Field(min_length=1, max_length=16)] = "ug/kg"
+    unit: Annotated[str, Field(min_length=1, max_length=16), PlainLine, AfterValidator(fields.not_blank)] = "ug/kg"
 
 
 class InspectionCreate(Strict):
     batch_id: BatchId
     passed: bool
-    residues: list[ResidueIn] = Field(default_factory=list, max_length=100)
+    residues: list[ResidueIn] = Field(default_factory=list, max_length=MAX_RESIDUES)
     report_cid: Cid | None = None
 
 
@@ -148,8 +118,12 @@ class SaleCreate(Strict):
     currency: Currency = "CNY"
 
 
+class SalesBulkCreate(Strict):
+    sales: list[SaleCreate] = Field(min_length=1, max_length=1000)
+
+
 class RecallCreate(Strict):
-    batch_ids: list[BatchId] = Field(min_length=1, max_length=500)
+    batch_ids: list[BatchId] = Field(min_length=1, max_length=MAX_RECALL_BATCHES)
     reason: Text200
 
 
@@ -183,6 +157,11 @@ class TxResponse(BaseModel):
     batch_ids: list[str] = Field(default_factory=list)
     sale_id: str | None = None
     qr_url: str | None = None
+    receipt: str | None = Field(
+        default=None,
+        description="a sale's rating proof, for the receipt only (also in qr_url): the buyer's key to rate the stall",
+    )
+    intent_id: int | None = Field(None, description="the write queue's record of this write: GET /intents/{id}")
 
 
 class ParticipantCreated(TxResponse):

@@ -1,19 +1,29 @@
 """What the routes work with, built once per app: the database engine (read path), the
-chain client and contract (write path) and the participants' keystore."""
+chain client and contract (write path), the participants' keystore, the receipts' key, the
+box that seals webhook secrets, and the write queue (the submitters this process runs and the
+watcher that wakes waiting requests)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
+from api.receipts import ReceiptProofs
+from api.roles import RoleCache
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import DocumentStore, open_store
+from ledger.intents.pool import IntentWatcher, SubmitterPool
+from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
+from ledger.notify.secret_box import SecretBox, load_secret_box
+from ledger.notify.targets import TargetPolicy
 from ledger.store.db import make_engine, migrate
+from ledger.store.webhooks import seal_clear_secrets
 
 
 @dataclass
@@ -22,7 +32,27 @@ class Services:
     engine: Engine
     keys: KeyStore
     documents: DocumentStore
+    webhook_box: SecretBox
+    webhook_targets: TargetPolicy
     _ledger: FreshLedgerContract | None = None
+    _receipts: ReceiptProofs | None = None
+
+    @property
+    def receipts(self) -> ReceiptProofs:
+        """The receipts' rating proofs; the key is read (or made) on first use."""
+        if self._receipts is None:
+            key = self.settings.receipt_key
+            self._receipts = ReceiptProofs.from_settings(
+                key.get_secret_value() if key else None, self.settings.data_dir
+            )
+        return self._receipts
+
+    roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
+    pool: SubmitterPool | None = None
+    watcher: IntentWatcher | None = None
+
+    def __post_init__(self) -> None:
+        self.roles = RoleCache(self.settings.role_cache_s, self.settings.role_cache_stale_s)
 
     @property
     def ledger(self) -> FreshLedgerContract:
@@ -33,13 +63,54 @@ class Services:
             self._ledger = FreshLedgerContract(client, deployment.address)
         return self._ledger
 
+    # ------------------------------------------------------------ the write queue
+
+    def start_queue(self) -> None:
+        """Start the watcher and, unless ``freshledger submit`` runs them, the submitters."""
+        if self.watcher is not None:
+            return
+        self.watcher = IntentWatcher(self.engine)
+        self.watcher.start()
+        if self.settings.queue_submitters:
+            self.pool = SubmitterPool(
+                self.engine,
+                rpc_url=self.settings.rpc_url,
+                contract=lambda client: FreshLedgerContract(client, self.ledger.address, self.ledger.abi),
+                account_of=self._account_of,
+                settings=QueueSettings(max_in_flight=self.settings.queue_max_in_flight),
+                watcher=self.watcher,
+            )
+            self.pool.start()
+
+    def stop_queue(self) -> None:
+        if self.pool is not None:
+            self.pool.stop()
+            self.pool = None
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def wake(self, sender: str) -> None:
+        """An intent of `sender` was stored: its submitter, if in this process, looks now."""
+        if self.pool is not None:
+            self.pool.wake(sender)
+
+    def _account_of(self, address: str) -> LocalAccount | None:
+        return self.keys.account(address) if self.keys.has(address) else None
+
 
 def build_services(settings: ApiSettings) -> Services:
     engine = make_engine(settings.database_url)
     migrate(engine)
-    return Services(
+    box = load_secret_box(settings.data_dir, settings.webhook_key)
+    seal_clear_secrets(engine, box)  # secrets from before sealing existed (see migration 0007)
+    services = Services(
         settings=settings,
         engine=engine,
         keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
         documents=open_store(settings.data_dir),
+        webhook_box=box,
+        webhook_targets=settings.webhook_targets,
     )
+    services.receipts  # noqa: B018 - the key is made at start, not on the first sale
+    return services

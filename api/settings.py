@@ -9,16 +9,29 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_PUBLIC_SCHEME | https (http for a local demo host) |
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
 | FRESHLEDGER_MARKET_TIMEZONE | Asia/Shanghai |
+| FRESHLEDGER_RECEIPT_KEY | key of the receipts' rating proofs (32+ characters); default: data dir's receipt.key |
+| FRESHLEDGER_WEBHOOK_ALLOW | none: host names and CIDR blocks webhooks may target besides public addresses |
+| FRESHLEDGER_WEBHOOK_KEY | ``<data dir>/webhook.key``, made on first start: the Fernet key sealing webhook secrets |
+
+| FRESHLEDGER_QUEUE_SUBMITTERS | true: this process runs write-queue submitters (false: `freshledger submit` does) |
+| FRESHLEDGER_QUEUE_WAIT_S | 60: how long a write waits for mining before answering 202 |
+| FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
+| FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
+| FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
+
+Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, SecretStr, model_validator
 
+from api.limits import BodyLimits
 from ledger.digital_link import DigitalLink, build_uri
 from ledger.errors import ConfigurationError
+from ledger.notify.targets import TargetPolicy
 from ledger.settings import DEVELOPMENT_PASSWORD, LedgerSettings
 
 __all__ = ["DEVELOPMENT_PASSWORD", "ApiSettings"]
@@ -34,6 +47,27 @@ class ApiSettings(LedgerSettings):
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18
+    #: The key of the rating proofs printed on receipts (api.receipts); unset: the data
+    #: directory's ``receipt.key``, made on first use. Several API hosts must share one.
+    receipt_key: SecretStr | None = Field(default=None, min_length=32)
+    #: Host names and CIDR blocks webhooks may target besides public unicast addresses
+    #: (comma-separated; for a market whose stalls' servers are on a private network).
+    webhook_allow: str = ""
+    #: Fernet key(s) sealing webhook secrets; unset: ``<data dir>/webhook.key``.
+    webhook_key: str | None = Field(default=None, repr=False)
+    #: How large and how slow a request body may be (``FRESHLEDGER_MAX_*_BYTES`` and friends).
+    limits: BodyLimits = Field(default_factory=BodyLimits)
+    #: Run the write queue's submitters in this process: every API worker competes for the
+    #: senders' locks, so each sender has one. False when ``freshledger submit`` runs them.
+    queue_submitters: bool = True
+    #: A write answers once mined; after this long it answers 202 with the intent to follow.
+    queue_wait_s: float = Field(60.0, ge=0)
+    queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: Roles read from the chain are reused this long by the API's permission checks (the
+    #: contract checks every transaction anyway; 0 asks the chain on every request).
+    role_cache_s: float = Field(0.0, ge=0)
+    #: While the node does not answer, roles read up to this long ago let writes be queued.
+    role_cache_stale_s: float = Field(600.0, ge=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:
@@ -41,9 +75,14 @@ class ApiSettings(LedgerSettings):
             self.market_keystore_password()
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from None
+        TargetPolicy.parse(self.webhook_allow)  # a wrong entry stops the start, naming it
         if self.public_host is None:
             self.public_host = f"{self.api_host}:{self.api_port}"
         return self
+
+    @property
+    def webhook_targets(self) -> TargetPolicy:
+        return TargetPolicy.parse(self.webhook_allow)
 
     def digital_link_uri(self, link: DigitalLink) -> str:
         """The GS1 Digital Link URI of `link` on the public host (what a QR code carries)."""

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import orjson
 
 from api.pages.stall_names import describe_stall, place_order
+from ledger.hexes import plain
 from ledger.queries.views import CustodyChain, StallOversight, TraceResult
-
-
-def plain(value: Any) -> Any:
-    """Dataclasses, lists and dicts to JSON-ready values, recursively."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    return value
 
 
 def custody_json(chain: CustodyChain) -> dict[str, Any]:

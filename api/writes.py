@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.views import plain
 from ledger.chain.client import TxResult
 from ledger.documents import parse_cid
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
+from ledger.hexes import from_hex
 
 
 def events_of(result: TxResult) -> list[dict[str, Any]]:
-    return [{"name": e.name, "log_index": e.log_index, "args": jsonable(e.args)} for e in result.events]
+    return [{"name": e.name, "log_index": e.log_index, "args": plain(e.args)} for e in result.events]
 
 
 def tx_response(result: TxResult, **extra: Any) -> dict[str, Any]:
     return {
-        "transaction_hash": result.transaction_hash,
+        "transaction_hash": result.tx_hash,
         "block_number": result.block_number,
         "events": events_of(result),
         **extra,
@@ -37,4 +29,5 @@ def binary_cid(text: str | None) -> bytes:
 
 
 def hex_id(value: str) -> bytes:
-    return bytes.fromhex(value.removeprefix("0x"))
+    """The bytes32 of a batch id the schema has checked (0x and 64 hex digits)."""
+    return from_hex(value, size=32)

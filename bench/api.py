@@ -39,15 +39,15 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import httpx
 from sqlalchemy import text
 
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from ledger.digital_link import DigitalLink
 from ledger.gs1 import make_gtin
-from ledger.indexer.decode import ChainEvent
-from ledger.indexer.project import ROLE_BITS
 from ledger.indexer.sync import write_events
 from ledger.store.db import make_engine, migrate
 from ledger.store.writer import CheckpointRecord, IndexStore
+from ledger.vocabulary import ROLE_BIT_OF_ID
 
 GTIN = make_gtin("0690123400001")
 DEPTH = 10
@@ -86,7 +86,7 @@ class Synthesis:
         )
 
     def participants(self, farms: list[str], stalls: list[str]) -> None:
-        supplier, vendor = (next(r for r, b in ROLE_BITS.items() if b == bit) for bit in (1, 8))
+        supplier, vendor = (next(r for r, b in ROLE_BIT_OF_ID.items() if b == bit) for bit in (1, 8))
         for i, address in enumerate(farms + stalls, start=1):
             self.emit("ParticipantRegistered", account=address, role="", index=i, name=f"P{i}", identifier=str(i))
             self.emit("RoleGranted", role=supplier if address in farms else vendor, account=address, sender=farms[0])

@@ -102,6 +102,7 @@ class MarketSynthesis(Synthesis):
                 quantity=500,
                 unit="KGM",
                 originCountry="TH",
+                hsCode="08106000",
                 declarationNumber=f"D{n}",
                 clearedAt=1_764_000_000,
                 entryPort="CNNGB",

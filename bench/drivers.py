@@ -20,9 +20,10 @@ from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
 from ledger.chain.compile import compile_sources
 from ledger.chain.deploy import deploy
-from ledger.chain.freshledger import STATUS_NAMES, FreshLedgerContract, Residue
+from ledger.chain.freshledger import FreshLedgerContract
 from ledger.errors import DeploymentNotFound
 from ledger.paths import REPO_ROOT
+from ledger.vocabulary import STATUSES, Residue
 
 NAIVE_SOURCE = Path(__file__).resolve().parent / "contracts" / "NaiveBatchRegistry.sol"
 NAIVE_CONTRACT = "NaiveBatchRegistry"
@@ -98,7 +99,7 @@ class NaiveDriver:
         creation = bytes.fromhex(compiled["bytecode"].removeprefix("0x")) + self.abi.encode_constructor([])
         result = client.transact(owner, to=None, data=creation, abi=self.abi)
         if result.contract_address is None:
-            raise DeploymentNotFound(f"deployment transaction {result.transaction_hash} created no contract")
+            raise DeploymentNotFound(f"deployment transaction {result.tx_hash} created no contract")
         self.address = to_checksum_address(result.contract_address)
 
     def _transact(self, sender: LocalAccount, function: str, *args: Any) -> TxResult:
@@ -136,11 +137,14 @@ class NaiveDriver:
         unit: str,
         importer: str,
         origin_country: str,
+        hs_code: str,
         declaration_number: str,
         cleared_at: int,
         entry_port: str,
         document_cid: bytes,
     ) -> TxResult:
+        # The baseline predates HS codes; it records the import without one.
+        del hs_code
         return self._transact(
             customs,
             "registerImport",
@@ -188,4 +192,4 @@ class NaiveDriver:
         raw = self.client.call(self.address, self.abi.encode_call("batches", [batch_id]), abi=self.abi)
         names = [output["name"] for output in self.abi.function("batches")["outputs"]]
         fields = dict(zip(names, self.abi.decode_result("batches", raw), strict=True))
-        return BatchSummary(STATUS_NAMES[fields["status"]], fields["quantity"], fields["custodian"])
+        return BatchSummary(STATUSES[fields["status"]], fields["quantity"], fields["custodian"])

@@ -80,6 +80,8 @@ class LiveMarket:
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="freshledger-live-")))
     processes: list[subprocess.Popen] = field(default_factory=list)
     api_keys: dict[str, str] = field(default_factory=dict)
+    #: More FRESHLEDGER_* settings for the API processes (e.g. the role cache).
+    api_env: dict[str, str] = field(default_factory=dict)
 
     def __enter__(self) -> LiveMarket:
         self.node = LocalNode(self.workdir / "chain", port=free_port(), persist=False)
@@ -124,6 +126,7 @@ class LiveMarket:
             "FRESHLEDGER_DATABASE_URL": self.database_url,
             "FRESHLEDGER_PUBLIC_HOST": f"127.0.0.1:{self.port}",
             "FRESHLEDGER_PUBLIC_SCHEME": "http",
+            **self.api_env,
         }
         self._start(
             [sys.executable, "-m", "ledger.cli", "index", "--quiet", "--poll-interval", str(self.poll_interval)]

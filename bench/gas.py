@@ -4,7 +4,9 @@ Starts a fresh in-memory anvil, deploys FreshLedger and ``bench/contracts/NaiveB
 (same compiler and settings), runs the nine steps of :mod:`bench.scenario` on each with the
 same inputs, and prints one JSON object to stdout: FreshLedger's gas per step at the top
 level (``register_harvest``, ..., ``recall_1``), the same under ``freshledger``, the
-baseline under ``naive``, their ratios, and the issue's targets. Gas is the receipt's
+baseline under ``naive``, their ratios, and the issue's targets. The batch calls of
+:mod:`bench.batches` follow on FreshLedger alone (the baseline has none): gas per item of a
+100-item call, at the top level (``record_sales_100_per_sale``, ...) and in ``targets``. Gas is the receipt's
 ``gasUsed``: the 21,000 intrinsic cost and calldata included, refunds deducted.
 
 Run from the repository root: ``.venv/bin/python bench/gas.py`` or ``make bench-gas``.
@@ -23,6 +25,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import batches
 from bench.drivers import FreshLedgerDriver, NaiveDriver, compile_naive
 from bench.scenario import STEPS, cast, run
 from ledger.chain.client import ChainClient
@@ -32,7 +35,7 @@ from ledger.chain.node import LocalNode, free_port, rpc
 
 @dataclass(frozen=True)
 class Target:
-    """An upper bound from the issue on the gas of one step or the sum of several."""
+    """An upper bound on the gas of one step or the sum of several."""
 
     name: str
     steps: tuple[str, ...]
@@ -65,22 +68,28 @@ def measure() -> dict[str, Any]:
             now = int(client.w3.eth.get_block("latest")["timestamp"])
             fresh_gas = run(freshledger, who, now)
             naive_gas = run(naive, who, now)
+            batch_gas = batches.measure(freshledger.ledger, who, now)
             node_info = rpc(info.rpc_url, "anvil_nodeInfo")
             hardfork = str(node_info.get("hardFork", "unknown")) if isinstance(node_info, dict) else "unknown"
         finally:
             node.stop()
-    return report(fresh_gas, naive_gas, hardfork=hardfork)
+    return report(fresh_gas, naive_gas, batch_gas, hardfork=hardfork)
 
 
-def report(fresh: dict[str, int], naive: dict[str, int], *, hardfork: str) -> dict[str, Any]:
+def report(fresh: dict[str, int], naive: dict[str, int], batch: dict[str, int], *, hardfork: str) -> dict[str, Any]:
     """The JSON object: FreshLedger's steps at the top level, then the comparison."""
+    batch_targets = {
+        name: {"max": bound, "value": batch[name], "met": batch[name] <= bound}
+        for name, bound in batches.BOUNDS.items()
+    }
     return {
         **fresh,
+        **batch,
         "freshledger": fresh,
         "naive": naive,
         "ratio_naive_over_freshledger": {step: round(naive[step] / fresh[step], 2) for step in STEPS},
         "total_ratio": round(sum(naive.values()) / sum(fresh.values()), 2),
-        "targets": {target.name: target.check(fresh) for target in TARGETS},
+        "targets": {**{target.name: target.check(fresh) for target in TARGETS}, **batch_targets},
         "solc": compiler_version(),
         "evm_version": EVM_VERSION,
         "hardfork": hardfork,

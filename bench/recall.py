@@ -84,7 +84,7 @@ def run(rpc_url: str, folder: Path, children: int) -> dict:
         "benchmark": "lot_recall",
         "batches": 1 + len(trace.descendants),
         "recalled": len(recall.recalled_batch_ids),
-        "transactions": len(recall.transaction_hashes),
+        "transactions": len(recall.tx_hashes),
         "block_gas_limit": RecallSender(ledger, regulator).block_gas_limit(),
         "gas_budget": plan.budget,
         "gas_model": {"base": plan.model.base, "per_batch": plan.model.per_batch} if plan.model else None,

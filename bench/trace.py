@@ -34,14 +34,14 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 
 from sqlalchemy import Engine, create_engine, text
 
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.gs1 import make_gtin
-from ledger.indexer.decode import ChainEvent
-from ledger.indexer.project import ROLE_BITS
 from ledger.indexer.sync import write_events
 from ledger.queries import trace_forward
 from ledger.store.db import make_engine, migrate
 from ledger.store.writer import CheckpointRecord, IndexStore
+from ledger.vocabulary import ROLE_BIT_OF_ID
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 GTIN = make_gtin("0690123400002")
@@ -97,7 +97,7 @@ class Market:
         self.pending = []
 
     def participants(self) -> None:
-        supplier, vendor = (next(r for r, b in ROLE_BITS.items() if b == bit) for bit in (1, 8))
+        supplier, vendor = (next(r for r, b in ROLE_BIT_OF_ID.items() if b == bit) for bit in (1, 8))
         members = [*self.farms, self.wholesaler, *self.stalls]
         for i, address in enumerate(members, start=1):
             self.emit("ParticipantRegistered", account=address, role="", index=i, name=f"P{i}", identifier=str(i))

@@ -1,23 +1,26 @@
-"""Sustained writes through the API on the local chain: recorded events per second; one JSON
-line on stdout.
+"""Sustained writes through the API and its write queue on the local chain; one JSON line.
 
 The live market of ``bench/freshness.py`` (anvil with FreshLedger and the demo market, the
-indexer following, the API in uvicorn). Each of the three stalls gets a large lot of its own
-first (a harvest handed to it), so stock never runs out. Then ``--clients`` concurrent HTTP
-clients (asyncio, keep-alive) post for ``--seconds``: stall clients ``POST /sales`` (one
-unit each, the stall's own API key), and with ``--harvest-share`` > 0 some clients are the
-farm posting ``POST /harvests`` of new lots. Every request returns only once its transaction
-is mined (the API's contract), so a 201 is a recorded event.
+indexer following, the API in uvicorn with ``--workers`` processes, each running write-queue
+submitters). Each of the three stalls gets a large lot first, then the chain mines a block
+every ``--block-time`` seconds, as a proof-of-authority chain does, and three phases of
+``--duration`` seconds each run:
 
-With ``--block-time`` the chain mines on an interval instead (as a proof-of-authority chain
-does): many transactions share a block, each request waits for its block.
+- ``api_sales_per_s``: ``--clients`` clients post single sales with ``Prefer: respond-async``
+  (202 at once); the figure is the sales accepted in the window divided by the window plus
+  the time the queue then needs to record them all (sustained, not just accepted);
+- ``api_sync_sales_per_s``: ``--sync-clients`` clients post sales that each wait for mining
+  (201); by Little's law at most clients / latency;
+- ``bulk_sales_per_s``: ``--bulk-clients`` clients post ``POST /sales/bulk`` of ``--bulk-size``
+  and wait; sales answered 201 per second.
 
-Prints ``events_per_s`` (201 answers per second of the measured window), request latency
-(median, p95), errors, and the events counted on the chain afterwards as a check. anvil
-mines each transaction on arrival (one per block), the API signs with the participants'
-keystores (decrypted once) and keeps nonces per sender in memory, so one API process is used
-by default: several processes would each track the same senders' nonces.
-Run from the repository root: ``.venv/bin/python bench/writes.py --clients 12 --seconds 20``.
+``qr_ready_p50_s`` / ``qr_ready_p99_s``: for a sample of the asynchronous sales, the time from
+the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed). ``lost`` and
+``doubled`` are counted against the chain: every sale carries a unique price, and each
+accepted sale must appear exactly once among the chain's ``SaleRecorded`` events.
+
+Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 clients, 1 s blocks, 2
+workers). Shorter: ``bench/writes.py --duration 15``.
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ import os
 import statistics
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
@@ -47,7 +51,9 @@ from ledger.gs1 import make_gtin
 BENCH_GTIN = make_gtin("0690123400099")
 STOCK = 10**12
 STALLS = ("stall_a", "stall_b", "stall_c")
-WARMUP_S = 2.0
+QR_SAMPLE_EVERY = 10  # every n-th asynchronous sale (of all clients) is followed to its QR
+QR_TIMEOUT_S = 60.0
+DRAIN_TIMEOUT_S = 600.0
 
 
 def stock_stalls(live: LiveMarket) -> dict[str, str]:
@@ -77,116 +83,217 @@ def stock_stalls(live: LiveMarket) -> dict[str, str]:
     return lots
 
 
-class Load:
-    """Counts and times the requests of every client in the measured window."""
+@dataclass
+class Tally:
+    accepted_prices: set[int] = field(default_factory=set)
+    async_accepted: int = 0
+    sync_recorded: int = 0
+    bulk_recorded: int = 0
+    sync_latencies: list[float] = field(default_factory=list)
+    qr_ready: list[float] = field(default_factory=list)
+    pending_intents: list[tuple[str, str]] = field(default_factory=list)  # (location, key)
+    errors: Counter = field(default_factory=Counter)
+    error_samples: list[str] = field(default_factory=list)
 
-    def __init__(self, window_start: float, window_end: float) -> None:
-        self.start, self.end = window_start, window_end
-        self.latencies: list[float] = []
-        self.ok = 0
-        self.errors: dict[str, int] = {}
-        self.error_samples: list[str] = []  # the first answers refused, to say why
-        self.kinds: dict[str, int] = {}
-
-    def record(self, kind: str, began: float, response: httpx.Response | None, error: str | None) -> None:
-        done = time.perf_counter()
-        if not (self.start <= began and done <= self.end):
-            return  # warm-up or spill-over: outside the window
-        if response is not None and response.status_code == 201:
-            self.ok += 1
-            self.kinds[kind] = self.kinds.get(kind, 0) + 1
-            self.latencies.append(done - began)
-        else:
-            label = error or f"HTTP {response.status_code if response is not None else '?'}"
-            self.errors[label] = self.errors.get(label, 0) + 1
-            if response is not None and len(self.error_samples) < 3:
-                self.error_samples.append(response.text[:300])
+    def error(self, label: str, text: str = "") -> None:
+        self.errors[label] += 1
+        if text and len(self.error_samples) < 5:
+            self.error_samples.append(text[:300])
 
 
-async def client_loop(
-    http: httpx.AsyncClient, role: str, key: str, lot_batch: str | None, load: Load, counter: itertools.count
-) -> None:
-    headers = {"Authorization": f"Bearer {key}"}
-    while time.perf_counter() < load.end:
-        began = time.perf_counter()
-        if role == "farm":
-            lot = f"BH-{next(counter):07d}"
-            harvested = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-            body = {
-                "gtin": BENCH_GTIN,
-                "lot": lot,
-                "quantity": 500,
-                "unit": "KGM",
-                "harvested_at": harvested,
-                "origin": "geo:30.2336,119.7248",
-            }
-            path, kind = "/harvests", "harvest"
-        else:
-            body = {"batch_id": lot_batch, "quantity": 1, "price": 600, "currency": "CNY"}
-            path, kind = "/sales", "sale"
-        try:
-            response = await http.post(path, json=body, headers=headers)
-            load.record(kind, began, response, None)
-        except httpx.HTTPError as exc:
-            load.record(kind, began, None, type(exc).__name__)
+@dataclass
+class Bench:
+    live: LiveMarket
+    lots: dict[str, str]
+    tally: Tally
+    prices: itertools.count = field(default_factory=lambda: itertools.count(1))
+    probes: list[asyncio.Task] = field(default_factory=list)
 
+    def stall(self, n: int) -> tuple[dict[str, str], str, str]:
+        attribute = STALLS[n % len(STALLS)]
+        key = self.live.api_keys[attribute]
+        return {"Authorization": f"Bearer {key}"}, self.lots[attribute], key
 
-async def run_load(live: LiveMarket, lots: dict[str, str], clients: int, seconds: float, harvest_share: float) -> Load:
-    begin = time.perf_counter() + WARMUP_S
-    load = Load(begin, begin + seconds)
-    farms = round(clients * harvest_share)
-    counter = itertools.count(1)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=live.base_url, limits=limits, timeout=60) as http:
-        tasks = []
-        for i in range(clients):
-            if i < farms:
-                tasks.append(client_loop(http, "farm", live.api_keys["greens_farm"], None, load, counter))
+    def sale(self, batch: str) -> dict:
+        return {"batch_id": batch, "quantity": 1, "price": next(self.prices), "currency": "CNY"}
+
+    async def async_client(self, http: httpx.AsyncClient, n: int, end: float) -> None:
+        headers, batch, key = self.stall(n)
+        headers = {**headers, "Prefer": "respond-async"}
+        while time.perf_counter() < end:
+            body = self.sale(batch)
+            began = time.perf_counter()
+            try:
+                answer = await http.post("/sales", json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                self.tally.error(type(exc).__name__)
+                continue
+            if answer.status_code in (201, 202):
+                self.tally.async_accepted += 1
+                self.tally.accepted_prices.add(body["price"])
+                location = answer.headers.get("Location") or f"/intents/{answer.json()['intent_id']}"
+                self.tally.pending_intents.append((location, key))
+                if self.tally.async_accepted % QR_SAMPLE_EVERY == 1:
+                    self.probes.append(asyncio.create_task(self.qr_probe(http, location, key, began)))
             else:
-                stall = STALLS[i % len(STALLS)]
-                tasks.append(client_loop(http, "stall", live.api_keys[stall], lots[stall], load, counter))
-        await asyncio.gather(*tasks)
-    return load
+                self.tally.error(f"HTTP {answer.status_code}", answer.text)
+
+    async def qr_probe(self, http: httpx.AsyncClient, location: str, key: str, began: float) -> None:
+        headers = {"Authorization": f"Bearer {key}"}
+        deadline = began + QR_TIMEOUT_S
+        link = None
+        while time.perf_counter() < deadline:
+            if link is None:
+                intent = (await http.get(location, headers=headers)).json()
+                if intent["status"] == "refused":
+                    return
+                if intent["status"] == "recorded":
+                    serial = intent["result"]["serial"]
+                    lot = "BENCH-" + {v: k for k, v in self.lots.items()}[intent["result"]["batch_ids"][0]][-1].upper()
+                    link = self.live.link(BENCH_GTIN, lot, serial)
+            if link is not None and (await http.get(link, headers={"Accept": "application/json"})).status_code == 200:
+                self.tally.qr_ready.append(time.perf_counter() - began)
+                return
+            await asyncio.sleep(0.05)
+        self.tally.error("qr not ready in time")
+
+    async def sync_client(self, http: httpx.AsyncClient, n: int, end: float) -> None:
+        headers, batch, _ = self.stall(n)
+        while time.perf_counter() < end:
+            body = self.sale(batch)
+            began = time.perf_counter()
+            try:
+                answer = await http.post("/sales", json=body, headers=headers)
+            except httpx.HTTPError as exc:
+                self.tally.error(type(exc).__name__)
+                continue
+            if answer.status_code in (201, 202):
+                self.tally.accepted_prices.add(body["price"])
+            if answer.status_code == 201:
+                if time.perf_counter() <= end:
+                    self.tally.sync_recorded += 1
+                    self.tally.sync_latencies.append(time.perf_counter() - began)
+            else:
+                self.tally.error(f"HTTP {answer.status_code}", answer.text)
+
+    async def bulk_client(self, http: httpx.AsyncClient, n: int, end: float, size: int) -> None:
+        headers, batch, _ = self.stall(n)
+        while time.perf_counter() < end:
+            sales = [self.sale(batch) for _ in range(size)]
+            try:
+                answer = await http.post("/sales/bulk", json={"sales": sales}, headers=headers)
+            except httpx.HTTPError as exc:
+                self.tally.error(type(exc).__name__)
+                continue
+            if answer.status_code != 200:
+                self.tally.error(f"HTTP {answer.status_code}", answer.text)
+                continue
+            for sale, item in zip(sales, answer.json()["data"], strict=True):
+                if item["status"] in (201, 202):
+                    self.tally.accepted_prices.add(sale["price"])
+                if item["status"] == 201 and time.perf_counter() <= end:
+                    self.tally.bulk_recorded += 1
+                elif item["status"] != 201:
+                    self.tally.error(f"bulk item {item['status']}", json.dumps(item))
+
+    async def drain(self, http: httpx.AsyncClient) -> float:
+        """Wait until every asynchronously accepted sale is final; the seconds it took."""
+        began = time.perf_counter()
+        for location, key in self.tally.pending_intents:
+            while time.perf_counter() - began < DRAIN_TIMEOUT_S:
+                state = (await http.get(location, headers={"Authorization": f"Bearer {key}"})).json()["status"]
+                if state in ("recorded", "refused"):
+                    break
+                await asyncio.sleep(0.1)
+        return time.perf_counter() - began
+
+
+async def run(bench: Bench, args: argparse.Namespace) -> dict:
+    connections = max(args.clients, args.sync_clients, args.bulk_clients) + 20
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=bench.live.base_url, limits=limits, timeout=300) as http:
+        figures: dict[str, float | None] = {}
+        log(f"async: {args.clients} clients for {args.duration:g} s")
+        end = time.perf_counter() + args.duration
+        await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
+        drain_s = await bench.drain(http)
+        figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
+        figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
+        figures["drain_s"] = round(drain_s, 1)
+        await asyncio.gather(*bench.probes)
+
+        log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
+        end = time.perf_counter() + args.duration
+        await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
+        figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
+        latencies = bench.tally.sync_latencies
+        figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
+
+        log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
+        end = time.perf_counter() + args.duration
+        await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
+        figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
+    return figures
+
+
+def count_on_chain(live: LiveMarket, accepted: set[int]) -> tuple[int, int]:
+    """(lost, doubled): accepted sales missing from the chain, and extra copies on it."""
+    topic = "0x" + live.ledger.abi.event_topic("SaleRecorded").hex()
+    query = {"fromBlock": "0x0", "toBlock": "latest", "address": live.ledger.address, "topics": [topic]}
+    logs = rpc(live.rpc_url, "eth_getLogs", [query], timeout=120)
+    events = live.ledger.abi.event_codec("abi").decode_receipt(logs, live.ledger.address)  # type: ignore[arg-type]
+    prices = Counter(e.args["price"] for e in events if "0x" + e.args["batchId"].hex() in set(live.bench_lots))
+    lost = len(accepted - set(prices))
+    doubled = sum(n - 1 for n in prices.values() if n > 1)
+    return lost, doubled
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=12)
-    parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--harvest-share", type=float, default=0.25, help="share of clients posting harvests")
-    parser.add_argument("--workers", type=int, default=1, help="API processes (see the docstring)")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of each phase")
+    parser.add_argument("--clients", type=int, default=50, help="asynchronous clients")
+    parser.add_argument("--sync-clients", type=int, default=500, help="clients waiting for mining")
+    parser.add_argument("--bulk-clients", type=int, default=6)
+    parser.add_argument("--bulk-size", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2, help="API processes")
+    parser.add_argument("--block-time", type=int, default=1, help="seconds between blocks (0: automine)")
+    parser.add_argument("--role-cache", type=float, default=1.0, help="FRESHLEDGER_ROLE_CACHE_S of the API")
     parser.add_argument("--database-url", help="the index database (default: SQLite in a temporary folder)")
-    parser.add_argument(
-        "--block-time",
-        type=int,
-        default=0,
-        help="mine a block every this many seconds, as a proof-of-authority chain does (default: anvil's "
-        "automine, one block per transaction)",
-    )
     args = parser.parse_args()
 
-    with LiveMarket(workers=args.workers, database_url=args.database_url) as live:
+    api_env = {"FRESHLEDGER_ROLE_CACHE_S": str(args.role_cache)}
+    with LiveMarket(workers=args.workers, database_url=args.database_url, api_env=api_env) as live:
         lots = stock_stalls(live)
+        live.bench_lots = list(lots.values())  # type: ignore[attr-defined]
         if args.block_time:
             rpc(live.rpc_url, "evm_setAutomine", [False])
             rpc(live.rpc_url, "evm_setIntervalMining", [args.block_time])
         head_before = live.client.block_number()
-        log(f"market up at {live.base_url}; {args.clients} clients for {args.seconds:g} s (+{WARMUP_S:g} s warm-up)")
-        load = asyncio.run(run_load(live, lots, args.clients, args.seconds, args.harvest_share))
-        head_after = live.client.block_number()
+        bench = Bench(live, lots, Tally())
+        figures = asyncio.run(run(bench, args))
+        time.sleep(max(args.block_time, 1) * 2)  # the last blocks
+        lost, doubled = count_on_chain(live, bench.tally.accepted_prices)
+        blocks = live.client.block_number() - head_before
+    ready = bench.tally.qr_ready
     report = {
+        **{k: v for k, v in figures.items() if k.endswith("_per_s")},
+        "qr_ready_p50_s": round(statistics.median(ready), 2) if ready else None,
+        "qr_ready_p99_s": round(percentile(ready, 0.99), 2) if ready else None,
+        "lost": lost,
+        "doubled": doubled,
+        "duration_s": args.duration,
         "clients": args.clients,
-        "seconds": args.seconds,
+        "sync_clients": args.sync_clients,
+        "bulk": f"{args.bulk_clients} x {args.bulk_size}",
         "api_workers": args.workers,
         "block_time_s": args.block_time or "automine",
-        "events_per_s": round(load.ok / args.seconds, 1),
-        "sales": load.kinds.get("sale", 0),
-        "harvests": load.kinds.get("harvest", 0),
-        "latency_median_ms": round(statistics.median(load.latencies) * 1000, 1) if load.latencies else None,
-        "latency_p95_ms": round(percentile(load.latencies, 0.95) * 1000, 1) if load.latencies else None,
-        "errors": load.errors,
-        "error_samples": load.error_samples,
-        "blocks_mined_in_run": head_after - head_before,
+        "role_cache_s": args.role_cache,
+        "drain_s": figures["drain_s"],
+        "sync_latency_p50_s": figures["sync_latency_p50_s"],
+        "qr_samples": len(ready),
+        "blocks": blocks,
+        "errors": dict(bench.tally.errors),
+        "error_samples": bench.tally.error_samples,
         "load_average_1m": round(os.getloadavg()[0], 2),  # a shared machine slows every part
         "cpus": os.cpu_count(),
     }

@@ -13,6 +13,12 @@ import {ParticipantRegistry} from "./ParticipantRegistry.sol";
  * writes one new slot and a hand-off, acceptance or sale rewrites that slot in place.
  * Sale ids are derived from a per-batch counter, so uniqueness costs no extra slot.
  * All descriptive data lives in events.
+ *
+ * The batch calls ({registerHarvests}, {registerImports}, {recordSales}) run the single
+ * calls' checks, which return the refusal (an encoded custom error) instead of reverting, so
+ * that a batch call can name the refused item's index around it. {recordSales} reads and
+ * writes each batch once per group of sales; {registerImports} emits the declaration's
+ * shared fields once per call, not once per line.
  */
 abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
     /// @dev The packed state of one batch (exactly 256 bits).
@@ -29,7 +35,18 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
     /// @dev The largest batch quantity: fits a signed 64-bit SQL integer (see {QuantityTooLarge}).
     uint64 private constant MAX_QUANTITY = type(uint64).max >> 1;
 
+    /**
+     * @dev What {registerImports} recorded of one declaration (one slot): its line count,
+     * how many lines are recorded, and a hash of the header that later calls must repeat.
+     */
+    struct DeclarationRecord {
+        uint32 lineCount;
+        uint32 recordedLines;
+        bytes24 header;
+    }
+
     mapping(bytes32 batchId => Batch) private _batches;
+    mapping(bytes32 declarationId => DeclarationRecord) private _declarations;
 
     // ---------------------------------------------------------------- origins
 
@@ -44,11 +61,27 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         bytes calldata documentCid
     ) external returns (bytes32 batchId) {
         uint32 supplier = _activeIndex(msg.sender, SUPPLIER_ROLE);
-        _requirePast(harvestedAt);
-        if (bytes(origin).length == 0) revert MissingField("origin");
-        _requireCid(documentCid);
-        batchId = _createBatch(gtin, lot, quantity, unit, supplier);
-        emit HarvestRegistered(batchId, msg.sender, gtin, lot, quantity, unit, harvestedAt, origin, documentCid);
+        bytes memory refusal;
+        (batchId, refusal) = _registerHarvest(supplier, gtin, lot, quantity, unit, harvestedAt, origin, documentCid);
+        _raise(refusal);
+    }
+
+    /// @inheritdoc IBatchRegistry
+    function registerHarvests(HarvestLot[] calldata lots) external returns (bytes32[] memory batchIds) {
+        uint32 supplier = _activeIndex(msg.sender, SUPPLIER_ROLE);
+        if (lots.length == 0) revert TooFewBatches(0, 1);
+        batchIds = new bytes32[](lots.length);
+        for (uint256 i; i < lots.length;) {
+            HarvestLot calldata l = lots[i];
+            (bytes32 batchId, bytes memory refusal) =
+                _registerHarvest(supplier, l.gtin, l.lot, l.quantity, l.unit, l.harvestedAt, l.origin, l.documentCid);
+            if (refusal.length != 0) revert HarvestLotInvalid(i, refusal);
+            batchIds[i] = batchId;
+            // unchecked: i < lots.length, the length of a calldata array.
+            unchecked {
+                ++i;
+            }
+        }
     }
 
     /// @inheritdoc IBatchRegistry
@@ -59,6 +92,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         bytes3 unit,
         address importer,
         bytes2 originCountry,
+        bytes10 hsCode,
         string calldata declarationNumber,
         uint64 clearedAt,
         string calldata entryPort,
@@ -67,12 +101,79 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         _activeIndex(msg.sender, CUSTOMS_ROLE);
         uint32 importerIndex = _importerIndex(importer);
         if (!Gs1.isCountryCode(originCountry)) revert InvalidCountryCode(originCountry);
+        if (hsCode != bytes10(0) && !Gs1.isHsCode(hsCode)) revert InvalidHsCode(hsCode);
         if (bytes(declarationNumber).length == 0) revert MissingField("declarationNumber");
         if (bytes(entryPort).length == 0) revert MissingField("entryPort");
         _requirePast(clearedAt);
         _requireCid(documentCid);
+        if (_declarations[_declarationId(declarationNumber)].lineCount != 0) {
+            revert DeclarationExists(declarationNumber);
+        }
         batchId = _createBatch(gtin, lot, quantity, unit, importerIndex);
-        _emitImport(batchId, importer, gtin, lot, quantity, unit, originCountry, declarationNumber, clearedAt, entryPort, documentCid);
+        _emitImport(
+            batchId,
+            importer,
+            gtin,
+            lot,
+            quantity,
+            unit,
+            originCountry,
+            hsCode,
+            declarationNumber,
+            clearedAt,
+            entryPort,
+            documentCid
+        );
+    }
+
+    /// @inheritdoc IBatchRegistry
+    function registerImports(Declaration calldata declaration, uint32 firstLine, ImportLine[] calldata lines)
+        external
+        returns (bytes32[] memory batchIds)
+    {
+        _activeIndex(msg.sender, CUSTOMS_ROLE);
+        uint32 importerIndex = _importerIndex(declaration.importer);
+        bytes32 declarationId = _recordDeclaration(declaration, firstLine, lines.length);
+        emit DeclarationRegistered(
+            declarationId,
+            declaration.importer,
+            msg.sender,
+            declaration.number,
+            declaration.entryPort,
+            declaration.clearedAt,
+            declaration.documentCid,
+            firstLine,
+            declaration.lineCount
+        );
+        batchIds = new bytes32[](lines.length);
+        for (uint256 i; i < lines.length;) {
+            ImportLine calldata line = lines[i];
+            // unchecked: firstLine + lines.length <= lineCount, a uint32, was checked in
+            // _recordDeclaration, so the line index fits a uint32.
+            uint32 index;
+            unchecked {
+                index = uint32(firstLine + i);
+            }
+            (bytes32 batchId, bytes memory refusal) = _checkImportLine(line);
+            if (refusal.length != 0) revert ImportLineInvalid(index, refusal);
+            _storeNewBatch(batchId, line.gtin, line.quantity, line.unit, importerIndex);
+            batchIds[i] = batchId;
+            emit ImportLineRegistered(
+                batchId,
+                declarationId,
+                line.gtin,
+                index,
+                line.lot,
+                line.quantity,
+                line.unit,
+                line.originCountry,
+                line.hsCode
+            );
+            // unchecked: i < lines.length, the length of a calldata array.
+            unchecked {
+                ++i;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- custody
@@ -208,11 +309,9 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         returns (bytes32 saleId, uint32 serial)
     {
         uint32 vendor = _activeIndex(msg.sender, VENDOR_ROLE);
-        Batch memory b = _existingBatch(batchId);
-        if (b.custodian != vendor) revert NotCustodian(batchId, msg.sender);
-        _requireMovable(batchId, b);
-        if (quantity == 0) revert ZeroQuantity();
-        if (quantity > b.remaining) revert InsufficientQuantity(batchId, b.remaining, quantity);
+        Batch memory b = _batches[batchId];
+        _raise(_checkSaleBatch(batchId, b, vendor));
+        _raise(_checkSale(batchId, b.remaining, quantity));
         if (!Gs1.isUpperAlnum(bytes32(currency), 3)) revert InvalidCurrencyCode(currency);
         // unchecked: quantity <= remaining was checked above; four billion sales of one
         // batch would be needed to wrap the counter.
@@ -222,8 +321,55 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         }
         if (b.remaining == 0) b.status = Status.SoldOut;
         _store(batchId, b);
-        saleId = saleIdOf(batchId, serial);
+        saleId = _saleId(batchId, serial);
         emit SaleRecorded(batchId, msg.sender, saleId, serial, quantity, price, currency);
+    }
+
+    /// @inheritdoc IBatchRegistry
+    function recordSales(BatchSales[] calldata batches) external {
+        uint32 vendor = _activeIndex(msg.sender, VENDOR_ROLE);
+        if (batches.length == 0) revert TooFewBatches(0, 1);
+        uint256 index; // of the next sale in the call, across groups
+        for (uint256 g; g < batches.length;) {
+            BatchSales calldata group = batches[g];
+            bytes32 batchId = group.batchId;
+            bytes3 currency = group.currency;
+            Batch memory b = _batches[batchId];
+            bytes memory refusal = _checkSaleBatch(batchId, b, vendor);
+            if (refusal.length == 0 && !Gs1.isUpperAlnum(bytes32(currency), 3)) {
+                refusal = abi.encodeWithSelector(InvalidCurrencyCode.selector, currency);
+            }
+            if (refusal.length != 0) revert SaleInvalid(index, refusal);
+            // The batch's counters on the stack while its sales are recorded, stored once after.
+            uint64 remaining = b.remaining;
+            uint32 serial = b.saleCount;
+            Sale[] calldata sales = group.sales;
+            for (uint256 s; s < sales.length;) {
+                Sale calldata sale = sales[s];
+                uint64 quantity = sale.quantity;
+                if (quantity == 0 || quantity > remaining) {
+                    revert SaleInvalid(index, _checkSale(batchId, remaining, quantity));
+                }
+                // unchecked: quantity <= remaining was checked above; four billion sales of
+                // one batch would be needed to wrap the serial; index and s count calldata
+                // array entries.
+                unchecked {
+                    remaining -= quantity;
+                    ++serial;
+                    ++index;
+                    ++s;
+                }
+                emit SaleRecorded(batchId, msg.sender, _saleId(batchId, serial), serial, quantity, sale.price, currency);
+            }
+            b.remaining = remaining;
+            b.saleCount = serial;
+            if (remaining == 0) b.status = Status.SoldOut;
+            _store(batchId, b);
+            // unchecked: g < batches.length, the length of a calldata array.
+            unchecked {
+                ++g;
+            }
+        }
     }
 
     // ---------------------------------------------------------------- views
@@ -243,30 +389,185 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
     }
 
     /// @inheritdoc IBatchRegistry
+    function declarationLines(string calldata declarationNumber)
+        external
+        view
+        returns (uint32 recordedLines, uint32 lineCount)
+    {
+        DeclarationRecord memory record = _declarations[_declarationId(declarationNumber)];
+        return (record.recordedLines, record.lineCount);
+    }
+
+    /// @inheritdoc IBatchRegistry
     function batchIdOf(uint64 gtin, string calldata lot) public pure returns (bytes32) {
         return keccak256(abi.encode(gtin, lot));
     }
 
     /// @inheritdoc IBatchRegistry
-    function saleIdOf(bytes32 batchId, uint32 serial) public pure returns (bytes32) {
-        return keccak256(abi.encode(batchId, serial));
+    function saleIdOf(bytes32 batchId, uint32 serial) external pure returns (bytes32) {
+        return _saleId(batchId, serial);
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The only place a new batch comes into being: validates the identifying fields
-    /// and stores the batch as active in the custody of `custodian`.
+    /// @dev Validates the identifying fields of a new batch and stores it (split, merge and
+    /// the single import; the harvests and import lines check first, then store).
     function _createBatch(uint64 gtin, string calldata lot, uint64 quantity, bytes3 unit, uint32 custodian)
         private
         returns (bytes32 batchId)
     {
-        if (!Gs1.isValidGtin(gtin)) revert InvalidGtin(gtin);
-        if (!Gs1.isValidLot(lot)) revert InvalidLotCode(lot);
-        if (unit == bytes3(0) || !Gs1.isUpperAlnum(bytes32(unit), 3)) revert InvalidUnitCode(unit);
-        if (quantity == 0) revert ZeroQuantity();
-        if (quantity > MAX_QUANTITY) revert QuantityTooLarge(quantity, MAX_QUANTITY);
+        bytes memory refusal;
+        (batchId, refusal) = _checkNewBatch(gtin, lot, quantity, unit);
+        _raise(refusal);
+        _storeNewBatch(batchId, gtin, quantity, unit, custodian);
+    }
+
+    /**
+     * @dev The id of a new batch and, when it cannot be registered, the refusal: the GTIN,
+     * lot, unit and quantity rules and that no batch with this GTIN and lot exists.
+     */
+    function _checkNewBatch(uint64 gtin, string calldata lot, uint64 quantity, bytes3 unit)
+        private
+        view
+        returns (bytes32 batchId, bytes memory refusal)
+    {
+        if (!Gs1.isValidGtin(gtin)) return (0, abi.encodeWithSelector(InvalidGtin.selector, gtin));
+        if (!Gs1.isValidLot(lot)) return (0, abi.encodeWithSelector(InvalidLotCode.selector, lot));
+        if (unit == bytes3(0) || !Gs1.isUpperAlnum(bytes32(unit), 3)) {
+            return (0, abi.encodeWithSelector(InvalidUnitCode.selector, unit));
+        }
+        if (quantity == 0) return (0, abi.encodeWithSelector(ZeroQuantity.selector));
+        if (quantity > MAX_QUANTITY) {
+            return (0, abi.encodeWithSelector(QuantityTooLarge.selector, quantity, MAX_QUANTITY));
+        }
         batchId = batchIdOf(gtin, lot);
-        if (_batches[batchId].status != Status.None) revert BatchAlreadyExists(batchId);
+        if (_batches[batchId].status != Status.None) {
+            refusal = abi.encodeWithSelector(BatchAlreadyExists.selector, batchId);
+        }
+    }
+
+    /**
+     * @dev Registers one harvested lot of `supplier` (the caller): the checks of
+     * {registerHarvest}, the new batch and its event; or, refused, the refusal and nothing.
+     */
+    function _registerHarvest(
+        uint32 supplier,
+        uint64 gtin,
+        string calldata lot,
+        uint64 quantity,
+        bytes3 unit,
+        uint64 harvestedAt,
+        string calldata origin,
+        bytes calldata documentCid
+    ) private returns (bytes32 batchId, bytes memory refusal) {
+        if (harvestedAt > block.timestamp) {
+            return (0, abi.encodeWithSelector(DateInFuture.selector, harvestedAt, block.timestamp));
+        }
+        if (bytes(origin).length == 0) return (0, abi.encodeWithSelector(MissingField.selector, "origin"));
+        if (!Gs1.isDocumentCid(documentCid)) {
+            return (0, abi.encodeWithSelector(InvalidDocumentCid.selector, documentCid));
+        }
+        (batchId, refusal) = _checkNewBatch(gtin, lot, quantity, unit);
+        if (refusal.length != 0) return (0, refusal);
+        _storeNewBatch(batchId, gtin, quantity, unit, supplier);
+        emit HarvestRegistered(batchId, msg.sender, gtin, lot, quantity, unit, harvestedAt, origin, documentCid);
+    }
+
+    /// @dev The checks of {registerImport} on what differs between the lines of a declaration.
+    function _checkImportLine(ImportLine calldata line) private view returns (bytes32 batchId, bytes memory refusal) {
+        if (!Gs1.isCountryCode(line.originCountry)) {
+            return (0, abi.encodeWithSelector(InvalidCountryCode.selector, line.originCountry));
+        }
+        if (!Gs1.isHsCode(line.hsCode)) return (0, abi.encodeWithSelector(InvalidHsCode.selector, line.hsCode));
+        return _checkNewBatch(line.gtin, line.lot, line.quantity, line.unit);
+    }
+
+    /**
+     * @dev Checks the header of a {registerImports} call and records its lines as recorded
+     * (before they are: a refused line reverts the whole call).
+     */
+    function _recordDeclaration(Declaration calldata declaration, uint32 firstLine, uint256 lines)
+        private
+        returns (bytes32 declarationId)
+    {
+        string calldata number = declaration.number;
+        if (bytes(number).length == 0) revert MissingField("declarationNumber");
+        if (bytes(declaration.entryPort).length == 0) revert MissingField("entryPort");
+        _requirePast(declaration.clearedAt);
+        _requireCid(declaration.documentCid);
+        if (lines == 0) revert TooFewBatches(0, 1);
+        declarationId = _declarationId(number);
+        DeclarationRecord memory record = _declarations[declarationId];
+        bytes24 header = bytes24(
+            keccak256(
+                abi.encode(
+                    declaration.entryPort,
+                    declaration.clearedAt,
+                    declaration.importer,
+                    declaration.documentCid,
+                    declaration.lineCount
+                )
+            )
+        );
+        if (record.lineCount != 0) {
+            if (record.recordedLines == record.lineCount) revert DeclarationExists(number);
+            if (firstLine != record.recordedLines) {
+                revert DeclarationOutOfOrder(number, record.recordedLines, firstLine);
+            }
+            if (record.header != header) revert DeclarationMismatch(number);
+        } else if (firstLine != 0) {
+            revert DeclarationOutOfOrder(number, 0, firstLine);
+        }
+        uint256 lineEnd = uint256(firstLine) + lines;
+        if (lineEnd > declaration.lineCount) revert DeclarationLineOutOfRange(number, declaration.lineCount, lineEnd);
+        _declarations[declarationId] =
+            DeclarationRecord({lineCount: declaration.lineCount, recordedLines: uint32(lineEnd), header: header});
+    }
+
+    /**
+     * @dev The refusal of sales of batch `b` (read from storage as `batchId`) by `vendor`:
+     * the batch exists, is held by the vendor, and is active, not used up and not in transit.
+     */
+    function _checkSaleBatch(bytes32 batchId, Batch memory b, uint32 vendor)
+        private
+        view
+        returns (bytes memory refusal)
+    {
+        if (b.status == Status.None) return abi.encodeWithSelector(BatchNotFound.selector, batchId);
+        if (b.custodian != vendor) return abi.encodeWithSelector(NotCustodian.selector, batchId, msg.sender);
+        if (b.status == Status.Quarantined) return abi.encodeWithSelector(BatchQuarantined.selector, batchId);
+        if (b.status == Status.Recalled) return abi.encodeWithSelector(BatchRecalled.selector, batchId);
+        if (b.status == Status.SoldOut) return abi.encodeWithSelector(BatchSoldOut.selector, batchId);
+        if (b.pendingRecipient != 0) {
+            return abi.encodeWithSelector(BatchInTransit.selector, batchId, _accountOf(b.pendingRecipient));
+        }
+    }
+
+    /// @dev The refusal of a sale of `quantity` from a batch with `remaining` left.
+    function _checkSale(bytes32 batchId, uint64 remaining, uint64 quantity)
+        private
+        pure
+        returns (bytes memory refusal)
+    {
+        if (remaining == 0) return abi.encodeWithSelector(BatchSoldOut.selector, batchId);
+        if (quantity == 0) return abi.encodeWithSelector(ZeroQuantity.selector);
+        if (quantity > remaining) {
+            return abi.encodeWithSelector(InsufficientQuantity.selector, batchId, remaining, quantity);
+        }
+    }
+
+    /// @dev Reverts with `refusal`, an encoded custom error, unless it is empty.
+    function _raise(bytes memory refusal) private pure {
+        if (refusal.length != 0) {
+            assembly ("memory-safe") {
+                revert(add(refusal, 0x20), mload(refusal))
+            }
+        }
+    }
+
+    /// @dev Stores a new batch, checked by {_checkNewBatch}, as active in the custody of
+    /// `custodian`.
+    function _storeNewBatch(bytes32 batchId, uint64 gtin, uint64 quantity, bytes3 unit, uint32 custodian) private {
         _store(
             batchId,
             Batch({
@@ -279,6 +580,20 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
                 status: Status.Active
             })
         );
+    }
+
+    /// @dev keccak256(abi.encode(batchId, serial)), hashed in the scratch space so that a
+    /// loop of sales allocates no memory for it.
+    function _saleId(bytes32 batchId, uint32 serial) private pure returns (bytes32 saleId) {
+        assembly ("memory-safe") {
+            mstore(0x00, batchId)
+            mstore(0x20, serial)
+            saleId := keccak256(0x00, 0x40)
+        }
+    }
+
+    function _declarationId(string calldata declarationNumber) private pure returns (bytes32) {
+        return keccak256(bytes(declarationNumber));
     }
 
     /// @dev Every custody change (hand-off, acceptance, cancellation) goes through here.
@@ -343,6 +658,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         uint64 quantity,
         bytes3 unit,
         bytes2 originCountry,
+        bytes10 hsCode,
         string calldata declarationNumber,
         uint64 clearedAt,
         string calldata entryPort,
@@ -356,6 +672,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
             quantity,
             unit,
             originCountry,
+            hsCode,
             declarationNumber,
             clearedAt,
             entryPort,

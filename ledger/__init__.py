@@ -1,13 +1,14 @@
-"""FreshLedger's Python core: the write path to the chain (``ledger.chain``) and, in later
-stages, the indexer, documents and domain queries of the read path.
+"""FreshLedger's Python core: the write path to the chain (``ledger.chain``); the read path's
+indexer, store and queries live in their own subpackages.
 
 The names below are the public surface; everything else may change without notice.
 """
 
-from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
 from ledger.chain.deploy import Deployment, deploy, deploy_or_load
-from ledger.chain.freshledger import BatchState, FreshLedgerContract, Residue, batch_id_of, sale_id_of
+from ledger.chain.events import ChainEvent
+from ledger.chain.freshledger import BatchState, FreshLedgerContract, batch_id_of, sale_id_of
 from ledger.chain.node import LocalNode
 from ledger.errors import (
     CompilationError,
@@ -19,15 +20,16 @@ from ledger.errors import (
     TransactionError,
     TransactionTimeout,
 )
+from ledger.vocabulary import Residue
 
 __all__ = [
     "BatchState",
     "ChainClient",
+    "ChainEvent",
     "CompilationError",
     "ConfigurationError",
     "ContractAbi",
     "ContractRevert",
-    "DecodedEvent",
     "Deployment",
     "DeploymentNotFound",
     "FreshLedgerContract",

@@ -5,8 +5,10 @@ freshledger deploy [--rpc-url URL]      deploy the contract and record the deplo
 freshledger demo                        local chain + deployment + the demo market, served
 freshledger docs cid|put|get|verify     documents by content address (see ledger.documents.cli)
 freshledger epcis export|validate|capture  GS1 EPCIS 2.0 documents (see ledger.epcis.cli)
+freshledger customs check|import FILE   a customs declaration file (see ledger.intake.cli)
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
+freshledger submit                      the write queue's submitters, outside the API (ledger.intents.cli)
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from ledger.documents.cli import docs_app
 from ledger.epcis.cli import epcis_app
 from ledger.errors import ConfigurationError, LedgerError
 from ledger.fsma.cli import fsma204
+from ledger.intake.cli import customs_app
+from ledger.intents.cli import submit as submit_command
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
 from ledger.settings import load_settings
@@ -41,10 +45,12 @@ chain_app = typer.Typer(help="The local development chain (anvil).", no_args_is_
 app.add_typer(chain_app, name="chain")
 app.add_typer(docs_app, name="docs")
 app.add_typer(epcis_app, name="epcis")
+app.add_typer(customs_app, name="customs")
 app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)
 app.command("audit")(audit_command)
+app.command("submit")(submit_command)
 console = Console()
 
 

@@ -7,25 +7,32 @@
     │   ├── CompilationError      the Solidity sources do not compile
     │   └── DeploymentNotFound    no deployment record for this chain
     │   └── ChainMismatch         the database mirrors another chain or contract than the node's
+    │   └── WebhookKeyError       the key sealing webhook secrets is missing, too open or wrong
     ├── DocumentError             a document could not be stored, found or trusted
     │   ├── InvalidCid            not a CID, or not one FreshLedger makes (CIDv1, sha2-256, raw / dag-pb)
     │   ├── DocumentNotFound      no document with this CID in the store
     │   ├── DocumentIntegrityError  the bytes do not hash to the CID asked for (tampered or corrupt)
     │   │   └── CidMismatch       the IPFS node made another CID than FreshLedger computes
+    │   ├── MediaTypeFixed        the document is stored with another media type, which it keeps
     │   └── IpfsNodeError         the IPFS node could not be reached or refused (retryable)
     ├── NodeError                 the local node could not be started, stopped or reached
     ├── IndexerError              the indexer cannot go on
     │   ├── ChainReorganised      the chain changed under a fetch (retryable: reconcile and retry)
     │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
     ├── NotFound                  a query names a batch, sale or participant the ledger does not know
+    ├── FileRefused               a declaration file or harvest sheet cannot be read as a table at all
+    ├── WebhookTargetRefused      a webhook URL points where the notifier may not connect
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
-        └── TransactionTimeout    not mined in time (retryable: the node may be slow)
+        ├── TransactionTimeout    not mined in time (retryable: the node may be slow)
+        └── RecordingInterrupted  a file's lines, one transaction each, stopped part-way
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from ledger.hexes import to_hex
 
 
 class LedgerError(Exception):
@@ -91,6 +98,23 @@ class CidMismatch(DocumentIntegrityError):
         )
 
 
+class MediaTypeFixed(DocumentError):
+    """Document `cid` is stored as `stored`; a later upload of the same bytes asked for `asked`.
+
+    A document keeps the media type of its first upload, so nobody can re-label someone
+    else's document (the CID covers the bytes alone).
+    """
+
+    def __init__(self, cid: object, stored: str, asked: str) -> None:
+        self.cid = str(cid)
+        self.stored = stored
+        self.asked = asked
+        super().__init__(
+            f"document {self.cid} is stored as {stored}; a document keeps the media type of its first upload "
+            f"(asked: {asked})"
+        )
+
+
 class IpfsNodeError(DocumentError):
     """The IPFS node could not be reached, timed out or refused a request."""
 
@@ -117,8 +141,32 @@ class ReorgTooDeep(IndexerError):
     """A reorg replaced blocks older than the indexer keeps hashes of."""
 
 
+class WebhookKeyError(ConfigurationError):
+    """The key that seals webhook secrets is missing, unreadable, too open or not the one
+    the secrets were sealed with."""
+
+
+class WebhookTargetRefused(LedgerError):
+    """A webhook URL's host is (or resolves to) an address the notifier may not connect to."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        self.url = url
+        self.reason = reason
+        super().__init__(reason)
+
+
 class NotFound(LedgerError):
     """A query names a batch, sale or participant the ledger does not know."""
+
+
+class FileRefused(LedgerError):
+    """A file cannot be read as a table at all (too large, not UTF-8, not XLSX, no header);
+    ``problems`` (:class:`ledger.intake.Problem`) say why. Problems of single cells are not
+    raised: the checks collect them all."""
+
+    def __init__(self, problems: list[Any]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems[:3]))
 
 
 class TransactionError(LedgerError):
@@ -131,21 +179,46 @@ class TransactionTimeout(TransactionError):
     retryable = True
 
 
+class RecordingInterrupted(TransactionError):
+    """Recording a file line by line stopped at row `row` after `recorded` lines were mined;
+    `cause` is why. Only the single-line calls can stop part-way."""
+
+    def __init__(self, row: int, recorded: list[str], cause: LedgerError) -> None:
+        self.row = row
+        self.recorded = recorded
+        self.cause = cause
+        super().__init__(f"recording stopped at row {row} after {len(recorded)} lines were recorded: {cause}")
+
+
 class ContractRevert(TransactionError):
     """The contract reverted with custom error `name` and decoded `args`.
 
     ``name`` is the Solidity error name (``"BatchQuarantined"``), ``args`` maps each
-    parameter name to its decoded value.
+    parameter name to its decoded value. A batch call that refuses one of its items
+    (``ImportLineInvalid(index, reason)`` and the like) carries the single call's error for
+    that item, decoded, as ``inner``; ``index`` is the item's.
     """
 
-    def __init__(self, name: str, args: dict[str, Any], message: str | None = None) -> None:
+    def __init__(
+        self, name: str, args: dict[str, Any], message: str | None = None, *, inner: ContractRevert | None = None
+    ) -> None:
         self.name = name
         self.args_by_name = args
+        self.inner = inner
+        if inner is not None:
+            rendered = f"index={args.get('index')}): {inner}"
+            super().__init__(message or f"{name}({rendered}")
+            return
         rendered = ", ".join(f"{key}={_show(value)}" for key, value in args.items())
         super().__init__(message or f"{name}({rendered})")
+
+    @property
+    def index(self) -> int | None:
+        """The refused item's index, for the errors of the batch calls that name one."""
+        return self.args_by_name.get("index") if self.inner is not None else None
 
 
 def _show(value: Any) -> str:
     if isinstance(value, bytes):
-        return "0x" + value.hex()
+        return to_hex(value)
     return repr(value) if isinstance(value, str) else str(value)

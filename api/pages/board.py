@@ -2,7 +2,7 @@
 from ``ledger.queries`` results in English, Korean or simplified Chinese (each row built by
 :mod:`api.pages.board_rows`).
 
-Both pages are whole without JavaScript; a small inline script (no external request) fetches
+Both pages are whole without JavaScript; a small inline script (no external request, allowed by its hash) fetches
 the page's fragment every few seconds and swaps it in when it changed, so the screen stays
 current without the flash of a reload. The fragment is the same template block the page
 embeds, rendered alone (``fragment=True``).
@@ -17,12 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
+from api.pages.assets import board_css, board_script
 from api.pages.board_rows import (
     alert_row,
     arrival_line,
@@ -41,7 +40,6 @@ from ledger.queries.days import market_day
 from ledger.queries.views import BoardInspection, LotAlert, PriceRow, StallEntry, StallProfile, SupplyRow
 from ledger.store.ratings import RatingRecord
 
-BOARD_CSS = Path(__file__).resolve().parent.parent / "templates" / "board.css"
 #: Seconds between the board's refreshes unless the route asks otherwise.
 DEFAULT_REFRESH = 5
 
@@ -162,14 +160,14 @@ def _render(template: str, page: Page, fragment: bool, **context: Any) -> str:
     (``<name>_live.html``, which the page includes), for the script to swap in."""
     if fragment:
         template = template.removesuffix(".html") + "_live.html"
-    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "css": board_stylesheet(), **context}
+    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "css": board_stylesheet()}
+    values |= {"script": board_script(), **context}
     return environment().get_template(template).render(values)
 
 
-@cache
 def board_stylesheet() -> Markup:
-    """The board's CSS, read once; our own file, so it goes into ``<style>`` as it is."""
-    return Markup(BOARD_CSS.read_text(encoding="utf-8"))
+    """The board's CSS (see :mod:`api.pages.assets`)."""
+    return board_css()
 
 
 def _inline_svg(svg: str) -> str:

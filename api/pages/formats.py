@@ -121,6 +121,15 @@ class Formatter:
         """A country's name in the page's language, or the code as recorded when unknown."""
         return self.locale.territories.get(code.upper(), code)
 
+    @staticmethod
+    def hs_code(code: str) -> str:
+        """An HS code as tariffs print it: heading, subheading, then national digits in pairs
+        (``08106000`` is ``0810.60.00``)."""
+        if len(code) <= 4 or not code.isdigit():
+            return code
+        rest = code[4:]
+        return ".".join([code[:4], *(rest[i : i + 2] for i in range(0, len(rest), 2))])
+
     def place(self, origin: str) -> Place:
         """A harvest origin: a ``geo:`` URI in degrees with a map link, a GLN, or the text."""
         if match := _GEO.match(origin.strip()):

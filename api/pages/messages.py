@@ -75,6 +75,7 @@ EN: dict[str, str] = {
     "importer": "Importer",
     "country": "Country of origin",
     "declaration_number": "Customs declaration no.",
+    "hs_code": "HS code",
     "cleared_on": "Customs clearance",
     "entry_port": "Port of entry",
     "customs": "Customs",
@@ -195,6 +196,7 @@ KO: dict[str, str] = {
     "importer": "수입업체",
     "country": "원산국",
     "declaration_number": "수입신고번호",
+    "hs_code": "HS 코드",
     "cleared_on": "통관일",
     "entry_port": "입항지",
     "customs": "세관",
@@ -310,6 +312,7 @@ ZH: dict[str, str] = {
     "importer": "进口商",
     "country": "原产国",
     "declaration_number": "报关单号",
+    "hs_code": "HS编码",
     "cleared_on": "通关日期",
     "entry_port": "入境口岸",
     "customs": "海关",
@@ -364,7 +367,7 @@ ZH: dict[str, str] = {
 
 CATALOG: dict[str, dict[str, str]] = {"en": EN, "ko": KO, "zh": ZH}
 
-# The market board's and the ratings' strings (issue 8) are kept in their own module.
+# The market board's and the ratings' strings are kept in their own module.
 from api.pages.messages_board import BOARD  # noqa: E402
 
 for _lang, _strings in BOARD.items():

@@ -1,6 +1,6 @@
 # Chinese punctuation is full-width on purpose (as Chinese is typeset); RUF001 would want ASCII.
 # ruff: noqa: RUF001
-"""The market board's, the stall screen's and the ratings' strings (issue 8), in English,
+"""The market board's, the stall screen's and the ratings' strings, in English,
 Korean and simplified Chinese; :mod:`api.pages.messages` adds them to its catalogue, so the
 same checks (same keys and placeholders in every language) cover them."""
 
@@ -50,6 +50,9 @@ EN: dict[str, str] = {
     # the rating form on the shopper's page, and its answers
     "rate_heading": "Rate this stall",
     "rate_intro": "You bought this here, so you can rate the stall: once for this purchase.",
+    "rate_needs_receipt": (
+        "To rate this stall, scan the QR code on your receipt. Older receipts: ask the stall to reprint it."
+    ),
     "rate_stars": "Your rating",
     "stars_label": "{stars} stars",
     "rate_comment": "Comment (optional, up to {max} characters)",
@@ -61,6 +64,7 @@ EN: dict[str, str] = {
     "rating_limited": "Too many ratings from this connection. Try again in {seconds} seconds.",
     "rating_invalid": "Choose 1 to 5 stars; a comment may have up to {max} characters.",
     "rating_unknown_sale": "No purchase with this code has been recorded, so it cannot be rated.",
+    "rating_no_receipt": "Only the buyer can rate: open this page from the QR code on your receipt.",
     "back_to_purchase": "Back to your purchase",
 }
 
@@ -107,6 +111,9 @@ KO: dict[str, str] = {
     "directory_link": "전체 매장",
     "rate_heading": "이 매장 평가하기",
     "rate_intro": "이 매장에서 구매하셨으므로 이번 구매에 대해 한 번 평가할 수 있습니다.",
+    "rate_needs_receipt": (
+        "이 매장을 평가하려면 영수증의 QR 코드를 스캔하세요. 예전 영수증은 매장에 재발행을 요청하세요."
+    ),
     "rate_stars": "평점",
     "stars_label": "{stars}점",
     "rate_comment": "한마디 (선택, {max}자 이내)",
@@ -118,6 +125,7 @@ KO: dict[str, str] = {
     "rating_limited": "이 연결에서 평가가 너무 많습니다. {seconds}초 후에 다시 시도하세요.",
     "rating_invalid": "1~5점 중에서 고르세요. 한마디는 {max}자까지 쓸 수 있습니다.",
     "rating_unknown_sale": "이 코드로 기록된 구매가 없어 평가할 수 없습니다.",
+    "rating_no_receipt": "구매자만 평가할 수 있습니다. 영수증의 QR 코드로 이 페이지를 여세요.",
     "back_to_purchase": "구매 정보로 돌아가기",
 }
 
@@ -164,6 +172,7 @@ ZH: dict[str, str] = {
     "directory_link": "全部摊位",
     "rate_heading": "评价该摊位",
     "rate_intro": "您在此摊位购买了本商品，可以为这次购买评价一次。",
+    "rate_needs_receipt": "如需评价该摊位，请扫描购物小票上的二维码。旧小票请让摊位重新打印。",
     "rate_stars": "您的评分",
     "stars_label": "{stars} 星",
     "rate_comment": "留言（可选，不超过 {max} 字）",
@@ -175,6 +184,7 @@ ZH: dict[str, str] = {
     "rating_limited": "此网络连接提交的评价过多，请 {seconds} 秒后再试。",
     "rating_invalid": "请选择 1 到 5 星；留言不超过 {max} 字。",
     "rating_unknown_sale": "没有与此代码对应的购买记录，无法评价。",
+    "rating_no_receipt": "只有购买者可以评价：请扫描购物小票上的二维码打开此页面。",
     "back_to_purchase": "返回购买信息",
 }
 

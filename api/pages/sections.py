@@ -109,6 +109,7 @@ def origin_cards(chain: CustodyChain, t: Messages, fmt: Formatter, links: Links)
             fields = [
                 Field(t("country"), fmt.country(details["origin_country"])),
                 Field(t("importer"), party_name(origin.party), note=identifier(fmt, origin.party)),
+                *([Field(t("hs_code"), fmt.hs_code(details["hs_code"]), mono=True)] if details.get("hs_code") else []),
                 Field(t("declaration_number"), details["declaration_number"], mono=True),
                 Field(t("cleared_on"), fmt.date(details["cleared_at"]), iso=fmt.iso(details["cleared_at"])),
                 Field(t("entry_port"), details["entry_port"], mono=True),

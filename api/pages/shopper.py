@@ -15,12 +15,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from api.pages.assets import TEMPLATES, page_css
 from api.pages.banner import banner
 from api.pages.blocks import Links
 from api.pages.formats import Formatter
@@ -30,11 +30,6 @@ from api.pages.rating_form import RatingForm
 from api.pages.sections import lab_tests, origin_cards, summary
 from api.pages.timeline import timeline
 from ledger.queries.views import CustodyChain
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-#: The pages' one stylesheet, inlined into each page (no request, works from a QR code's
-#: first load on a slow connection).
-STYLESHEET = TEMPLATES / "pages.css"
 
 
 @dataclass(frozen=True)
@@ -71,7 +66,7 @@ def render_shopper_page(
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
-    the caller knows the GTIN's product; `rating` adds the stall rating form (issue 8).
+    the caller knows the GTIN's product; `rating` adds the stall rating form.
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)
@@ -111,10 +106,9 @@ def _render(template: str, t: Messages, links: Links, **context: Any) -> str:
     return environment().get_template(template).render(t=t, languages=languages, css=stylesheet(), **context)
 
 
-@cache
 def stylesheet() -> Markup:
-    """The CSS, read once; it is our own file, so it goes into ``<style>`` as it is."""
-    return Markup(STYLESHEET.read_text(encoding="utf-8"))
+    """The pages' CSS (see :mod:`api.pages.assets`)."""
+    return page_css()
 
 
 def _language(lang: str) -> str:

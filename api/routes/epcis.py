@@ -6,7 +6,10 @@ Capture answers 202 with the job's ``Location`` once the document is valid (GS1'
 and CBV), and records the events for the authenticated participant in a background task;
 an invalid document is 400 (``application/problem+json``) naming each bad field by JSON
 pointer. Queries answer an ``EPCISQueryDocument`` with a ``Link: <...>; rel="next"`` header
-while more pages remain.
+while more pages remain; exports are paged the same way (at most 250 events an answer) and
+checked against GS1's schema before they are sent. Both answer a participant the events of its
+own lots and their direct parents and children (:mod:`api.policy`); a regulator and the market
+authority every event.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CallerDep, ServicesDep
+from api.deps import CallerDep
 from api.errors import SENTENCES
+from api.policy import ReaderDep
 from api.services import Services
+from api.views import plain
 from ledger.epcis.capture import execute
-from ledger.epcis.export import export_document, query_document
+from ledger.epcis.export import query_document
 from ledger.epcis.mapping import iso_time
+from ledger.epcis.pages import MAX_EXPORT_EVENTS, export_page
 from ledger.epcis.plan import PartyResolver, plan_events
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
-from ledger.epcis.validate import events_in, load_json, validate_document
+from ledger.epcis.validate import InvalidDocument, check_document, events_in, load_json, validate_document
 from ledger.errors import ContractRevert
 from ledger.gs1 import normalize_gtin
 from ledger.queries.events import participants_with_identifier
@@ -35,9 +41,9 @@ from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"])
 log = logging.getLogger(__name__)
 
-#: Largest document and event count one capture takes (GS1-EPCIS-Capture-Limit): every
-#: event is one or more mined transactions.
-MAX_CAPTURE_BYTES = 5 * 1024 * 1024
+#: Largest event count one capture takes (GS1-EPCIS-Capture-Limit): every event is one or
+#: more mined transactions. The document's size is bounded before the route runs (413
+#: CaptureLimitExceededException, FRESHLEDGER_MAX_CAPTURE_BYTES in api.limits).
 MAX_CAPTURE_EVENTS = 500
 PROBLEM = "application/problem+json"
 EPCIS_HEADERS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
@@ -59,7 +65,7 @@ def _problem(code: int, kind: str, title: str, detail: str, **extra: Any) -> JSO
 
 
 def _sentence(revert: ContractRevert) -> str:
-    values = {k: ("0x" + v.hex()) if isinstance(v, bytes) else v for k, v in revert.args_by_name.items()}
+    values = plain(revert.args_by_name)
     values.setdefault("lot", values.get("batchId", "?"))
     values.setdefault("failed_on", "an earlier date")
     try:
@@ -131,10 +137,6 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
             415, "UnsupportedMediaType", "Unsupported media type", f"{media_type}: EPCIS 2.0 JSON or JSON-LD only"
         )
     body = await request.body()
-    if len(body) > MAX_CAPTURE_BYTES:
-        return _problem(
-            413, "CaptureLimitExceededException", "Document too large", f"at most {MAX_CAPTURE_BYTES} bytes"
-        )
     try:
         document = load_json(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -181,7 +183,7 @@ Filter = Annotated[str | None, Query(description="pipe-delimited values")]
 @router.get("/events", response_model=None)
 def events(
     request: Request,
-    services: ServicesDep,
+    reader: ReaderDep,
     event_type: Annotated[
         str | None, Query(alias="eventType", description="e.g. ObjectEvent|TransformationEvent")
     ] = None,
@@ -198,17 +200,23 @@ def events(
     per_page: Annotated[str | None, Query(alias="perPage", description="events per page (default 30)")] = None,
     next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> JSONResponse:
-    """EPCIS events of the ledger matching every given filter, in chain order, one page at a
-    time (``Link: <...>; rel="next"`` while more remain). Unknown parameters are 400."""
+    """EPCIS events matching every given filter, in chain order, one page at a time
+    (``Link: <...>; rel="next"`` while more remain). Unknown parameters are 400. A participant
+    sees the events of its own lots and of their direct parents and children; a regulator and
+    the market authority see every event."""
     try:
         query = parse_query(dict(request.query_params))
     except QueryError as exc:
         return _problem(400, "QueryParameterException", "Invalid query parameter", str(exc), parameter=exc.parameter)
-    page = run_query(services.engine, query)
+    page = run_query(reader.caller.services.engine, query, scope=reader.batch_ids())
+    return JSONResponse(query_document(page.events), headers=_next_link(request, page.next_token))
+
+
+def _next_link(request: Request, token: str | None) -> dict[str, str]:
     headers = dict(EPCIS_HEADERS)
-    if page.next_token:
-        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=page.next_token)}>; rel="next"'
-    return JSONResponse(query_document(page.events), headers=headers)
+    if token:
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+    return headers
 
 
 def _seconds(parameter: str, value: str | None) -> int | None:
@@ -222,20 +230,48 @@ def _seconds(parameter: str, value: str | None) -> int | None:
 
 @router.get("/export", response_model=None)
 def export(
-    services: ServicesDep,
+    request: Request,
+    reader: ReaderDep,
     lot: Annotated[str | None, Query(description="a lot code: its whole lineage, both directions")] = None,
     gtin: Annotated[str | None, Query(description="with lot: that lot only; alone: every lot of the GTIN")] = None,
     since: Annotated[str | None, Query(description="events from this time on (RFC 3339)")] = None,
     until: Annotated[str | None, Query(description="events before this time (RFC 3339)")] = None,
+    per_page: Annotated[
+        int, Query(alias="perPage", ge=1, le=MAX_EXPORT_EVENTS, description="events per answer")
+    ] = MAX_EXPORT_EVENTS,
+    next_page_token: Annotated[str | None, Query(alias="nextPageToken")] = None,
 ) -> JSONResponse:
-    """An EPCISDocument of a lot's lineage (or a GTIN's lots, or everything) in a time window:
-    what ``freshledger epcis export`` writes."""
+    """An EPCISDocument of a lot's lineage (or a GTIN's lots, or everything) in a time window,
+    checked against GS1's schema before it is sent: what ``freshledger epcis export`` writes,
+    at most ``perPage`` events an answer (``Link: <...>; rel="next"`` while more remain).
+    A participant gets the events of its own lots and their direct parents and children."""
     if gtin is not None:
         try:
             gtin = normalize_gtin(gtin)
         except ValueError as exc:
             raise HTTPException(status.HTTP_400_BAD_REQUEST, f"gtin: {exc}") from None
-    document = export_document(
-        services.engine, lot=lot, gtin=gtin, since=_seconds("since", since), until=_seconds("until", until)
-    )
-    return JSONResponse(document, media_type="application/ld+json", headers=EPCIS_HEADERS)
+    try:
+        page = export_page(
+            reader.caller.services.engine,
+            lot=lot,
+            gtin=gtin,
+            since=_seconds("since", since),
+            until=_seconds("until", until),
+            scope=reader.batch_ids(),
+            after=next_page_token,
+            per_page=per_page,
+        )
+    except QueryError as exc:
+        return _problem(400, "QueryParameterException", "Invalid query parameter", str(exc), parameter=exc.parameter)
+    try:
+        check_document(page.document)
+    except InvalidDocument as exc:
+        # The mapping's fault, never the caller's: say so, and send nothing that is not EPCIS.
+        log.error("EPCIS export (lot=%r gtin=%r) does not validate: %s", lot, gtin, exc)
+        return _problem(
+            500,
+            "ImplementationException",
+            "Export failed validation",
+            "the export did not pass GS1's EPCIS 2.0 schema check and was not sent; the operator has been told",
+        )
+    return JSONResponse(page.document, media_type="application/ld+json", headers=_next_link(request, page.next_token))

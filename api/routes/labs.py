@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from api.deps import Caller, require
 from api.schemas import InspectionCreate, TxResponse
-from api.writes import binary_cid, hex_id, tx_response
-from ledger.chain.freshledger import Residue
+from api.write_queue import ACCEPTED, write
+from api.writes import binary_cid
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["labs"])
 
 
-@router.post("/inspections", status_code=201, response_model=TxResponse)
-def record_inspection(body: InspectionCreate, caller: Annotated[Caller, Depends(require("LAB"))]) -> dict:
+@router.post("/inspections", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def record_inspection(
+    request: Request, body: InspectionCreate, caller: Annotated[Caller, Depends(require("LAB"))]
+) -> Response:
     """Record a pesticide / heavy-metal residue test; a failed test quarantines the batch."""
-    residues = [Residue(r.substance, r.measured, r.limit, r.unit) for r in body.residues]
-    result = caller.services.ledger.record_inspection(
-        caller.account,
-        hex_id(body.batch_id),
-        passed=body.passed,
-        residues=residues,
-        report_cid=binary_cid(body.report_cid),
-    )
-    return tx_response(result, batch_ids=[body.batch_id])
+    payload = {
+        "batch_id": body.batch_id,
+        "passed": body.passed,
+        "residues": [[r.substance, r.measured, r.limit, r.unit] for r in body.residues],
+        "report_cid": to_hex(binary_cid(body.report_cid)),
+    }
+    return await write(request, caller, "inspection", payload)

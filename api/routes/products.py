@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Caller, ServicesDep, require
-from api.schemas import Gtin, Strict
+from api.limits import MAX_PRODUCT_NAMES
+from api.schemas import Gtin, PlainLine, Strict
 from ledger.store.products import MAX_NAME, InvalidProduct, ProductRecord, list_products, set_product
 
 router = APIRouter(prefix="/products", tags=["products"])
@@ -25,8 +26,12 @@ Authority = Annotated[Caller, Depends(require("ADMIN"))]
 class ProductUpdate(Strict):
     """A product's name, and optionally its names by language code (``en``, ``zh``, ``ko``)."""
 
-    name: str = Field(min_length=1, max_length=MAX_NAME, examples=["Leafy greens (qingcai)"])
-    names: dict[str, str] | None = Field(default=None, examples=[{"zh": "青菜", "ko": "청경채"}])
+    name: Annotated[str, Field(min_length=1, max_length=MAX_NAME), PlainLine] = Field(
+        examples=["Leafy greens (qingcai)"]
+    )
+    names: dict[Annotated[str, PlainLine], Annotated[str, PlainLine]] | None = Field(
+        default=None, max_length=MAX_PRODUCT_NAMES, examples=[{"zh": "青菜", "ko": "청경채"}]
+    )
 
 
 class ProductPublic(BaseModel):

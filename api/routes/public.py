@@ -1,5 +1,6 @@
-"""Reads for everyone: batches, histories, sales, stalls, participants, search. Every answer
-comes from the indexer's database and says up to which block it is current."""
+"""Reads: batches, histories, sales, stalls and participants for everyone, and the batch search
+for participants (scoped to their lots, :mod:`api.policy`). Every answer comes from the
+indexer's database and says up to which block it is current."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 
 from api.deps import ServicesDep
+from api.policy import ReaderDep
 from api.schemas import Address, BatchId, Gtin
 from api.views import custody_json, plain
+from ledger.chain.node import node_state
 from ledger.queries import chain_of_custody, chain_of_custody_for_batch, stall_profile
 from ledger.queries.batches import get_batch, list_participants, search_batches
 from ledger.queries.days import market_window
 from ledger.queries.status import indexed_block
+from ledger.store.intents import queue_depth
 
 router = APIRouter(tags=["public"])
 Status = Literal["active", "in_transit", "quarantined", "recalled", "sold_out"]
@@ -23,13 +27,22 @@ Status = Literal["active", "in_transit", "quarantined", "recalled", "sold_out"]
 
 @router.get("/health")
 def health(services: ServicesDep) -> dict[str, Any]:
-    """For load balancers: the database answers, and up to which block it is current."""
-    return {"status": "ok", "as_of_block": indexed_block(services.engine)}
+    """For load balancers: the database answers, up to which block it is current, the write
+    queue's depth (intents queued and sent, the oldest one's age) and whether the node
+    answers. ``status`` is ``degraded`` while the node is down: reads are served and writes
+    are queued, to be recorded when it is back."""
+    node = node_state(services.settings.rpc_url)
+    return {
+        "status": "ok" if node["reachable"] else "degraded",
+        "as_of_block": indexed_block(services.engine),
+        "queue": queue_depth(services.engine),
+        "node": node,
+    }
 
 
 @router.get("/batches")
 def batches(
-    services: ServicesDep,
+    reader: ReaderDep,
     gtin: Gtin | None = None,
     lot: str | None = None,
     origin: Annotated[str | None, Query(description="harvest location or country of origin")] = None,
@@ -39,9 +52,12 @@ def batches(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> dict[str, Any]:
-    """Search batches by GTIN, lot, origin, status and registration date, newest first."""
+    """Search batches by GTIN, lot, origin, status and registration date, newest first. A
+    participant finds its own lots and their direct parents and children; a regulator and the
+    market authority every lot."""
     found = search_batches(
-        services.engine,
+        reader.caller.services.engine,
+        within=reader.within(),
         gtin=gtin,
         lot=lot,
         origin=origin,

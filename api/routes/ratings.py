@@ -6,10 +6,13 @@
 shopper's language. ``GET /stalls/{address}/ratings`` gives a stall's count, mean (from five
 ratings on) and newest ratings.
 
-The sale is the proof of purchase (its serial is in the receipt's QR code): an unknown sale
-is 404, a second rating of one sale 409. Posting is rate-limited per client address (token
-bucket, :mod:`api.ratelimit`): 429 with ``Retry-After``. Comments are stored as text and
-escaped wherever a page shows them.
+The receipt is the proof of purchase: its QR code carries the sale's rating proof
+(:mod:`api.receipts`), which the shopper's page puts in the form's ``receipt`` field and an app
+sends as ``"receipt"``. Without a valid proof of this very sale the answer is 403, before
+anything else is checked or revealed (the limit, the stars, whether the sale exists or was
+rated). Then: more than the client's share of ratings 429 with ``Retry-After`` (token bucket,
+:mod:`api.ratelimit`), bad stars or comment 422, an unknown sale 404, a second rating of one
+sale 409. Comments are stored as text and escaped wherever a page shows them.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from api.deps import ServicesDep
 from api.pages.board import render_rating_result
 from api.pages.i18n import LANG_COOKIE, Messages, negotiate
 from api.ratelimit import TokenBucketLimiter
-from api.schemas import Address, BatchId
+from api.schemas import Address, BatchId, PlainLines
 from ledger.digital_link import DigitalLink
 from ledger.errors import NotFound
 from ledger.queries.batches import get_sale
@@ -45,16 +48,28 @@ from ledger.store.ratings import (
 
 router = APIRouter(tags=["shoppers"])
 FORM = "application/x-www-form-urlencoded"
-#: A rating is a few hundred bytes; anything far larger is not one.
-MAX_BODY = 8 * 1024
+
+
+class _Receipt(BaseModel):
+    """Only the proof of a rating's body, read before anything else of it."""
+
+    model_config = ConfigDict(extra="ignore")
+    receipt: str | None = None
 
 
 class RatingCreate(BaseModel):
     """A shopper's rating of the stall that made the sale."""
 
     model_config = ConfigDict(extra="forbid")
+    receipt: str = Field(
+        description="the rating proof printed on the receipt (the receipt's QR code, ?receipt=)",
+        max_length=64,
+        examples=["3q2-7wAAAAAAAAAA"],
+    )
     stars: int = Field(ge=MIN_STARS, le=MAX_STARS, examples=[5])
-    comment: str | None = Field(default=None, max_length=MAX_COMMENT, examples=["Crisp greens, friendly stall"])
+    comment: Annotated[str, Field(max_length=MAX_COMMENT), PlainLines] | None = Field(
+        default=None, examples=["Crisp greens, friendly stall"]
+    )
 
 
 _BODY = {
@@ -83,6 +98,7 @@ def limiter(request: Request) -> TokenBucketLimiter:
     openapi_extra=_BODY,
     responses={
         303: {"description": "form posts: back to the sale's page"},
+        403: {"description": "no valid rating proof of this sale (the receipt's code)"},
         404: {"description": "no such sale"},
         409: {"description": "this sale has been rated already"},
         422: {"description": "stars outside 1-5 or comment too long"},
@@ -93,6 +109,16 @@ async def rate_sale(sale_id: BatchId, request: Request, services: ServicesDep) -
     """Rate the stall of sale `sale_id`, once: 1 to 5 stars and an optional short comment."""
     is_form = request.headers.get("content-type", "").split(";")[0].strip().lower() == FORM
     t = Messages(_language(request))
+    body = await request.body()
+    if not services.receipts.verify(sale_id, _proof_in(body, is_form)):
+        return _refuse(
+            403,
+            "NoReceiptProof",
+            "only the buyer can rate a sale: send the rating proof printed on its receipt (receipt)",
+            t("rating_no_receipt"),
+            t,
+            form=is_form,
+        )
     wait = limiter(request).take(request.client.host if request.client else "unknown")
     if wait is not None:
         seconds = limiter(request).retry_after(wait)
@@ -104,10 +130,7 @@ async def rate_sale(sale_id: BatchId, request: Request, services: ServicesDep) -
             t,
             headers={"Retry-After": seconds},
         )
-    body = await request.body()
-    try:
-        if len(body) > MAX_BODY:
-            raise InvalidRating(f"a rating is at most {MAX_BODY} bytes")
+    try:  # the body's size was bounded before the route ran (FRESHLEDGER_MAX_RATING_BYTES, api.limits)
         rating = RatingCreate.model_validate(_form_fields(body)) if is_form else RatingCreate.model_validate_json(body)
         record = await run_in_threadpool(add_rating, services.engine, sale_id, rating.stars, rating.comment)
     except (ValidationError, InvalidRating) as exc:
@@ -150,6 +173,16 @@ def stall_ratings(
             for r in recent_ratings(services.engine, address, limit)
         ],
     }
+
+
+def _proof_in(body: bytes, is_form: bool) -> str | None:
+    """The ``receipt`` field of a rating's body, if it has one (nothing else is looked at)."""
+    if is_form:
+        return _form_fields(body).get("receipt")
+    try:
+        return _Receipt.model_validate_json(body).receipt
+    except ValidationError:
+        return None
 
 
 def _form_fields(body: bytes) -> dict[str, str]:

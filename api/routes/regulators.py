@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
 from api.schemas import BatchId, Gtin, Lot, RecallCreate, ReleaseCreate, TxResponse
 from api.views import oversight_json, trace_json
-from api.writes import hex_id, tx_response
+from api.write_queue import ACCEPTED, write
 from ledger import fsma
 from ledger import recall as recalls
 from ledger.audit import audit as audit_ledger
 from ledger.audit.rebuild import deployed_source
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
+from ledger.hexes import to_hex
 from ledger.queries import trace_forward
 from ledger.queries.oversight import stall_oversight
 
@@ -25,11 +26,10 @@ router = APIRouter(tags=["regulators"])
 Regulator = Annotated[Caller, Depends(require("REGULATOR"))]
 
 
-@router.post("/recalls", status_code=201, response_model=TxResponse)
-def recall(body: RecallCreate, caller: Regulator) -> dict:
+@router.post("/recalls", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def recall(request: Request, body: RecallCreate, caller: Regulator) -> Response:
     """Recall batches: they can no longer move, be repacked or be sold."""
-    result = caller.services.ledger.recall(caller.account, [hex_id(b) for b in body.batch_ids], body.reason)
-    return tx_response(result, batch_ids=body.batch_ids)
+    return await write(request, caller, "recall", {"batch_ids": body.batch_ids, "reason": body.reason})
 
 
 @router.post("/recalls/lots", status_code=201, response_model=LotRecallPublic)
@@ -37,17 +37,18 @@ def recall_lot(body: LotRecallCreate, caller: Regulator) -> dict:
     """Recall a lot and every batch made from it, in as few transactions as fit the block gas
     limit; answers with the transactions, the recalled batches and the stalls and sales reached."""
     try:
-        trace = trace_forward(caller.services.engine, "0x" + batch_id_of(body.gtin, body.lot).hex())
+        trace = trace_forward(caller.services.engine, to_hex(batch_id_of(body.gtin, body.lot)))
     except NotFound:
         raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded (as far as indexed)") from None
     sender = recalls.RecallSender(caller.services.ledger, caller.account)
     return recalls.lot_recall_json(recalls.recall_lot(trace, sender, body.reason))
 
 
-@router.post("/batches/{batch_id}/release", response_model=TxResponse)
-def release_quarantine(batch_id: BatchId, body: ReleaseCreate, caller: Regulator) -> dict:
+@router.post("/batches/{batch_id}/release", response_model=TxResponse, responses=ACCEPTED)
+async def release_quarantine(request: Request, batch_id: BatchId, body: ReleaseCreate, caller: Regulator) -> Response:
     """Release a batch from quarantine after a failed residue test."""
-    return tx_response(caller.services.ledger.release_quarantine(caller.account, hex_id(batch_id), body.reason))
+    payload = {"batch_id": batch_id, "reason": body.reason}
+    return await write(request, caller, "release", payload, status_code=200)
 
 
 @router.get("/batches/{batch_id}/trace")

@@ -5,71 +5,75 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from api.deps import Caller, CallerDep, require
 from api.schemas import BatchId, HandOffCreate, HarvestCreate, MergeCreate, SplitCreate, TxResponse
-from api.writes import binary_cid, hex_id, tx_response
+from api.write_queue import ACCEPTED, write
+from api.writes import binary_cid
+from ledger.hexes import to_hex
 
 router = APIRouter(tags=["suppliers and custodians"])
 
 
-@router.post("/harvests", status_code=201, response_model=TxResponse)
-def register_harvest(body: HarvestCreate, caller: Annotated[Caller, Depends(require("SUPPLIER"))]) -> dict:
+@router.post("/harvests", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def register_harvest(
+    request: Request, body: HarvestCreate, caller: Annotated[Caller, Depends(require("SUPPLIER"))]
+) -> Response:
     """A farm registers a harvested batch (FSMA 204 harvesting)."""
-    ledger = caller.services.ledger
-    result = ledger.register_harvest(
-        caller.account,
-        gtin=body.gtin,
-        lot=body.lot,
-        quantity=body.quantity,
-        unit=body.unit,
-        harvested_at=int(body.harvested_at.timestamp()),
-        origin=body.origin,
-        document_cid=binary_cid(body.document_cid),
-    )
-    batch_id = "0x" + result.event("HarvestRegistered").args["batchId"].hex()
-    return tx_response(result, batch_ids=[batch_id])
+    payload = {
+        "gtin": body.gtin,
+        "lot": body.lot,
+        "quantity": body.quantity,
+        "unit": body.unit,
+        "harvested_at": int(body.harvested_at.timestamp()),
+        "origin": body.origin,
+        "document_cid": to_hex(binary_cid(body.document_cid)),
+    }
+    return await write(request, caller, "harvest", payload)
 
 
-@router.post("/batches/{batch_id}/handoff", response_model=TxResponse)
-def hand_off(batch_id: BatchId, body: HandOffCreate, caller: CallerDep) -> dict:
+@router.post("/batches/{batch_id}/handoff", response_model=TxResponse, responses=ACCEPTED)
+async def hand_off(request: Request, batch_id: BatchId, body: HandOffCreate, caller: CallerDep) -> Response:
     """The custodian ships the whole batch to another participant."""
-    ledger = caller.services.ledger
+    await run_in_threadpool(_check_recipient, caller, body.to)
+    return await write(request, caller, "handoff", {"batch_id": batch_id, "to": body.to}, status_code=200)
+
+
+def _check_recipient(caller: Caller, to: str) -> None:
     # The contract names an unknown or suspended recipient as ParticipantNotRegistered /
     # ParticipantNotActive, which answer 403 as if the caller lacked a permission.
-    (recipient,) = ledger.read("participant", body.to)
+    (recipient,) = caller.services.ledger.read("participant", to)
     if not recipient["index"]:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.to} is not a registered participant of this market"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{to} is not a registered participant of this market"
         )
     if recipient["suspended"]:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"participant {body.to} is suspended and cannot receive batches")
-    return tx_response(ledger.hand_off(caller.account, hex_id(batch_id), body.to), batch_ids=[batch_id])
+        raise HTTPException(status.HTTP_409_CONFLICT, f"participant {to} is suspended and cannot receive batches")
 
 
-@router.post("/batches/{batch_id}/accept", response_model=TxResponse)
-def accept_hand_off(batch_id: BatchId, caller: CallerDep) -> dict:
+@router.post("/batches/{batch_id}/accept", response_model=TxResponse, responses=ACCEPTED)
+async def accept_hand_off(request: Request, batch_id: BatchId, caller: CallerDep) -> Response:
     """The recipient takes custody."""
-    return tx_response(caller.services.ledger.accept_hand_off(caller.account, hex_id(batch_id)), batch_ids=[batch_id])
+    return await write(request, caller, "accept", {"batch_id": batch_id}, status_code=200)
 
 
-@router.post("/batches/{batch_id}/cancel", response_model=TxResponse)
-def cancel_hand_off(batch_id: BatchId, caller: CallerDep) -> dict:
+@router.post("/batches/{batch_id}/cancel", response_model=TxResponse, responses=ACCEPTED)
+async def cancel_hand_off(request: Request, batch_id: BatchId, caller: CallerDep) -> Response:
     """The sender takes back a hand-off not yet accepted."""
-    return tx_response(caller.services.ledger.cancel_hand_off(caller.account, hex_id(batch_id)), batch_ids=[batch_id])
+    return await write(request, caller, "cancel", {"batch_id": batch_id}, status_code=200)
 
 
-@router.post("/batches/{batch_id}/split", status_code=201, response_model=TxResponse)
-def split(batch_id: BatchId, body: SplitCreate, caller: CallerDep) -> dict:
+@router.post("/batches/{batch_id}/split", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def split(request: Request, batch_id: BatchId, body: SplitCreate, caller: CallerDep) -> Response:
     """Repack part of a batch into new lots."""
-    result = caller.services.ledger.split(caller.account, hex_id(batch_id), [(p.lot, p.quantity) for p in body.parts])
-    children = ["0x" + e.args["childId"].hex() for e in result.events_named("BatchSplit")]
-    return tx_response(result, batch_ids=children)
+    payload = {"batch_id": batch_id, "parts": [[p.lot, p.quantity] for p in body.parts]}
+    return await write(request, caller, "split", payload)
 
 
-@router.post("/merges", status_code=201, response_model=TxResponse)
-def merge(body: MergeCreate, caller: CallerDep) -> dict:
+@router.post("/merges", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def merge(request: Request, body: MergeCreate, caller: CallerDep) -> Response:
     """Merge batches of one product into a new lot."""
-    result = caller.services.ledger.merge(caller.account, [hex_id(b) for b in body.batch_ids], body.lot)
-    return tx_response(result, batch_ids=["0x" + result.event("BatchesMerged").args["childId"].hex()])
+    return await write(request, caller, "merge", {"batch_ids": body.batch_ids, "lot": body.lot})

@@ -1,38 +1,61 @@
-"""Market stalls: sales, each with its QR code."""
+"""Market stalls: sales, each with its receipt's QR code. The answer is the only place (with
+the receipt's QR code and label) that shows the sale's rating proof (:mod:`api.receipts`)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
 
 from api.deps import Caller, require
-from api.schemas import SaleCreate, TxResponse
+from api.receipts import with_proof
+from api.schemas import SaleCreate, SalesBulkCreate, TxResponse
 from api.services import Services
-from api.writes import hex_id, tx_response
+from api.write_queue import ACCEPTED, write, write_many
 from ledger.digital_link import DigitalLink
 from ledger.errors import NotFound
 from ledger.queries.batches import get_batch
 from ledger.queries.views import BatchView
+from ledger.store.intents import IntentRecord
 
 router = APIRouter(tags=["vendors"])
+Vendor = Annotated[Caller, Depends(require("VENDOR"))]
 
 
-@router.post("/sales", status_code=201, response_model=TxResponse)
-def record_sale(body: SaleCreate, caller: Annotated[Caller, Depends(require("VENDOR"))]) -> dict:
-    """Record a sale; the answer carries the GS1 Digital Link URL printed in the QR code."""
-    services = caller.services
-    result = services.ledger.record_sale(
-        caller.account, hex_id(body.batch_id), quantity=body.quantity, price=body.price, currency=body.currency
-    )
-    sale = result.event("SaleRecorded").args
-    # GTIN and lot come from the database (the lot is only in the batch's creation event).
-    # Without them (the indexer has not reached the batch yet) there is no Digital Link to
-    # print yet; the sale is recorded all the same and its QR is at /sales/{id}/qr.png.
-    batch = _indexed_batch(services, body.batch_id)
-    link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(sale["serial"])) if batch else None
-    qr_url = services.settings.digital_link_uri(link) if link else None
-    return tx_response(result, batch_ids=[body.batch_id], sale_id="0x" + sale["saleId"].hex(), qr_url=qr_url)
+@router.post("/sales", status_code=201, response_model=TxResponse, responses=ACCEPTED)
+async def record_sale(request: Request, body: SaleCreate, caller: Vendor) -> Response:
+    """Record a sale; the answer carries the GS1 Digital Link URL printed in the receipt's QR
+    code, with the buyer's rating proof (``receipt``): print it, never publish it."""
+    return await write(request, caller, "sale", body.model_dump(mode="json"), extra=_qr(caller.services))
+
+
+@router.post("/sales/bulk", responses=ACCEPTED)
+async def record_sales(request: Request, body: SalesBulkCreate, caller: Vendor) -> Response:
+    """Record a list of sales (a scale's last minute, say), answered item by item: each
+    ``status`` is what ``POST /sales`` would have answered (201 with the sale and its QR URL,
+    4xx with the contract's error, 202 when not yet mined)."""
+    payloads = [sale.model_dump(mode="json") for sale in body.sales]
+    return await write_many(request, caller, "sale", payloads, extra=_qr(caller.services))
+
+
+def _qr(services: Services) -> Any:
+    def extra(intent: IntentRecord) -> dict[str, Any]:
+        # GTIN and lot come from the database (the lot is only in the batch's creation event).
+        # Without them (the indexer has not reached the batch yet) there is no Digital Link
+        # to print yet; the sale is recorded all the same and its QR is at /sales/{id}/qr.png.
+        result = intent.result or {}
+        sale_id, serial = result.get("sale_id"), result.get("serial")
+        if sale_id is None or serial is None:
+            return {"qr_url": None}
+        proof = services.receipts.proof(sale_id)
+        batch = _indexed_batch(services, intent.payload["batch_id"])
+        if batch is None:
+            return {"qr_url": None, "receipt": proof}
+        link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(serial))
+        return {"qr_url": with_proof(services.settings.digital_link_uri(link), proof), "receipt": proof}
+
+    return extra
 
 
 def _indexed_batch(services: Services, batch_id: str) -> BatchView | None:

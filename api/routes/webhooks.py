@@ -1,9 +1,13 @@
 """Stalls' webhooks for recall notifications: register, list, delete, and see each
 webhook's deliveries (vendors only).
 
-A registration answers with the webhook's secret, once; every notification is signed with it
-(``FreshLedger-Signature``, see :mod:`ledger.notify.signature`). The notifier
-(``freshledger notify``) sends them.
+A registration answers with the webhook's secret, once (the database keeps it sealed);
+every notification is signed with it (``FreshLedger-Signature``, see
+:mod:`ledger.notify.signature`). The notifier (``freshledger notify``) sends them.
+
+A URL whose host is or resolves to a loopback, private, link-local, shared, multicast or
+reserved address is refused with 422 (see :mod:`ledger.notify.targets`), unless the operator
+allows it (``FRESHLEDGER_WEBHOOK_ALLOW``); the notifier checks again at every delivery.
 """
 
 from __future__ import annotations
@@ -12,9 +16,11 @@ import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import Caller, require
 from api.recall_schemas import DeliveriesPublic, WebhookCreate, WebhookCreated, WebhooksPublic
+from ledger.errors import WebhookTargetRefused
 from ledger.store.webhooks import WebhookRecord, create_webhook, delete_webhook, list_deliveries, list_webhooks
 
 router = APIRouter(prefix="/webhooks", tags=["vendors"])
@@ -34,8 +40,15 @@ def _public(record: WebhookRecord) -> dict:
 @router.post("", status_code=201, response_model=WebhookCreated)
 def register_webhook(body: WebhookCreate, caller: Vendor) -> dict:
     """Register a URL to receive signed notifications of recalls touching this stall."""
+    services = caller.services
+    try:
+        services.webhook_targets.check_url(body.url)
+    except WebhookTargetRefused as exc:
+        # The same shape as pydantic's refusals: the field, and why.
+        error = {"type": "value_error", "loc": ("body", "url"), "msg": exc.reason, "input": body.url}
+        raise RequestValidationError([error]) from None
     record, secret = create_webhook(
-        caller.services.engine, caller.address, body.url, body.description, int(time.time())
+        services.engine, services.webhook_box, caller.address, body.url, body.description, int(time.time())
     )
     return {**_public(record), "secret": secret}
 
@@ -69,8 +82,7 @@ def list_webhook_deliveries(webhook_id: str, caller: Vendor) -> dict:
             "status": d.status,
             "attempts": d.attempts,
             "last_attempt_at": d.last_attempt_at,
-            "last_status_code": d.last_status_code,
-            "last_error": d.last_error,
+            "last_outcome": d.last_outcome,
             "next_attempt_at": d.next_attempt_at if d.status == "pending" else None,
             "delivered_at": d.delivered_at,
         }

@@ -43,6 +43,58 @@ interface IBatchRegistry {
         string unit;
     }
 
+    /// @dev One harvested lot of a {registerHarvests} call: the arguments of {registerHarvest}.
+    struct HarvestLot {
+        uint64 gtin;
+        string lot;
+        uint64 quantity;
+        bytes3 unit;
+        uint64 harvestedAt;
+        string origin;
+        bytes documentCid;
+    }
+
+    /**
+     * @dev The header of a customs declaration, shared by all its lines. `lineCount` is the
+     * number of lines of the whole declaration, which may be recorded in several
+     * {registerImports} calls when one transaction cannot hold them all.
+     */
+    struct Declaration {
+        string number;
+        string entryPort;
+        uint64 clearedAt;
+        address importer;
+        bytes documentCid;
+        uint32 lineCount;
+    }
+
+    /**
+     * @dev One line of a customs declaration: one imported batch. `hsCode` is the Harmonized
+     * System code of 6 to 10 ASCII digits, left-aligned and padded with zero bytes
+     * ("081060" is `0x303831303630` followed by four zero bytes).
+     */
+    struct ImportLine {
+        uint64 gtin;
+        string lot;
+        uint64 quantity;
+        bytes3 unit;
+        bytes2 originCountry;
+        bytes10 hsCode;
+    }
+
+    /// @dev One sale of a {BatchSales} group: its quantity and price.
+    struct Sale {
+        uint64 quantity;
+        uint128 price;
+    }
+
+    /// @dev Sales of one batch in one currency, in a {recordSales} call.
+    struct BatchSales {
+        bytes32 batchId;
+        bytes3 currency;
+        Sale[] sales;
+    }
+
     /// @dev A batch as clients see it: addresses instead of participant indexes.
     struct BatchView {
         uint64 gtin;
@@ -68,7 +120,8 @@ interface IBatchRegistry {
     );
 
     /// @dev Customs cleared an imported batch into the custody of `importer` (FSMA 204
-    /// first land-based receiving CTE). `entryPort` is a UN/LOCODE or GLN.
+    /// first land-based receiving CTE). `entryPort` is a UN/LOCODE or GLN; `hsCode` is
+    /// zero when the single call was not given one.
     event ImportRegistered(
         bytes32 indexed batchId,
         address indexed importer,
@@ -77,11 +130,45 @@ interface IBatchRegistry {
         uint64 quantity,
         bytes3 unit,
         bytes2 originCountry,
+        bytes10 hsCode,
         string declarationNumber,
         uint64 clearedAt,
         string entryPort,
         address customs,
         bytes documentCid
+    );
+
+    /**
+     * @dev Customs cleared lines `firstLine` onwards of the declaration `declarationNumber`
+     * (`lineCount` lines in all) into the custody of `importer`. Emitted once per
+     * {registerImports} call, before the {ImportLineRegistered} of its lines, which carry
+     * only what differs between lines. `declarationId` is `keccak256(bytes(declarationNumber))`.
+     */
+    event DeclarationRegistered(
+        bytes32 indexed declarationId,
+        address indexed importer,
+        address indexed customs,
+        string declarationNumber,
+        string entryPort,
+        uint64 clearedAt,
+        bytes documentCid,
+        uint32 firstLine,
+        uint32 lineCount
+    );
+
+    /// @dev Line `line` of declaration `declarationId` cleared the imported batch `batchId`
+    /// (FSMA 204 first land-based receiving CTE): an {ImportRegistered} whose shared fields
+    /// are in the {DeclarationRegistered} emitted just before in the same transaction.
+    event ImportLineRegistered(
+        bytes32 indexed batchId,
+        bytes32 indexed declarationId,
+        uint64 indexed gtin,
+        uint32 line,
+        string lot,
+        uint64 quantity,
+        bytes3 unit,
+        bytes2 originCountry,
+        bytes10 hsCode
     );
 
     /// @dev The custodian `from` shipped the whole remaining `quantity` to `to` (shipping CTE).
@@ -188,6 +275,30 @@ interface IBatchRegistry {
     error InspectionInconsistent(uint256 index);
     /// @param importer Customs may clear imports only to an active supplier.
     error InvalidImporter(address importer);
+    /// @param hsCode The rejected HS code (not 6 to 10 ASCII digits padded with zero bytes).
+    error InvalidHsCode(bytes10 hsCode);
+    /// @param declarationNumber A declaration whose lines are all recorded already (or, for
+    /// {registerImport}, one recorded through {registerImports}).
+    error DeclarationExists(string declarationNumber);
+    /// @param declarationNumber A declaration recorded in several calls. @param nextLine The
+    /// first line not yet recorded. @param firstLine The first line of the refused call.
+    error DeclarationOutOfOrder(string declarationNumber, uint256 nextLine, uint256 firstLine);
+    /// @param declarationNumber A declaration continued with other header fields than its
+    /// first call's (entry port, clearance date, importer, document or line count).
+    error DeclarationMismatch(string declarationNumber);
+    /// @param declarationNumber The declaration. @param lineCount Its lines. @param lineEnd
+    /// One past the last line of the refused call.
+    error DeclarationLineOutOfRange(string declarationNumber, uint256 lineCount, uint256 lineEnd);
+    /// @param index The lot's position in the call (0-based). @param reason The error the
+    /// single {registerHarvest} would revert with for this lot (selector and arguments).
+    error HarvestLotInvalid(uint256 index, bytes reason);
+    /// @param index The line's position in the declaration (0-based). @param reason The
+    /// error the single {registerImport} would revert with for this line.
+    error ImportLineInvalid(uint256 index, bytes reason);
+    /// @param index The sale's position in the call, counting across batches in input order
+    /// (0-based; the position of its {SaleRecorded} among the call's). @param reason The
+    /// error the single {recordSale} would revert with for this sale.
+    error SaleInvalid(uint256 index, bytes reason);
 
     /**
      * @dev Registers a harvested batch in the caller's custody.
@@ -211,13 +322,30 @@ interface IBatchRegistry {
     ) external returns (bytes32 batchId);
 
     /**
+     * @dev Registers many harvested lots in the caller's custody, all or nothing: the lots
+     * of {registerHarvest}, one after another, in one transaction.
+     *
+     * Requirements:
+     * - the caller is an active supplier; at least one lot;
+     * - every lot meets the requirements of {registerHarvest} and has a GTIN and lot not
+     *   registered before, in this call or earlier. A refused lot reverts the whole call with
+     *   {HarvestLotInvalid}, naming the lot's index and the single call's error.
+     *
+     * Emits a {HarvestRegistered} event per lot, in input order.
+     */
+    function registerHarvests(HarvestLot[] calldata lots) external returns (bytes32[] memory batchIds);
+
+    /**
      * @dev Registers an imported batch cleared by customs, in the custody of `importer`.
+     * Lines recorded one call each may share a declaration number; a number recorded through
+     * {registerImports} takes no further single lines.
      *
      * Requirements:
      * - the caller is an active customs officer; `importer` is an active supplier;
      * - the same GTIN, lot, unit and quantity rules as {registerHarvest};
-     * - `originCountry` is ISO 3166-1 alpha-2; `declarationNumber` and `entryPort` are not
-     *   empty; `clearedAt` is not in the future.
+     * - `originCountry` is ISO 3166-1 alpha-2; `hsCode` is zero or 6 to 10 digits;
+     *   `declarationNumber` and `entryPort` are not empty; `clearedAt` is not in the future;
+     * - `declarationNumber` was not recorded through {registerImports}.
      *
      * Emits an {ImportRegistered} event.
      */
@@ -228,11 +356,37 @@ interface IBatchRegistry {
         bytes3 unit,
         address importer,
         bytes2 originCountry,
+        bytes10 hsCode,
         string calldata declarationNumber,
         uint64 clearedAt,
         string calldata entryPort,
         bytes calldata documentCid
     ) external returns (bytes32 batchId);
+
+    /**
+     * @dev Records lines `firstLine` to `firstLine + lines.length - 1` of the customs
+     * declaration `declaration`, all or nothing; each line becomes a batch in the custody of
+     * the importer. A declaration of up to a block's worth of lines is one call with
+     * `firstLine` 0 and `lineCount` equal to `lines.length`; a longer one is recorded in
+     * calls that continue where the previous one stopped, with the same header.
+     *
+     * Requirements:
+     * - the caller is an active customs officer; the importer is an active supplier;
+     * - the declaration number and entry port are not empty; the clearance date is not in the
+     *   future; the document CID is empty or well formed; at least one line;
+     * - the declaration is not completely recorded ({DeclarationExists}); `firstLine` is its
+     *   next unrecorded line ({DeclarationOutOfOrder}); the header equals its first call's
+     *   ({DeclarationMismatch}); the lines fit in `lineCount` ({DeclarationLineOutOfRange});
+     * - every line has an ISO 3166-1 alpha-2 origin, an HS code of 6 to 10 digits and the
+     *   GTIN, lot, unit and quantity rules of {registerHarvest}, with a GTIN and lot not
+     *   registered before. A refused line reverts the whole call with {ImportLineInvalid},
+     *   naming the line's index in the declaration and the single call's error.
+     *
+     * Emits a {DeclarationRegistered} event, then an {ImportLineRegistered} event per line.
+     */
+    function registerImports(Declaration calldata declaration, uint32 firstLine, ImportLine[] calldata lines)
+        external
+        returns (bytes32[] memory batchIds);
 
     /**
      * @dev Ships the whole of `batchId` to `to`; custody moves when `to` accepts.
@@ -329,6 +483,23 @@ interface IBatchRegistry {
         returns (bytes32 saleId, uint32 serial);
 
     /**
+     * @dev Records many sales at the caller's stall, all or nothing: the sales of
+     * {recordSale}, one after another, in one transaction. Sales are grouped by batch and
+     * currency, so that each group reads and writes its batch once and checks its currency
+     * once; a batch may appear in several groups.
+     *
+     * Requirements:
+     * - the caller is an active vendor; at least one group;
+     * - every sale meets the requirements of {recordSale} at its turn (the sales before it
+     *   in the call have taken their quantity). A refused sale reverts the whole call with
+     *   {SaleInvalid}, naming its index and the single call's error; a refused batch or
+     *   currency is reported at the index of its group's first sale.
+     *
+     * Emits a {SaleRecorded} event per sale, in input order, exactly as {recordSale} does.
+     */
+    function recordSales(BatchSales[] calldata batches) external;
+
+    /**
      * @dev Recalls `batchIds`. A batch already recalled is skipped (and emits nothing).
      *
      * Requirements:
@@ -341,6 +512,13 @@ interface IBatchRegistry {
 
     /// @dev The batch `batchId` (status None if it does not exist).
     function batch(bytes32 batchId) external view returns (BatchView memory);
+
+    /// @dev How many lines of the declaration `declarationNumber` {registerImports} has
+    /// recorded, out of `lineCount` (both 0 when it recorded none).
+    function declarationLines(string calldata declarationNumber)
+        external
+        view
+        returns (uint32 recordedLines, uint32 lineCount);
 
     /// @dev The id of the batch with GTIN `gtin` and lot `lot`.
     function batchIdOf(uint64 gtin, string calldata lot) external pure returns (bytes32);

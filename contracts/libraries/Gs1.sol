@@ -41,12 +41,15 @@ library Gs1 {
 
     /// @dev Whether every byte of `code` is an upper-case ASCII letter or digit (UN/ECE Rec 20
     /// unit codes such as "KGM" and "H87", ISO 4217 currencies such as "CNY").
+    /// `length` is at most 32.
     function isUpperAlnum(bytes32 code, uint256 length) internal pure returns (bool) {
-        for (uint256 i; i < length; ++i) {
-            bytes1 c = code[i];
-            bool letter = c >= 0x41 && c <= 0x5A;
-            bool digit = c >= 0x30 && c <= 0x39;
-            if (!letter && !digit) return false;
+        // unchecked: i < length <= 32 keeps the shift in 0..248; c - 0x30 and c - 0x41
+        // wrap to huge values below '0' and 'A', which the comparisons refuse.
+        unchecked {
+            for (uint256 i; i < length; ++i) {
+                uint256 c = uint256(code >> (248 - 8 * i)) & 0xff;
+                if (c - 0x30 >= 10 && c - 0x41 >= 26) return false;
+            }
         }
         return true;
     }
@@ -54,6 +57,24 @@ library Gs1 {
     /// @dev Whether `country` looks like an ISO 3166-1 alpha-2 code (two upper-case letters).
     function isCountryCode(bytes2 country) internal pure returns (bool) {
         return _isUpperLetter(country[0]) && _isUpperLetter(country[1]);
+    }
+
+    /**
+     * @dev Whether `hsCode` is a Harmonized System code: 6 to 10 ASCII digits, left-aligned,
+     * the rest zero bytes (6 digits are the WCO's subheading, 8 or 10 a national tariff line).
+     */
+    function isHsCode(bytes10 hsCode) internal pure returns (bool) {
+        uint256 digits;
+        while (digits < 10) {
+            bytes1 c = hsCode[digits];
+            if (c < 0x30 || c > 0x39) break;
+            // unchecked: digits < 10 in the loop.
+            unchecked {
+                ++digits;
+            }
+        }
+        // The bytes after the digits must all be zero: shifted out, nothing is left.
+        return digits >= 6 && hsCode << (8 * digits) == bytes10(0);
     }
 
     /**

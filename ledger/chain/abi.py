@@ -1,7 +1,8 @@
 """The FreshLedger ABI: the one place where calls are encoded and errors and events decoded.
 
-Everything works from the compiled artifact's ABI with eth-abi directly, so the write path
-(transactions), the tests and the indexer (later) share one decoder.
+Everything works from the compiled artifact's ABI with eth-abi directly. Events are decoded by
+:mod:`ledger.chain.events`, built from this ABI (:meth:`ContractAbi.event_codec`), for the
+write path's receipts and the indexer alike.
 
 Example::
 
@@ -14,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from ledger.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from ledger.chain.events import EventCodec, Form
 
 #: Solidity's built-in revert payloads: Error(string) and Panic(uint256).
 _ERROR_STRING = bytes.fromhex("08c379a0")
@@ -57,22 +60,12 @@ def _signature(entry: Mapping[str, Any]) -> str:
     return f"{entry['name']}({','.join(abi_type(p) for p in entry['inputs'])})"
 
 
-@dataclass(frozen=True)
-class DecodedEvent:
-    """One decoded log: event name, arguments by name, and where it sits in the chain."""
-
-    name: str
-    args: dict[str, Any]
-    block_number: int | None = None
-    transaction_hash: bytes | None = None
-    log_index: int | None = None
-
-
 class ContractAbi:
     """Encoder and decoder for one contract's ABI."""
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
         self.abi = abi
+        self._event_codecs: dict[str, EventCodec] = {}
 
     @classmethod
     def load(cls, artifact: Path | None = None) -> ContractAbi:
@@ -104,6 +97,16 @@ class ContractAbi:
         """Event ABI entries keyed by their topic 0 (keccak of the signature)."""
         return {keccak(text=_signature(e)): e for e in self.abi if e["type"] == "event"}
 
+    def event_codec(self, form: Form) -> EventCodec:
+        """This ABI's event decoder for values in `form` (see :mod:`ledger.chain.events`),
+        built once."""
+        codec = self._event_codecs.get(form)
+        if codec is None:
+            from ledger.chain.events import EventCodec  # events.py builds on this module
+
+            codec = self._event_codecs[form] = EventCodec(self, form)
+        return codec
+
     def event_topic(self, name: str) -> bytes:
         """Topic 0 of event `name`."""
         for topic, entry in self.events_by_topic.items():
@@ -117,6 +120,9 @@ class ContractAbi:
 
     def function(self, name: str) -> dict[str, Any]:
         return self._functions[name]
+
+    def has_function(self, name: str) -> bool:
+        return name in self._functions
 
     def encode_call(self, name: str, args: Sequence[Any]) -> bytes:
         """Calldata for function `name` with positional `args`."""
@@ -147,59 +153,3 @@ class ContractAbi:
             return None
         values = abi_decode([abi_type(p) for p in entry["inputs"]], body)
         return entry["name"], {p["name"]: _normalise(v, p) for v, p in zip(values, entry["inputs"], strict=True)}
-
-    def decode_log(self, topics: Sequence[bytes], data: bytes) -> DecodedEvent | None:
-        """Decode one log from its topics and data; None for an event not in this ABI."""
-        if not topics:
-            return None
-        entry = self.events_by_topic.get(bytes(topics[0]))
-        if entry is None:
-            return None
-        indexed = [p for p in entry["inputs"] if p["indexed"]]
-        plain = [p for p in entry["inputs"] if not p["indexed"]]
-        args: dict[str, Any] = {}
-        for param, topic in zip(indexed, topics[1:], strict=True):
-            if _is_dynamic(param["type"]):
-                # Indexed strings, bytes, arrays and tuples are stored as their hash.
-                args[param["name"]] = bytes(topic)
-            else:
-                args[param["name"]] = _normalise(abi_decode([abi_type(param)], bytes(topic))[0], param)
-        values = abi_decode([abi_type(p) for p in plain], bytes(data))
-        args.update({p["name"]: _normalise(v, p) for v, p in zip(values, plain, strict=True)})
-        ordered = {p["name"]: args[p["name"]] for p in entry["inputs"]}
-        return DecodedEvent(name=entry["name"], args=ordered)
-
-    def decode_receipt_logs(self, logs: Iterable[Mapping[str, Any]], address: str) -> list[DecodedEvent]:
-        """The events `address` emitted, decoded from a receipt's (or eth_getLogs') logs."""
-        decoded = []
-        for log in logs:
-            if to_checksum_address(log["address"]) != to_checksum_address(address):
-                continue
-            event = self.decode_log([_as_bytes(t) for t in log["topics"]], _as_bytes(log["data"]))
-            if event is not None:
-                decoded.append(
-                    DecodedEvent(
-                        name=event.name,
-                        args=event.args,
-                        block_number=_as_int(log.get("blockNumber")),
-                        transaction_hash=_as_bytes(log["transactionHash"]) if log.get("transactionHash") else None,
-                        log_index=_as_int(log.get("logIndex")),
-                    )
-                )
-        return decoded
-
-
-def _is_dynamic(kind: str) -> bool:
-    return kind in ("string", "bytes") or kind.startswith("tuple") or kind.endswith("]")
-
-
-def _as_bytes(value: Any) -> bytes:
-    if isinstance(value, str):
-        return bytes.fromhex(value.removeprefix("0x"))
-    return bytes(value)
-
-
-def _as_int(value: Any) -> int | None:
-    if value is None:
-        return None
-    return int(value, 16) if isinstance(value, str) else int(value)

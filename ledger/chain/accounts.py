@@ -2,7 +2,7 @@
 
 anvil funds the accounts of its well-known development mnemonic; their private keys are
 public knowledge, so they serve the local chain, the demo and the tests, and nothing else.
-Real participants keep their keys in encrypted keystores (API issue).
+Real participants keep their keys in encrypted keystores (:mod:`ledger.keys`).
 """
 
 from __future__ import annotations

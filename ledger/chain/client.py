@@ -26,7 +26,8 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
-from ledger.chain.abi import ContractAbi, DecodedEvent
+from ledger.chain.abi import ContractAbi
+from ledger.chain.events import ChainEvent
 from ledger.errors import ContractRevert, NodeError, TransactionError, TransactionTimeout
 
 #: Receipt polling: first after 10 ms, then each wait half as long again, up to 250 ms.
@@ -51,27 +52,38 @@ PRIORITY_FEE_WEI = 1_000_000  # 0.001 gwei: validators of a permissioned chain n
 class TxResult:
     """A mined, successful transaction and the contract events it emitted."""
 
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     block_hash: str
     gas_used: int
-    events: list[DecodedEvent] = field(default_factory=list)
+    events: list[ChainEvent] = field(default_factory=list)
     contract_address: str | None = None
 
-    def event(self, name: str) -> DecodedEvent:
+    def event(self, name: str) -> ChainEvent:
         """The first event called `name` (KeyError if none)."""
         for event in self.events:
             if event.name == name:
                 return event
-        raise KeyError(f"no {name} event in transaction {self.transaction_hash}")
+        raise KeyError(f"no {name} event in transaction {self.tx_hash}")
 
-    def events_named(self, name: str) -> list[DecodedEvent]:
+    def events_named(self, name: str) -> list[ChainEvent]:
         return [e for e in self.events if e.name == name]
 
 
 #: How nodes refuse a transaction they already hold (geth, Besu, anvil, Nethermind), or
 #: whose nonce a mined copy of it has used; each is checked by asking for the hash.
 _RETRY_REFUSALS = ("already known", "already imported", "known transaction", "alreadyknown", "nonce too low")
+
+
+@dataclass(frozen=True)
+class SignedTx:
+    """A transaction signed locally and not necessarily sent: its raw bytes are what a
+    write queue stores before sending, so that a crash can re-send the very same bytes."""
+
+    raw: bytes
+    hash: str
+    nonce: int
+    gas: int
 
 
 class NotForContract(TransactionError):
@@ -204,15 +216,74 @@ class ChainClient:
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
         if receipt["status"] != 1:
             raise self._explain_failure(tx_hash, receipt, abi, replay)
-        events = abi.decode_receipt_logs(receipt["logs"], event_address) if event_address else []
+        return self.result_of(tx_hash, receipt, abi=abi, event_address=event_address)
+
+    def result_of(self, tx_hash: str, receipt: Any, *, abi: ContractAbi, event_address: str | None) -> TxResult:
+        """A successful receipt as a :class:`TxResult` with the contract's decoded events."""
+        events = abi.event_codec("abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
-            transaction_hash=tx_hash,
+            tx_hash=tx_hash,
             block_number=receipt["blockNumber"],
             block_hash=receipt["blockHash"].to_0x_hex(),
             gas_used=receipt["gasUsed"],
             events=events,
             contract_address=receipt.get("contractAddress"),
         )
+
+    # ------------------------------------------------------------ queue primitives
+
+    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi) -> int:
+        """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
+        tx = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        return self._estimate(tx, abi)
+
+    def sign(self, account: LocalAccount, *, to: str, data: bytes, gas: int, nonce: int) -> SignedTx:
+        """Sign a contract call with an explicit nonce; nothing is sent."""
+        max_fee, priority = self._fee_caps()
+        tx = {
+            "from": account.address,
+            "to": Web3.to_checksum_address(to),
+            "data": HexBytes(data),
+            "value": 0,
+            "chainId": self.chain_id,
+            "gas": gas,
+            "nonce": nonce,
+            "maxFeePerGas": max_fee,
+            "maxPriorityFeePerGas": priority,
+            "type": 2,
+        }
+        signed = account.sign_transaction(tx)
+        return SignedTx(bytes(signed.raw_transaction), signed.hash.to_0x_hex(), nonce, gas)
+
+    def receipt(self, tx_hash: str) -> Any | None:
+        """The receipt of `tx_hash`, or None while it is not mined (or unknown)."""
+        try:
+            return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
+        except TransactionNotFound:
+            return None
+
+    def knows(self, tx_hash: str) -> bool:
+        """Whether the node holds `tx_hash`, pending or mined."""
+        try:
+            self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))
+        except TransactionNotFound:
+            return False
+        return True
+
+    def nonce_of(self, sender: str, block: str = "latest") -> int:
+        """How many transactions of `sender` the node counts (mined: "latest"; with its pool: "pending")."""
+        return int(self._rpc(lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(sender), block)))
+
+    def revert_reason(
+        self, sender: str, *, to: str, data: bytes, abi: ContractAbi, block: int | str = "latest"
+    ) -> TransactionError | None:
+        """Run a call as `sender` on `block`; the error it reverts with, or None if it passes."""
+        call = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        try:
+            self._rpc(lambda: self.w3.eth.call(call, block))
+        except ContractLogicError as exc:
+            return revert_from(exc, abi)
+        return None
 
     def balance(self, address: str) -> int:
         return int(self._rpc(lambda: self.w3.eth.get_balance(Web3.to_checksum_address(address))))
@@ -325,8 +396,26 @@ def revert_from(exc: ContractLogicError, abi: ContractAbi) -> TransactionError:
     """Turn web3's revert exception into :class:`ContractRevert` with the decoded custom error."""
     raw = exc.data
     data = HexBytes(raw) if isinstance(raw, (str, bytes)) and raw else b""
-    decoded = abi.decode_error(bytes(data)) if data else None
-    if decoded is None:
+    revert = decode_revert(abi, bytes(data)) if data else None
+    if revert is None:
         return TransactionError(f"the contract reverted: {exc}")
+    return revert
+
+
+#: The batch calls' errors that wrap the single call's error of one refused item.
+WRAPPING_ERRORS = frozenset({"HarvestLotInvalid", "ImportLineInvalid", "SaleInvalid"})
+
+
+def decode_revert(abi: ContractAbi, data: bytes) -> ContractRevert | None:
+    """The custom error in revert payload `data`, with a wrapped item error decoded as
+    ``inner`` (one level: the contract never wraps twice); None when it is not recognised."""
+    decoded = abi.decode_error(data)
+    if decoded is None:
+        return None
     name, args = decoded
-    return ContractRevert(name, args)
+    inner = None
+    if name in WRAPPING_ERRORS:
+        wrapped = abi.decode_error(bytes(args["reason"]))
+        if wrapped is not None:
+            inner = ContractRevert(*wrapped)
+    return ContractRevert(name, args, inner=inner)

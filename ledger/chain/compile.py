@@ -80,8 +80,8 @@ def compile_sources(sources: dict[str, Path]) -> dict[str, dict[str, Any]]:
         for name, compiled in by_name.items():
             contracts[name] = {
                 "abi": compiled["abi"],
-                "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
-                "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "bytecode": f"0x{compiled['evm']['bytecode']['object']}",
+                "deployedBytecode": f"0x{compiled['evm']['deployedBytecode']['object']}",
                 "sourceUnit": unit,
             }
     return contracts

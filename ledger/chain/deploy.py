@@ -29,7 +29,7 @@ class Deployment:
     genesis_hash: str
     address: str
     deploy_block: int
-    transaction_hash: str
+    tx_hash: str
     deployer: str
     authority: str
     abi_hash: str
@@ -52,13 +52,13 @@ def deploy(client: ChainClient, deployer: LocalAccount, *, authority: str | None
     data = bytes.fromhex(artifact["bytecode"].removeprefix("0x")) + abi.encode_constructor([authority])
     result = client.transact(deployer, to=None, data=data, abi=abi)
     if result.contract_address is None:
-        raise DeploymentNotFound(f"deployment transaction {result.transaction_hash} created no contract")
+        raise DeploymentNotFound(f"deployment transaction {result.tx_hash} created no contract")
     return Deployment(
         chain_id=client.chain_id,
         genesis_hash=client.genesis_hash(),
         address=result.contract_address,
         deploy_block=result.block_number,
-        transaction_hash=result.transaction_hash,
+        tx_hash=result.tx_hash,
         deployer=deployer.address,
         authority=authority,
         abi_hash=abi.hash,
@@ -82,7 +82,10 @@ def load(client: ChainClient, data_dir: Path) -> Deployment:
     path = record_path(data_dir, client.chain_id)
     if not path.exists():
         raise DeploymentNotFound(f"no deployment recorded for chain {client.chain_id} in {path.parent}")
-    deployment = Deployment(**json.loads(path.read_text()))
+    record = json.loads(path.read_text())
+    if "transaction_hash" in record:  # a record written before the field took the index's name
+        record["tx_hash"] = record.pop("transaction_hash")
+    deployment = Deployment(**record)
     if client.genesis_hash() != deployment.genesis_hash:
         raise DeploymentNotFound(
             f"{path} was recorded on another chain with id {deployment.chain_id} (genesis differs)"

@@ -12,6 +12,12 @@ Example::
     result = ledger.register_harvest(farm, gtin="09506000134352", lot="GRN-0412", quantity=500,
                                      unit="KGM", harvested_at=1764000000, origin="geo:30.27,120.15")
     batch_id = result.event("HarvestRegistered").args["batchId"]
+
+The batch calls take lists of the dataclasses below and record them all or nothing; a
+refused item raises :class:`ContractRevert` named ``HarvestLotInvalid``, ``ImportLineInvalid``
+or ``SaleInvalid`` with the item's ``index`` and the single call's error as ``inner``::
+
+    ledger.record_sales(vendor, [Sale(batch_id, 2, 1200, "CNY"), Sale(batch_id, 1, 600, "CNY")])
 """
 
 from __future__ import annotations
@@ -26,23 +32,59 @@ from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient, TxResult
+from ledger.hexes import to_hex
+from ledger.vocabulary import ROLE_IDS, STATUSES, Residue
 
-ROLE_NAMES = ("SUPPLIER", "CUSTOMS", "LAB", "VENDOR", "REGULATOR")
-ROLES: dict[str, bytes] = {name: keccak(text=f"{name}_ROLE") for name in ROLE_NAMES}
-DEFAULT_ADMIN_ROLE = bytes(32)
-
-#: Stored batch status values (IBatchRegistry.Status).
-STATUS_NAMES = ("none", "active", "in_transit", "quarantined", "recalled", "sold_out")
+#: An unset address in the contract's views (no pending recipient).
+ZERO_ADDRESS = to_hex(bytes(20))
 
 
 @dataclass(frozen=True)
-class Residue:
-    """One residue result: measured value and legal limit, whole numbers in `unit`."""
+class HarvestLot:
+    """One lot of :meth:`FreshLedgerContract.register_harvests` (the single call's fields)."""
 
-    substance: str
-    measured: int
-    limit: int
-    unit: str = "ug/kg"
+    gtin: str | int
+    lot: str
+    quantity: int
+    unit: str
+    harvested_at: int
+    origin: str
+    document_cid: bytes = b""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """The header of a customs declaration. `line_count` is the whole declaration's number of
+    lines when it is recorded in several calls (None: the lines of this one call)."""
+
+    number: str
+    entry_port: str
+    cleared_at: int
+    importer: str
+    document_cid: bytes = b""
+    line_count: int | None = None
+
+
+@dataclass(frozen=True)
+class ImportLine:
+    """One line of a customs declaration; `hs_code` has 6 to 10 digits ("081060")."""
+
+    gtin: str | int
+    lot: str
+    quantity: int
+    unit: str
+    origin_country: str
+    hs_code: str
+
+
+@dataclass(frozen=True)
+class Sale:
+    """One sale of :meth:`FreshLedgerContract.record_sales`."""
+
+    batch_id: bytes
+    quantity: int
+    price: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -75,6 +117,22 @@ def uncode(value: bytes) -> str:
     return bytes(value).rstrip(b"\0").decode("ascii")
 
 
+def sale_groups(sales: Sequence[Sale]) -> list[tuple[bytes, bytes, list[tuple[int, int]]]]:
+    """`sales` as the contract's ``BatchSales[]``: runs of consecutive sales of one batch in
+    one currency.
+
+    The order is kept, so the n-th sale is the n-th ``SaleRecorded`` and the ``index`` of a
+    ``SaleInvalid``; sort the sales by batch first for one storage write per batch.
+    """
+    groups: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
+    for sale in sales:
+        currency = code(sale.currency, 3)
+        if not groups or groups[-1][:2] != (sale.batch_id, currency):
+            groups.append((sale.batch_id, currency, []))
+        groups[-1][2].append((sale.quantity, sale.price))
+    return groups
+
+
 class FreshLedgerContract:
     """One deployed FreshLedger contract seen through a :class:`ChainClient`."""
 
@@ -100,10 +158,12 @@ class FreshLedgerContract:
     def register_participant(
         self, admin: LocalAccount, account: str, role: str, name: str, identifier: str
     ) -> TxResult:
-        return self.transact(admin, "registerParticipant", to_checksum_address(account), ROLES[role], name, identifier)
+        return self.transact(
+            admin, "registerParticipant", to_checksum_address(account), ROLE_IDS[role], name, identifier
+        )
 
     def grant_role(self, admin: LocalAccount, role: str, account: str) -> TxResult:
-        return self.transact(admin, "grantRole", ROLES[role], to_checksum_address(account))
+        return self.transact(admin, "grantRole", ROLE_IDS[role], to_checksum_address(account))
 
     def suspend_participant(self, admin: LocalAccount, account: str, reason: str) -> TxResult:
         return self.transact(admin, "suspendParticipant", to_checksum_address(account), reason)
@@ -151,7 +211,9 @@ class FreshLedgerContract:
         cleared_at: int,
         entry_port: str,
         document_cid: bytes = b"",
+        hs_code: str = "",
     ) -> TxResult:
+        """One line of a declaration; an empty `hs_code` records none."""
         return self.transact(
             customs,
             "registerImport",
@@ -161,11 +223,54 @@ class FreshLedgerContract:
             code(unit, 3),
             to_checksum_address(importer),
             code(origin_country, 2),
+            code(hs_code, 10),
             declaration_number,
             cleared_at,
             entry_port,
             document_cid,
         )
+
+    def register_harvests(self, supplier: LocalAccount, lots: Sequence[HarvestLot]) -> TxResult:
+        """Many lots in one transaction, all or nothing (one ``HarvestRegistered`` each)."""
+        rows = [
+            (
+                gtin_number(lot.gtin),
+                lot.lot,
+                lot.quantity,
+                code(lot.unit, 3),
+                lot.harvested_at,
+                lot.origin,
+                lot.document_cid,
+            )
+            for lot in lots
+        ]
+        return self.transact(supplier, "registerHarvests", rows)
+
+    def register_imports(
+        self, customs: LocalAccount, declaration: Declaration, lines: Sequence[ImportLine], *, first_line: int = 0
+    ) -> TxResult:
+        """Lines `first_line`... of `declaration` in one transaction, all or nothing."""
+        line_count = len(lines) if declaration.line_count is None else declaration.line_count
+        header = (
+            declaration.number,
+            declaration.entry_port,
+            declaration.cleared_at,
+            to_checksum_address(declaration.importer),
+            declaration.document_cid,
+            line_count,
+        )
+        rows = [
+            (
+                gtin_number(line.gtin),
+                line.lot,
+                line.quantity,
+                code(line.unit, 3),
+                code(line.origin_country, 2),
+                code(line.hs_code, 10),
+            )
+            for line in lines
+        ]
+        return self.transact(customs, "registerImports", header, first_line, rows)
 
     # ------------------------------------------------------------ custody
 
@@ -209,6 +314,11 @@ class FreshLedgerContract:
     ) -> TxResult:
         return self.transact(vendor, "recordSale", batch_id, quantity, price, code(currency, 3))
 
+    def record_sales(self, vendor: LocalAccount, sales: Sequence[Sale]) -> TxResult:
+        """Many sales in one transaction, all or nothing, in the given order (see
+        :func:`sale_groups`)."""
+        return self.transact(vendor, "recordSales", sale_groups(sales))
+
     def recall(self, regulator: LocalAccount, batch_ids: Sequence[bytes], reason: str) -> TxResult:
         return self.transact(regulator, "recall", list(batch_ids), reason)
 
@@ -216,14 +326,13 @@ class FreshLedgerContract:
 
     def batch(self, batch_id: bytes) -> BatchState:
         (view,) = self.read("batch", batch_id)
-        zero = "0x" + "00" * 20
         return BatchState(
             gtin=f"{view['gtin']:014d}",
             unit=uncode(view["unit"]),
-            status=STATUS_NAMES[view["status"]],
+            status=STATUSES[view["status"]],
             remaining=view["remaining"],
             custodian=view["custodian"],
-            pending_recipient=None if view["pendingRecipient"].lower() == zero else view["pendingRecipient"],
+            pending_recipient=None if view["pendingRecipient"] == ZERO_ADDRESS else view["pendingRecipient"],
             sale_count=view["saleCount"],
         )
 
@@ -231,8 +340,13 @@ class FreshLedgerContract:
         (value,) = self.read("batchIdOf", gtin_number(gtin), lot)
         return value
 
+    def declaration_lines(self, number: str) -> tuple[int, int]:
+        """(recorded lines, line count) of a declaration recorded through ``register_imports``."""
+        recorded, count = self.read("declarationLines", number)
+        return recorded, count
+
     def has_role(self, role: str, account: str) -> bool:
-        (value,) = self.read("hasRole", ROLES[role], to_checksum_address(account))
+        (value,) = self.read("hasRole", ROLE_IDS[role], to_checksum_address(account))
         return value
 
 

@@ -77,6 +77,14 @@ def rpc(url: str, method: str, params: list | None = None, timeout: float = 5.0)
     return body["result"]
 
 
+def node_state(url: str, timeout: float = 1.0) -> dict[str, object]:
+    """Whether the node at `url` answers now, and its head block (for health checks)."""
+    try:
+        return {"reachable": True, "block_number": int(str(rpc(url, "eth_blockNumber", timeout=timeout)), 16)}
+    except NodeError:
+        return {"reachable": False, "block_number": None}
+
+
 class LocalNode:
     """Starts, stops and reports on one anvil process whose files live in `state_dir`.
 

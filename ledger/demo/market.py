@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.accounts import dev_account
-from ledger.chain.freshledger import Residue
 from ledger.gs1 import make_gtin
+from ledger.vocabulary import Residue
 
 HOUR = 3600
 
@@ -116,9 +116,10 @@ class Import:
     origin_country: str
     declaration_number: str
     entry_port: str  # UN/LOCODE
+    hs_code: str  # Harmonized System, China's 8-digit tariff line
 
 
-DURIAN_IMPORT = Import(DURIAN, "TH-DUR-0931", 300, 30, "TH", "310120261000123456", "CNNGB")
+DURIAN_IMPORT = Import(DURIAN, "TH-DUR-0931", 300, 30, "TH", "310120261000123456", "CNNGB", "08106000")
 
 #: The wholesaler's repacks: parent lot -> (child lot, quantity) parts, in one split each.
 REPACKS = (

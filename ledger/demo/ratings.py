@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from ledger.chain.freshledger import sale_id_of
 from ledger.demo.scenario import lot_id
+from ledger.hexes import to_hex
 from ledger.store.ratings import AlreadyRated, add_rating
 
 #: lot, sale serial, stars, comment (as shoppers type them: Chinese, English, or none).
@@ -36,7 +37,7 @@ def add_demo_ratings(engine: Engine) -> int:
     """Add the demo shoppers' ratings not yet stored; return how many were added."""
     added = 0
     for lot, serial, stars, comment in DEMO_RATINGS:
-        sale_id = "0x" + sale_id_of(lot_id(lot), serial).hex()
+        sale_id = to_hex(sale_id_of(lot_id(lot), serial))
         try:
             add_rating(engine, sale_id, stars, comment)
         except AlreadyRated:

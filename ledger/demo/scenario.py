@@ -27,6 +27,7 @@ from ledger.demo.market import HOUR, Cast, cast
 from ledger.documents.cid import cid_of
 from ledger.documents.store import DocumentStore
 from ledger.errors import ContractRevert, LedgerError
+from ledger.hexes import to_hex
 from ledger.queries.trace import trace_forward
 from ledger.recall import RecallSender, recall_lot
 
@@ -216,6 +217,7 @@ class _Recorder:
                 unit=entry.product.unit,
                 importer=self.who.importer.address,
                 origin_country=entry.origin_country,
+                hs_code=entry.hs_code,
                 declaration_number=entry.declaration_number,
                 cleared_at=cleared_at,
                 entry_port=entry.entry_port,
@@ -321,13 +323,13 @@ class _Recorder:
                 )
             )
             return
-        raise LedgerError(f"the contract let quarantined {lot} leave in transaction {result.transaction_hash}")
+        raise LedgerError(f"the contract let quarantined {lot} leave in transaction {result.tx_hash}")
 
     def recall(self, engine: Engine) -> None:
         """The regulator's lot recall (``ledger.recall``): traced forward in the database,
         every batch made from the lot recalled on-chain, in as few transactions as fit."""
         lot = market.RECALLED_LOT
-        trace = trace_forward(engine, "0x" + lot_id(lot).hex())
+        trace = trace_forward(engine, to_hex(lot_id(lot)))
         recall = recall_lot(trace, RecallSender(self.ledger, self.who.regulator), market.RECALL_REASON)
         batches = [trace.batch, *trace.descendants]
         stalls = ", ".join(s.name or s.address for s in recall.stalls)

@@ -101,9 +101,11 @@ class IpfsDocumentStore:
         return str(answer.get("Version", "unknown"))
 
     def put(self, data: bytes, media_type: str) -> CID:
-        """Add and pin `data` on the node; raise :class:`CidMismatch` unless the node's CID is ours."""
+        """Add and pin `data` on the node; raise :class:`CidMismatch` unless the node's CID is ours,
+        :class:`~ledger.errors.MediaTypeFixed` (nothing added) when it is recorded with another type."""
         media_type = check_media_type(media_type)
         expected = cid_of(data)
+        self._sidecars.check_first(DocumentInfo(cid=expected, media_type=media_type, size=len(data)))
         answer = self._add(data)
         try:
             actual = parse_cid(answer)
@@ -111,7 +113,7 @@ class IpfsDocumentStore:
             raise CidMismatch(expected, answer) from None
         if not same_cid(expected, actual):
             raise CidMismatch(expected, actual)
-        self._sidecars.write(DocumentInfo(cid=expected, media_type=media_type, size=len(data)))
+        self._sidecars.keep_first(DocumentInfo(cid=expected, media_type=media_type, size=len(data)))
         return expected
 
     def get(self, cid: CidLike) -> bytes:

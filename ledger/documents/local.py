@@ -43,12 +43,13 @@ class LocalDocumentStore:
         return self.root / shard_of(parsed) / str(parsed)
 
     def put(self, data: bytes, media_type: str) -> CID:
-        """Store `data` under its CID (replacing a damaged copy) and record its media type."""
-        media_type = check_media_type(media_type)
-        cid = cid_of(data)
-        write_atomic(self.path(cid), [data], mode=CONTENT_MODE)
-        self._sidecars.write(DocumentInfo(cid=cid, media_type=media_type, size=len(data)))
-        return cid
+        """Store `data` under its CID (replacing a damaged copy) and record its media type;
+        :class:`~ledger.errors.MediaTypeFixed` (nothing written) when it is recorded with another."""
+        info = DocumentInfo(cid=cid_of(data), media_type=check_media_type(media_type), size=len(data))
+        self._sidecars.check_first(info)
+        write_atomic(self.path(info.cid), [data], mode=CONTENT_MODE)
+        self._sidecars.keep_first(info)
+        return info.cid
 
     def get(self, cid: CidLike) -> bytes:
         """The bytes of `cid`, after checking that they hash to it."""

@@ -12,8 +12,10 @@ from pathlib import Path
 
 from multiformats import CID
 
-from ledger.documents.atomic import write_atomic
+from ledger.documents.atomic import create_atomic, write_atomic
+from ledger.documents.media import is_allowed
 from ledger.documents.store import DocumentInfo
+from ledger.errors import MediaTypeFixed
 
 
 def shard_of(cid: CID) -> str:
@@ -42,5 +44,32 @@ class Sidecars:
 
     def write(self, info: DocumentInfo) -> None:
         """Record `info`, replacing any earlier record of the same CID."""
-        record = {"cid": str(info.cid), "media_type": info.media_type, "size": info.size}
-        write_atomic(self.path(info.cid), [json.dumps(record, indent=1).encode() + b"\n"])
+        write_atomic(self.path(info.cid), [_encode(info)])
+
+    def check_first(self, info: DocumentInfo) -> None:
+        """Raise :class:`MediaTypeFixed` when the document is recorded with another media type
+        that :meth:`keep_first` would keep (a check before storing anything)."""
+        recorded = self.read(info.cid)
+        if recorded is not None and recorded.media_type != info.media_type and is_allowed(recorded.media_type):
+            raise MediaTypeFixed(info.cid, recorded.media_type, info.media_type)
+
+    def keep_first(self, info: DocumentInfo) -> DocumentInfo:
+        """Record `info` unless the CID has a record already; the record kept.
+
+        A document keeps the media type of its first upload: another type raises
+        :class:`MediaTypeFixed`. The one exception is a record whose type documents may no
+        longer have (recorded before the allow-list): an allowed type replaces it.
+        """
+        if create_atomic(self.path(info.cid), [_encode(info)]):
+            return info
+        self.check_first(info)
+        recorded = self.read(info.cid)
+        if recorded is None or recorded.media_type != info.media_type:
+            self.write(info)  # unreadable, or a type no longer allowed: the new one replaces it
+            return info
+        return recorded
+
+
+def _encode(info: DocumentInfo) -> bytes:
+    record = {"cid": str(info.cid), "media_type": info.media_type, "size": info.size}
+    return json.dumps(record, indent=1).encode() + b"\n"

@@ -49,7 +49,12 @@ class DocumentStore(Protocol):
     """
 
     def put(self, data: bytes, media_type: str) -> CID:
-        """Store `data` and return its CID (computed by FreshLedger, checked against the backend's)."""
+        """Store `data` and return its CID (computed by FreshLedger, checked against the backend's).
+
+        A document keeps the media type of its first upload: raises
+        :class:`~ledger.errors.MediaTypeFixed` when the CID is recorded with another type
+        (see :mod:`ledger.documents.media` for the one exception).
+        """
         ...
 
     def get(self, cid: CidLike) -> bytes:

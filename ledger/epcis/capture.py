@@ -53,7 +53,7 @@ class EventResult:
 
 
 def _tx(result: TxResult, call: Call) -> dict[str, Any]:
-    return {"summary": call.summary, "transactionHash": result.transaction_hash, "blockNumber": result.block_number}
+    return {"summary": call.summary, "transactionHash": result.tx_hash, "blockNumber": result.block_number}
 
 
 def execute(

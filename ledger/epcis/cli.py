@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account.signers.local import LocalAccount
 
-from ledger.epcis.validate import load_json, validate_document
-from ledger.errors import ConfigurationError
+from ledger.epcis.validate import InvalidDocument, check_document, load_json, validate_document
+from ledger.signers import command_signer
 
 epcis_app = typer.Typer(help="GS1 EPCIS 2.0: export, validate and capture documents.", no_args_is_help=True)
 
@@ -81,10 +80,11 @@ def export(
         )
     finally:
         engine.dispose()
-    problems = validate_document(document)
-    if problems:  # a bug of the mapping, never the user's: say so instead of writing it
-        typer.echo(f"the export does not validate: {problems[0]}", err=True)
-        raise typer.Exit(2)
+    try:
+        check_document(document)  # the same check as GET /epcis/export
+    except InvalidDocument as exc:  # a bug of the mapping, never the user's: say so instead of writing it
+        typer.echo(f"the export does not validate: {exc.problems[0]}", err=True)
+        raise typer.Exit(2) from None
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
@@ -97,29 +97,6 @@ def validate(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, r
     if problems:
         raise typer.Exit(1)
     typer.echo(f"{file}: valid EPCIS 2.0")
-
-
-def _signer(account: int | None, keystore: Path | None, client_chain_id: int) -> LocalAccount:
-    from ledger.chain.accounts import dev_account
-    from ledger.chain.node import LOCAL_CHAIN_ID
-
-    if keystore is not None:
-        from ledger.settings import load_settings
-
-        try:
-            return load_settings().open_keystore(keystore)
-        except ConfigurationError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--keystore") from None
-    if account is None:
-        raise typer.BadParameter("say who captures: --account N (local chain) or --keystore FILE")
-    if client_chain_id != LOCAL_CHAIN_ID:
-        raise typer.BadParameter(
-            f"chain {client_chain_id} is not the local chain: pass --keystore", param_hint="--account"
-        )
-    try:
-        return dev_account(account)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--account") from None
 
 
 @epcis_app.command("capture")
@@ -148,7 +125,7 @@ def capture(
         raise typer.Exit(1)
     settings = load_settings(rpc_url)
     client = ChainClient(settings.rpc_url)
-    signer = _signer(account, keystore, client.chain_id)
+    signer = command_signer(account, keystore, client.chain_id, who="captures")
     ledger = FreshLedgerContract(client, load(client, settings.data_dir).address)
     engine = make_engine(database_url) if database_url or os.environ.get("FRESHLEDGER_DATABASE_URL") else None
     resolver = PartyResolver(lambda gln: participants_with_identifier(engine, gln) if engine else [])

@@ -5,6 +5,7 @@ as an EPCISQueryDocument. The events themselves come from :mod:`ledger.epcis.map
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,7 @@ from ledger.epcis.mapping import MappedEvent, events_of
 from ledger.epcis.vocabulary import CONTEXT
 from ledger.errors import NotFound
 from ledger.queries.events import batches_of_gtin, batches_of_lot, ledger_records, lineage_of
-from ledger.queries.views import LedgerRecords
+from ledger.queries.views import LedgerRecords, Party
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -41,7 +42,12 @@ def query_document(events: list[dict[str, Any]], query_name: str = "SimpleEventQ
     }
 
 
-def _selected(engine: Engine, lot: str | None, gtin: str | None, since: int | None, until: int | None) -> LedgerRecords:
+def lineage_batches(engine: Engine, lot: str | None, gtin: str | None) -> set[str] | None:
+    """The batches of a lot's whole lineage (both directions; every lot of `gtin` when no lot
+    is given); None when neither is given (every batch).
+
+    Raises :class:`NotFound` when `lot` / `gtin` name no batch.
+    """
     batch_ids: set[str] | None = None
     if lot is not None:
         batch_ids = lineage_of(engine, batches_of_lot(engine, lot, gtin))
@@ -50,7 +56,11 @@ def _selected(engine: Engine, lot: str | None, gtin: str | None, since: int | No
     if batch_ids is not None and not batch_ids:
         what = " ".join(p for p in (f"GTIN {gtin}" if gtin else "", f"lot {lot}" if lot else "") if p)
         raise NotFound(f"no batch with {what}")
-    return ledger_records(engine, batch_ids=batch_ids, since=since, until=until)
+    return batch_ids
+
+
+def _selected(engine: Engine, lot: str | None, gtin: str | None, since: int | None, until: int | None) -> LedgerRecords:
+    return ledger_records(engine, batch_ids=lineage_batches(engine, lot, gtin), since=since, until=until)
 
 
 def export_events(
@@ -74,15 +84,13 @@ NAME_ATTRIBUTE = "urn:epcglobal:cbv:mda#name"
 IDENTIFIER_ATTRIBUTE = "urn:freshledger:epcis:identifier"
 
 
-def master_data(records: LedgerRecords, events: list[MappedEvent]) -> list[dict[str, Any]]:
+def master_data(named: Mapping[str, Party], events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Who the participant URNs and which places the locations are: the names a regulator
     reads (EPCIS master data: SourceDest and BusinessLocation vocabularies)."""
     parties = []
     locations: dict[str, dict[str, Any]] = {}
-    used = {
-        e.event[key]["id"] for e in events for key in ("bizLocation", "readPoint") if isinstance(e.event.get(key), dict)
-    }
-    for address, party in sorted(records.parties.items()):
+    used = {e[key]["id"] for e in events for key in ("bizLocation", "readPoint") if isinstance(e.get(key), dict)}
+    for address, party in sorted(named.items()):
         attributes = [{"id": NAME_ATTRIBUTE, "attribute": party.name}] if party.name else []
         if party.identifier:
             attributes.append({"id": IDENTIFIER_ATTRIBUTE, "attribute": party.identifier})
@@ -106,11 +114,15 @@ def export_document(
 ) -> dict[str, Any]:
     """:func:`export_events` as an EPCISDocument, with the participants' names as master data."""
     records = _selected(engine, lot, gtin, since, until)
-    events = events_of(records)
-    document = epcis_document([e.event for e in events])
+    return export_of([e.event for e in events_of(records)], records.parties)
+
+
+def export_of(events: list[dict[str, Any]], parties: Mapping[str, Party]) -> dict[str, Any]:
+    """An EPCISDocument of `events` with `parties` (by address) as master data."""
+    document = epcis_document(events)
     body = document.pop("epcisBody")
     return {
         **document,
-        "epcisHeader": {"epcisMasterData": {"vocabularyList": master_data(records, events)}},
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": master_data(parties, events)}},
         "epcisBody": body,
     }

@@ -145,7 +145,12 @@ class _Mapper:
             ],
             "sourceList": [{"type": "location", "source": ids.country_uri(row["origin_country"])}],
             "destinationList": self.parties("destination", row["importer"]),
-            "ilmd": {"cbvmda:countryOfOrigin": row["origin_country"], "cbvmda:lotNumber": b["lot"]},
+            "ilmd": {
+                "cbvmda:countryOfOrigin": row["origin_country"],
+                "cbvmda:lotNumber": b["lot"],
+                # CBV has no master data attribute for the tariff classification.
+                **({term("hsCode"): row["hs_code"]} if row.get("hs_code") else {}),
+            },
             term("clearedAt"): iso_time(int(row["cleared_at"])),
             term("customsOfficer"): ids.participant_uri(row["customs"]),
         }

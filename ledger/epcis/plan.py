@@ -25,11 +25,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from ledger.chain.freshledger import Residue, batch_id_of
+from ledger.chain.freshledger import batch_id_of
 from ledger.documents import parse_cid
 from ledger.epcis import identifiers as ids
 from ledger.epcis.validate import events_in, pointer
 from ledger.epcis.vocabulary import CUSTOMS_DECLARATION_TYPE, normalise_biz_step, normalise_disposition, term
+from ledger.vocabulary import Residue
 
 #: UN/ECE Rec 20 codes back to the units labs record.
 _UNIT_TEXT = {"J33": "ug/kg", "NA": "mg/kg"}
@@ -179,9 +180,13 @@ def _import(event: dict[str, Any], resolve: PartyResolver) -> list[Call]:
     if declaration is None:
         raise Unsupported("an import needs a customs-declaration bizTransaction")
     number = unquote(declaration.removeprefix(ids.CUSTOMS_DECLARATION_PREFIX))
-    country = (event.get("ilmd") or {}).get("cbvmda:countryOfOrigin")
+    ilmd = event.get("ilmd") or {}
+    country = ilmd.get("cbvmda:countryOfOrigin")
     if not isinstance(country, str):
         raise Unsupported("an import needs ilmd cbvmda:countryOfOrigin")
+    hs_code = ilmd.get(term("hsCode"), "")
+    if not isinstance(hs_code, str):
+        raise Unsupported(f"ilmd {term('hsCode')} must be a string of 6 to 10 digits")
     port = unquote(_place(event).removeprefix(ids.PORT_PREFIX))
     importer = _party(event, "destinationList", "destination", resolve)
     cleared = event.get(term("clearedAt")) or event["eventTime"]
@@ -198,6 +203,7 @@ def _import(event: dict[str, Any], resolve: PartyResolver) -> list[Call]:
                     "unit": uom,
                     "importer": importer,
                     "origin_country": country,
+                    "hs_code": hs_code,
                     "declaration_number": number,
                     "cleared_at": _seconds(cleared),
                     "entry_port": port,

@@ -19,8 +19,8 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -30,7 +30,9 @@ from ledger.digital_link import DigitalLinkError, parse_path
 from ledger.epcis import identifiers as ids
 from ledger.epcis.mapping import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
+from ledger.hexes import to_hex
 from ledger.queries.events import ledger_records, participants_with_identifier
+from ledger.queries.views import Party
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -76,6 +78,8 @@ class EventQuery:
 class EventPage:
     events: list[dict[str, Any]]
     next_token: str | None
+    #: The participants the page's events name (for an export's master data).
+    parties: dict[str, Party] = field(default_factory=dict)
 
 
 def parse_time(parameter: str, value: str) -> int:
@@ -241,21 +245,34 @@ def _batch_ids(query: EventQuery) -> set[str] | None:
         ids_here = set()
         for uri in query.lists[name]:
             try:
-                ids_here.add("0x" + batch_id_of(*ids.parse_lot_uri(uri)).hex())
+                ids_here.add(to_hex(batch_id_of(*ids.parse_lot_uri(uri))))
             except ids.IdentifierError:
                 continue  # names nothing FreshLedger records: matches nothing
         found = ids_here if found is None else found & ids_here
     return found
 
 
-def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -> EventPage:
+def run_query(
+    engine: Engine,
+    query: EventQuery,
+    *,
+    window: int | None = None,
+    scope: Collection[str] | None = None,
+    batch_ids: Collection[str] | None = None,
+) -> EventPage:
     """One page of the events matching `query`, in chain order, and the next page's token.
 
-    Reads windows of rows in chain order from the tables the filters allow, until a page
-    and one more event are found or the rows run out. A window that finds too little (a
-    filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
+    `scope` (batch ids a reader may see; None: every batch) and `batch_ids` (the batches
+    asked for, e.g. a lot's lineage; None: any) both narrow the events to steps of those
+    batches. Reads windows of rows in chain order from the tables the filters allow, until a
+    page and one more event are found or the rows run out. A window that finds too little
+    (a filter only Python can apply, such as ``EQ_bizLocation``) widens the next one."""
     sources = _sources(query)
-    batch_ids = _batch_ids(query)
+    wanted = _batch_ids(query)
+    for narrower in (scope, batch_ids):
+        if narrower is not None:
+            wanted = set(narrower) if wanted is None else wanted & set(narrower)
+    batch_ids = wanted
     located = _at_locations(engine, query.lists["EQ_bizLocation"]) if "EQ_bizLocation" in query.lists else None
     if located is not None:
         sources = {table: where for table, where in sources.items() if table in located}
@@ -264,6 +281,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
     window = window or (max(query.per_page + 1, WIDE_WINDOW) if python_only else query.per_page + 1)
     cursor = query.after
     found: list[MappedEvent] = []
+    parties: dict[str, Party] = {}
     while sources and batch_ids != set():
         records = ledger_records(
             engine,
@@ -277,6 +295,7 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
             limit=window,
         )
         horizon = records.horizon
+        parties |= records.parties
         found += [
             e
             for e in events_of(records)
@@ -290,4 +309,4 @@ def run_query(engine: Engine, query: EventQuery, *, window: int | None = None) -
         window = min(window * 4, MAX_WINDOW)
     page = found[: query.per_page]
     token = encode_token(page[-1].position) if len(found) > query.per_page else None
-    return EventPage([e.event for e in page], token)
+    return EventPage([e.event for e in page], token, parties)

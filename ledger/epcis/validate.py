@@ -22,6 +22,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from ledger.epcis import vocabulary as cbv
+from ledger.json_depth import check_json_depth
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "EPCIS-JSON-Schema.json"
 #: RFC 3339 date-time (what JSON Schema's ``date-time`` format means).
@@ -200,8 +201,15 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not JSON")
 
 
+#: Deepest nesting an EPCIS document may have (they nest about ten deep): the bound is
+#: checked before parsing, as Python's parser recurses once per level.
+MAX_DOCUMENT_DEPTH = 64
+
+
 def load_json(data: bytes | str) -> Any:
-    """Strict JSON: Python's parser would accept NaN and Infinity, which no EPCIS number is."""
+    """Strict JSON: Python's parser would accept NaN and Infinity, which no EPCIS number is;
+    nesting deeper than :data:`MAX_DOCUMENT_DEPTH` is refused before parsing (JsonTooDeep)."""
+    check_json_depth(data, MAX_DOCUMENT_DEPTH)
     return json.loads(data, parse_constant=_no_constant)
 
 

@@ -63,6 +63,7 @@ class FsmaRow:
     reference_document_type: str
     reference_document_number: str
     document_cid: str
+    hs_code: str
     notes: str
     tx_hash: str
     block_number: int
@@ -93,6 +94,7 @@ HEADERS: dict[str, str] = {
     "reference_document_type": "Reference Document Type",
     "reference_document_number": "Reference Document Number",
     "document_cid": "Document CID",
+    "hs_code": "HS Code",
     "notes": "Notes",
     "tx_hash": "Transaction Hash",
     "block_number": "Block Number",
@@ -201,6 +203,7 @@ class _RowBuilder:
             "reference_document_type": LEDGER_TRANSACTION,
             "reference_document_number": r["tx_hash"],
             "document_cid": "",
+            "hs_code": "",
             "notes": "",
             "tx_hash": r["tx_hash"],
             "block_number": int(r["block_number"]),
@@ -246,6 +249,7 @@ class _RowBuilder:
             reference_document_type=CUSTOMS_DECLARATION,
             reference_document_number=r["declaration_number"],
             document_cid=r["document_cid"] or "",
+            hs_code=r.get("hs_code") or "",
             notes=(
                 f"import: country of origin {r['origin_country']}, entry port {r['entry_port']}, "
                 f"cleared by {describe(self.parties[r['customs']])}"

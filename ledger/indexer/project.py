@@ -12,19 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from eth_utils import keccak
-
-from ledger.indexer.decode import ChainEvent
+from ledger.chain.events import ChainEvent
 from ledger.indexer.state import Rows, StateCache
-
-
-def _role_bits() -> dict[str, int]:
-    """Role id (0x hex of keccak256 of the name, as the contract defines it) to role bit."""
-    names = {"SUPPLIER_ROLE": 1, "CUSTOMS_ROLE": 2, "LAB_ROLE": 4, "VENDOR_ROLE": 8, "REGULATOR_ROLE": 16}
-    return {"0x" + keccak(text=name).hex(): bit for name, bit in names.items()}
-
-
-ROLE_BITS = _role_bits()
+from ledger.vocabulary import ACTIVE, EVENTS, QUARANTINED, RECALLED, ROLE_BIT_OF_ID, SOLD_OUT
 
 
 class Projector:
@@ -33,6 +23,10 @@ class Projector:
     def __init__(self, state: StateCache) -> None:
         self.state = state
         self.rows = Rows()
+        # The header of each declaration by id, from its DeclarationRegistered: the lines that
+        # follow in the same transaction (so in the same range of whole blocks) carry only
+        # what differs between lines.
+        self._declarations: dict[str, dict[str, Any]] = {}
 
     def apply(self, events: Iterable[ChainEvent]) -> None:
         for event in events:
@@ -79,13 +73,13 @@ class Projector:
 
     def _on_RoleGranted(self, e: ChainEvent, a: dict[str, Any]) -> None:
         current = self.state.participant(a["account"])
-        bit = ROLE_BITS.get(a["role"], 0)
+        bit = ROLE_BIT_OF_ID.get(a["role"], 0)
         if current is not None and bit:
             self._update_participant(e, a["account"], roles=current["roles"] | bit)
 
     def _on_RoleRevoked(self, e: ChainEvent, a: dict[str, Any]) -> None:
         current = self.state.participant(a["account"])
-        bit = ROLE_BITS.get(a["role"], 0)
+        bit = ROLE_BIT_OF_ID.get(a["role"], 0)
         if current is not None and bit:
             self._update_participant(e, a["account"], roles=current["roles"] & ~bit)
 
@@ -107,7 +101,7 @@ class Projector:
             "unit": unit,
             "quantity": quantity,
             "remaining": quantity,
-            "status": "active",
+            "status": ACTIVE,
             "custodian": custodian,
             "pending_recipient": None,
             "sale_count": 0,
@@ -129,7 +123,7 @@ class Projector:
             unit=a["unit"],
             quantity=a["quantity"],
             custodian=a["supplier"],
-            kind="harvest",
+            kind=EVENTS["HarvestRegistered"].kind,
         )
         self.rows.add(
             "harvests",
@@ -143,6 +137,23 @@ class Projector:
         self._document(e, a["documentCid"], batch_id, "harvest")
 
     def _on_ImportRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._import(e, a, a, line=None)
+
+    def _on_DeclarationRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self._declarations[a["declarationId"]] = a
+
+    def _on_ImportLineRegistered(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        header = self._declarations.get(a["declarationId"])
+        if header is None:
+            raise LookupError(
+                f"ImportLineRegistered at {e.block_number}:{e.log_index} follows no DeclarationRegistered"
+                f" of declaration {a['declarationId']}"
+            )
+        self._import(e, a, header, line=a["line"])
+
+    def _import(self, e: ChainEvent, a: dict[str, Any], header: dict[str, Any], *, line: int | None) -> None:
+        """One imported batch: `a` has the line's fields, `header` the declaration's (the same
+        event for a single import)."""
         batch_id = a["batchId"]
         self._create_batch(
             e,
@@ -151,22 +162,24 @@ class Projector:
             lot=a["lot"],
             unit=a["unit"],
             quantity=a["quantity"],
-            custodian=a["importer"],
-            kind="import",
+            custodian=header["importer"],
+            kind=EVENTS["ImportRegistered"].kind,
         )
         self.rows.add(
             "imports",
             e,
             batch_id=batch_id,
-            importer=a["importer"],
-            customs=a["customs"],
+            importer=header["importer"],
+            customs=header["customs"],
             origin_country=a["originCountry"],
-            declaration_number=a["declarationNumber"],
-            cleared_at=a["clearedAt"],
-            entry_port=a["entryPort"],
-            document_cid=a["documentCid"],
+            hs_code=a["hsCode"],
+            declaration_number=header["declarationNumber"],
+            declaration_line=line,
+            cleared_at=header["clearedAt"],
+            entry_port=header["entryPort"],
+            document_cid=header["documentCid"],
         )
-        self._document(e, a["documentCid"], batch_id, "import")
+        self._document(e, header["documentCid"], batch_id, "import")
 
     def _document(self, e: ChainEvent, cid: str | None, batch_id: str, step: str) -> None:
         if cid:
@@ -188,7 +201,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="shipped",
+            kind=EVENTS["HandOffInitiated"].kind,
             from_address=a["from"],
             to_address=a["to"],
             quantity=a["quantity"],
@@ -200,7 +213,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="received",
+            kind=EVENTS["HandOffAccepted"].kind,
             from_address=before["custodian"],
             to_address=a["to"],
             quantity=a["quantity"],
@@ -212,7 +225,7 @@ class Projector:
             "custody_events",
             e,
             batch_id=a["batchId"],
-            kind="cancelled",
+            kind=EVENTS["HandOffCancelled"].kind,
             from_address=a["from"],
             to_address=a["to"],
             quantity=None,
@@ -226,7 +239,7 @@ class Projector:
             raise LookupError(f"BatchSplit at {e.block_number}:{e.log_index} names unknown parent {a['parentId']}")
         remaining = parent["remaining"] - a["quantity"]
         self._change_batch(
-            e, a["parentId"], remaining=remaining, status="sold_out" if remaining == 0 else parent["status"]
+            e, a["parentId"], remaining=remaining, status=SOLD_OUT if remaining == 0 else parent["status"]
         )
         self._create_batch(
             e,
@@ -236,7 +249,7 @@ class Projector:
             unit=parent["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind="split",
+            kind=EVENTS["BatchSplit"].kind,
         )
         self.rows.add(
             "lineage",
@@ -244,7 +257,7 @@ class Projector:
             parent_id=a["parentId"],
             child_id=a["childId"],
             quantity=a["quantity"],
-            kind="split",
+            kind=EVENTS["BatchSplit"].kind,
             custodian=a["custodian"],
             position=0,
         )
@@ -254,14 +267,14 @@ class Projector:
         if first is None:
             raise LookupError(f"BatchesMerged at {e.block_number}:{e.log_index} names unknown parents")
         for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
-            self._change_batch(e, parent_id, remaining=0, status="sold_out")
+            self._change_batch(e, parent_id, remaining=0, status=SOLD_OUT)
             self.rows.add(
                 "lineage",
                 e,
                 parent_id=parent_id,
                 child_id=a["childId"],
                 quantity=quantity,
-                kind="merge",
+                kind=EVENTS["BatchesMerged"].kind,
                 custodian=a["custodian"],
                 position=position,
             )
@@ -273,15 +286,15 @@ class Projector:
             unit=first["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind="merge",
+            kind=EVENTS["BatchesMerged"].kind,
         )
 
     # ------------------------------------------------------------ food safety, sale, recall
 
     def _on_InspectionRecorded(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch = self.state.batch(a["batchId"])
-        if not a["passed"] and batch is not None and batch["status"] == "active":
-            self._change_batch(e, a["batchId"], status="quarantined")
+        if not a["passed"] and batch is not None and batch["status"] == ACTIVE:
+            self._change_batch(e, a["batchId"], status=QUARANTINED)
         self.rows.add(
             "inspections", e, batch_id=a["batchId"], lab=a["lab"], passed=a["passed"], report_cid=a["reportCid"]
         )
@@ -300,7 +313,7 @@ class Projector:
 
     def _on_QuarantineReleased(self, e: ChainEvent, a: dict[str, Any]) -> None:
         batch = self.state.batch(a["batchId"])
-        status = "sold_out" if batch is not None and batch["remaining"] == 0 else "active"
+        status = SOLD_OUT if batch is not None and batch["remaining"] == 0 else ACTIVE
         self._change_batch(e, a["batchId"], status=status)
         self.rows.add("quarantine_releases", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])
 
@@ -314,7 +327,7 @@ class Projector:
             a["batchId"],
             remaining=remaining,
             sale_count=a["serial"],
-            status="sold_out" if remaining == 0 else batch["status"],
+            status=SOLD_OUT if remaining == 0 else batch["status"],
         )
         self.rows.add(
             "sales",
@@ -329,5 +342,5 @@ class Projector:
         )
 
     def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
-        self._change_batch(e, a["batchId"], status="recalled")
+        self._change_batch(e, a["batchId"], status=RECALLED)
         self.rows.add("recalls", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.indexer.decode import ChainEvent
+from ledger.chain.events import ChainEvent
 
 
 @dataclass

@@ -25,8 +25,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ledger.chain.abi import ContractAbi
+from ledger.chain.events import ChainEvent
 from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDeep
-from ledger.indexer.decode import ChainEvent, EventDecoder
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
 from ledger.indexer.project import Projector
 from ledger.indexer.state import StateCache, touched_keys
@@ -138,7 +138,7 @@ class Indexer:
         self.source = source
         self.confirmations = confirmations
         self.fetcher = LogFetcher(rpc, source.contract_address)
-        self.decoder = EventDecoder(abi or ContractAbi.load())
+        self.decoder = (abi or ContractAbi.load()).event_codec("stored")
 
     # ------------------------------------------------------------ identity
 
@@ -256,7 +256,7 @@ class Indexer:
         headers = fetched.headers
         self._check_consistency(first, logs, headers, checkpoint)
 
-        events = self.decoder.decode(logs, {n: h.timestamp for n, h in headers.items()})
+        events = self.decoder.decode_logs(logs, {n: h.timestamp for n, h in headers.items()})
         window_start = max(first, fetched.window_start)
         write_events(
             self.store,

@@ -4,7 +4,10 @@ freshledger notify                 follow: scan and deliver every poll until Ctr
 freshledger notify --once          one scan and one round of deliveries, then exit
 
 It reads the indexer's database (``--database-url`` / ``FRESHLEDGER_DATABASE_URL``), so run
-it next to ``freshledger index``; it never calls the node.
+it next to ``freshledger index``; it never calls the node. It opens the webhooks' sealed
+secrets with ``FRESHLEDGER_WEBHOOK_KEY`` or ``<data dir>/webhook.key`` (the API's key: run
+both with the same data directory) and delivers only to public addresses and those
+``FRESHLEDGER_WEBHOOK_ALLOW`` lists.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ import typer
 from rich.console import Console
 
 from ledger.notify.notifier import Notifier
+from ledger.notify.secret_box import load_secret_box
+from ledger.notify.targets import TargetPolicy
+from ledger.paths import data_dir
 from ledger.store.db import make_engine, migrate
+from ledger.store.webhooks import seal_clear_secrets
 
 
 def notify(
@@ -32,7 +39,9 @@ def notify(
     console = Console()
     engine = make_engine(database_url)
     migrate(engine)
-    notifier = Notifier(engine)
+    box = load_secret_box(data_dir())
+    seal_clear_secrets(engine, box)
+    notifier = Notifier(engine, box=box, targets=TargetPolicy.from_environment())
     try:
         if once:
             report = notifier.run_once()

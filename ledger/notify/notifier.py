@@ -8,13 +8,16 @@ Each run has two steps, each with one job:
    the recall touches gets one queued delivery per recall transaction (unique per webhook
    and transaction, so rescans and re-runs never queue twice). The body is fixed when queued.
 2. **deliver**: due deliveries are claimed, signed (see :mod:`ledger.notify.signature`) and
-   POSTed with httpx. A 2xx answer delivers; anything else (an error status, a refused
-   connection, a timeout, a redirect) is recorded and retried with exponential backoff until
-   ``Backoff.max_attempts``, then the delivery is marked failed.
+   POSTed with httpx through a :class:`~ledger.notify.transport.CheckedTransport`, which
+   resolves the target again and connects only to an address the
+   :class:`~ledger.notify.targets.TargetPolicy` allows (redirects are not followed). A 2xx
+   answer delivers; anything else (an error status, a refused connection, a timeout, a
+   redirect, a blocked address) is recorded as its outcome class only and retried with
+   exponential backoff until ``Backoff.max_attempts``, then the delivery is marked failed.
 
 Example::
 
-    notifier = Notifier(make_engine(url))
+    notifier = Notifier(make_engine(url), box=load_secret_box(data_dir()), targets=TargetPolicy.from_environment())
     notifier.run_once()                 # or notifier.follow(poll_interval=1.0, stop=event)
 """
 
@@ -30,12 +33,17 @@ from dataclasses import dataclass
 import httpx
 from sqlalchemy import Engine
 
+from ledger.errors import WebhookTargetRefused
 from ledger.indexer.sync import MAX_REORG_DEPTH
+from ledger.notify.secret_box import SecretBox
 from ledger.notify.signature import SIGNATURE_HEADER, sign
+from ledger.notify.targets import TargetPolicy
+from ledger.notify.transport import CheckedTransport
 from ledger.queries.recalls import RecallNotice, StallExposure, recalls_between, stall_exposure
 from ledger.queries.status import indexed_block
 from ledger.store.webhooks import (
     DeliveryRecord,
+    Outcome,
     WebhookRecord,
     claim_delivery,
     delivered_keys,
@@ -45,6 +53,7 @@ from ledger.store.webhooks import (
     notifier_cursor,
     record_attempt,
     set_notifier_cursor,
+    status_class,
     webhook_secrets,
 )
 
@@ -84,30 +93,37 @@ class NotifierReport:
 class Notifier:
     """Turns indexed recalls into signed webhook deliveries, with retries.
 
-    `clock` gives Unix seconds (tests pass their own to step through the backoff); `http`
-    may be a configured :class:`httpx.Client` (a proxy, a CA bundle).
+    `box` opens the sealed secrets; `targets` says where deliveries may connect (public
+    unicast, plus the operator's allow-list); `clock` gives Unix seconds (tests pass their
+    own to step through the backoff); `verify` is httpx's (a CA bundle path, for a private
+    market's own CA).
     """
 
     def __init__(
         self,
         engine: Engine,
         *,
-        http: httpx.Client | None = None,
+        box: SecretBox,
+        targets: TargetPolicy | None = None,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = DEFAULT_TIMEOUT_S,
+        verify: bool | str = True,
     ) -> None:
         self.engine = engine
+        self.box = box
         self.backoff = backoff or Backoff()
         self.clock = clock
-        self._own_http = http is None
-        self.http = http or httpx.Client(
-            timeout=timeout, follow_redirects=False, headers={"User-Agent": "FreshLedger-Notifier/1"}
+        self.http = httpx.Client(
+            transport=CheckedTransport(targets or TargetPolicy(), verify=verify),
+            timeout=timeout,
+            follow_redirects=False,
+            trust_env=False,  # a proxy would resolve the host itself, past the target check
+            headers={"User-Agent": "FreshLedger-Notifier/1"},
         )
 
     def close(self) -> None:
-        if self._own_http:
-            self.http.close()
+        self.http.close()
 
     # ------------------------------------------------------------ one run
 
@@ -174,30 +190,31 @@ class Notifier:
         due = due_deliveries(self.engine, now)
         if not due:
             return 0, 0, 0
-        secrets = webhook_secrets(self.engine)
+        secrets = webhook_secrets(self.engine, self.box)
         urls = {h.webhook_id: h.url for h in list_webhooks(self.engine)}
         counts = {"delivered": 0, "pending": 0, "failed": 0}
         for delivery in due:
             if delivery.webhook_id not in secrets:
-                self._finish(delivery, now, "failed", None, "the webhook was deleted")
+                self._finish(delivery, now, "failed", "deleted")
                 counts["failed"] += 1
                 continue
             if not claim_delivery(self.engine, delivery, now + LEASE_S):
                 continue  # another notifier is sending it
-            status_code, error = self._post(urls[delivery.webhook_id], secrets[delivery.webhook_id], delivery)
+            outcome = self._post(urls[delivery.webhook_id], secrets[delivery.webhook_id], delivery)
             attempts = delivery.attempts + 1
-            if error is None:
+            if outcome == "2xx":
                 status = "delivered"
             elif attempts >= self.backoff.max_attempts:
                 status = "failed"
             else:
                 status = "pending"
-            self._finish(delivery, now, status, status_code, error, attempts)
+            self._finish(delivery, now, status, outcome, attempts)
             counts[status] += 1
         return counts["delivered"], counts["pending"], counts["failed"]
 
-    def _post(self, url: str, secret: str, delivery: DeliveryRecord) -> tuple[int | None, str | None]:
-        """One signed POST; (status code, None) on 2xx, else (status code or None, error)."""
+    def _post(self, url: str, secret: str, delivery: DeliveryRecord) -> Outcome:
+        """One signed POST; its outcome class (what went wrong beyond that is logged here,
+        for the operator, and never stored where the vendor reads)."""
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
@@ -207,19 +224,22 @@ class Notifier:
         }
         try:
             response = self.http.post(url, content=body, headers=headers)
+        except WebhookTargetRefused as exc:
+            log.warning("delivery %s blocked: %s", delivery.delivery_id, exc.reason)
+            return "blocked"
+        except httpx.TimeoutException:
+            return "timeout"
         except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        if 200 <= response.status_code < 300:
-            return response.status_code, None
-        return response.status_code, f"HTTP {response.status_code}"
+            log.info("delivery %s to webhook %s: %s", delivery.delivery_id, delivery.webhook_id, type(exc).__name__)
+            return "refused"
+        return status_class(response.status_code)
 
     def _finish(
         self,
         delivery: DeliveryRecord,
         now: int,
         status: str,
-        status_code: int | None,
-        error: str | None,
+        outcome: Outcome,
         attempts: int | None = None,
     ) -> None:
         retry_at = now + self.backoff.delay(attempts or delivery.attempts + 1) if status == "pending" else now
@@ -228,8 +248,7 @@ class Notifier:
             delivery.delivery_id,
             now=now,
             status=status,
-            status_code=status_code,
-            error=error,
+            outcome=outcome,
             next_attempt_at=retry_at,
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, select
+from sqlalchemy import CompoundSelect, Engine, and_, exists, func, select
 
 from ledger.errors import NotFound
 from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
@@ -70,12 +70,17 @@ def search_batches(
     created_from: int | None = None,
     created_to: int | None = None,
     custodian: str | None = None,
+    within: CompoundSelect | None = None,
     offset: int = 0,
     limit: int = 50,
 ) -> Page:
     """Batches matching every given filter, newest first. `origin` matches a harvest's
-    location or an import's country of origin; `status` may be ``in_transit``."""
+    location or an import's country of origin; `status` may be ``in_transit``; `within`
+    (a ``SELECT batch_id``, e.g. :func:`ledger.queries.scope.visible_batches_query`) keeps
+    only the batches it selects."""
     conditions = []
+    if within is not None:
+        conditions.append(_BATCHES.c.batch_id.in_(within))
     if gtin:
         conditions.append(_BATCHES.c.gtin == gtin)
     if lot:

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
 
 from ledger.queries.rows import Parties, batch_rows, inspection_key, residue_views
-from ledger.queries.views import BoardInspection, LotAlert, ResidueView
+from ledger.queries.views import BoardInspection, LotAlert
 from ledger.store import models
+from ledger.vocabulary import Residue
 
 _INSPECTIONS = models.Inspection.__table__
 _RECALLS = models.Recall.__table__
@@ -77,7 +78,7 @@ def _alert(
     row: Mapping[str, Any],
     batch: Mapping[str, Any],
     parties: Parties,
-    residues: list[ResidueView],
+    residues: list[Residue],
     reason: str,
 ) -> LotAlert:
     over = [r for r in residues if r.exceeded]

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 from ledger.errors import NotFound
 from ledger.queries.rows import Parties, batch_view, sale_view
 from ledger.queries.timeline import timeline_rows
-from ledger.queries.views import CustodyChain, Origin, ResidueView, TimelineEvent
+from ledger.queries.views import CustodyChain, Origin, TimelineEvent
+from ledger.vocabulary import Residue, timeline_kind
 
 _ACTOR_COLUMN = {
     "harvests": "supplier",
@@ -74,11 +75,9 @@ def _history(
     sale_rows = rows.pop("sales")
     batches = {row["batch_id"]: row for row in found.get("batches", [])}
     parties = Parties(conn, _addresses(rows, sale_rows, batches.values()))
-    residues: dict[tuple[int, int], list[ResidueView]] = {}
+    residues: dict[tuple[int, int], list[Residue]] = {}
     for r in sorted(rows["residues"], key=lambda r: r["position"]):
-        residues.setdefault((r["block_number"], r["log_index"]), []).append(
-            ResidueView(r["substance"], int(r["measured"]), int(r["limit_value"]), r["unit"])
-        )
+        residues.setdefault((r["block_number"], r["log_index"]), []).append(Residue.from_row(r))
 
     def event(
         kind: str, r: Any, batch_id: str, actor: str, counterparty: str | None = None, **details: Any
@@ -129,7 +128,9 @@ def _history(
         b = batches[r["batch_id"]]
         details = {
             "origin_country": r["origin_country"],
+            "hs_code": r["hs_code"],
             "declaration_number": r["declaration_number"],
+            "declaration_line": None if r["declaration_line"] is None else int(r["declaration_line"]),
             "cleared_at": int(r["cleared_at"]),
             "entry_port": r["entry_port"],
             "document_cid": r["document_cid"],
@@ -161,7 +162,7 @@ def _history(
             )
         )
     for r in rows["lineage"]:
-        kind = "split" if r["kind"] == "split" else "merged"
+        kind = timeline_kind("lineage", r["kind"])
         events.append(
             event(
                 kind,

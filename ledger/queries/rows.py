@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from ledger.queries.views import BatchView, Party, ResidueView, SaleView
+from ledger.queries.views import BatchView, Party, SaleView
 from ledger.store import models
+from ledger.vocabulary import Residue, shown_status
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
@@ -52,9 +53,6 @@ def batch_rows(conn: Connection, batch_ids: Iterable[str]) -> dict[str, Mapping[
 
 
 def batch_view(row: Mapping[str, Any], parties: Parties) -> BatchView:
-    status = row["status"]
-    if status == "active" and row["pending_recipient"]:
-        status = "in_transit"
     return BatchView(
         batch_id=row["batch_id"],
         gtin=row["gtin"],
@@ -62,7 +60,7 @@ def batch_view(row: Mapping[str, Any], parties: Parties) -> BatchView:
         unit=row["unit"],
         quantity=int(row["quantity"]),
         remaining=int(row["remaining"]),
-        status=status,
+        status=shown_status(row["status"], row["pending_recipient"]),
         custodian=parties[row["custodian"]],
         pending_recipient=parties.get(row["pending_recipient"]),
         origin_kind=row["origin_kind"],
@@ -119,11 +117,6 @@ def residue_rows(
     return found
 
 
-def residue_views(
-    conn: Connection, inspections: Iterable[Mapping[str, Any]]
-) -> dict[tuple[int, int], list[ResidueView]]:
+def residue_views(conn: Connection, inspections: Iterable[Mapping[str, Any]]) -> dict[tuple[int, int], list[Residue]]:
     """:func:`residue_rows` as views, each against its limit."""
-    return {
-        key: [ResidueView(r["substance"], int(r["measured"]), int(r["limit_value"]), r["unit"]) for r in rows]
-        for key, rows in residue_rows(conn, inspections).items()
-    }
+    return {key: [Residue.from_row(r) for r in rows] for key, rows in residue_rows(conn, inspections).items()}

@@ -25,6 +25,7 @@ from ledger.queries.status import indexed_block
 from ledger.queries.views import BatchView, InspectionView, StallEntry, StallProfile, StockLot
 from ledger.store import models
 from ledger.store.ratings import stall_ratings
+from ledger.vocabulary import ROLE_BITS
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
@@ -33,8 +34,8 @@ _IMPORTS = models.Import.__table__
 _INSPECTIONS = models.Inspection.__table__
 _SALES = models.Sale.__table__
 
-#: The participant record's role bit of a vendor (a stall), as the contract packs it.
-VENDOR_BIT = 8
+#: The participant record's role bit of a vendor (a stall).
+VENDOR_BIT = ROLE_BITS["VENDOR"]
 #: Lots a stall's screen lists, newest first: more than a stall holds, fewer than a screen
 #: could not show anyway.
 STOCK_LIMIT = 40

@@ -54,7 +54,9 @@ _TABLES: dict[str, dict[str, str]] = {
         "s2": "declaration_number",
         "s3": "entry_port",
         "s4": "document_cid",
+        "s5": "hs_code",
         "n1": "cleared_at",
+        "n2": "declaration_line",
     },
     "custody_events": _EVENT | {"a1": "from_address", "a2": "to_address", "s1": "kind", "n1": "quantity"},
     "lineage": _EVENT

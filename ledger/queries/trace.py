@@ -14,9 +14,9 @@ from ledger.queries.rows import IN_CHUNK, Parties, batch_rows, batch_view
 from ledger.queries.status import indexed_block
 from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.store import models
+from ledger.vocabulary import has_role
 
 _PARTICIPANTS = models.Participant.__table__
-VENDOR_BIT = 8
 
 
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
@@ -82,5 +82,5 @@ def _vendors(conn, addresses: set[str]) -> set[str]:
         query = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.roles).where(
             _PARTICIPANTS.c.address.in_(wanted[start : start + IN_CHUNK])
         )
-        found.update(row.address for row in conn.execute(query) if row.roles & VENDOR_BIT)
+        found.update(row.address for row in conn.execute(query) if has_role(row.roles, "VENDOR"))
     return found

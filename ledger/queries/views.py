@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from ledger.store.ratings import StallRating
+from ledger.vocabulary import Residue
 
 
 @dataclass(frozen=True)
@@ -37,19 +38,6 @@ class BatchView:
     origin_kind: str  # harvest, import, split, merge
     created_at: int
     created_block: int
-
-
-@dataclass(frozen=True)
-class ResidueView:
-    substance: str
-    measured: int
-    limit: int
-    unit: str
-    #: Whether the value broke its limit; a field (not a property) so that it serialises.
-    exceeded: bool = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "exceeded", self.measured > self.limit)
 
 
 @dataclass(frozen=True)
@@ -136,7 +124,7 @@ class InspectionView:
     passed: bool
     time: int
     block_number: int
-    residues: list[ResidueView]
+    residues: list[Residue]
     report_cid: str | None
 
 
@@ -151,7 +139,7 @@ class BoardInspection:
     lab: Party
     passed: bool
     time: int
-    residues: list[ResidueView]
+    residues: list[Residue]
 
 
 @dataclass(frozen=True)
@@ -166,7 +154,7 @@ class LotAlert:
     time: int
     reason: str  # the recall's reason; for a quarantine, the substances over their limits
     status: str  # the lot's status now: quarantined, recalled, active (released), ...
-    residues: list[ResidueView]
+    residues: list[Residue]
     block_number: int
     log_index: int
 

@@ -25,6 +25,7 @@ from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.errors import ConfigurationError, NotFound
 from ledger.gs1 import normalize_gtin
+from ledger.hexes import to_hex
 from ledger.keys import KeyStore
 from ledger.queries import trace_forward
 from ledger.recall.lot import LotRecall, lot_recall_json, recall_lot
@@ -65,7 +66,7 @@ def recall(
     try:
         migrate(engine)
         try:
-            trace = trace_forward(engine, "0x" + batch_id_of(gtin, lot).hex())
+            trace = trace_forward(engine, to_hex(batch_id_of(gtin, lot)))
         except NotFound:
             raise NotFound(f"no lot {lot} of GTIN {gtin} is in the indexed database") from None
         result = recall_lot(trace, RecallSender(contract, account), reason, max_gas=max_gas)
@@ -80,13 +81,11 @@ def recall(
 def _print(console: Console, result: LotRecall) -> None:
     console.print(
         f"lot {result.lot} (GTIN {result.gtin}): {len(result.recalled_batch_ids)} batch(es) recalled in "
-        f"{len(result.transaction_hashes)} transaction(s), {len(result.already_recalled_batch_ids)} already recalled; "
+        f"{len(result.tx_hashes)} transaction(s), {len(result.already_recalled_batch_ids)} already recalled; "
         f"traced as of block {result.as_of_block}"
     )
     for tx in result.outcome.transactions:
-        console.print(
-            f"  {tx.transaction_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}"
-        )
+        console.print(f"  {tx.tx_hash} block {tx.block_number}: {len(tx.batch_ids)} batch(es), gas {tx.gas_used:,}")
     table = Table(title="Affected sales")
     for column in ("sale", "lot", "stall", "quantity"):
         table.add_column(column)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.hexes import from_hex
 from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.recall.onchain import RecallOutcome, RecallSender
 
@@ -29,8 +30,8 @@ class LotRecall:
     as_of_block: int | None
 
     @property
-    def transaction_hashes(self) -> list[str]:
-        return [tx.transaction_hash for tx in self.outcome.transactions]
+    def tx_hashes(self) -> list[str]:
+        return [tx.tx_hash for tx in self.outcome.transactions]
 
     @property
     def recalled_batch_ids(self) -> list[str]:
@@ -61,7 +62,7 @@ def recall_lot(trace: TraceResult, sender: RecallSender, reason: str, *, max_gas
 
 
 def _raw(batch_ids: list[str]) -> list[bytes]:
-    return [bytes.fromhex(b.removeprefix("0x")) for b in batch_ids]
+    return [from_hex(b, size=32) for b in batch_ids]
 
 
 def lot_recall_json(result: LotRecall) -> dict[str, Any]:
@@ -71,10 +72,10 @@ def lot_recall_json(result: LotRecall) -> dict[str, Any]:
         "gtin": result.gtin,
         "lot": result.lot,
         "reason": result.reason,
-        "transaction_hashes": result.transaction_hashes,
+        "transaction_hashes": result.tx_hashes,
         "transactions": [
             {
-                "transaction_hash": tx.transaction_hash,
+                "transaction_hash": tx.tx_hash,
                 "block_number": tx.block_number,
                 "gas_limit": tx.gas_limit,
                 "gas_used": tx.gas_used,

@@ -27,8 +27,10 @@ from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
 from ledger.chain.client import GAS_MARGIN, revert_from
-from ledger.chain.freshledger import STATUS_NAMES, FreshLedgerContract
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.hexes import to_hex
 from ledger.recall.chunking import GasModel, RecallTooLarge, chunk
+from ledger.vocabulary import STATUSES
 
 #: Share of the block gas limit one recall transaction may take: the rest of the block stays
 #: open to other participants (a full-block transaction waits for an empty block) and the
@@ -41,7 +43,7 @@ STATUS_BATCH = 500
 
 @dataclass(frozen=True)
 class RecallTransaction:
-    transaction_hash: str
+    tx_hash: str
     block_number: int
     gas_limit: int
     gas_used: int
@@ -78,7 +80,7 @@ class RecallOutcome:
     @property
     def already_recalled(self) -> list[str]:
         """Batches left out as recalled already, and those the contract skipped as recalled."""
-        skipped = ["0x" + b.hex() for b in self.plan.already_recalled]
+        skipped = [to_hex(b) for b in self.plan.already_recalled]
         recalled = set(self.recalled)
         return skipped + [b for tx in self.transactions for b in tx.sent_batch_ids if b not in recalled]
 
@@ -109,7 +111,7 @@ class RecallSender:
                 answers = batch.execute()
             for batch_id, raw in zip(ids, answers, strict=True):
                 (view,) = abi.decode_result("batch", bytes(raw))
-                found[batch_id] = STATUS_NAMES[view["status"]]
+                found[batch_id] = STATUSES[view["status"]]
         return found
 
     def estimate(self, batch_ids: Sequence[bytes], reason: str) -> int:
@@ -174,15 +176,15 @@ class RecallSender:
             result = self.contract.client.transact(
                 self.regulator, to=self.contract.address, data=data, abi=self.contract.abi, gas=gas
             )
-            recalled = ["0x" + bytes(e.args["batchId"]).hex() for e in result.events_named("RecallIssued")]
+            recalled = [to_hex(e.args["batchId"]) for e in result.events_named("RecallIssued")]
             sent.append(
                 RecallTransaction(
-                    result.transaction_hash,
+                    result.tx_hash,
                     result.block_number,
                     gas,
                     result.gas_used,
                     recalled,
-                    ["0x" + b.hex() for b in ids],
+                    [to_hex(b) for b in ids],
                 )
             )
             remaining = remaining[len(ids) :]

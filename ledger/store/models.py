@@ -150,7 +150,11 @@ class Import(EventRow, Base):
     importer: Mapped[str] = mapped_column(ADDRESS, index=True)
     customs: Mapped[str] = mapped_column(ADDRESS)
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
-    declaration_number: Mapped[str] = mapped_column(Text)
+    # Harmonized System code (6-10 digits); None for a single import recorded without one.
+    hs_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    declaration_number: Mapped[str] = mapped_column(Text, index=True)
+    # The line's position in its declaration (from 0) when recorded by registerImports.
+    declaration_line: Mapped[int | None] = mapped_column(Integer, nullable=True)
     cleared_at: Mapped[int] = mapped_column(BigInteger)
     entry_port: Mapped[str] = mapped_column(Text)
     document_cid: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -268,7 +272,7 @@ Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
 
 
-# ------------------------------------------------------------------ issue 8: market board and ratings
+# ------------------------------------------------------------------ market board and ratings
 
 
 class Rating(Base):
@@ -294,18 +298,18 @@ Index("ix_imports_block_time", Import.block_time)
 Index("ix_recalls_block_time", Recall.block_time)
 
 
-# ------------------------------------------------------------------ recall webhooks (issue 6)
+# ------------------------------------------------------------------ recall webhooks
 
 
 class Webhook(Base):
-    """A stall's endpoint for signed recall notifications. The secret is kept in clear: the
-    notifier must sign with it (an HMAC key cannot be stored as a hash)."""
+    """A stall's endpoint for signed recall notifications. The secret is kept sealed (Fernet,
+    :mod:`ledger.notify.secret_box`): the notifier must sign with it, so it cannot be a hash."""
 
     __tablename__ = "webhooks"
     webhook_id: Mapped[str] = mapped_column(String(24), primary_key=True)
     owner: Mapped[str] = mapped_column(ADDRESS, index=True)
     url: Mapped[str] = mapped_column(Text)
-    secret: Mapped[str] = mapped_column(String(80))
+    sealed_secret: Mapped[str] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     # Recalls indexed up to this block when the hook was registered are history, not news.
@@ -329,8 +333,8 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     next_attempt_at: Mapped[int] = mapped_column(BigInteger)
     last_attempt_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The status class or failure kind only (ledger.store.webhooks.OUTCOMES): never a body or error text.
+    last_outcome: Mapped[str | None] = mapped_column(String(8), nullable=True)
     delivered_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
     __table_args__ = (UniqueConstraint("webhook_id", "recall_tx"),)
@@ -377,3 +381,10 @@ class Product(Base):
     name: Mapped[str] = mapped_column(Text)
     names: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # language code -> name
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# ------------------------------------------------------------------ write queue
+
+# The queue's tables live in their own module (one job each); importing it here puts them in
+# Base.metadata, which the migrations are checked against.
+from ledger.store import intent_models  # noqa: E402, F401

@@ -1,8 +1,11 @@
 """Stalls' webhooks and the notifier's deliveries and cursor: the SQL side of ``ledger.notify``.
 
-A webhook's secret is generated here and handed out once (``whsec_...``); it stays in the
-table in clear because the notifier signs every notification with it (an HMAC key cannot be
-kept as a hash, unlike an API key). Deliveries are unique per (webhook, recall transaction),
+A webhook's secret is generated here and handed out once (``whsec_...``); the table keeps it
+sealed (:mod:`ledger.notify.secret_box`): the notifier signs every notification with it, so
+it cannot be kept as a hash like an API key, but a copy of the database alone does not give
+it away. The delivery log keeps the outcome class of each attempt (``2xx`` ... ``timeout``,
+``refused``), never an answer's body or an error's text: a vendor reading its log must not
+learn what a server it does not own answered. Deliveries are unique per (webhook, recall transaction),
 so a second scan of the same recall never queues a second notification, and a delivery is
 claimed with a conditional update before it is sent, so two notifiers never send one twice.
 """
@@ -11,17 +14,32 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store import models
 
+if TYPE_CHECKING:
+    from ledger.notify.secret_box import SecretBox
+
 _HOOKS = models.Webhook.__table__
 _DELIVERIES = models.WebhookDelivery.__table__
 _CURSOR = models.NotifierCursor.__table__
 _CHECKPOINT = models.Checkpoint.__table__
 SECRET_PREFIX = "whsec_"
+
+#: What one attempt came to, as the delivery log keeps it: the answer's status class, or
+#: ``timeout``, ``refused`` (no connection or no HTTP answer), ``blocked`` (the target
+#: resolved to an address webhooks may not reach) or ``deleted`` (the webhook was deleted).
+Outcome = Literal["2xx", "3xx", "4xx", "5xx", "timeout", "refused", "blocked", "deleted"]
+OUTCOMES: tuple[Outcome, ...] = ("2xx", "3xx", "4xx", "5xx", "timeout", "refused", "blocked", "deleted")
+
+
+def status_class(status_code: int) -> Outcome:
+    """``"5xx"`` for 503, and so on (anything outside 200-599 counts as refused)."""
+    return f"{status_code // 100}xx" if 200 <= status_code < 600 else "refused"  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -49,8 +67,7 @@ class DeliveryRecord:
     attempts: int
     next_attempt_at: int
     last_attempt_at: int | None
-    last_status_code: int | None
-    last_error: str | None
+    last_outcome: Outcome | None
     delivered_at: int | None
 
 
@@ -73,9 +90,10 @@ def _delivery(row: object) -> DeliveryRecord:
 
 
 def create_webhook(
-    engine: Engine, owner: str, url: str, description: str | None, now: int
+    engine: Engine, box: SecretBox, owner: str, url: str, description: str | None, now: int
 ) -> tuple[WebhookRecord, str]:
-    """Register `url` for `owner`; return the record and its secret (the only time it is shown).
+    """Register `url` for `owner`; return the record and its secret (the only time it is
+    shown; the table keeps it sealed in `box`).
 
     Recalls already indexed (up to the checkpoint) are history: only later ones are notified.
     """
@@ -87,7 +105,7 @@ def create_webhook(
             webhook_id=webhook_id,
             owner=owner,
             url=url,
-            secret=secret,
+            sealed_secret=box.seal(secret),
             description=description,
             created_at=now,
             since_block=since,
@@ -105,11 +123,30 @@ def list_webhooks(engine: Engine, owner: str | None = None) -> list[WebhookRecor
         return [_record(row) for row in conn.execute(query)]
 
 
-def webhook_secrets(engine: Engine) -> dict[str, str]:
-    """Signing secrets of the active webhooks, by webhook id (for the notifier only)."""
+def webhook_secrets(engine: Engine, box: SecretBox) -> dict[str, str]:
+    """Signing secrets of the active webhooks, opened, by webhook id (for the notifier only)."""
     with engine.connect() as conn:
-        rows = conn.execute(select(_HOOKS.c.webhook_id, _HOOKS.c.secret).where(_HOOKS.c.deleted_at.is_(None)))
-        return {row.webhook_id: row.secret for row in rows}
+        rows = conn.execute(select(_HOOKS.c.webhook_id, _HOOKS.c.sealed_secret).where(_HOOKS.c.deleted_at.is_(None)))
+        return {row.webhook_id: box.open(row.sealed_secret) for row in rows}
+
+
+def seal_clear_secrets(engine: Engine, box: SecretBox) -> int:
+    """Seal secrets stored in clear before sealing existed; return how many. The migration
+    that added sealing has no key (keys live in the settings, not the schema), so the API
+    and the notifier call this at every start, right after migrating."""
+    with engine.begin() as conn:
+        rows = conn.execute(
+            select(_HOOKS.c.webhook_id, _HOOKS.c.sealed_secret).where(
+                _HOOKS.c.sealed_secret.startswith(SECRET_PREFIX, autoescape=True)
+            )
+        ).all()
+        for row in rows:
+            conn.execute(
+                update(_HOOKS)
+                .where(_HOOKS.c.webhook_id == row.webhook_id, _HOOKS.c.sealed_secret == row.sealed_secret)
+                .values(sealed_secret=box.seal(row.sealed_secret))
+            )
+    return len(rows)
 
 
 def delete_webhook(engine: Engine, owner: str, webhook_id: str, now: int) -> bool:
@@ -193,8 +230,7 @@ def record_attempt(
     *,
     now: int,
     status: str,
-    status_code: int | None,
-    error: str | None,
+    outcome: Outcome,
     next_attempt_at: int,
 ) -> None:
     """Write the outcome of one attempt (status: pending to retry, delivered or failed)."""
@@ -209,8 +245,7 @@ def record_attempt(
                 attempts=attempts + 1,
                 status=status,
                 last_attempt_at=now,
-                last_status_code=status_code,
-                last_error=error,
+                last_outcome=outcome,
                 next_attempt_at=next_attempt_at,
                 delivered_at=now if status == "delivered" else None,
             )

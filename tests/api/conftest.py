@@ -5,7 +5,9 @@ and FastAPI's TestClient in front."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,9 +51,10 @@ class Market:
         return answer.json()["address"], answer.json()["api_key"]
 
 
-@pytest.fixture(scope="module")
-def api_market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
-    base = tmp_path_factory.mktemp("api")
+@contextmanager
+def market_at(base: Path, database_url: str | None = None) -> Iterator[Market]:
+    """A fresh anvil with FreshLedger deployed and the API over `database_url` (default:
+    SQLite under `base`)."""
     node = LocalNode(base / "anvil", port=free_port(), persist=False)
     info = node.start()
     try:
@@ -61,7 +64,7 @@ def api_market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
         save(deployment, base / "data")
         settings = ApiSettings(
             data_dir=base / "data",
-            database_url=f"sqlite:///{base / 'api.db'}",
+            database_url=database_url or f"sqlite:///{base / 'api.db'}",
             rpc_url=info.rpc_url,
             public_host="market.example",
         )
@@ -74,6 +77,12 @@ def api_market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
             yield Market(client, indexer, issue_key(services.engine, authority.address, "authority"), info.rpc_url)
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="module")
+def api_market(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
+    with market_at(tmp_path_factory.mktemp("api")) as market:
+        yield market
 
 
 @pytest.fixture(scope="module")

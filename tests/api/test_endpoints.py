@@ -22,7 +22,8 @@ import pytest
 from eth_account import Account
 
 from ledger.chain.accounts import dev_account
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES, code, gtin_number
+from ledger.chain.freshledger import code, gtin_number
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
 from tests.api.conftest import Market
 from tests.factories.api_writes import (
     GTIN,
@@ -874,7 +875,7 @@ def test_release_after_a_failed_inspection_lets_the_stall_sell(api_market: Marke
     assert event["args"] == {"batchId": batch_id, "regulator": cast["regulator"][0], "reason": reason}
     sold = m.client.post("/sales", json=sale, headers=m.auth(cast["vendor"][1]))
     assert sold.status_code == 201, sold.text
-    assert sold.json()["qr_url"].endswith("/21/1")
+    assert sold.json()["qr_url"].endswith(f"/21/1?receipt={sold.json()['receipt']}")  # with the rating proof
 
 
 def test_suspended_participant_is_refused_until_reinstated(api_market: Market, cast: dict) -> None:
@@ -1021,7 +1022,7 @@ def _id(batch_id: str) -> bytes:
 
 
 def _denied(holder: str, role: str) -> Callable[[Stage, dict], dict[str, Any]]:
-    needed = DEFAULT_ADMIN_ROLE if role == "ADMIN" else ROLES[role]
+    needed = DEFAULT_ADMIN_ROLE if role == "ADMIN" else ROLE_IDS[role]
     return lambda s, c: {"account": c[holder][0], "neededRole": "0x" + needed.hex()}
 
 
@@ -1071,6 +1072,7 @@ FORGED: dict[str, Forged] = {
             code("KGM", 3),
             c["farm"][0],
             code("TH", 2),
+            code("08106000", 10),
             "310120261000999999",
             1,
             "CNNGB",

@@ -1,5 +1,7 @@
 """The EPCIS 2.0 REST binding on a real chain and database: capture (valid and invalid corpus,
-events that land on-chain, permissions), capture jobs, and event queries with paging."""
+events that land on-chain, permissions), capture jobs, and event queries with paging. Queries
+and exports read as the market authority, who sees every event (the participants' read scope
+is tested in tests/security/test_access_policy.py)."""
 
 from __future__ import annotations
 
@@ -86,7 +88,7 @@ def _job(m: Market, key: str, answer: Response) -> dict[str, Any]:
 
 
 def _events(m: Market, **params: str) -> list[dict[str, Any]]:
-    answer = m.client.get("/epcis/events", params={"perPage": "500", **params})
+    answer = m.client.get("/epcis/events", params={"perPage": "500", **params}, headers=m.auth(m.authority_key))
     assert answer.status_code == 200, answer.text
     document = answer.json()
     assert validate_document(document) == []
@@ -310,7 +312,7 @@ def test_events_query_pages_with_link_headers(api_market: Market, round_trip: li
     url: str | None = "/epcis/events?perPage=3"
     pages = 0
     while url:
-        answer = api_market.client.get(url)
+        answer = api_market.client.get(url, headers=api_market.auth(api_market.authority_key))
         assert answer.status_code == 200
         page = answer.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
         assert 1 <= len(page) <= 3
@@ -339,7 +341,7 @@ def test_events_query_pages_with_link_headers(api_market: Market, round_trip: li
     ],
 )
 def test_events_query_refuses_bad_parameters(api_market: Market, params: dict[str, str], parameter: str) -> None:
-    answer = api_market.client.get("/epcis/events", params=params)
+    answer = api_market.client.get("/epcis/events", params=params, headers=api_market.auth(api_market.authority_key))
     assert answer.status_code == 400
     problem = answer.json()
     assert problem["type"] == "epcisException:QueryParameterException"
@@ -348,13 +350,14 @@ def test_events_query_refuses_bad_parameters(api_market: Market, params: dict[st
 
 
 def test_export_endpoint_answers_a_lineage_document(api_market: Market, round_trip: list[dict[str, Any]]) -> None:
-    answer = api_market.client.get("/epcis/export", params={"lot": "EP-API-02-A", "gtin": GTIN})
+    auth = api_market.auth(api_market.authority_key)
+    answer = api_market.client.get("/epcis/export", params={"lot": "EP-API-02-A", "gtin": GTIN}, headers=auth)
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/ld+json")
     document = answer.json()
     assert validate_document(document) == []
     steps = [e.get("bizStep") for e in document["epcisBody"]["eventList"]]
     assert steps == ["commissioning", "shipping", "receiving", "repackaging", "shipping", "receiving", "retail_selling"]
-    assert api_market.client.get("/epcis/export", params={"lot": "NO-SUCH"}).status_code == 404
-    assert api_market.client.get("/epcis/export", params={"gtin": "123"}).status_code == 400
-    assert api_market.client.get("/epcis/export", params={"since": "soon"}).status_code == 400
+    assert api_market.client.get("/epcis/export", params={"lot": "NO-SUCH"}, headers=auth).status_code == 404
+    assert api_market.client.get("/epcis/export", params={"gtin": "123"}, headers=auth).status_code == 400
+    assert api_market.client.get("/epcis/export", params={"since": "soon"}, headers=auth).status_code == 400

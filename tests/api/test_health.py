@@ -13,4 +13,9 @@ def test_health_says_up_to_which_block_the_database_is(api_market: Market) -> No
     answer = api_market.client.get("/health")
 
     assert answer.status_code == 200
-    assert answer.json() == {"status": "ok", "as_of_block": head}
+    assert answer.json() == {
+        "status": "ok",
+        "as_of_block": head,
+        "queue": {"queued": 0, "sent": 0, "oldest_s": None},
+        "node": {"reachable": True, "block_number": head},
+    }

@@ -88,7 +88,8 @@ def test_put_product_needs_the_market_authority(api_market: Market, cast: dict) 
         ("06901234000017", {"name": "Greens"}, "not a valid GTIN"),  # wrong check digit
         ("greens", {"name": "Greens"}, "not a valid GTIN"),
         (GREENS, {"name": ""}, "at least 1 character"),
-        (GREENS, {"name": " \t "}, "must not be empty"),
+        (GREENS, {"name": "   "}, "must not be empty"),
+        (GREENS, {"name": "Greens\t"}, "control character U+0009"),  # hidden characters are refused, not dropped
         (GREENS, {"name": "Greens", "names": {"zh": " "}}, "name in 'zh' must not be empty"),
         (GREENS, {"name": "Greens", "names": {"chinese!": "青菜"}}, "not a language code"),
         (GREENS, {"name": "Greens", "price": 3}, "Extra inputs are not permitted"),

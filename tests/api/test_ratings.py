@@ -1,9 +1,11 @@
 # The Chinese answer is typeset with full-width punctuation, as the page shows it.
 # ruff: noqa: RUF001
-"""Verified-purchase ratings over the API on a real chain and database: one rating per sale,
-unknown sales 404, a second rating 409, bad stars or comments 422, the shopper page's form
-without JavaScript, escaping, the per-client limit (429 with Retry-After), count-only under
-five ratings, and the regulators' view of ratings next to failed lab tests."""
+"""Verified-purchase ratings over the API on a real chain and database, each with the receipt's
+rating proof (the sale answer's ``receipt``): one rating per sale, unknown sales 404, a second
+rating 409, bad stars or comments 422, the shopper page's form without JavaScript (opened from
+the receipt's code), escaping, the per-client limit (429 with Retry-After), count-only under
+five ratings, and the regulators' view of ratings next to failed lab tests. Ratings without a
+proof: tests/security/test_rating_proof.py."""
 
 from __future__ import annotations
 
@@ -59,6 +61,11 @@ def sell(m: Market, cast: dict, count: int = 1, stall: str = "vendor") -> list[d
     return sales
 
 
+def rate(m: Market, sale: dict, **body: object) -> object:
+    """POST a rating of `sale` as its buyer (with the receipt's proof)."""
+    return m.client.post(f"/sales/{sale['sale_id']}/rating", json={"receipt": sale["receipt"], **body})
+
+
 @pytest.fixture(autouse=True)
 def generous_limit(api_market: Market) -> Iterator[None]:
     """A fresh, roomy limiter per test, so tests do not spend each other's tokens, and no
@@ -72,7 +79,7 @@ def generous_limit(api_market: Market) -> Iterator[None]:
 def test_post_rating_rates_the_sales_stall_once(api_market: Market, cast: dict) -> None:
     m = api_market
     (sale,) = sell(m, cast)
-    first = m.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": 4, "comment": "Crisp greens"})
+    first = rate(m, sale, stars=4, comment="Crisp greens")
     assert first.status_code == 201, first.text
     body = first.json()
     assert (body["sale_id"], body["stall"], body["stars"], body["comment"]) == (
@@ -82,14 +89,19 @@ def test_post_rating_rates_the_sales_stall_once(api_market: Market, cast: dict) 
         "Crisp greens",
     )
     assert body["stall_rating"]["count"] >= 1
-    again = m.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": 1})
+    again = rate(m, sale, stars=1)
     assert again.status_code == 409
     assert again.json()["error"] == "AlreadyRated"
     assert "each purchase can be rated once" in again.json()["message"]
 
 
 def test_post_rating_of_an_unknown_sale_is_404(api_market: Market) -> None:
-    answer = api_market.client.post(f"/sales/0x{'12' * 32}/rating", json={"stars": 5})
+    # A proof only the market can make: a sale the indexer has not (or no longer) recorded.
+    unknown = {
+        "sale_id": f"0x{'12' * 32}",
+        "receipt": api_market.client.app.state.services.receipts.proof("0x" + "12" * 32),
+    }
+    answer = rate(api_market, unknown, stars=5)
     assert answer.status_code == 404
     assert answer.json() == {
         "error": "NotFound",
@@ -109,22 +121,22 @@ def test_post_rating_of_an_unknown_sale_is_404(api_market: Market) -> None:
 )
 def test_post_rating_refuses_bad_stars_and_comments(api_market: Market, cast: dict, body: dict, fragment: str) -> None:
     (sale,) = sell(api_market, cast)
-    answer = api_market.client.post(f"/sales/{sale['sale_id']}/rating", json=body)
+    answer = rate(api_market, sale, **body)
     assert answer.status_code == 422
     assert answer.json()["error"] == "InvalidRating"
     assert fragment in answer.json()["message"]
-    assert api_market.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": 2}).status_code == 201
+    assert rate(api_market, sale, stars=2).status_code == 201
 
 
 def test_stall_ratings_show_the_count_only_under_five(api_market: Market, cast: dict) -> None:
     m = api_market
     sales = sell(m, cast, count=5, stall="vendor2")
     for sale, stars in zip(sales[:4], (5, 5, 4, 3), strict=True):
-        assert m.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": stars}).status_code == 201
+        assert rate(m, sale, stars=stars).status_code == 201
     four = m.client.get(f"/stalls/{cast['vendor2'][0]}/ratings").json()
     assert (four["count"], four["mean"], four["mean_shown_from"]) == (4, None, 5)
     assert [r["stars"] for r in four["data"]] == [3, 4, 5, 5]
-    assert m.client.post(f"/sales/{sales[4]['sale_id']}/rating", json={"stars": 4}).status_code == 201
+    assert rate(m, sales[4], stars=4).status_code == 201
     five = m.client.get(f"/stalls/{cast['vendor2'][0]}/ratings", params={"limit": 2}).json()
     assert (five["count"], five["mean"]) == (5, 4.2)
     assert len(five["data"]) == 2
@@ -134,15 +146,20 @@ def test_stall_ratings_show_the_count_only_under_five(api_market: Market, cast: 
 def test_shopper_page_form_rates_without_javascript(api_market: Market, cast: dict) -> None:
     m = api_market
     (sale,) = sell(m, cast)
-    page_path = urlsplit(sale["qr_url"]).path
-    before = parse_html(m.client.get(page_path, headers={"Accept": "text/html"}).text)
+    receipt_url = urlsplit(sale["qr_url"])
+    page_path = receipt_url.path
+    opened = m.client.get(f"{page_path}?{receipt_url.query}", headers={"Accept": "text/html"})
+    assert opened.headers["referrer-policy"] == "no-referrer" and "no-store" in opened.headers["cache-control"]
+    before = parse_html(opened.text)
     form = before.by_id("rating").find("form")
     assert (form.attrs["method"], form.attrs["action"]) == ("post", f"/sales/{sale['sale_id']}/rating")
     assert [i.attrs["value"] for i in form.find_all("input", type="radio")] == ["5", "4", "3", "2", "1"]
     assert form.find("textarea").attrs["maxlength"] == str(MAX_COMMENT)
+    (proof,) = form.find_all("input", type="hidden")
+    assert (proof.attrs["name"], proof.attrs["value"]) == ("receipt", sale["receipt"])
     posted = m.client.post(
         form.attrs["action"],
-        content="stars=4&comment=Fresh+%26+friendly",
+        content=f"stars=4&comment=Fresh+%26+friendly&receipt={sale['receipt']}",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "zh-CN"},
         follow_redirects=False,
     )
@@ -152,7 +169,9 @@ def test_shopper_page_form_rates_without_javascript(api_market: Market, cast: di
     assert after.by_id("rating").find("p", cls="rated").text() == "谢谢！您给该摊位打了 4 星（满分 5 星）。"
     assert not after.by_id("rating").find_all("form")
     again = m.client.post(
-        form.attrs["action"], content="stars=5", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        form.attrs["action"],
+        content=f"stars=5&receipt={sale['receipt']}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert again.status_code == 409
     refusal = parse_html(again.text).by_id("rating-result")
@@ -168,7 +187,7 @@ def test_comments_are_escaped_on_the_stall_screen(api_market: Market, cast: dict
     m = api_market
     (sale,) = sell(m, cast)
     comment = '<script>alert("x")</script><img src=x onerror=alert(1)> & more'
-    assert m.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": 2, "comment": comment}).status_code == 201
+    assert rate(m, sale, stars=2, comment=comment).status_code == 201
     html = m.client.get(f"/board/stalls/{cast['vendor'][0]}", params={"lang": "en"}).text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; &amp; more" in html
     assert "<img src=x" not in html and '<script>alert("x")' not in html
@@ -181,17 +200,14 @@ def test_rating_is_rate_limited_per_client_with_retry_after(api_market: Market, 
     now = [1000.0]
     m.client.app.state.rating_limiter = TokenBucketLimiter(capacity=2, period=60.0, clock=lambda: now[0])
     sales = sell(m, cast, count=4)
-    assert [m.client.post(f"/sales/{s['sale_id']}/rating", json={"stars": 5}).status_code for s in sales[:2]] == [
-        201,
-        201,
-    ]
-    limited = m.client.post(f"/sales/{sales[2]['sale_id']}/rating", json={"stars": 5})
+    assert [rate(m, s, stars=5).status_code for s in sales[:2]] == [201, 201]
+    limited = rate(m, sales[2], stars=5)
     assert limited.status_code == 429
     assert limited.headers["retry-after"] == "30"  # two a minute: the next token in 30 s
     assert limited.json()["error"] == "TooManyRatings"
     form = m.client.post(
         f"/sales/{sales[2]['sale_id']}/rating",
-        content="stars=5",
+        content=f"stars=5&receipt={sales[2]['receipt']}",
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept-Language": "ko"},
     )
     assert form.status_code == 429
@@ -199,8 +215,8 @@ def test_rating_is_rate_limited_per_client_with_retry_after(api_market: Market, 
         "이 연결에서 평가가 너무 많습니다. 30초 후에 다시 시도하세요."
     )
     now[0] += 30.0  # a token is back
-    assert m.client.post(f"/sales/{sales[2]['sale_id']}/rating", json={"stars": 5}).status_code == 201
-    assert m.client.post(f"/sales/{sales[3]['sale_id']}/rating", json={"stars": 5}).status_code == 429
+    assert rate(m, sales[2], stars=5).status_code == 201
+    assert rate(m, sales[3], stars=5).status_code == 429
 
 
 def test_regulators_see_ratings_next_to_failed_tests(api_market: Market, cast: dict) -> None:

@@ -44,6 +44,7 @@ def test_json_scan_gives_the_chain_of_custody(api_market: Market, sold: dict) ->
     chain = answer.json()
     assert chain["sale"]["sale_id"] == sold["sale_id"]
     assert [e["kind"] for e in chain["events"]][-1] == "sold"
+    assert sold["receipt"] not in answer.text  # the scan's proof is never answered back
 
 
 def test_linkset_lists_the_links(api_market: Market, sold: dict) -> None:
@@ -51,7 +52,8 @@ def test_linkset_lists_the_links(api_market: Market, sold: dict) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/linkset+json")
     (links,) = answer.json()["linkset"]
-    assert links["anchor"] == sold["qr_url"]
+    assert links["anchor"] == sold["qr_url"].split("?")[0]  # the sale's Digital Link, without the proof
+    assert sold["receipt"] not in answer.text
     assert "https://gs1.org/voc/pip" in links and "https://gs1.org/voc/traceability" in links
 
 
@@ -81,19 +83,27 @@ def test_unknown_codes_are_404_with_a_page(api_market: Market) -> None:
     assert json.json()["error"] == "NotFound"
 
 
-def test_qr_images_and_label_carry_the_digital_link(api_market: Market, sold: dict) -> None:
+def test_qr_images_and_label_carry_the_receipts_digital_link_for_the_selling_stall(
+    api_market: Market, cast: dict, sold: dict
+) -> None:
     m = api_market
-    png = m.client.get(f"/sales/{sold['sale_id']}/qr.png")
+    stall = m.auth(cast["vendor"][1])
+    assert sold["qr_url"].endswith(f"?receipt={sold['receipt']}")  # the rating proof rides on the code
+    png = m.client.get(f"/sales/{sold['sale_id']}/qr.png", headers=stall)
     assert png.status_code == 200 and png.headers["content-type"] == "image/png"
     assert qr_text(png.content) == sold["qr_url"]
-    svg = m.client.get(f"/sales/{sold['sale_id']}/qr.svg")
+    svg = m.client.get(f"/sales/{sold['sale_id']}/qr.svg", headers=stall)
     assert svg.status_code == 200 and svg.text.lstrip().startswith("<")
-    label = m.client.get(f"/sales/{sold['sale_id']}/label.png")
-    assert label.status_code == 200
+    label = m.client.get(f"/sales/{sold['sale_id']}/label.png", headers=stall)
+    assert label.status_code == 200 and label.headers["cache-control"] == "private, no-store"
     assert qr_text(label.content) == sold["qr_url"]
-    pdf = m.client.get(f"/sales/{sold['sale_id']}/label.pdf")
+    pdf = m.client.get(f"/sales/{sold['sale_id']}/label.pdf", headers=stall)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert m.client.get(f"/sales/0x{'00' * 32}/qr.png").status_code == 404
+    assert m.client.get(f"/sales/0x{'00' * 32}/qr.png", headers=stall).status_code == 404
+    # The proof is the buyer's: nobody else gets the code or the label.
+    assert m.client.get(f"/sales/{sold['sale_id']}/label.png").status_code == 401
+    assert m.client.get(f"/sales/{sold['sale_id']}/qr.png", headers=m.auth(cast["vendor2"][1])).status_code == 403
+    assert m.client.get(f"/sales/{sold['sale_id']}/qr.svg", headers=m.auth(cast["farm"][1])).status_code == 403
 
 
 def test_a_sale_lot_is_not_a_sale(api_market: Market, sold: dict) -> None:

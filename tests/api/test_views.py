@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from api.views import custody_json, custody_json_bytes
-from ledger.queries.views import ResidueView
+from ledger.vocabulary import Residue
 from tests.factories.custody import ChainBuilder, party
 
 
@@ -13,7 +13,7 @@ def test_custody_json_bytes_equals_the_plain_document_with_residue_verdicts() ->
     build = ChainBuilder()
     farm, lab = party("Farm"), party("Lab")
     origin = build.harvest("H-1", farm, 100)
-    build.inspect(origin, lab, [ResidueView("carbofuran", 37, 20, "ug/kg"), ResidueView("lead", 1, 300, "ug/kg")])
+    build.inspect(origin, lab, [Residue("carbofuran", 37, 20, "ug/kg"), Residue("lead", 1, 300, "ug/kg")])
     child = build.split(origin, "H-1-A", 10, farm)
     chain = build.sell(child, party("Stall"), 1, 600)
 

@@ -153,7 +153,7 @@ def test_harvest_to_sale_and_back(api_market: Market, cast: dict) -> None:
     assert sold.status_code == 201, sold.text
     answer = sold.json()
     assert answer["qr_url"].startswith(f"https://market.example/01/{GTIN}/10/API-")
-    assert answer["qr_url"].endswith("/21/1")
+    assert answer["qr_url"].endswith(f"/21/1?receipt={answer['receipt']}")  # the receipt's rating proof
     assert answer["block_number"] > 0 and answer["transaction_hash"].startswith("0x")
 
     m.sync()
@@ -173,7 +173,9 @@ def test_harvest_to_sale_and_back(api_market: Market, cast: dict) -> None:
     assert chain["as_of_block"] >= answer["block_number"]
     history = m.client.get(f"/batches/{child}/history").json()
     assert history["origins"][0]["party"]["name"] == "Green Valley Farm"
-    found = m.client.get("/batches", params={"gtin": GTIN, "status": "active", "per_page": 100}).json()
+    search = {"gtin": GTIN, "status": "active", "per_page": 100}
+    assert m.client.get("/batches", params=search).status_code == 401  # a participant's read
+    found = m.client.get("/batches", params=search, headers=m.auth(cast["vendor"][1])).json()
     assert child in {b["batch_id"] for b in found["data"]}
     stall = m.client.get(f"/stalls/{cast['vendor'][0]}").json()
     assert stall["recent_sales"][0]["price"] == 1200

@@ -46,7 +46,7 @@ def test_outsider_cannot_register_a_harvest(market, outsider, harvest):
 
 def test_customs_clears_an_import_to_a_supplier(market, customs, importer, vendor, now):
     args = (DURIAN, "TH-DUR-0931", 300, b"KGM")
-    details = (b"TH", "310120261000123456", now - 30 * HOUR, "CNNGB", DOCUMENT_CID)
+    details = (b"TH", b"08106000\0\0", "310120261000123456", now - 30 * HOUR, "CNNGB", DOCUMENT_CID)
 
     tx = market.registerImport(*args, importer, *details, {"from": customs})
 
@@ -56,6 +56,7 @@ def test_customs_clears_an_import_to_a_supplier(market, customs, importer, vendo
     assert (cleared["importer"], cleared["customs"]) == (importer, customs)
     assert (cleared["gtin"], cleared["lot"], cleared["quantity"]) == (DURIAN, "TH-DUR-0931", 300)
     assert (cleared["originCountry"], cleared["entryPort"]) == (hexstr(b"TH"), "CNNGB")
+    assert cleared["hsCode"] == hexstr(b"08106000\0\0")
     assert cleared["declarationNumber"] == "310120261000123456"
     assert market.batch(batch_id)["custodian"] == importer
     with reverts_with("InvalidImporter(address)", vendor):

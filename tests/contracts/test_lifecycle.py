@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 
-from ledger.chain.freshledger import ROLES, Residue, batch_id_of, code, sale_id_of
+from ledger.chain.freshledger import Residue, batch_id_of, code, sale_id_of
+from ledger.vocabulary import ROLE_IDS
 from tests.factories.market import (
     GTIN,
     OTHER_GTIN,
@@ -23,12 +24,16 @@ def test_register_participant_emits_record_and_role(market: Market) -> None:
     result = market.ledger.register_participant(market.admin, newcomer, "VENDOR", "Stall C07", "JY3301060009999")
     registered = result.event("ParticipantRegistered").args
     assert registered["account"] == newcomer
-    assert registered["role"] == ROLES["VENDOR"]
+    assert registered["role"] == ROLE_IDS["VENDOR"]
     assert registered["name"] == "Stall C07"
     assert registered["identifier"] == "JY3301060009999"
     assert registered["index"] == 8  # seven market members came first
     granted = result.event("RoleGranted").args
-    assert (granted["role"], granted["account"], granted["sender"]) == (ROLES["VENDOR"], newcomer, market.admin.address)
+    assert (granted["role"], granted["account"], granted["sender"]) == (
+        ROLE_IDS["VENDOR"],
+        newcomer,
+        market.admin.address,
+    )
     assert market.ledger.has_role("VENDOR", newcomer)
     (record,) = market.ledger.read("participant", newcomer)
     assert record == {"index": 8, "roles": 8, "suspended": False}
@@ -80,6 +85,7 @@ def test_register_import_puts_batch_in_importer_custody(market: Market) -> None:
         unit="KGM",
         importer=market.supplier2.address,
         origin_country="TH",
+        hs_code="08106000",
         declaration_number="310120261000123456",
         cleared_at=cleared_at,
         entry_port="CNNGB",
@@ -93,6 +99,7 @@ def test_register_import_puts_batch_in_importer_custody(market: Market) -> None:
         "quantity": 300,
         "unit": code("KGM", 3),
         "originCountry": b"TH",
+        "hsCode": b"08106000\0\0",
         "declarationNumber": "310120261000123456",
         "clearedAt": cleared_at,
         "entryPort": "CNNGB",
@@ -279,7 +286,7 @@ def test_grant_and_revoke_keep_role_bits_in_step(market: Market) -> None:
     assert record["roles"] == 1 | 8
     batch_id = harvest(market, supplier=market.supplier2)
     market.ledger.record_sale(market.supplier2, batch_id, quantity=1, price=100, currency="CNY")
-    market.ledger.transact(market.admin, "revokeRole", ROLES["VENDOR"], market.supplier2.address)
+    market.ledger.transact(market.admin, "revokeRole", ROLE_IDS["VENDOR"], market.supplier2.address)
     (record,) = market.ledger.read("participant", market.supplier2.address)
     assert record["roles"] == 1
 

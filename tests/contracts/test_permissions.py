@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain.freshledger import DEFAULT_ADMIN_ROLE, ROLES, Residue
+from ledger.chain.freshledger import Residue, Sale
 from ledger.errors import ContractRevert
+from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
+from tests.factories.batch_calls import declaration, lines, lots
 from tests.factories.market import GTIN, Market, at_stall, harvest, new_lot, quarantined
 
 
@@ -54,6 +56,18 @@ def _register_import(m: Market, caller: LocalAccount, _: None) -> object:
     )
 
 
+def _register_harvests(m: Market, caller: LocalAccount, _: None) -> object:
+    return m.ledger.register_harvests(caller, lots(m, 2))
+
+
+def _register_imports(m: Market, caller: LocalAccount, _: None) -> object:
+    return m.ledger.register_imports(caller, declaration(m), lines(2))
+
+
+def _record_sales(m: Market, caller: LocalAccount, batch_id: bytes) -> object:
+    return m.ledger.record_sales(caller, [Sale(batch_id, 1, 100, "CNY"), Sale(batch_id, 2, 200, "CNY")])
+
+
 def _record_inspection(m: Market, caller: LocalAccount, batch_id: bytes) -> object:
     return m.ledger.record_inspection(caller, batch_id, passed=True, residues=[Residue("lead (Pb)", 1, 300)])
 
@@ -89,6 +103,9 @@ def _update(m: Market, caller: LocalAccount, _: None) -> object:
 GATES = [
     Gate("registerHarvest", "SUPPLIER", _register_harvest),
     Gate("registerImport", "CUSTOMS", _register_import),
+    Gate("registerHarvests", "SUPPLIER", _register_harvests),
+    Gate("registerImports", "CUSTOMS", _register_imports),
+    Gate("recordSales", "VENDOR", _record_sales, at_stall),
     Gate("recordInspection", "LAB", _record_inspection, harvest),
     Gate("releaseQuarantine", "REGULATOR", _release_quarantine, quarantined),
     Gate("recordSale", "VENDOR", _record_sale, at_stall),
@@ -117,7 +134,7 @@ def expected_error(market: Market, gate: Gate, caller: str) -> tuple[str, dict]:
         return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": DEFAULT_ADMIN_ROLE}
     if caller in ("outsider", "admin"):  # the authority is not a market participant
         return "ParticipantNotRegistered", {"account": account}
-    return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": ROLES[gate.role]}
+    return "AccessControlUnauthorizedAccount", {"account": account, "neededRole": ROLE_IDS[gate.role]}
 
 
 @pytest.mark.parametrize(("gate", "caller"), CASES, ids=[f"{g.name}-by-{c}" for g, c in CASES])

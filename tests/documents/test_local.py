@@ -9,7 +9,7 @@ import pytest
 from ledger.documents.cid import cid_of, cid_of_file
 from ledger.documents.local import LocalDocumentStore
 from ledger.documents.store import DEFAULT_MEDIA_TYPE, DocumentInfo
-from ledger.errors import DocumentIntegrityError, DocumentNotFound, InvalidCid
+from ledger.errors import DocumentIntegrityError, DocumentNotFound, InvalidCid, MediaTypeFixed
 from tests.factories.documents import content, flip_byte
 
 PDF = b"%PDF-1.7\n% customs declaration 2024-0042\n"
@@ -49,11 +49,23 @@ def test_info_without_record_falls_back_to_octet_stream(local_store: LocalDocume
     assert local_store.info(cid).media_type == DEFAULT_MEDIA_TYPE
 
 
-def test_put_twice_is_idempotent_and_records_the_latest_media_type(local_store: LocalDocumentStore) -> None:
-    first = local_store.put(PDF, "application/octet-stream")
-    second = local_store.put(PDF, "application/pdf")
-    assert first == second
+def test_put_twice_is_idempotent_and_keeps_the_first_media_type(local_store: LocalDocumentStore) -> None:
+    first = local_store.put(PDF, "application/pdf")
+    assert local_store.put(PDF, "Application/PDF") == first
+    with pytest.raises(MediaTypeFixed) as refused:
+        local_store.put(PDF, "text/plain")
+    assert (refused.value.stored, refused.value.asked) == ("application/pdf", "text/plain")
     assert local_store.info(first).media_type == "application/pdf"
+
+
+def test_put_replaces_a_media_type_documents_may_no_longer_have(local_store: LocalDocumentStore) -> None:
+    # Recorded before the allow-list (the API took any type then): an allowed type replaces it, once.
+    cid = local_store.put(b"<p>certificate</p>", "text/html")
+    assert local_store.info(cid).media_type == "text/html"
+    local_store.put(b"<p>certificate</p>", "text/plain")
+    assert local_store.info(cid).media_type == "text/plain"
+    with pytest.raises(MediaTypeFixed):
+        local_store.put(b"<p>certificate</p>", "application/json")
 
 
 @pytest.mark.parametrize("media_type", ["", "pdf", "application/", "application/pdf extra", "a/b/c"])

@@ -70,6 +70,7 @@ def record_steps(market: Market, harvested_at: int) -> None:
             unit="KGM",
             importer=market.supplier2.address,
             origin_country="TH",
+            hs_code="08106000",
             declaration_number=DECLARATION,
             cleared_at=harvested_at,
             entry_port="CNNGB",

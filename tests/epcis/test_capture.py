@@ -68,6 +68,8 @@ def test_exported_events_plan_back_into_the_calls_that_made_them(epcis_market: E
     assert flat.count("record_sale") == 1
     unsupported = [m for m in flat if m and " " in m]
     assert len(unsupported) == 2  # the release and the recall
+    imported = next(c for p in plans for c in p.calls if c.method == "register_import")
+    assert (imported.kwargs["hs_code"], imported.kwargs["origin_country"]) == ("08106000", "TH")
     harvest = next(c for p in plans for c in p.calls if c.method == "register_harvest")
     assert harvest.kwargs["lot"] == HARVEST_LOT
     assert harvest.kwargs["origin"] == ORIGIN

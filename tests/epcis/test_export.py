@@ -1,4 +1,4 @@
-"""Export: every ledger step as the EPCIS 2.0 event the issue maps it to, in documents that
+"""Export: every ledger step as the EPCIS 2.0 event the export maps it to, in documents that
 validate against GS1's JSON Schema; a lot's lineage in both directions; time windows."""
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def test_import_is_receiving_with_customs_declaration_and_country(epcis_market: 
         {"type": "urn:freshledger:btt:customs_declaration", "bizTransaction": ids.customs_declaration_uri(DECLARATION)}
     ]
     assert event["ilmd"]["cbvmda:countryOfOrigin"] == "TH"
+    assert event["ilmd"]["freshledger:hsCode"] == "08106000"
     assert event["sourceList"] == [{"type": "location", "source": "https://www.iso.org/obp/ui/#iso:code:3166:TH"}]
     assert event["readPoint"] == {"id": "urn:freshledger:port:CNNGB"}
     importer = ids.participant_uri(epcis_market.market.supplier2.address)

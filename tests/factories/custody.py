@@ -7,7 +7,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from ledger.queries.views import BatchView, CustodyChain, Origin, Party, ResidueView, SaleView, TimelineEvent
+from ledger.queries.views import BatchView, CustodyChain, Origin, Party, SaleView, TimelineEvent
+from ledger.vocabulary import Residue
 
 START = 1_795_600_000  # 2026-11-25 (UTC): a fixed clock, so renders compare equal
 
@@ -91,7 +92,7 @@ class ChainBuilder:
             self._event("merged", child, by, tx=tx, parent_id=parent, quantity=quantity, parent_lot=self.lots[parent])
         return child
 
-    def inspect(self, batch: str, lab: Party, residues: list[ResidueView], cid: str | None = None) -> None:
+    def inspect(self, batch: str, lab: Party, residues: list[Residue], cid: str | None = None) -> None:
         passed = not any(r.exceeded for r in residues)
         self._event("inspected", batch, lab, passed=passed, residues=residues, report_cid=cid)
 

@@ -118,6 +118,7 @@ def record(market: Market, store: LocalDocumentStore, rpc_url: str) -> TraceScen
         unit="KGM",
         importer=market.supplier2.address,
         origin_country="TH",
+        hs_code="08106000",
         declaration_number="310120261000123456",
         cleared_at=CLEARED_AT,
         entry_port="CNNGB",

@@ -60,9 +60,9 @@ def test_harvest_handoff_split_sale_lot_has_every_cte_in_chain_order(traced: Tra
     ]
     txs = traced.chain.scenario.txs
     steps = ["harvest", "harvest", "ship", "receive", "split", "split", "inspect", "ship_a", "receive_a", "sale"]
-    assert [r.tx_hash for r in sheet.rows] == [txs[s].transaction_hash for s in steps]
+    assert [r.tx_hash for r in sheet.rows] == [txs[s].tx_hash for s in steps]
     assert [r.block_number for r in sheet.rows] == [txs[s].block_number for s in steps]
-    assert [r.reference_document_number for r in sheet.rows] == [txs[s].transaction_hash for s in steps]
+    assert [r.reference_document_number for r in sheet.rows] == [txs[s].tx_hash for s in steps]
     assert {r.reference_document_type for r in sheet.rows} == {"FreshLedger transaction"}
     assert {(r.gtin, r.product_description, r.tlc_source_reference) for r in sheet.rows[:5]} == {
         (GTIN, f"GTIN {GTIN}", "6901234000016")
@@ -79,7 +79,7 @@ def test_harvest_handoff_split_sale_lot_has_every_cte_in_chain_order(traced: Tra
     assert packing.harvest_date == HARVESTED_AT
     split_in, split_out = sheet.rows[4], sheet.rows[5]
     assert split_in.event_id == split_out.event_id
-    assert split_in.event_id.startswith(f"{txs['split'].transaction_hash}:")
+    assert split_in.event_id.startswith(f"{txs['split'].tx_hash}:")
     assert (split_in.notes, split_out.notes) == ("split: used for lot GV-01-A", "split of lot GV-01")
     inspection = sheet.rows[6]
     assert (inspection.notes, inspection.document_cid) == ("passed: chlorpyrifos 4/50 ug/kg", documents["report"])
@@ -136,6 +136,8 @@ def test_import_lot_starts_with_the_importers_receiving_and_the_declaration(trac
     )
     assert entry.event_time == CLEARED_AT
     assert entry.document_cid == traced.chain.scenario.documents["declaration"]
+    assert entry.hs_code == "08106000"
+    assert {r.hs_code for r in sheet.rows[1:]} == {""}  # the HS code is the customs entry's
     assert entry.notes == "import: country of origin TH, entry port CNNGB, cleared by Ningbo Customs (CN-NGB-3100)"
     assert {r.gtin for r in sheet.rows} == {OTHER_GTIN}
 

@@ -7,6 +7,7 @@ import io
 from datetime import datetime
 
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from ledger.fsma import HEADERS, build_spreadsheet
 from ledger.fsma.writers import iso_time
@@ -39,7 +40,7 @@ def test_xlsx_has_a_frozen_filtered_header_and_date_cells(traced: Traced) -> Non
     assert header == list(HEADERS.values())
     assert all(cell.font.bold for cell in table[1])
     assert table.freeze_panes == "A2"
-    assert table.auto_filter.ref == f"A1:Y{len(sheet.rows) + 1}"
+    assert table.auto_filter.ref == f"A1:{get_column_letter(len(HEADERS))}{len(sheet.rows) + 1}"
     assert table.max_row == len(sheet.rows) + 1
     values = [[cell.value for cell in line] for line in table.iter_rows(min_row=2)]
     column = {name: i for i, name in enumerate(HEADERS)}

@@ -11,10 +11,10 @@ from sqlalchemy import text
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy
-from ledger.chain.freshledger import ROLES
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.errors import ChainMismatch
 from ledger.indexer.sync import Progress
+from ledger.vocabulary import ROLE_IDS
 from tests.factories.activity import run_activity
 from tests.factories.chain import Chain, make_indexer
 from tests.factories.databases import Databases, projections
@@ -65,7 +65,7 @@ def test_sync_again_and_reindexing_a_range_change_nothing(chain: Chain, database
 def test_role_changes_are_mirrored(chain: Chain, databases: Databases) -> None:
     market = chain.market
     market.ledger.grant_role(market.admin, "VENDOR", market.supplier2.address)
-    market.ledger.transact(market.admin, "revokeRole", ROLES["SUPPLIER"], market.supplier.address)
+    market.ledger.transact(market.admin, "revokeRole", ROLE_IDS["SUPPLIER"], market.supplier.address)
     engine = databases.engine()
     make_indexer(chain, engine).sync()
     with engine.connect() as conn:

@@ -28,6 +28,10 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     #: Status codes to answer with, in order, per path; then 200.
     script: dict[str, list[int]] = field(default_factory=dict)
+    #: Paths answered with 307 and this Location (a redirect the notifier must not follow).
+    redirects: dict[str, str] = field(default_factory=dict)
+    #: A body every answer carries (what the delivery log must never keep).
+    answer_body: bytes = b""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -50,9 +54,14 @@ def receiver() -> Iterator[Receiver]:
                 state.requests.append(Received(self.path, dict(self.headers.items()), body))
                 planned = state.script.get(self.path, [])
                 code = planned.pop(0) if planned else 200
-            self.send_response(code)
-            self.send_header("Content-Length", "0")
+                location = state.redirects.get(self.path)
+                answer = state.answer_body
+            self.send_response(307 if location else code)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, *_args: object) -> None:  # keep test output quiet
             pass

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from ledger.notify import SIGNATURE_HEADER, verify_signature
+from ledger.notify import SIGNATURE_HEADER, load_secret_box, verify_signature
 from ledger.recall import recall_lot
 from ledger.store.webhooks import create_webhook
 from tests.factories.databases import Databases
@@ -25,10 +25,12 @@ def test_notify_once_delivers_and_a_second_run_sends_nothing(tmp_path: Path) -> 
     try:
         with demo_chain(tmp_path, databases.engine(url)) as market, receiver() as inbox:
             stall = market.cast.stall_a.address
-            _, secret = create_webhook(market.engine, stall, inbox.url("/a12"), None, int(time.time()))
+            box = load_secret_box(market.data_dir)  # the key file the CLI finds in the same data directory
+            _, secret = create_webhook(market.engine, box, stall, inbox.url("/a12"), None, int(time.time()))
             recall_lot(market.trace(market.greens()), market.sender(), "Listeria in GV-2611-01")
             market.sync()
-            env = {**os.environ, "FRESHLEDGER_DATA_DIR": str(market.data_dir)}
+            # The receiver is on loopback: the operator's allow-list lets the notifier reach it.
+            env = {**os.environ, "FRESHLEDGER_DATA_DIR": str(market.data_dir), "FRESHLEDGER_WEBHOOK_ALLOW": "127.0.0.1"}
 
             first = subprocess.run([*CLI, "--once", "--database-url", url], env=env, capture_output=True, text=True)
             second = subprocess.run([*CLI, "--once", "--database-url", url], env=env, capture_output=True, text=True)

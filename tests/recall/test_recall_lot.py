@@ -41,7 +41,7 @@ def test_recall_lot_recalls_every_descendant_in_one_transaction(market: DemoChai
 
     result = recall_lot(before, market.sender(), REASON)
 
-    assert len(result.transaction_hashes) == 1  # four batches fit half a block many times over
+    assert len(result.tx_hashes) == 1  # four batches fit half a block many times over
     assert result.recalled_batch_ids == ids(before)
     assert result.already_recalled_batch_ids == []
     assert all(market.status(b) == "recalled" for b in ids(before))
@@ -53,7 +53,7 @@ def test_recall_lot_recalls_every_descendant_in_one_transaction(market: DemoChai
     assert [b.status for b in [after.batch, *after.descendants]] == ["recalled"] * len(ids(before))
     assert after.sales == before.sales and after.stalls == before.stalls
     rows = recalls_in_db(market)
-    assert {b: rows[b] for b in ids(before)} == {b: (result.transaction_hashes[0], REASON) for b in ids(before)}
+    assert {b: rows[b] for b in ids(before)} == {b: (result.tx_hashes[0], REASON) for b in ids(before)}
     assert set(rows) - set(ids(before)) == set(already)  # nothing else recalled
 
 
@@ -71,11 +71,11 @@ def test_recall_lot_chunks_to_a_small_gas_budget(market: DemoChain) -> None:
     assert [len(c) for c in plan.chunks] == [2] * (len(batches) // 2) + [1] * (len(batches) % 2)
     result = recall_lot(trace, sender, REASON, max_gas=budget)
 
-    assert len(result.transaction_hashes) == math.ceil(len(batches) / 2)
+    assert len(result.tx_hashes) == math.ceil(len(batches) / 2)
     assert result.recalled_batch_ids == ids(trace)
     w3 = market.ledger.client.w3
     for tx in result.outcome.transactions:
-        assert w3.eth.get_transaction(tx.transaction_hash)["gas"] == tx.gas_limit <= budget
+        assert w3.eth.get_transaction(tx.tx_hash)["gas"] == tx.gas_limit <= budget
         assert tx.gas_used <= tx.gas_limit
     assert all(market.status(b) == "recalled" for b in ids(trace))
 
@@ -107,7 +107,7 @@ def test_recall_lot_of_a_lot_recalled_in_full_sends_nothing(market: DemoChain) -
 
     result = recall_lot(trace, market.sender(), REASON)
 
-    assert result.transaction_hashes == [] and result.recalled_batch_ids == []
+    assert result.tx_hashes == [] and result.recalled_batch_ids == []
     assert result.already_recalled_batch_ids == ids(trace)
     assert market.ledger.client.block_number() == head
 

@@ -21,11 +21,14 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from api.main import create_app
+from api.receipts import ReceiptProofs
 from api.services import Services
 from api.settings import ApiSettings
+from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
+from ledger.notify.secret_box import load_secret_box
 from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
 from tests.factories.market import GTIN, OTHER_GTIN
@@ -45,6 +48,7 @@ class Served:
     base: str
     engine: Engine
     recorded: RecordedBoard
+    receipts: ReceiptProofs
 
     def stall(self, which: str) -> str:
         return getattr(self.recorded.market, which).address
@@ -69,12 +73,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         services = Services(
             settings=settings,
             engine=engine,
-            keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+            keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
             documents=open_store(settings.data_dir),
+            webhook_box=load_secret_box(settings.data_dir),
+            webhook_targets=settings.webhook_targets,
         )
         app = create_app(settings, services)
         with serve_in_thread(app, port, "board") as base:
-            yield Served(base, engine, recorded)
+            yield Served(base, engine, recorded, services.receipts)
 
 
 @dataclass
@@ -84,10 +90,17 @@ class Screen:
     page: Page
     base: str
     requests: list[str] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
 
     def open(self, path: str) -> None:
         response = self.page.goto(self.base + path)
         assert response is not None and response.status == 200, path
+        # The page runs under its policy: the test below shows the policy blocks nothing it needs.
+        assert "script-src 'sha256-" in response.headers["content-security-policy"]
+
+    def assert_no_csp_violation(self) -> None:
+        """Chromium reports each thing a page's Content-Security-Policy blocked on the console."""
+        assert [text for text in self.console if "Content Security Policy" in text] == []
 
     def color(self, selector: str, prop: str = "backgroundColor") -> str:
         return self.page.locator(selector).first.evaluate(f"e => getComputedStyle(e).{prop}")
@@ -116,6 +129,7 @@ def screen(browser: Browser, served: Served) -> Iterator[Callable[..., Screen]]:
         contexts.append(context)
         made = Screen(context.new_page(), served.base)
         context.on("request", lambda request: made.requests.append(request.url))
+        context.on("console", lambda message: made.console.append(message.text))
         return made
 
     yield make
@@ -154,6 +168,7 @@ def test_wall_board_at_1920x1080_shows_the_failed_test_and_the_alerts_in_red(
     wall.assert_panels_fit()
     page.screenshot(path=str(artifacts_dir / "board-wall-1920x1080-en.png"))
     wall.assert_all_requests_local()
+    wall.assert_no_csp_violation()
 
     chinese = screen(WALL, accept_language="zh-CN,zh;q=0.9")
     chinese.open("/board")
@@ -176,14 +191,12 @@ def test_board_refreshes_in_place_and_shows_a_new_rating(
     assert rating.inner_text() == "아직 평가가 없습니다"
     page.evaluate("window.__sameDocument = true")  # gone if the page were reloaded
     sale_id = sale_ids(served.engine, stall)[0]
-    answer = httpx.post(
-        f"{served.base}/sales/{sale_id}/rating", json={"stars": 5, "comment": "<b>달고 맛있어요</b>"}, timeout=10
-    )
+    posted = {"receipt": served.receipts.proof(sale_id), "stars": 5, "comment": "<b>달고 맛있어요</b>"}
+    answer = httpx.post(f"{served.base}/sales/{sale_id}/rating", json=posted, timeout=10)
     assert answer.status_code == 201, answer.text
-    # The page's own script fetches the fragment every second: poll for the swap, bounded.
-    page.wait_for_function(
-        "document.querySelector('#stall dd.rating').dataset.count === '1'", timeout=REFRESH_TIMEOUT_MS
-    )
+    # The page's own script fetches the fragment every second: wait for the swap, bounded (a
+    # locator wait: wait_for_function would eval a string, which the page's policy forbids).
+    page.locator("#stall dd.rating[data-count='1']").wait_for(timeout=REFRESH_TIMEOUT_MS)
     assert rating.inner_text() == "지금까지 평가 1건"
     assert page.evaluate("window.__sameDocument") is True
     assert int(page.locator("body").get_attribute("data-refreshes") or 0) >= 1
@@ -192,6 +205,7 @@ def test_board_refreshes_in_place_and_shows_a_new_rating(
     wall.assert_panels_fit()
     page.screenshot(path=str(artifacts_dir / "board-stall-1920x1080-ko.png"))
     wall.assert_all_requests_local()
+    wall.assert_no_csp_violation()
 
 
 def test_stall_screen_in_portrait_with_red_recalled_lot_and_a_qr_to_its_page(
@@ -223,6 +237,7 @@ def test_stall_screen_in_portrait_with_red_recalled_lot_and_a_qr_to_its_page(
     portrait.assert_panels_fit()
     page.screenshot(path=str(artifacts_dir / "board-stall-1080x1920-en.png"), full_page=True)
     portrait.assert_all_requests_local()
+    portrait.assert_no_csp_violation()
 
     phone = screen(PHONE, accept_language="zh-CN")  # where the QR code leads
     phone.open(f"/board/stalls/{stall}")
@@ -255,7 +270,8 @@ def test_shopper_rates_the_stall_from_the_sale_page_without_javascript(
 ) -> None:
     phone = screen(PHONE, javascript=False)
     sale_page = f"/01/{OTHER_GTIN}/10/MK-DUR-1/21/2"
-    phone.open(sale_page)
+    proof = served.receipts.proof("0x" + sale_id_of(batch_id_of(OTHER_GTIN, "MK-DUR-1"), 2).hex())
+    phone.open(f"{sale_page}?receipt={proof}")  # as the receipt's QR code opens it
     page = phone.page
     assert page.locator("#rating h2").inner_text() == "Rate this stall"
     page.locator('#rating input[name="stars"][value="4"]').check()

@@ -1,10 +1,10 @@
 """The shopper's page in a real headless Chromium (Debian's ``chromium``) at a phone's size,
-served by a tiny FastAPI app from the indexed demo market: the timeline, the recall banner,
-the language switch and Accept-Language, no JavaScript needed, no request off 127.0.0.1.
-Full-page screenshots go to ``test-artifacts/`` for a person to look at.
-
-The harness route ``/01/{gtin}/10/{lot}/21/{serial}`` finds the sale by GTIN, lot and serial
-in the database and renders it; it stands in for the real resolver (``api.routes.resolver``).
+served by the real app (``api.main.create_app``, uvicorn in a thread) from the indexed demo
+market: the resolver's route ``/01/{gtin}/10/{lot}/21/{serial}`` behind every QR code, the
+timeline, the recall banner, the language switch and its cookie, Accept-Language, no
+JavaScript needed, no request off 127.0.0.1, and the receipt's code opening the rating form
+without the proof leaking into links or a Referer. Full-page screenshots go to
+``test-artifacts/`` for a person to look at.
 """
 
 from __future__ import annotations
@@ -12,59 +12,69 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, PlainTextResponse
 from playwright.sync_api import Browser, Page, Response
 
-from api.pages import LANG_COOKIE, negotiate, render_bad_request, render_not_found, render_shopper_page
+from api.main import create_app
+from api.pages import LANG_COOKIE
+from api.services import Services
+from api.settings import ApiSettings
 from ledger import demo
 from ledger.chain.node import free_port
-from ledger.gs1 import is_valid_gtin, normalize_gtin
-from ledger.queries import chain_of_custody
+from ledger.documents import open_store
+from ledger.keys import KeyStore
+from ledger.notify.secret_box import load_secret_box
 from tests.factories.served import serve_in_thread
-from tests.factories.shopper_market import MERGED_LOT, ShopperMarket
+from tests.factories.shopper_market import FAILED_REPORT, HARVEST_PHOTO, LAB_REPORT, MERGED_LOT, ShopperMarket
 
 PHONE = {"width": 390, "height": 844}
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-#: How long the harness server may take to start listening (it is up in well under a second).
 GREENS = f"/01/{demo.GREENS_GTIN}/10/GV-2611-01-A/21/1"
 DURIAN = f"/01/{demo.DURIAN_GTIN}/10/TH-DUR-0931-A/21/1"
 STRAWBERRIES = f"/01/{demo.STRAWBERRY_GTIN}/10/SB-2611-07-A/21/1"
 MERGED = f"/01/{demo.GREENS_GTIN}/10/{MERGED_LOT}/21/1"
+#: The sections of a sale's page, in English, as a QR scan opens it.
+ENGLISH_HEADINGS = ["From farm to stall", "Origin", "Lab tests", "Rate this stall", "Every step"]
+CHINESE_HEADINGS = ["从产地到摊位", "产地", "检测结果", "评价该摊位", "全程记录"]
 
 
-def harness(market: ShopperMarket) -> FastAPI:
-    """The sale pages of `market` at GS1 Digital Link paths, and a stand-in document route."""
-    app = FastAPI()
-
-    @app.get("/01/{gtin}/10/{lot}/21/{serial}")
-    def sale_page(request: Request, gtin: str, lot: str, serial: str, lang: str | None = None) -> HTMLResponse:
-        chosen = negotiate(request.headers.get("accept-language"), lang, request.cookies.get(LANG_COOKIE))
-        if not is_valid_gtin(gtin) or not serial.isdigit():
-            return HTMLResponse(render_bad_request(chosen, f"{gtin} / {serial}: not a GTIN and a sale number"), 400)
-        sale_id = market.sale_id(normalize_gtin(gtin), lot, int(serial))
-        if sale_id is None:
-            return HTMLResponse(render_not_found(chosen, request.url.path), 404)
-        page = HTMLResponse(render_shopper_page(chain_of_custody(market.engine, sale_id), lang=chosen, tz=SHANGHAI))
-        if lang:
-            page.set_cookie(LANG_COOKIE, chosen, samesite="lax")
-        return page
-
-    @app.get("/documents/{cid}")
-    def document(cid: str) -> PlainTextResponse:
-        return PlainTextResponse(f"document {cid}")
-
-    return app
+@dataclass(frozen=True)
+class Served:
+    base: str
+    services: Services
 
 
 @pytest.fixture(scope="module")
-def server(browser_market: ShopperMarket) -> Iterator[str]:
-    """The harness on 127.0.0.1 at a free port (uvicorn in a thread); its base URL."""
-    with serve_in_thread(harness(browser_market), free_port(), "shopper-harness") as base:
-        yield base
+def served(browser_market: ShopperMarket, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The real app over the indexed market on 127.0.0.1 at a free port, with the market's
+    documents in its store."""
+    data = tmp_path_factory.mktemp("shopper-app") / "data"
+    port = free_port()
+    settings = ApiSettings(
+        data_dir=data,
+        database_url=str(browser_market.engine.url),
+        rpc_url="http://127.0.0.1:9",  # reads only: the app never calls the node
+        public_host=f"127.0.0.1:{port}",
+        public_scheme="http",
+    )
+    documents = open_store(data)
+    for paper in (HARVEST_PHOTO, LAB_REPORT, FAILED_REPORT):
+        documents.put(paper, "text/plain")
+    services = Services(
+        settings=settings,
+        engine=browser_market.engine,
+        keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
+        documents=documents,
+        webhook_box=load_secret_box(settings.data_dir),
+        webhook_targets=settings.webhook_targets,
+    )
+    with serve_in_thread(create_app(settings, services), port, "shopper") as base:
+        yield Served(base, services)
+
+
+@pytest.fixture(scope="module")
+def server(served: Served) -> str:
+    return served.base
 
 
 @dataclass
@@ -131,7 +141,7 @@ def test_greens_timeline_shows_every_step_in_order_on_a_phone(
     lots = greens.page.locator("#timeline li.step .step-lots").all_inner_texts()
     assert [lot.strip() for lot in lots] == [e.lot for e in chain.events]
     assert greens.page.locator("#alert").count() == 0
-    assert greens.headings() == ["From farm to stall", "Origin", "Lab tests", "Every step"]
+    assert greens.headings() == ENGLISH_HEADINGS
     assert greens.page.locator("h1").inner_text() == "Lot GV-2611-01-A"
     # Phone-first: nothing wider than the screen, the lineage picture fits the width.
     assert greens.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
@@ -160,7 +170,7 @@ def test_recalled_strawberries_show_the_red_banner_first_and_greens_none(
     assert banner.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(183, 28, 28)"
     assert shopper.page.evaluate("document.body.firstElementChild.id") == "alert"
     assert shopper.kinds()[-1] == "recalled"
-    assert shopper.headings() == ["从产地到摊位", "产地", "检测结果", "全程记录"]
+    assert shopper.headings() == CHINESE_HEADINGS
     shopper.screenshot(artifacts_dir / "shopper-strawberries-zh.png")
     shopper.open(GREENS)
     assert shopper.page.locator("#alert").count() == 0
@@ -177,15 +187,21 @@ def test_language_links_and_accept_language_choose_the_language(
     shopper.page.get_by_role("link", name="中文").click()
     shopper.page.wait_for_load_state()
     assert shopper.page.url.endswith(GREENS + "?lang=zh")
-    assert shopper.headings() == ["从产地到摊位", "产地", "检测结果", "全程记录"]
+    assert shopper.headings() == CHINESE_HEADINGS
     assert shopper.page.locator("html").get_attribute("lang") == "zh-Hans"
     assert shopper.page.locator('nav.langs a[aria-current="page"]').inner_text() == "中文"
-    shopper.open(GREENS)  # the harness keeps the choice in a cookie
+    (cookie,) = [c for c in shopper.page.context.cookies() if c["name"] == LANG_COOKIE]
+    assert (cookie["value"], cookie["sameSite"], cookie["domain"]) == ("zh", "Lax", "127.0.0.1")
+    assert cookie["expires"] > 0  # kept across visits, not for this session only
+    shopper.open(GREENS)  # the resolver keeps the choice in the cookie
     assert shopper.headings()[1] == "产地"
+    assert shopper.open(f"{GREENS}?lang=en").status == 200  # a new choice replaces it
+    shopper.open(GREENS)
+    assert shopper.headings()[1] == "Origin"
 
     korean = phone("ko-KR,ko;q=0.9,en-US;q=0.8")
     korean.open(DURIAN)
-    assert korean.headings() == ["산지에서 매장까지", "원산지", "검사 결과", "전체 이력"]
+    assert korean.headings() == ["산지에서 매장까지", "원산지", "검사 결과", "이 매장 평가하기", "전체 이력"]
     assert korean.page.locator("#origin dd").first.inner_text() == "태국 (TH)"
     korean.screenshot(artifacts_dir / "shopper-durian-ko.png")
     for used in (shopper, korean):
@@ -208,9 +224,17 @@ def test_the_page_works_without_javascript(phone: Callable[..., Phone], artifact
     document = shopper.page.locator("#lab a").first
     href = document.get_attribute("href")
     assert href and href.startswith("/documents/bafkrei")
-    document.click()
-    shopper.page.wait_for_load_state()
-    assert shopper.page.url == shopper.base + href
+    # A lab report that is neither an image nor a PDF is served as a download (documents never
+    # render in the market's origin), so following the link starts a download, not a page:
+    # fetch the link the page gives and check what the phone would be handed.
+    report = shopper.page.request.get(shopper.base + href)
+    assert report.status == 200
+    assert report.headers["x-content-type-options"] == "nosniff"
+    inline = report.headers["content-type"].split(";")[0] in ("application/pdf",) or report.headers[
+        "content-type"
+    ].startswith("image/")
+    assert report.headers["content-disposition"].startswith("inline" if inline else "attachment")
+    assert report.body()
     shopper.assert_all_requests_local()
 
 
@@ -224,4 +248,42 @@ def test_unknown_sale_and_bad_code_pages(phone: Callable[..., Phone], artifacts_
     assert bad.status == 400
     assert shopper.page.locator("h1").inner_text() == "이 코드를 읽을 수 없습니다"
     assert "06901234000017" in shopper.page.locator("main dd").inner_text()
+    shopper.assert_all_requests_local()
+
+
+def test_receipt_code_opens_the_rating_form_across_a_language_switch_and_leaks_nowhere(
+    phone: Callable[..., Phone], served: Served, browser_market: ShopperMarket, artifacts_dir: Path
+) -> None:
+    sale_id = browser_market.sale_id(demo.DURIAN_GTIN, "TH-DUR-0931-A", 1)
+    assert sale_id is not None
+    proof = served.services.receipts.proof(sale_id)
+    shopper = phone("en-US,en;q=0.9", javascript=False)
+    page = shopper.page
+    sent: list[tuple[str, str | None]] = []
+    page.on("request", lambda request: sent.append((request.url, request.headers.get("referer"))))
+    assert shopper.open(f"{DURIAN}?receipt={proof}").status == 200
+    assert page.locator("#rating form").count() == 1
+    assert proof not in page.locator("body").inner_text()  # carried, never shown
+    # Another page from here: no Referer, so the proof stays on this page.
+    page.locator('#purchase a[href^="/board/stalls/"]').first.click()
+    page.wait_for_load_state()
+    assert page.url.startswith(f"{served.base}/board/stalls/") and proof not in page.url
+    page.go_back()
+    page.get_by_role("link", name="한국어").click()  # the switch keeps the form
+    page.wait_for_load_state()
+    assert page.url.endswith(f"{DURIAN}?lang=ko&receipt={proof}")
+    assert page.locator("#rating h2").inner_text() == "이 매장 평가하기"
+    page.locator('#rating input[name="stars"][value="5"]').check()
+    page.locator("#rating-comment").fill("달고 향이 좋아요")
+    page.locator("#rating").screenshot(path=str(artifacts_dir / "shopper-rating-form-ko.png"))
+    page.locator("#rating button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served.base}{DURIAN}#rating"  # back on the sale's page, without the proof
+    assert page.locator("#rating .rated").inner_text() == "감사합니다. 이 매장에 5점 만점에 5점을 주셨습니다."
+    assert [url for url, referer in sent if referer] == []
+    # Only the page itself carries it (asked again on going back: it is not stored).
+    assert {url for url, _ in sent if proof in url} == {
+        f"{served.base}{DURIAN}?receipt={proof}",
+        f"{served.base}{DURIAN}?lang=ko&receipt={proof}",
+    }
     shopper.assert_all_requests_local()

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 
 from api.pages.lineage_svg import WIDTH, lineage_svg
 from ledger import demo
-from ledger.queries.views import CustodyChain, ResidueView
+from ledger.queries.views import CustodyChain
+from ledger.vocabulary import Residue
 from tests.factories.custody import ChainBuilder, party
 from tests.factories.shopper_market import MERGED_LOT, SECOND_GREENS_LOT, ShopperMarket
 
@@ -123,7 +124,7 @@ def test_hostile_text_is_escaped_and_the_output_deterministic() -> None:
     farm = party('Farm <script>alert("x")</script> & "Sons"\x01', "6901234000016")
     origin = build.harvest("<LOT>&'\"", farm, 100)
     child = build.split(origin, "L-1]]>", 10, WHOLESALER)
-    build.inspect(child, party("Lab"), [ResidueView("lead", 1, 300, "ug/kg")])
+    build.inspect(child, party("Lab"), [Residue("lead", 1, 300, "ug/kg")])
     chain = build.sell(child, STALL, 1, 100)
     svg = lineage_svg(chain)
     root = parse(svg)
@@ -149,7 +150,7 @@ def test_a_failed_lot_is_red_until_the_regulator_releases_it() -> None:
     build = ChainBuilder()
     origin = build.harvest("H-1", FARM, 100)
     child = build.split(origin, "H-1-A", 10, WHOLESALER)
-    build.inspect(origin, party("Lab"), [ResidueView("carbofuran", 37, 20, "ug/kg")])  # the rest of H-1 is held
+    build.inspect(origin, party("Lab"), [Residue("carbofuran", 37, 20, "ug/kg")])  # the rest of H-1 is held
     held = nodes(parse(lineage_svg(build.sell(child, STALL, 1, 100))))
     assert "alert" in held[origin].get("class").split() and "alert" not in held[child].get("class").split()
     build.release(origin, party("Regulator"), "Re-tested: 12 ug/kg")

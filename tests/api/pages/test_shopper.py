@@ -11,7 +11,7 @@ from api.pages.i18n import Messages
 from api.pages.shopper import render_shopper_page
 from ledger import demo
 from ledger.documents.cid import cid_of
-from ledger.queries.views import ResidueView
+from ledger.vocabulary import Residue
 from tests.factories.custody import ChainBuilder, party
 from tests.factories.html import Element, parse_html
 from tests.factories.shopper_market import HARVEST_PHOTO, LAB_REPORT, MERGED_LOT, SECOND_GREENS_LOT, ShopperMarket
@@ -116,6 +116,7 @@ def test_durian_page_shows_the_customs_entry_and_links_its_declaration(indexed_m
     assert shown["Country of origin"] == "Thailand (TH)"
     assert shown["Importer"] == "Tropical Fruit Imports Ltd GLN 6901234000030"
     assert shown["Customs declaration no."] == "310120261000123456"
+    assert shown["HS code"] == "0810.60.00"
     assert shown["Customs clearance"] == Formatter("en", Messages("en"), SHANGHAI).date(chain.origins[0].time)
     assert shown["Port of entry"] == "CNNGB"
     assert shown["Customs"] == "Ningbo Customs District"
@@ -238,7 +239,7 @@ def test_banner_warns_of_an_unreleased_failed_test_upstream() -> None:
     farm, wholesaler, lab, stall = party("Farm"), party("Wholesaler"), party("Lab"), party("Stall")
     origin = build.harvest("H-1", farm, 100)
     child = build.split(origin, "H-1-A", 10, wholesaler)
-    build.inspect(origin, lab, [ResidueView("carbofuran", 37, 20, "ug/kg")])
+    build.inspect(origin, lab, [Residue("carbofuran", 37, 20, "ug/kg")])
     warned = parse_html(render_shopper_page(build.sell(child, stall, 1, 100), lang="en"))
     assert "banner-warning" in warned.by_id("alert").classes
     assert fields(warned.by_id("alert"))["Lots"] == "H-1"

@@ -1,4 +1,4 @@
-"""ratings: Shoppers' verified-purchase ratings of stalls (issue 8)
+"""ratings: Shoppers' verified-purchase ratings of stalls
 
 Also the indexes of the market board's day-window queries (prices, arrivals, inspections
 and recalls of one market day), which stay index range scans at a million events.

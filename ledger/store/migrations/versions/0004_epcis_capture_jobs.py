@@ -1,4 +1,4 @@
-"""epcis_capture_jobs: EPCIS capture jobs (issue 6)
+"""epcis_capture_jobs: EPCIS capture jobs
 
 Also an index of the lineage in chain order (block, log index): EPCIS queries page through
 it, and its primary key leads with the position of an edge within its log.

@@ -1,4 +1,4 @@
-"""webhooks: Stall webhooks and recall notification deliveries (issue 6)
+"""webhooks: Stall webhooks and recall notification deliveries
 
 Revision ID: 0005
 Revises: 0004

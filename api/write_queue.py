@@ -1,0 +1,282 @@
+"""Writes through the queue, with their HTTP semantics, in one place so routes stay thin.
+
+- A write is checked (permissions by the route's dependency; the contract's refusals by an
+  ``eth_call`` of the very call), stored as an intent, and answered once its transaction is
+  mined: the same body as before, with ``intent_id``. A refusal the contract gives now is
+  answered 4xx and nothing is stored.
+- ``Prefer: respond-async``: 202 at once, with ``Location: /intents/{id}``. A write not mined
+  within ``queue_wait_s`` (the node is down, say) answers 202 the same way.
+- ``Idempotency-Key``: a retried request with the same key returns the first one's answer and
+  records nothing new; the same key with another body is refused (422).
+- While the node does not answer, a write is still stored (the submitter checks it when the
+  node is back) and answered 202.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+
+from api.deps import Caller
+from api.errors import revert_answer
+from api.services import Services
+from ledger.errors import ContractRevert, NodeError, TransactionError
+from ledger.intents.accept import accept, existing, precheck
+from ledger.store.intents import IntentRecord, KeyReused, get_intent, get_intents
+
+Extra = Callable[[IntentRecord], dict[str, Any]]
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+#: OpenAPI: what a write answers when it is not (yet) mined.
+ACCEPTED = {202: {"description": "accepted, not yet mined: follow Location (GET /intents/{id})"}}
+
+
+def wants_async(request: Request) -> bool:
+    """Whether the client sent ``Prefer: respond-async`` (RFC 7240)."""
+    tokens = (part.split(";")[0].strip().lower() for part in request.headers.get("prefer", "").split(","))
+    return "respond-async" in tokens
+
+
+def idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "the Idempotency-Key header must be 1-200 visible ASCII characters"
+        )
+    return key
+
+
+# ------------------------------------------------------------------ one write
+
+
+async def write(
+    request: Request,
+    caller: Caller,
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    status_code: int = status.HTTP_201_CREATED,
+    extra: Extra | None = None,
+) -> Response:
+    """Queue one write of `kind` for `caller` and answer it (see the module docstring)."""
+    key = idempotency_key(request)
+    intent = await run_in_threadpool(_accept_one, caller, kind, payload, key)
+    services = caller.services
+    if not intent.final and not wants_async(request):
+        intent = (await wait_final(services, [intent.id]))[intent.id]
+    if intent.status == "recorded":
+        body = await run_in_threadpool(recorded_body, intent, extra)
+        return JSONResponse(body, status_code=status_code)
+    if intent.status == "refused":
+        raise refusal(intent)
+    return JSONResponse(intent_json(request, intent), status.HTTP_202_ACCEPTED, {"Location": f"/intents/{intent.id}"})
+
+
+def _accept_one(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
+    services, sender = caller.services, caller.address
+    caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
+    try:
+        found = existing(services.engine, sender, kind, payload, key)
+        if found is not None:
+            return found
+        (reason,) = _precheck(services, sender, kind, [payload])
+        if reason is not None:
+            raise reason
+        ((intent, _),) = accept(services.engine, sender, kind, [(payload, key)])
+    except KeyReused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    services.wake(sender)
+    return intent
+
+
+def _precheck(
+    services: Services, sender: str, kind: str, payloads: Sequence[dict[str, Any]]
+) -> list[TransactionError | None]:
+    try:
+        return precheck(services.ledger, sender, kind, payloads)
+    except NodeError:
+        return [None] * len(payloads)  # the node is down: stored, checked by the submitter later
+
+
+async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentRecord]:
+    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``."""
+    loop = asyncio.get_running_loop()
+    pending = set(ids)
+    everything = loop.create_future()
+
+    def finished(intent_id: int) -> Callable[[], None]:
+        def callback() -> None:
+            def mark() -> None:
+                pending.discard(intent_id)
+                if not pending and not everything.done():
+                    everything.set_result(None)
+
+            loop.call_soon_threadsafe(mark)
+
+        return callback
+
+    watcher = services.watcher
+    callbacks = {i: finished(i) for i in ids}
+    if watcher is not None:
+        for intent_id, callback in callbacks.items():
+            watcher.watch(intent_id, callback)
+    try:
+        known = await run_in_threadpool(get_intents, services.engine, ids)
+        pending -= {i for i, intent in known.items() if intent.final}
+        if pending and watcher is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(everything, services.settings.queue_wait_s)
+    finally:
+        if watcher is not None:
+            for intent_id, callback in callbacks.items():
+                watcher.forget(intent_id, callback)
+    return await run_in_threadpool(get_intents, services.engine, ids)
+
+
+# ------------------------------------------------------------------ many writes
+
+
+async def write_many(
+    request: Request, caller: Caller, kind: str, payloads: list[dict[str, Any]], *, extra: Extra | None = None
+) -> Response:
+    """Queue a list of writes of one kind; answer each item: 200 with per-item statuses once
+    all are final (or ``queue_wait_s`` passed), 202 at once with ``Prefer: respond-async``.
+    With an Idempotency-Key, item i is keyed ``{key}#{i}``."""
+    key = idempotency_key(request)
+    outcomes = await run_in_threadpool(_accept_many, caller, kind, payloads, key)
+    ids = [o.id for o in outcomes if isinstance(o, IntentRecord)]
+    services = caller.services
+    if ids and not wants_async(request):
+        final = await wait_final(services, ids)
+        outcomes = [final[o.id] if isinstance(o, IntentRecord) else o for o in outcomes]
+    items = await run_in_threadpool(_item_answers, request, outcomes, extra)
+    code = status.HTTP_202_ACCEPTED if wants_async(request) else status.HTTP_200_OK
+    return JSONResponse({"data": items, "count": len(items)}, status_code=code)
+
+
+def _accept_many(
+    caller: Caller, kind: str, payloads: list[dict[str, Any]], key: str | None
+) -> list[IntentRecord | Exception]:
+    services, sender = caller.services, caller.address
+    caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
+    keys = [f"{key}#{n}" for n in range(len(payloads))] if key else [None] * len(payloads)
+    outcomes: list[IntentRecord | Exception | None] = [None] * len(payloads)
+    for n, payload in enumerate(payloads):
+        try:
+            outcomes[n] = existing(services.engine, sender, kind, payload, keys[n])
+        except KeyReused as exc:
+            outcomes[n] = exc
+    todo = [n for n, o in enumerate(outcomes) if o is None]
+    reasons = _precheck(services, sender, kind, [payloads[n] for n in todo])
+    queued = []
+    for n, reason in zip(todo, reasons, strict=True):
+        if reason is not None:
+            outcomes[n] = reason
+        else:
+            queued.append(n)
+    if queued:
+        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued])
+        for n, (intent, _created) in zip(queued, stored, strict=True):
+            outcomes[n] = intent
+        services.wake(sender)
+    return [o for o in outcomes if o is not None]
+
+
+def _item_answers(request: Request, outcomes: list[IntentRecord | Exception], extra: Extra | None) -> list[dict]:
+    items = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, KeyReused):
+            items.append({"index": index, "status": 422, "error": "IdempotencyKeyReused", "message": str(outcome)})
+        elif isinstance(outcome, Exception):
+            code, body = _refusal_answer(request, outcome)
+            items.append({"index": index, "status": code, **body})
+        elif outcome.status == "recorded":
+            items.append({"index": index, "status": 201, **recorded_body(outcome, extra)})
+        elif outcome.status == "refused":
+            code, body = _refusal_answer(request, refusal(outcome))
+            items.append({"index": index, "status": code, "intent_id": outcome.id, **body})
+        else:
+            shown = intent_json(request, outcome)
+            items.append({"index": index, **shown, "status": 202, "intent_status": shown["status"]})
+    return items
+
+
+def _refusal_answer(request: Request, error: Exception) -> tuple[int, dict[str, Any]]:
+    if isinstance(error, ContractRevert):
+        return revert_answer(request, error)
+    return status.HTTP_502_BAD_GATEWAY, {"error": "TransactionFailed", "message": str(error)}
+
+
+# ------------------------------------------------------------------ bodies
+
+
+def recorded_body(intent: IntentRecord, extra: Extra | None = None) -> dict[str, Any]:
+    """Today's 201 body of a mined write, from the intent's stored result, with its id."""
+    result = intent.result or {}
+    body = {
+        "transaction_hash": result.get("transaction_hash") or intent.tx_hash,
+        "block_number": intent.block_number,
+        "events": result.get("events", []),
+        "batch_ids": result.get("batch_ids", []),
+        "intent_id": intent.id,
+    }
+    if "sale_id" in result:
+        body["sale_id"] = result["sale_id"]
+    if extra is not None:
+        body.update(extra(intent))
+    return body
+
+
+def refusal(intent: IntentRecord) -> ContractRevert:
+    """A refused intent's stored error as the exception the API's handler answers."""
+    error = intent.error or {}
+    args = {k: _bytes32(v) for k, v in (error.get("args") or {}).items()}
+    return ContractRevert(error.get("name", "TransactionReverted"), args, error.get("message"))
+
+
+def _bytes32(value: Any) -> Any:
+    # Stored as hex: role hashes and batch ids are bytes again for the sentences' lookups.
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 66:
+        return bytes.fromhex(value[2:])
+    return value
+
+
+def intent_json(request: Request, intent: IntentRecord) -> dict[str, Any]:
+    """An intent as GET /intents/{id} shows it."""
+    body: dict[str, Any] = {
+        "intent_id": intent.id,
+        "kind": intent.kind,
+        "sender": intent.sender,
+        "status": intent.status,
+        "created_at": _iso(intent.created_at),
+        "updated_at": _iso(intent.updated_at),
+        "location": f"/intents/{intent.id}",
+    }
+    if intent.tx_hash:
+        body["transaction_hash"] = intent.tx_hash
+    if intent.status == "recorded":
+        result = intent.result or {}
+        body["block_number"] = intent.block_number
+        body["result"] = {k: v for k, v in result.items() if k not in ("events", "transaction_hash")}
+        body["events"] = result.get("events", [])
+    if intent.status == "refused":
+        _code, answer = revert_answer(request, refusal(intent))
+        body["error"] = answer
+    return body
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat()
+
+
+def intent_for(services: Services, intent_id: int) -> IntentRecord | None:
+    return get_intent(services.engine, intent_id)

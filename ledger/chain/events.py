@@ -1,0 +1,259 @@
+"""Contract logs to typed :class:`ChainEvent`: the one event decoder, for receipts and the indexer.
+
+A decoder is built once per event type (topic 0): the split of indexed and plain parameters,
+eth-abi's decoder of the data's tuple type and each argument's converter are computed up
+front, so decoding one log is one ``eth_abi`` decode of its data plus the topics, which are
+read straight from their hex (the indexer's hot path sees three topics per event).
+
+Two forms of argument values, chosen when the codec is built:
+
+- ``"abi"``: the values a contract call takes (bytes, ints, checksummed addresses, tuples as
+  dicts of field names), so the write path can feed a receipt's batch id into the next call;
+- ``"stored"``: the values the index stores: bytes as 0x hex, short codes (unit, currency,
+  country) as text, binary CIDs as CID strings, GTINs as 14 digits.
+
+Example::
+
+    codec = EventCodec(ContractAbi.load(), "stored")
+    events = codec.decode_logs(eth_get_logs_result, block_times={})
+    events[0].name, events[0].args["batchId"]      # ("HarvestRegistered", "0x5f1c...")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+from eth_abi.decoding import ContextFramesBytesIO
+from eth_abi.registry import registry
+from eth_utils import to_checksum_address
+from multiformats import CID
+
+from ledger.chain.abi import ContractAbi, abi_type
+from ledger.hexes import to_hex
+
+Form = Literal["abi", "stored"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainEvent:
+    """One contract event at its place in the chain.
+
+    ``block_time`` is None only for a receipt's event from a node that does not stamp logs
+    with their block's time (the indexer always knows it).
+    """
+
+    block_number: int
+    block_hash: str
+    block_time: int | None
+    tx_hash: str
+    tx_index: int
+    log_index: int
+    name: str
+    args: dict[str, Any]
+
+
+def cid_text(raw: bytes) -> str | None:
+    """A binary CID as text: base32 for CIDv1 (``bafk...``), base58 for CIDv0 (``Qm...``)."""
+    if not raw:
+        return None
+    cid = CID.decode(raw)
+    return cid.encode("base32") if cid.version == 1 else cid.encode()
+
+
+def _text_code(raw: bytes) -> str:
+    return raw.rstrip(b"\0").decode("ascii", "replace")
+
+
+@lru_cache(maxsize=65_536)
+def _checksum(address: str) -> str:
+    """EIP-55 checksum (a keccak per call, so cached: a market has few participants)."""
+    return to_checksum_address(address)
+
+
+def is_hashed_when_indexed(kind: str) -> bool:
+    """Whether an indexed parameter of ABI type `kind` is stored as its keccak in the topic
+    (strings, bytes, arrays and tuples) rather than as its value."""
+    return kind in ("string", "bytes") or kind.startswith("(") or kind.endswith("]")
+
+
+def _topic_converter(kind: str, convert: Callable[[Any], Any], form: Form) -> Callable[[str], Any]:
+    """Decode a static indexed value straight from its 32-byte topic (0x hex).
+
+    Topics are one ABI word each, so the static types decode without a general decoder.
+    """
+    if kind == "address":
+        return lambda topic: _checksum(f"0x{topic[26:]}")
+    if kind == "bytes32":
+        return (lambda topic: topic.lower()) if form == "stored" else (lambda topic: bytes.fromhex(topic[2:]))
+    if kind.startswith("uint"):
+        return lambda topic: convert(int(topic, 16))
+    if kind == "bool":
+        return lambda topic: int(topic, 16) != 0
+    if kind.startswith("int"):
+        bits = int(kind[3:] or 256)
+        return lambda topic: convert(_signed(int(topic, 16), bits))
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        return lambda topic: convert(bytes.fromhex(topic[2 : 2 + 2 * size]))
+    raise ValueError(f"no topic decoder for {kind}")
+
+
+def _signed(value: int, bits: int) -> int:
+    value &= (1 << 256) - 1
+    return value - (1 << 256) if value >> 255 else value
+
+
+# Arguments (name, ABI type) whose stored form is not the generic one for their type.
+_STORED_SPECIAL: dict[tuple[str, str], Callable[[Any], Any]] = {
+    ("documentCid", "bytes"): cid_text,
+    ("reportCid", "bytes"): cid_text,
+    ("unit", "bytes3"): _text_code,
+    ("currency", "bytes3"): _text_code,
+    ("originCountry", "bytes2"): _text_code,
+    ("hsCode", "bytes10"): lambda raw: _text_code(raw) or None,
+    ("gtin", "uint64"): lambda value: f"{value:014d}",
+}
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def _converter(param: Mapping[str, Any], form: Form) -> Callable[[Any], Any]:
+    """How to turn one eth-abi decoded value of `param` into its `form`."""
+    name, kind = param["name"], param["type"]
+    if form == "stored" and (name, kind) in _STORED_SPECIAL:
+        return _STORED_SPECIAL[name, kind]
+    if kind.endswith("]"):
+        element = _converter({**param, "type": kind[: kind.rindex("[")], "name": ""}, form)
+        return lambda values: [element(v) for v in values]
+    if kind == "tuple":
+        fields = [(c["name"], _converter(c, form)) for c in param["components"]]
+        return lambda value: {n: convert(v) for (n, convert), v in zip(fields, value, strict=True)}
+    if kind == "address":
+        return _checksum
+    if kind.startswith("bytes") and form == "stored":
+        return to_hex
+    return _identity
+
+
+def _hashed_topic(form: Form) -> Callable[[str], Any]:
+    return (lambda topic: topic.lower()) if form == "stored" else (lambda topic: bytes.fromhex(topic[2:]))
+
+
+@dataclass(frozen=True)
+class _EventDecoder:
+    name: str
+    indexed: list[tuple[str, Callable[[str], Any]]]  # name, topic -> value
+    plain_names: list[str]
+    plain_decoder: Callable[[ContextFramesBytesIO], tuple[Any, ...]] | None
+    plain_converters: list[Callable[[Any], Any]]
+    order: tuple[str, ...]  # the parameters' declared order, where indexed and plain interleave
+
+    def decode(self, topics: list[str], data: str) -> dict[str, Any]:
+        args: dict[str, Any] = {}
+        for (name, convert), topic in zip(self.indexed, topics[1:], strict=True):
+            args[name] = convert(topic)
+        if self.plain_decoder is not None:
+            values = self.plain_decoder(ContextFramesBytesIO(bytes.fromhex(data[2:])))
+            for name, convert, value in zip(self.plain_names, self.plain_converters, values, strict=True):
+                args[name] = convert(value)
+        if self.order:
+            return {name: args[name] for name in self.order}
+        return args
+
+
+def _event_decoder(entry: Mapping[str, Any], form: Form) -> _EventDecoder:
+    indexed, plain = [], []
+    for param in entry["inputs"]:
+        kind = abi_type(param)
+        (indexed if param["indexed"] else plain).append((param, kind))
+    names = [p["name"] for p in entry["inputs"]]
+    # The call's form keeps the declared order of the arguments; the stored form keeps the
+    # decoding order (indexed first), which is what raw_events has always held.
+    reorder = form == "abi" and names != [p["name"] for p, _ in indexed + plain]
+    return _EventDecoder(
+        name=entry["name"],
+        indexed=[
+            (
+                p["name"],
+                _hashed_topic(form) if is_hashed_when_indexed(k) else _topic_converter(k, _converter(p, form), form),
+            )
+            for p, k in indexed
+        ],
+        plain_names=[p["name"] for p, _ in plain],
+        # eth-abi's decoder for the data's tuple type, built once; non-strict as Solidity's
+        # own decoder is (no padding checks).
+        plain_decoder=registry.get_tuple_decoder(*(k for _, k in plain), strict=False) if plain else None,
+        plain_converters=[_converter(p, form) for p, _ in plain],
+        order=tuple(names) if reorder else (),
+    )
+
+
+class EventCodec:
+    """Decodes the logs of one contract ABI into :class:`ChainEvent`; unknown events are skipped."""
+
+    def __init__(self, abi: ContractAbi, form: Form) -> None:
+        self.form = form
+        self._by_topic: dict[str, _EventDecoder] = {
+            to_hex(topic): _event_decoder(entry, form) for topic, entry in abi.events_by_topic.items()
+        }
+
+    def decode_logs(self, logs: Iterable[Mapping[str, Any]], block_times: Mapping[int, int]) -> list[ChainEvent]:
+        """Decode logs as ``eth_getLogs`` returns them (JSON-RPC hex), in their order.
+
+        `block_times` maps block number to timestamp for nodes whose logs lack
+        ``blockTimestamp``.
+        """
+        events = []
+        for log in logs:
+            topics = log["topics"]
+            decoder = self._by_topic.get(topics[0]) if topics else None
+            if decoder is None:
+                continue
+            number = int(log["blockNumber"], 16)
+            stamp = log.get("blockTimestamp")
+            events.append(
+                ChainEvent(
+                    block_number=number,
+                    block_hash=log["blockHash"],
+                    block_time=int(stamp, 16) if stamp else block_times[number],
+                    tx_hash=log["transactionHash"],
+                    tx_index=int(log["transactionIndex"], 16),
+                    log_index=int(log["logIndex"], 16),
+                    name=decoder.name,
+                    args=decoder.decode(topics, log["data"]),
+                )
+            )
+        return events
+
+    def decode_receipt(self, logs: Iterable[Mapping[str, Any]], address: str) -> list[ChainEvent]:
+        """The events contract `address` emitted, from a web3 receipt's logs (bytes, ints)."""
+        wanted = to_checksum_address(address)
+        events = []
+        for log in logs:
+            topics = [to_hex(t) for t in log["topics"]]
+            decoder = self._by_topic.get(topics[0]) if topics else None
+            if decoder is None or to_checksum_address(log["address"]) != wanted:
+                continue
+            stamp = log.get("blockTimestamp")
+            events.append(
+                ChainEvent(
+                    block_number=int(log["blockNumber"]),
+                    block_hash=to_hex(log["blockHash"]),
+                    block_time=None if stamp is None else _number(stamp),
+                    tx_hash=to_hex(log["transactionHash"]),
+                    tx_index=int(log["transactionIndex"]),
+                    log_index=int(log["logIndex"]),
+                    name=decoder.name,
+                    args=decoder.decode(topics, to_hex(log["data"])),
+                )
+            )
+        return events
+
+
+def _number(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)

@@ -1,0 +1,57 @@
+"""Customs declaration files and suppliers' harvest sheets: read, checked as a whole, recorded.
+
+A file (CSV, XLSX or JSON; flat columns, one row a line) is bounded before it is parsed
+(size, rows, cell lengths, an XLSX's inflated size), read into a table of text cells, and
+checked row by row and as a whole against the ledger's state. Every problem comes back at
+once with its row, column and reason; only a file without problems becomes the typed value
+(:class:`Declaration`, :class:`HarvestSheet`) that is recorded.
+
+Example::
+
+    table = read_table(Path("declaration.csv").read_bytes(), "csv")
+    checked = check_declaration(table, ChainState(ledger, deployment.deploy_block))
+    if checked.ok:
+        record_declaration(ledger, customs, checked.value)
+    else:
+        for problem in checked.problems:
+            print(problem)        # row 4, gtin: '08850000000011' has a wrong check digit: ...
+"""
+
+from ledger.intake.checks import Checked
+from ledger.intake.columns import DECLARATION, HARVEST_SHEET, Layout
+from ledger.intake.declaration import Declaration, DeclarationLine, check_declaration
+from ledger.intake.harvests import HarvestLot, HarvestSheet, check_harvest_sheet
+from ledger.intake.problems import FileRefused, Problem
+from ledger.intake.read import UnknownFormat, format_of_media_type, format_of_name, read_table
+from ledger.intake.record import Recorded, record_declaration, record_harvests
+from ledger.intake.state import LedgerState, ParticipantFacts, RecordedDeclaration
+from ledger.intake.table import Table
+from ledger.intake.templates import template_csv, template_xlsx
+
+__all__ = [
+    "DECLARATION",
+    "HARVEST_SHEET",
+    "Checked",
+    "Declaration",
+    "DeclarationLine",
+    "FileRefused",
+    "HarvestLot",
+    "HarvestSheet",
+    "Layout",
+    "LedgerState",
+    "ParticipantFacts",
+    "Problem",
+    "Recorded",
+    "RecordedDeclaration",
+    "Table",
+    "UnknownFormat",
+    "check_declaration",
+    "check_harvest_sheet",
+    "format_of_media_type",
+    "format_of_name",
+    "read_table",
+    "record_declaration",
+    "record_harvests",
+    "template_csv",
+    "template_xlsx",
+]

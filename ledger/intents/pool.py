@@ -1,0 +1,187 @@
+"""Submitters for every sender whose key this process holds, as threads, and the watcher that
+tells waiting requests when their intents are final.
+
+Every API worker (and ``freshledger submit``) runs a pool. Its manager looks for senders with
+unfinished intents (at once when this process accepted one, else every ``scan_s``), and
+starts a submitter thread for each whose lock it can take: so each sender has one submitter
+across all processes, and another process takes over within a scan when one dies. A
+submitter with nothing to do for ``idle_exit_s`` releases its lock and ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from ledger.chain.client import ChainClient
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.intents.lock import SenderLock, try_lock
+from ledger.intents.settings import QueueSettings
+from ledger.intents.submitter import Submitter
+from ledger.store import intents as store
+
+log = logging.getLogger(__name__)
+#: Seconds between the manager's looks for senders with work accepted by other processes.
+SCAN_S = 0.2
+#: Seconds between the watcher's looks at the intents requests wait for.
+WATCH_S = 0.02
+
+
+class IntentWatcher:
+    """Calls back once an intent is recorded or refused (told by a submitter of this process,
+    or seen in the database when another process's submitter settled it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._callbacks: dict[int, list[Callable[[], None]]] = {}
+        self._guard = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="intent-watcher", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def watch(self, intent_id: int, callback: Callable[[], None]) -> None:
+        with self._guard:
+            self._callbacks.setdefault(intent_id, []).append(callback)
+
+    def forget(self, intent_id: int, callback: Callable[[], None]) -> None:
+        with self._guard:
+            waiting = self._callbacks.get(intent_id, [])
+            if callback in waiting:
+                waiting.remove(callback)
+            if not waiting:
+                self._callbacks.pop(intent_id, None)
+
+    def done(self, ids: list[int]) -> None:
+        with self._guard:
+            callbacks = [cb for i in ids for cb in self._callbacks.pop(i, [])]
+        for callback in callbacks:
+            callback()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(WATCH_S):
+            with self._guard:
+                ids = list(self._callbacks)
+            if not ids:
+                continue
+            try:
+                self.done(store.final_among(self.engine, ids))
+            except Exception:  # the database may be busy; the next look retries
+                log.exception("intent watcher: look failed")
+
+
+class SubmitterPool:
+    """Runs a :class:`Submitter` thread per sender with work whose lock this process gets."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        rpc_url: str,
+        contract: Callable[[ChainClient], FreshLedgerContract],
+        account_of: Callable[[str], LocalAccount | None],
+        settings: QueueSettings | None = None,
+        watcher: IntentWatcher | None = None,
+    ) -> None:
+        self.engine = engine
+        self.rpc_url = rpc_url
+        self.contract = contract
+        self.account_of = account_of
+        self.settings = settings or QueueSettings()
+        self.watcher = watcher
+        self.node_up: bool | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._running: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._guard = threading.Lock()
+        self._manager = threading.Thread(target=self._manage, name="submitter-pool", daemon=True)
+
+    def start(self) -> None:
+        self._manager.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._manager.join(timeout)
+        with self._guard:
+            threads = [thread for thread, _ in self._running.values()]
+        for thread in threads:
+            thread.join(timeout)
+
+    def wake(self, sender: str) -> None:
+        """An intent of `sender` was accepted here: its submitter (if here) looks at once."""
+        with self._guard:
+            running = self._running.get(sender)
+        if running is not None:
+            running[1].set()
+        self._wake.set()
+
+    def running_senders(self) -> list[str]:
+        with self._guard:
+            return [s for s, (thread, _) in self._running.items() if thread.is_alive()]
+
+    # ------------------------------------------------------------ internals
+
+    def _manage(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for sender in store.senders_with_work(self.engine):
+                    self._ensure(sender)
+            except Exception:
+                log.exception("submitter pool: scan failed")
+            self._wake.wait(SCAN_S)
+            self._wake.clear()
+
+    def _ensure(self, sender: str) -> None:
+        with self._guard:
+            running = self._running.get(sender)
+            if running is not None and running[0].is_alive():
+                return
+        account = self.account_of(sender)
+        if account is None:
+            return  # a key this process does not hold
+        lock = try_lock(self.engine, sender)
+        if lock is None:
+            return  # another process (or thread) submits for this sender
+        wake = threading.Event()
+        thread = threading.Thread(
+            target=self._run, args=(account, lock, wake), name=f"submitter-{sender[:10]}", daemon=True
+        )
+        with self._guard:
+            self._running[sender] = (thread, wake)
+        thread.start()
+
+    def _run(self, account: LocalAccount, lock: SenderLock, wake: threading.Event) -> None:
+        try:
+            ledger = self.contract(ChainClient(self.rpc_url))
+            submitter = Submitter(
+                self.engine,
+                ledger,
+                account,
+                self.settings,
+                stop=self._stop,
+                wake=wake,
+                notify=self._notify,
+                node_state=self._node_state,
+            )
+            submitter.run()
+        except Exception:
+            log.exception("submitter %s ended by an error", account.address)
+        finally:
+            lock.release()
+            self._wake.set()  # work may have arrived meanwhile: look again
+
+    def _notify(self, ids: list[int]) -> None:
+        if self.watcher is not None and ids:
+            self.watcher.done(ids)
+
+    def _node_state(self, up: bool) -> None:
+        self.node_up = up

@@ -1,0 +1,227 @@
+"""The submitter of one sender: takes its queued intents in order, packs them into
+transactions, signs, stores, sends, and settles each mined transaction.
+
+It runs only while holding the sender's lock (:mod:`ledger.intents.lock`), so it alone
+chooses the sender's nonces. One step at a time:
+
+1. settle: the oldest transactions in flight whose receipts are in;
+2. fill: while fewer than ``max_in_flight`` are in flight, take the run of queued intents of
+   one kind at the head of the queue (several when the kind packs: whatever arrived while
+   the previous transactions were in flight), estimate the gas (a revert there names a bad
+   intent: the group is halved until each guilty intent stands alone and is refused, and the
+   rest go out), sign with the next nonce, store the signed bytes with the intents in one
+   database transaction, and only then send them.
+
+An intent whose estimate reverts while earlier transactions of the sender are still in flight
+is not refused yet: it may depend on them (a sale of a batch just accepted). It waits until
+they are mined and is estimated again.
+
+When the node does not answer, the submitter backs off (doubling up to ``retry_max_s``) and
+reconciles with the node before going on (:mod:`ledger.intents.reconcile`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from itertools import takewhile
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from ledger.chain.client import GAS_MARGIN
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.errors import NodeError, TransactionError
+from ledger.hexes import to_hex
+from ledger.intents.crash import crash_point
+from ledger.intents.kinds import kind_of, leading_group
+from ledger.intents.outcome import calldata, error_json, settle
+from ledger.intents.reconcile import reconcile
+from ledger.intents.settings import QueueSettings
+from ledger.store import intents as store
+from ledger.store.intents import IntentRecord, TxRecord
+
+log = logging.getLogger(__name__)
+#: How many queued intents one look takes (a group is cut from their head).
+LOOKAHEAD = 500
+
+
+class Submitter:
+    """Submits the queued intents of one sender; :meth:`run` until stopped or idle."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: FreshLedgerContract,
+        account: LocalAccount,
+        settings: QueueSettings,
+        *,
+        stop: threading.Event,
+        wake: threading.Event,
+        notify: Callable[[list[int]], None] = lambda ids: None,
+        node_state: Callable[[bool], None] = lambda up: None,
+    ) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.client = ledger.client
+        self.account = account
+        self.sender = account.address
+        self.settings = settings
+        self.stop = stop
+        self.wake = wake
+        self.notify = notify
+        self.node_state = node_state
+        self.in_flight: list[TxRecord] = []
+        self.next_nonce = 0
+        self._ready = False
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        idle_since = time.monotonic()
+        pause = self.settings.retry_first_s
+        while not self.stop.is_set():
+            try:
+                if not self._ready:
+                    self._resume()
+                busy = self.settle_mined() | self.fill()
+                self.node_state(True)
+                pause = self.settings.retry_first_s
+            except NodeError as exc:
+                log.warning("submitter %s: node unreachable (%s); retrying in %.1f s", self.sender, exc, pause)
+                self.node_state(False)
+                self._ready = False
+                self.stop.wait(pause)
+                pause = min(pause * 2, self.settings.retry_max_s)
+                continue
+            except Exception:  # a bug or a database hiccup must not end the sender's queue
+                log.exception("submitter %s: step failed; reconciling and retrying in %.1f s", self.sender, pause)
+                self._ready = False
+                self.stop.wait(pause)
+                pause = min(pause * 2, self.settings.retry_max_s)
+                continue
+            if busy or self.in_flight:
+                idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > self.settings.idle_exit_s:
+                return
+            if not busy:
+                self.wake.wait(self.settings.poll_s)
+                self.wake.clear()
+
+    def _resume(self) -> None:
+        """Reconcile with the node, then continue at the node's next nonce."""
+        self.in_flight = reconcile(self.engine, self.ledger, self.sender, self.notify)
+        pending = self.client.nonce_of(self.sender, "pending")
+        after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
+        self.next_nonce = max(pending, after_ours)
+        self._ready = True
+
+    # ------------------------------------------------------------ settling
+
+    def settle_mined(self) -> bool:
+        """Settle the in-flight transactions mined so far (in nonce order)."""
+        settled = False
+        while self.in_flight:
+            tx = self.in_flight[0]
+            receipt = self.client.receipt(tx.tx_hash)
+            if receipt is None:
+                break
+            crash_point("after_mining")
+            self.notify(settle(self.engine, self.ledger, tx, receipt))
+            self.in_flight.pop(0)
+            settled = True
+        return settled
+
+    # ------------------------------------------------------------ filling
+
+    def fill(self) -> bool:
+        """Send transactions for the queue's head while the window allows; True if any
+        intent moved (sent or refused)."""
+        moved = False
+        while len(self.in_flight) < self.settings.max_in_flight and self._ready:
+            queued = store.queued_run(self.engine, self.sender, LOOKAHEAD)
+            if not queued:
+                break
+            head = queued[0].kind
+            run = list(takewhile(lambda i, head=head: i.kind == head, queued))
+            kind = kind_of(head)
+            size = leading_group(kind, self.ledger.abi, [i.payload for i in run], [i.attempts for i in run])
+            room = self.settings.max_in_flight - len(self.in_flight)
+            groups, blocked, refused = self._plan(run[:size], room)
+            for group, gas in groups:
+                self._send(group, gas)
+            moved = moved or bool(groups) or refused
+            if blocked or not (groups or refused):
+                break
+        return moved
+
+    def _plan(self, group: list[IntentRecord], room: int) -> tuple[list[tuple[list[IntentRecord], int]], bool, bool]:
+        """Split `group` into transactions that estimate without a revert (at most `room`).
+        Returns them with their gas, whether a revert must wait for transactions in flight,
+        and whether an intent was refused."""
+        planned: list[tuple[list[IntentRecord], int]] = []
+        refused = False
+
+        def visit(part: list[IntentRecord]) -> bool:  # False: stop here (blocked or full)
+            nonlocal refused
+            if len(planned) >= room:
+                return False
+            data = calldata(self.ledger, part[0].kind, part)
+            try:
+                gas = self.client.estimate(self.sender, to=self.ledger.address, data=data, abi=self.ledger.abi)
+            except NodeError:
+                raise
+            except TransactionError as exc:  # a revert: a ContractRevert when the error is decoded
+                index = getattr(exc, "args_by_name", {}).get("index")
+                if isinstance(index, int) and 0 < index < len(part):
+                    # A batch call names the refused item: the ones before it passed their turn.
+                    return visit(part[:index]) and visit([part[index]]) and visit(part[index + 1 :])
+                if len(part) > 1:
+                    half = len(part) // 2
+                    return visit(part[:half]) and visit(part[half:])
+                if self.in_flight or planned:
+                    return False  # may depend on what is in flight: estimate again after it
+                store.refuse(self.engine, [part[0].id], error_json(exc))
+                self.notify([part[0].id])
+                refused = True
+                return True
+            if gas > self.settings.max_gas and len(part) > 1:
+                half = len(part) // 2
+                return visit(part[:half]) and visit(part[half:])
+            planned.append((part, gas))
+            return True
+
+        complete = visit(group)
+        return planned, not complete, refused
+
+    def _send(self, group: list[IntentRecord], gas: int) -> None:
+        data = calldata(self.ledger, group[0].kind, group)
+        signed = self.client.sign(
+            self.account, to=self.ledger.address, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce
+        )
+        tx = TxRecord(
+            tx_hash=signed.hash,
+            sender=self.sender,
+            nonce=signed.nonce,
+            kind=group[0].kind,
+            raw=to_hex(signed.raw),
+            intent_count=len(group),
+            status="sent",
+            created_at=time.time(),
+            block_number=None,
+        )
+        store.mark_sent(self.engine, [i.id for i in group], tx)
+        self.next_nonce += 1
+        self.in_flight.append(tx)
+        crash_point("before_send")
+        try:
+            self.client.send_raw(signed.raw)
+        except TransactionError as exc:
+            # Refused (not a lost connection: that is NodeError): e.g. the nonce went to
+            # another transaction. Reconciling decides; nothing is sent again before it.
+            log.warning("submitter %s: send refused (%s); reconciling", self.sender, exc)
+            self._ready = False
+            return
+        crash_point("after_send")

@@ -1,0 +1,310 @@
+"""The write queue's SQL: intents and the signed transactions that carry them.
+
+Every state change of the queue is one database transaction: intents are marked sent
+together with the row holding their signed bytes, and marked recorded (or requeued) together
+with their transaction's outcome, so a crash between two steps leaves a state the submitter
+can resume from (see :mod:`ledger.intents.reconcile`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.store.intent_models import Intent, IntentTransaction
+
+_INTENTS = Intent.__table__
+_TXS = IntentTransaction.__table__
+FINAL = ("recorded", "refused")
+UNFINISHED = ("queued", "sent")
+
+
+@dataclass(frozen=True)
+class IntentRecord:
+    id: int
+    sender: str
+    kind: str
+    payload: dict[str, Any]
+    idempotency_key: str | None
+    request_hash: str
+    status: str
+    attempts: int
+    created_at: float
+    updated_at: float
+    tx_hash: str | None
+    position: int | None
+    block_number: int | None
+    result: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    tx_hash: str
+    sender: str
+    nonce: int
+    kind: str
+    raw: str
+    intent_count: int
+    status: str
+    created_at: float
+    block_number: int | None
+
+
+@dataclass(frozen=True)
+class NewIntent:
+    """An intent to add: its payload, the client's key (or None) and the request's hash."""
+
+    payload: dict[str, Any]
+    idempotency_key: str | None
+    request_hash: str
+
+
+class KeyReused(Exception):
+    """An Idempotency-Key came back with another request than the one it was first used for."""
+
+    def __init__(self, key: str, first: IntentRecord) -> None:
+        self.key = key
+        self.first = first
+        super().__init__(f"Idempotency-Key {key!r} was used for another request (intent {first.id})")
+
+
+def _intent(row: Any) -> IntentRecord:
+    return IntentRecord(**{c.name: getattr(row, c.name) for c in _INTENTS.columns})
+
+
+def _tx(row: Any) -> TxRecord:
+    return TxRecord(**{c.name: getattr(row, c.name) for c in _TXS.columns})
+
+
+# ------------------------------------------------------------------ accepting
+
+
+def add_intents(engine: Engine, sender: str, kind: str, items: Sequence[NewIntent]) -> list[tuple[IntentRecord, bool]]:
+    """Store `items` as queued intents of `sender`; for an item whose Idempotency-Key the
+    sender used before, return the first intent instead (created False), or raise
+    :class:`KeyReused` when that one was another request. All new ones in one transaction."""
+    for _ in range(3):  # a concurrent retry with the same key may win the insert: look again
+        existing = _by_keys(engine, sender, [i.idempotency_key for i in items if i.idempotency_key])
+        for item in items:
+            first = existing.get(item.idempotency_key or "")
+            if first is not None and (first.request_hash != item.request_hash or first.kind != kind):
+                raise KeyReused(item.idempotency_key or "", first)
+        now = time.time()
+        fresh = [i for i in items if (i.idempotency_key or "") not in existing]
+        try:
+            with engine.begin() as conn:
+                ids = []
+                for item in fresh:
+                    values = _new_row(sender, kind, item, now)
+                    ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
+        except IntegrityError:
+            continue
+        made = dict(zip([id(i) for i in fresh], ids, strict=True))
+        records = _by_ids(engine, ids)
+        return [
+            (records[made[id(i)]], True) if id(i) in made else (existing[i.idempotency_key or ""], False) for i in items
+        ]
+    raise RuntimeError("could not store the intents: the idempotency keys keep colliding")
+
+
+def _new_row(sender: str, kind: str, item: NewIntent, now: float) -> dict[str, Any]:
+    return {
+        "sender": sender,
+        "kind": kind,
+        "payload": item.payload,
+        "idempotency_key": item.idempotency_key,
+        "request_hash": item.request_hash,
+        "status": "queued",
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _by_keys(engine: Engine, sender: str, keys: list[str]) -> dict[str, IntentRecord]:
+    if not keys:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_INTENTS).where(_INTENTS.c.sender == sender, _INTENTS.c.idempotency_key.in_(keys))
+        ).all()
+    return {row.idempotency_key: _intent(row) for row in rows}
+
+
+def _by_ids(engine: Engine, ids: Sequence[int]) -> dict[int, IntentRecord]:
+    if not ids:
+        return {}
+    with engine.connect() as conn:
+        rows = conn.execute(select(_INTENTS).where(_INTENTS.c.id.in_(list(ids)))).all()
+    return {row.id: _intent(row) for row in rows}
+
+
+# ------------------------------------------------------------------ reading
+
+
+def get_intent(engine: Engine, intent_id: int) -> IntentRecord | None:
+    return _by_ids(engine, [intent_id]).get(intent_id)
+
+
+def intent_by_key(engine: Engine, sender: str, key: str) -> IntentRecord | None:
+    return _by_keys(engine, sender, [key]).get(key)
+
+
+def get_intents(engine: Engine, ids: Sequence[int]) -> dict[int, IntentRecord]:
+    return _by_ids(engine, ids)
+
+
+def final_among(engine: Engine, ids: Sequence[int]) -> list[int]:
+    """Which of `ids` are recorded or refused."""
+    if not ids:
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_INTENTS.c.id).where(_INTENTS.c.id.in_(list(ids)), _INTENTS.c.status.in_(FINAL))
+        ).all()
+    return [row.id for row in rows]
+
+
+def senders_with_work(engine: Engine) -> list[str]:
+    """Senders with queued or sent intents (the submitters these need)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(_INTENTS.c.sender).where(_INTENTS.c.status.in_(UNFINISHED)).distinct()).all()
+    return [row.sender for row in rows]
+
+
+def queued_run(engine: Engine, sender: str, limit: int) -> list[IntentRecord]:
+    """The oldest queued intents of `sender`, in the order they were accepted."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_INTENTS)
+            .where(_INTENTS.c.status == "queued", _INTENTS.c.sender == sender)
+            .order_by(_INTENTS.c.id)
+            .limit(limit)
+        ).all()
+    return [_intent(row) for row in rows]
+
+
+def queue_depth(engine: Engine) -> dict[str, Any]:
+    """Intents waiting (queued), on their way (sent), and the age of the oldest unfinished."""
+    with engine.connect() as conn:
+        counts = dict(
+            conn.execute(
+                select(_INTENTS.c.status, func.count())
+                .where(_INTENTS.c.status.in_(UNFINISHED))
+                .group_by(_INTENTS.c.status)
+            ).all()
+        )
+        oldest = conn.execute(
+            select(func.min(_INTENTS.c.created_at)).where(_INTENTS.c.status.in_(UNFINISHED))
+        ).scalar_one()
+    return {
+        "queued": int(counts.get("queued", 0)),
+        "sent": int(counts.get("sent", 0)),
+        "oldest_s": round(time.time() - oldest, 1) if oldest is not None else None,
+    }
+
+
+def transaction_intents(engine: Engine, tx_hash: str) -> list[IntentRecord]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(_INTENTS).where(_INTENTS.c.tx_hash == tx_hash).order_by(_INTENTS.c.position)).all()
+    return [_intent(row) for row in rows]
+
+
+def unfinished_transactions(engine: Engine, sender: str) -> list[TxRecord]:
+    """Transactions of `sender` stored as sent whose outcome is not yet recorded, by nonce."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_TXS).where(_TXS.c.sender == sender, _TXS.c.status == "sent").order_by(_TXS.c.nonce)
+        ).all()
+    return [_tx(row) for row in rows]
+
+
+def transactions_of(engine: Engine, sender: str | None = None) -> list[TxRecord]:
+    query = select(_TXS).order_by(_TXS.c.sender, _TXS.c.nonce)
+    if sender is not None:
+        query = query.where(_TXS.c.sender == sender)
+    with engine.connect() as conn:
+        return [_tx(row) for row in conn.execute(query).all()]
+
+
+def intents_of(engine: Engine, sender: str | None = None) -> list[IntentRecord]:
+    query = select(_INTENTS).order_by(_INTENTS.c.id)
+    if sender is not None:
+        query = query.where(_INTENTS.c.sender == sender)
+    with engine.connect() as conn:
+        return [_intent(row) for row in conn.execute(query).all()]
+
+
+# ------------------------------------------------------------------ the submitter's steps
+
+
+def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> None:
+    """Store the signed transaction and point its intents at it, in one transaction: done
+    before the bytes go to the node, so a crash right after sending loses nothing."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(insert(_TXS).values(**{**tx.__dict__, "created_at": now}))
+        statement = (
+            update(_INTENTS)
+            .where(_INTENTS.c.id == bindparam("intent_id"), _INTENTS.c.status == "queued")
+            .values(status="sent", tx_hash=tx.tx_hash, position=bindparam("pos"), updated_at=now)
+        )
+        conn.execute(statement, [{"intent_id": i, "pos": n} for n, i in enumerate(intent_ids)])
+
+
+def record_mined(engine: Engine, tx_hash: str, block_number: int, results: dict[int, dict[str, Any]]) -> None:
+    """A transaction was mined: it and each of its intents, with its own result, in one transaction."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == tx_hash).values(status="mined", block_number=block_number))
+        statement = (
+            update(_INTENTS)
+            .where(_INTENTS.c.id == bindparam("intent_id"))
+            .values(status="recorded", block_number=block_number, result=bindparam("outcome"), updated_at=now)
+        )
+        conn.execute(statement, [{"intent_id": i, "outcome": r} for i, r in results.items()])
+
+
+def refuse(
+    engine: Engine,
+    intent_ids: Sequence[int],
+    error: dict[str, Any],
+    *,
+    tx_hash: str | None = None,
+    block: int | None = None,
+) -> None:
+    """The contract refuses these intents (at the estimate, or its transaction reverted)."""
+    now = time.time()
+    with engine.begin() as conn:
+        if tx_hash is not None:
+            conn.execute(update(_TXS).where(_TXS.c.tx_hash == tx_hash).values(status="reverted", block_number=block))
+        conn.execute(
+            update(_INTENTS)
+            .where(_INTENTS.c.id.in_(list(intent_ids)))
+            .values(status="refused", error=error, block_number=block, updated_at=now)
+        )
+
+
+def requeue(engine: Engine, tx_hash: str, *, tx_status: str, block: int | None = None) -> list[int]:
+    """The transaction will never carry its intents (it reverted as a group, or its nonce went
+    to another transaction): they go back to the queue, counting the attempt."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == tx_hash).values(status=tx_status, block_number=block))
+        ids = [r.id for r in conn.execute(select(_INTENTS.c.id).where(_INTENTS.c.tx_hash == tx_hash)).all()]
+        conn.execute(
+            update(_INTENTS)
+            .where(_INTENTS.c.tx_hash == tx_hash, _INTENTS.c.status == "sent")
+            .values(status="queued", tx_hash=None, position=None, attempts=_INTENTS.c.attempts + 1, updated_at=now)
+        )
+    return ids

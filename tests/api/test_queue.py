@@ -1,0 +1,165 @@
+"""The write queue over HTTP: a write answers once mined with its intent id; ``Prefer:
+respond-async`` answers 202 with the intent to follow; ``GET /intents/{id}`` for its sender,
+regulators and the authority only; ``Idempotency-Key`` returns the first answer and records
+nothing twice; a refusal found only by the submitter shows on the intent; ``POST /sales/bulk``
+answers each sale."""
+
+from __future__ import annotations
+
+import time
+
+from ledger.chain.node import rpc
+from tests.api.conftest import Market
+from tests.api.test_writes import GTIN, ago, block, deliver, harvest, lot
+
+ASYNC = {"Prefer": "respond-async"}
+
+
+def stocked(m: Market, cast: dict, quantity: int = 100) -> str:
+    batch_id = harvest(m, cast["farm"][1], quantity=quantity)
+    deliver(m, batch_id, cast["farm"], cast["vendor"])
+    m.sync()
+    return batch_id
+
+
+def follow(m: Market, location: str, key: str, timeout: float = 30.0) -> dict:
+    """GET the intent until it is recorded or refused."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = m.client.get(location, headers=m.auth(key))
+        assert answer.status_code == 200, answer.text
+        if answer.json()["status"] in ("recorded", "refused"):
+            return answer.json()
+        assert time.monotonic() < deadline, answer.json()
+        time.sleep(0.05)
+
+
+def sale(batch_id: str, quantity: int = 1) -> dict:
+    return {"batch_id": batch_id, "quantity": quantity, "price": 800, "currency": "CNY"}
+
+
+def test_a_write_answers_once_mined_with_its_intent(api_market: Market, cast: dict) -> None:
+    m = api_market
+    batch_id = stocked(m, cast)
+    answer = m.client.post("/sales", json=sale(batch_id), headers=m.auth(cast["vendor"][1]))
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert body["qr_url"].startswith(f"https://market.example/01/{GTIN}/10/API-")
+    intent = m.client.get(f"/intents/{body['intent_id']}", headers=m.auth(cast["vendor"][1])).json()
+    assert intent["status"] == "recorded"
+    assert intent["transaction_hash"] == body["transaction_hash"]
+    assert intent["block_number"] == body["block_number"]
+    assert intent["result"]["sale_id"] == body["sale_id"]
+    assert intent["result"]["batch_ids"] == [batch_id]
+
+
+def test_respond_async_answers_202_and_the_intent_tells_the_rest(api_market: Market, cast: dict) -> None:
+    m = api_market
+    batch_id = stocked(m, cast)
+    answer = m.client.post("/sales", json=sale(batch_id, 3), headers={**m.auth(cast["vendor"][1]), **ASYNC})
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["Location"]
+    assert location == f"/intents/{answer.json()['intent_id']}"
+    assert answer.json()["status"] in ("queued", "sent", "recorded")
+
+    done = follow(m, location, cast["vendor"][1])
+    assert done["status"] == "recorded"
+    assert done["kind"] == "sale" and done["sender"] == cast["vendor"][0]
+    assert done["events"][0]["name"] == "SaleRecorded"
+    assert done["events"][0]["args"]["quantity"] == 3
+    assert done["result"]["serial"] == 1
+    # Only the sender, regulators and the authority see it; to anyone else it does not exist.
+    assert m.client.get(location, headers=m.auth(cast["regulator"][1])).status_code == 200
+    assert m.client.get(location, headers=m.auth(m.authority_key)).status_code == 200
+    hidden = m.client.get(location, headers=m.auth(cast["vendor2"][1]))
+    assert hidden.status_code == 404
+    assert m.client.get(location).status_code == 401
+    assert m.client.get("/intents/999999999", headers=m.auth(cast["vendor"][1])).status_code == 404
+    assert m.client.get("/intents/0", headers=m.auth(cast["vendor"][1])).status_code == 422
+
+
+def test_a_refusal_only_the_submitter_finds_shows_on_the_intent(api_market: Market, cast: dict) -> None:
+    """Two sales of all that is left, accepted together (each alone would pass): the second is
+    refused by the submitter, with the contract's error and sentence."""
+    m = api_market
+    batch_id = stocked(m, cast, quantity=5)
+    headers = {**m.auth(cast["vendor"][1]), **ASYNC}
+    answer = m.client.post("/sales/bulk", json={"sales": [sale(batch_id, 5), sale(batch_id, 5)]}, headers=headers)
+    assert answer.status_code == 202, answer.text
+    first, second = (item["intent_id"] for item in answer.json()["data"])
+
+    assert follow(m, f"/intents/{first}", cast["vendor"][1])["status"] == "recorded"
+    refused = follow(m, f"/intents/{second}", cast["vendor"][1])
+    assert refused["status"] == "refused"
+    assert refused["error"]["error"] == "BatchSoldOut"
+    assert refused["error"]["message"].startswith("nothing is left of batch API-")
+
+
+def test_idempotency_key_returns_the_first_answer_and_records_once(api_market: Market, cast: dict) -> None:
+    m = api_market
+    body = {"gtin": GTIN, "lot": lot(), "quantity": 10, "unit": "KGM", "harvested_at": ago(3), "origin": "geo:1,2"}
+    headers = {**m.auth(cast["farm"][1]), "Idempotency-Key": f"harvest-{body['lot']}"}
+    first = m.client.post("/harvests", json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    head = block(m)
+
+    again = m.client.post("/harvests", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert block(m) == head  # nothing sent
+    later = m.client.post("/harvests", json=body, headers={**headers, **ASYNC})
+    assert later.status_code == 201  # already recorded: the first answer, even when async is preferred
+    assert later.json()["intent_id"] == first.json()["intent_id"]
+
+    changed = m.client.post("/harvests", json={**body, "quantity": 11}, headers=headers)
+    assert changed.status_code == 422
+    assert "Idempotency-Key" in changed.json()["detail"]
+    for bad in ("", "x" * 201, "two words"):
+        refused = m.client.post("/harvests", json=body, headers={**m.auth(cast["farm"][1]), "Idempotency-Key": bad})
+        assert refused.status_code == 422, bad
+        assert "Idempotency-Key" in refused.json()["detail"]
+    logs = rpc(m.rpc_url, "eth_getLogs", [{"fromBlock": "0x0", "toBlock": "latest"}])
+    harvests = [log for log in logs if log["transactionHash"] == first.json()["transaction_hash"]]
+    assert len(harvests) == 1
+    assert block(m) == head
+
+
+def test_an_idempotent_retry_of_a_refused_write_is_refused_the_same(api_market: Market, cast: dict) -> None:
+    m = api_market
+    batch_id = stocked(m, cast, quantity=2)
+    headers = {**m.auth(cast["vendor"][1]), "Idempotency-Key": f"sale-{batch_id[:12]}"}
+    m.client.post("/sales", json=sale(batch_id, 2), headers=m.auth(cast["vendor"][1]))
+    first = m.client.post("/sales", json=sale(batch_id, 1), headers=headers)
+    again = m.client.post("/sales", json=sale(batch_id, 1), headers=headers)
+    assert first.status_code == again.status_code == 409
+    assert first.json()["error"] == again.json()["error"] == "BatchSoldOut"
+
+
+def test_sales_bulk_answers_each_sale(api_market: Market, cast: dict) -> None:
+    m = api_market
+    batch_id = stocked(m, cast, quantity=10)
+    sales = [sale(batch_id, 1), sale(batch_id, 2), sale(batch_id, 50), sale(batch_id, 1), sale("0x" + "cd" * 32, 1)]
+    answer = m.client.post("/sales/bulk", json={"sales": sales}, headers=m.auth(cast["vendor"][1]))
+    assert answer.status_code == 200, answer.text
+    items = answer.json()["data"]
+    assert [i["status"] for i in items] == [201, 201, 409, 201, 404]
+    assert items[2]["error"] == "InsufficientQuantity"
+    assert items[4]["error"] == "BatchNotFound"
+    recorded = [items[n] for n in (0, 1, 3)]
+    assert sorted(i["sale_id"] for i in recorded) == sorted({i["sale_id"] for i in recorded})
+    assert all(i["qr_url"].startswith("https://market.example/01/") for i in recorded)
+    m.sync()
+    for item in recorded:
+        assert m.client.get(f"/sales/{item['sale_id']}").json()["sale"]["quantity"] in (1, 2)
+
+    headers = {**m.auth(cast["vendor"][1]), **ASYNC, "Idempotency-Key": f"bulk-{batch_id[:12]}"}
+    queued = m.client.post("/sales/bulk", json={"sales": [sale(batch_id, 1)] * 3}, headers=headers)
+    assert queued.status_code == 202
+    for item in queued.json()["data"]:
+        assert item["status"] in (201, 202)
+        if item["status"] == 202:
+            assert follow(m, item["location"], cast["vendor"][1])["status"] == "recorded"
+    retried = m.client.post("/sales/bulk", json={"sales": [sale(batch_id, 1)] * 3}, headers=headers)
+    assert {i["intent_id"] for i in retried.json()["data"]} == {i["intent_id"] for i in queued.json()["data"]}
+    assert m.client.post("/sales/bulk", json={"sales": []}, headers=m.auth(cast["vendor"][1])).status_code == 422
+    assert m.client.post("/sales/bulk", json={"sales": sales}, headers=m.auth(cast["farm"][1])).status_code == 403

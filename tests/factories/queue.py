@@ -1,0 +1,76 @@
+"""The write queue in tests: intents stored as the API stores them, a submitter pool run until
+they are final, and the chain's own count of what was recorded."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
+
+from ledger.chain.abi import DecodedEvent
+from ledger.chain.client import ChainClient
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.node import rpc
+from ledger.intents.accept import accept
+from ledger.intents.pool import SubmitterPool
+from ledger.intents.settings import QueueSettings
+from ledger.store.intents import IntentRecord, final_among, get_intents
+
+
+def queue(engine: Engine, sender: LocalAccount, kind: str, payloads: list[dict[str, Any]]) -> list[int]:
+    """Store `payloads` as queued intents of `sender` (no pre-check); their ids."""
+    return [intent.id for intent, _ in accept(engine, sender.address, kind, [(p, None) for p in payloads])]
+
+
+def submit_until_final(
+    engine: Engine,
+    ledger: FreshLedgerContract,
+    accounts: list[LocalAccount],
+    ids: list[int],
+    *,
+    timeout: float = 60.0,
+    settings: QueueSettings | None = None,
+) -> dict[int, IntentRecord]:
+    """Run a submitter pool for `accounts` until every intent of `ids` is final."""
+    by_address = {a.address: a for a in accounts}
+    pool = SubmitterPool(
+        engine,
+        rpc_url=ledger.client.rpc_url,
+        contract=lambda client: FreshLedgerContract(client, ledger.address, ledger.abi),
+        account_of=by_address.get,
+        settings=settings or QueueSettings(idle_exit_s=1.0),
+    )
+    pool.start()
+    try:
+        wait_final(engine, ids, timeout)
+    finally:
+        pool.stop()
+    return get_intents(engine, ids)
+
+
+def wait_final(engine: Engine, ids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while len(final_among(engine, ids)) < len(ids):
+        if time.monotonic() > deadline:
+            missing = sorted(set(ids) - set(final_among(engine, ids)))
+            raise AssertionError(f"intents {missing[:10]} not final within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient | None = None) -> list[DecodedEvent]:
+    """Every `name` event the contract emitted, from the node's logs."""
+    logs = rpc(
+        (client or ledger.client).rpc_url,
+        "eth_getLogs",
+        [
+            {
+                "fromBlock": "0x0",
+                "toBlock": "latest",
+                "address": ledger.address,
+                "topics": ["0x" + ledger.abi.event_topic(name).hex()],
+            }
+        ],
+    )
+    return ledger.abi.event_codec("abi").decode_receipt(logs, ledger.address)  # type: ignore[arg-type]

@@ -1,0 +1,54 @@
+"""ChainState answers the checks from a real anvil: participants by address and GLN (from
+the registration events), declarations by number (from ImportRegistered), lots (from the
+batch view); and a checked declaration is recorded line by line through record_declaration."""
+
+from __future__ import annotations
+
+from ledger.chain.deploy import Deployment
+from ledger.intake import check_declaration, read_table, record_declaration
+from ledger.intake.chain_state import ChainState
+from tests.factories.intake import as_csv, declaration_rows
+from tests.factories.market import Market
+
+
+def test_chain_state_knows_participants_by_address_and_gln(market: Market, deployment: Deployment) -> None:
+    state = ChainState(market.ledger, deployment.deploy_block)
+    (farm,) = state.participants(market.supplier.address)
+    assert (farm.address, farm.roles, farm.suspended) == (market.supplier.address, 1, False)
+    (wholesaler,) = state.participants("6901234000047")
+    assert wholesaler.address == market.supplier2.address
+    assert state.participants(market.outsider.address) == []
+    assert state.participants("6901234000993") == []
+    market.ledger.suspend_participant(market.admin, market.supplier2.address, "licence lapsed")
+    (suspended,) = ChainState(market.ledger, deployment.deploy_block).participants(market.supplier2.address)
+    assert suspended.suspended
+
+
+def test_chain_state_checks_and_records_a_declaration(market: Market, deployment: Deployment) -> None:
+    rows = declaration_rows(3, number="310120261000700001", importer="6901234000047")
+    state = ChainState(market.ledger, deployment.deploy_block)
+    checked = check_declaration(read_table(as_csv(rows), "csv"), state)
+    assert checked.ok, checked.problems
+    assert checked.value.importer == market.supplier2.address
+    assert state.declaration("310120261000700001") is None
+
+    recorded = record_declaration(market.ledger, market.customs, checked.value)
+
+    assert len(recorded.batch_ids) == 3
+    for batch_id, line in zip(recorded.batch_ids, checked.value.lines, strict=True):
+        batch = market.ledger.batch(bytes.fromhex(batch_id[2:]))
+        assert (batch.gtin, batch.remaining, batch.custodian) == (line.gtin, line.quantity, market.supplier2.address)
+    found = state.declaration("310120261000700001")
+    assert (found.tx_hash, found.block_number, found.lines) == (
+        recorded.transactions[0].tx_hash,
+        recorded.first_block,
+        3,
+    )
+    again = check_declaration(read_table(as_csv(rows), "csv"), state)
+    assert again.recorded == found and not again.ok
+    other = declaration_rows(3, number="310120261000700002", importer=market.supplier2.address)
+    other[0]["lot"] = rows[2]["lot"]
+    other[0]["gtin"] = rows[2]["gtin"]
+    refused = check_declaration(read_table(as_csv(other), "csv"), state)
+    assert [(p.row, p.column) for p in refused.problems] == [(2, "lot")]
+    assert "already registered" in refused.problems[0].reason

@@ -1,0 +1,84 @@
+"""kill -9 of a real ``freshledger submit`` at each step of a transaction's life, then a
+restart: every intent ends recorded exactly once, counted against the chain.
+
+The process kills itself with SIGKILL at the named step (``FRESHLEDGER_TEST_CRASH_AT``, see
+``ledger.intents.crash``): the same as ``kill -9`` from outside at that instant, but at a
+known one."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ledger.chain.deploy import save
+from ledger.intents.crash import CRASH_ENV, STEPS
+from ledger.keys import KeyStore
+from ledger.settings import DEVELOPMENT_PASSWORD
+from ledger.store.intents import final_among, get_intents, transactions_of
+from tests.factories.chain import Chain
+from tests.factories.databases import Databases
+from tests.factories.market import at_stall
+from tests.factories.queue import events_on_chain, queue, wait_final
+
+SALES = 8
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def submit_process(chain: Chain, data: Path, database_url: str, crash_at: str | None) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FRESHLEDGER_DATA_DIR": str(data),
+        "FRESHLEDGER_RPC_URL": chain.node.rpc_url,
+        "FRESHLEDGER_KEYSTORE_PASSWORD": DEVELOPMENT_PASSWORD,
+    }
+    env.pop(CRASH_ENV, None)
+    if crash_at:
+        env[CRASH_ENV] = crash_at
+    command = [sys.executable, "-m", "ledger.cli", "submit", "--database-url", database_url]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_kill_9_at_each_step_loses_nothing_and_doubles_nothing(
+    chain: Chain, databases: Databases, tmp_path: Path, step: str
+) -> None:
+    market = chain.market
+    url = databases.url()
+    engine = databases.engine(url)
+    data = tmp_path / "data"
+    save(chain.deployment, data)
+    KeyStore(data / "keystores", DEVELOPMENT_PASSWORD).create(market.vendor.key)
+    batch = "0x" + at_stall(market, quantity=1000).hex()
+    ids = queue(
+        engine, market.vendor, "sale", [{"batch_id": batch, "quantity": 1, "price": 90, "currency": "CNY"}] * SALES
+    )
+
+    crashed = submit_process(chain, data, url, crash_at=step)
+    assert crashed.wait(timeout=60) == -9, crashed.stderr.read().decode() if crashed.stderr else ""
+    assert len(final_among(engine, ids)) < SALES  # it died with work left
+    unsettled = [tx for tx in transactions_of(engine) if tx.status == "sent"]
+    assert unsettled  # stored before sending: the one in hand when it died (and any after it)
+    stored = min(unsettled, key=lambda tx: tx.nonce)
+
+    restarted = submit_process(chain, data, url, crash_at=None)
+    try:
+        wait_final(engine, ids, timeout=60)
+    finally:
+        restarted.terminate()
+        restarted.wait(timeout=30)
+
+    intents = get_intents(engine, ids)
+    assert {i.status for i in intents.values()} == {"recorded"}
+    on_chain = [e.args for e in events_on_chain(market.ledger, "SaleRecorded")]
+    assert len(on_chain) == SALES  # none lost, none doubled
+    assert sorted(e["serial"] for e in on_chain) == list(range(1, SALES + 1))
+    assert sorted(i.result["sale_id"] for i in intents.values()) == sorted("0x" + e["saleId"].hex() for e in on_chain)
+    txs = {tx.tx_hash: tx for tx in transactions_of(engine)}
+    assert txs[stored.tx_hash].status == "mined"  # the very bytes stored before the crash
+    assert [tx.status for tx in txs.values()] == ["mined"] * len(txs)
+    assert market.ledger.batch(bytes.fromhex(batch[2:])).remaining == 1000 - SALES

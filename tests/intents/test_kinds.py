@@ -1,0 +1,66 @@
+"""Packing: which queued intents share a transaction, the batch call's arguments, and how a
+packed transaction's events are shared out among its intents."""
+
+from __future__ import annotations
+
+from ledger.chain.abi import ContractAbi
+from ledger.chain.freshledger import code
+from ledger.intents.kinds import kind_of, leading_group
+
+A, B = "0x" + "aa" * 32, "0x" + "bb" * 32
+
+
+def sale(batch: str, quantity: int, currency: str = "CNY") -> dict:
+    return {"batch_id": batch, "quantity": quantity, "price": quantity * 100, "currency": currency}
+
+
+def event(name: str, **args: object) -> dict:
+    return {"name": name, "log_index": 0, "args": args}
+
+
+def abi_with(*functions: str) -> ContractAbi:
+    return ContractAbi([{"type": "function", "name": f, "inputs": [], "outputs": []} for f in functions])
+
+
+def test_record_sales_groups_consecutive_sales_of_one_batch_and_currency_in_order() -> None:
+    payloads = [sale(A, 1), sale(A, 2), sale(B, 3), sale(A, 4), sale(A, 5, "USD")]
+    function, (groups,) = kind_of("sale").call(payloads)
+    assert function == "recordSales"
+    assert groups == [
+        (bytes.fromhex("aa" * 32), code("CNY", 3), [(1, 100), (2, 200)]),
+        (bytes.fromhex("bb" * 32), code("CNY", 3), [(3, 300)]),
+        (bytes.fromhex("aa" * 32), code("CNY", 3), [(4, 400)]),
+        (bytes.fromhex("aa" * 32), code("USD", 3), [(5, 500)]),
+    ]
+
+
+def test_a_lone_intent_uses_the_single_call() -> None:
+    function, args = kind_of("sale").call([sale(A, 7)])
+    assert function == "recordSale"
+    assert args == [bytes.fromhex("aa" * 32), 7, 700, code("CNY", 3)]
+
+
+def test_packed_sales_share_their_sale_events_in_order() -> None:
+    events = [event("SaleRecorded", saleId=f"0x{n:064x}", serial=n, batchId=A) for n in (1, 2, 3)]
+    shares = kind_of("sale").share([sale(A, 1), sale(A, 1), sale(A, 1)], events)
+    assert [[e["args"]["serial"] for e in share] for share in shares] == [[1], [2], [3]]
+    ids = kind_of("sale").ids(sale(A, 1), shares[1])
+    assert ids == {"batch_ids": [A], "sale_id": f"0x{2:064x}", "serial": 2}
+
+
+def test_recalls_pack_while_the_reason_is_the_same() -> None:
+    recall = kind_of("recall")
+    payloads = [{"batch_ids": [A], "reason": "x"}, {"batch_ids": [B], "reason": "x"}, {"batch_ids": [A], "reason": "y"}]
+    abi = abi_with("recall")
+    assert leading_group(recall, abi, payloads, [0, 0, 0]) == 2
+    assert leading_group(recall, abi, payloads, [1, 0, 0]) == 1  # its group reverted on-chain: alone now
+    assert leading_group(recall, abi, payloads, [0, 1, 0]) == 1
+    function, args = recall.call(payloads[:2])
+    assert (function, args) == ("recall", [[bytes.fromhex("aa" * 32), bytes.fromhex("bb" * 32)], "x"])
+
+
+def test_sales_go_one_a_transaction_on_a_contract_without_record_sales() -> None:
+    payloads = [sale(A, 1)] * 5
+    assert leading_group(kind_of("sale"), abi_with("recordSale"), payloads, [0] * 5) == 1
+    assert leading_group(kind_of("sale"), abi_with("recordSale", "recordSales"), payloads, [0] * 5) == 5
+    assert leading_group(kind_of("harvest"), abi_with("registerHarvest"), [{}] * 3, [0] * 3) == 1

@@ -1,0 +1,155 @@
+"""The submitter on a real chain and both databases: group commit packs the intents that
+arrived together into one transaction, a guilty intent is found by halving the group and
+refused with the contract's error while the rest go through, and intents of one sender that
+depend on each other go out in order."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ledger.chain.abi import ContractAbi
+from ledger.intents.accept import accept
+from ledger.intents.lock import try_lock
+from ledger.store.intents import intents_of, transactions_of
+from tests.factories.chain import Chain
+from tests.factories.databases import Databases
+from tests.factories.market import at_stall, harvest
+from tests.factories.queue import events_on_chain, queue, submit_until_final
+
+REASON = "Listeria at the packing house"
+
+
+def _hex(batch: bytes) -> str:
+    return "0x" + batch.hex()
+
+
+def test_group_commit_packs_the_intents_that_arrived_together(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batches = [_hex(harvest(market)) for _ in range(7)]
+    # Five recalls of one regulator with one reason, one of them naming two batches.
+    payloads = [{"batch_ids": [b], "reason": REASON} for b in batches[:4]]
+    payloads.append({"batch_ids": batches[4:6], "reason": REASON})
+    ids = queue(engine, market.regulator, "recall", payloads)
+
+    done = submit_until_final(engine, market.ledger, [market.regulator], ids)
+
+    assert {i.status for i in done.values()} == {"recorded"}
+    (tx,) = transactions_of(engine)
+    assert tx.intent_count == 5 and tx.status == "mined"
+    assert {i.tx_hash for i in done.values()} == {tx.tx_hash}
+    for intent_id, payload in zip(ids, payloads, strict=True):
+        intent = done[intent_id]
+        assert intent.result["batch_ids"] == payload["batch_ids"]
+        assert [e["args"]["batchId"] for e in intent.result["events"]] == payload["batch_ids"]
+        assert {e["name"] for e in intent.result["events"]} == {"RecallIssued"}
+    recalled = [e.args["batchId"] for e in events_on_chain(market.ledger, "RecallIssued")]
+    assert sorted(_hex(b) for b in recalled) == sorted(batches[:6])
+
+
+def test_a_guilty_intent_is_found_by_halving_and_refused_alone(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batches = [_hex(harvest(market)) for _ in range(6)]
+    batches[2] = "0x" + "ab" * 32  # no such batch
+    ids = queue(engine, market.regulator, "recall", [{"batch_ids": [b], "reason": REASON} for b in batches])
+
+    done = submit_until_final(engine, market.ledger, [market.regulator], ids)
+
+    guilty = done[ids[2]]
+    assert guilty.status == "refused"
+    assert guilty.error["name"] == "BatchNotFound"
+    assert guilty.error["args"] == {"batchId": batches[2]}
+    assert guilty.tx_hash is None  # refused at the estimate: never in a transaction
+    assert all(done[i].status == "recorded" for i in ids if i != ids[2])
+    assert max(tx.intent_count for tx in transactions_of(engine)) > 1  # the innocent still packed
+    recalled = [_hex(e.args["batchId"]) for e in events_on_chain(market.ledger, "RecallIssued")]
+    assert sorted(recalled) == sorted(b for b in batches if b != batches[2])  # each exactly once
+
+
+def test_a_packed_recall_skipping_a_batch_shares_its_events_by_batch(chain: Chain, databases: Databases) -> None:
+    """The contract skips a batch already recalled (no event): each intent still gets the
+    events of its own batches."""
+    engine, market = databases.engine(), chain.market
+    batches = [_hex(harvest(market)) for _ in range(3)]
+    payloads = [
+        {"batch_ids": [batches[0], batches[1]], "reason": REASON},
+        {"batch_ids": [batches[1], batches[2]], "reason": REASON},
+    ]
+    ids = queue(engine, market.regulator, "recall", payloads)
+
+    done = submit_until_final(engine, market.ledger, [market.regulator], ids)
+
+    assert done[ids[0]].tx_hash == done[ids[1]].tx_hash
+    assert [e["args"]["batchId"] for e in done[ids[0]].result["events"]] == batches[:2]
+    assert [e["args"]["batchId"] for e in done[ids[1]].result["events"]] == [batches[2]]
+
+
+def test_dependent_intents_of_one_sender_go_out_in_order(chain: Chain, databases: Databases) -> None:
+    """A sale of a batch the vendor accepts in the intent before: sent while the acceptance is
+    in flight it would revert at the estimate; it waits for it instead and is recorded."""
+    engine, market = databases.engine(), chain.market
+    batch = harvest(market, quantity=10)
+    market.ledger.hand_off(market.supplier, batch, market.vendor.address)
+    accept(engine, market.vendor.address, "accept", [({"batch_id": _hex(batch)}, None)])
+    sales = [{"batch_id": _hex(batch), "quantity": 1, "price": 100, "currency": "CNY"} for _ in range(5)]
+    ids = [i.id for i in intents_of(engine)] + queue(engine, market.vendor, "sale", sales)
+
+    done = submit_until_final(engine, market.ledger, [market.vendor], ids)
+
+    assert [done[i].status for i in ids] == ["recorded"] * 6
+    assert sorted(done[i].result["serial"] for i in ids[1:]) == [1, 2, 3, 4, 5]
+    assert market.ledger.batch(batch).remaining == 5
+
+
+def test_many_sales_in_flight_keep_their_nonces_in_order(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=1000))
+    ids = queue(
+        engine, market.vendor, "sale", [{"batch_id": batch, "quantity": 2, "price": 50, "currency": "CNY"}] * 30
+    )
+
+    done = submit_until_final(engine, market.ledger, [market.vendor], ids)
+
+    assert sorted(done[i].result["serial"] for i in ids) == list(range(1, 31))
+    nonces = [tx.nonce for tx in transactions_of(engine, market.vendor.address)]
+    assert nonces == list(range(nonces[0], nonces[0] + len(nonces)))
+    # One a transaction on a contract without recordSales; packed (in few) with it.
+    assert len(nonces) == 30 if not market.ledger.abi.has_function("recordSales") else len(nonces) <= 3
+    assert len(events_on_chain(market.ledger, "SaleRecorded")) == 30
+
+
+def test_one_lock_per_sender(databases: Databases) -> None:
+    engine = databases.engine()
+    other = databases.engine(engine.url.render_as_string(hide_password=False))
+    sender = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+    first = try_lock(engine, sender)
+    assert first is not None
+    assert try_lock(other, sender) is None  # another connection (another process would be the same)
+    assert try_lock(other, "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC") is not None  # other senders are free
+    first.release()
+    again = try_lock(other, sender)
+    assert again is not None
+    again.release()
+    time.sleep(0)  # nothing to wait for: locks never block
+
+
+@pytest.mark.skipif(
+    not ContractAbi.load().has_function("recordSales"), reason="the contract of this build has no recordSales"
+)
+def test_sales_pack_into_record_sales_and_a_refused_one_stands_alone(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=40))
+    sales = [{"batch_id": batch, "quantity": 2, "price": 50, "currency": "CNY"}] * 20
+    sales[7] = {**sales[7], "quantity": 1000}  # more than the batch holds
+    ids = queue(engine, market.vendor, "sale", sales)
+
+    done = submit_until_final(engine, market.ledger, [market.vendor], ids)
+
+    assert done[ids[7]].status == "refused"
+    assert done[ids[7]].error["name"] == "InsufficientQuantity"
+    good = [done[i] for i in ids if i != ids[7]]
+    assert {i.status for i in good} == {"recorded"}
+    assert sorted(i.result["serial"] for i in good) == list(range(1, 20))
+    assert len(transactions_of(engine, market.vendor.address)) <= 4
+    assert len(events_on_chain(market.ledger, "SaleRecorded")) == 19

@@ -107,7 +107,7 @@ def build_services(settings: ApiSettings) -> Services:
     services = Services(
         settings=settings,
         engine=engine,
-        keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+        keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
         documents=open_store(settings.data_dir),
         webhook_box=box,
         webhook_targets=settings.webhook_targets,

@@ -1,56 +1,47 @@
-"""API settings, validated once at startup (pydantic-settings, ``FRESHLEDGER_`` prefix).
+"""API settings, validated once at startup: the core's (:class:`ledger.settings.LedgerSettings`:
+environment, data directory, chain, database, keystore password) and the API's own
+(pydantic-settings, ``FRESHLEDGER_`` prefix).
 
 | variable | default |
 |---|---|
 | FRESHLEDGER_API_HOST / FRESHLEDGER_API_PORT | 127.0.0.1 / 8000 |
 | FRESHLEDGER_PUBLIC_HOST | the API's own host:port (the host printed in QR codes) |
 | FRESHLEDGER_PUBLIC_SCHEME | https (http for a local demo host) |
-| FRESHLEDGER_DATABASE_URL | SQLite under the data directory (the indexer's database) |
-| FRESHLEDGER_RPC_URL | the local chain |
 | FRESHLEDGER_KEYSTORE_PASSWORD | required outside development: unlocks the participants' keystores |
-| FRESHLEDGER_ENVIRONMENT | development (local defaults allowed) or production |
+| FRESHLEDGER_MARKET_TIMEZONE | Asia/Shanghai |
 | FRESHLEDGER_RECEIPT_KEY | key of the receipts' rating proofs (32+ characters); default: data dir's receipt.key |
 | FRESHLEDGER_WEBHOOK_ALLOW | none: host names and CIDR blocks webhooks may target besides public addresses |
 | FRESHLEDGER_WEBHOOK_KEY | ``<data dir>/webhook.key``, made on first start: the Fernet key sealing webhook secrets |
 
-Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 | FRESHLEDGER_QUEUE_SUBMITTERS | true: this process runs write-queue submitters (false: `freshledger submit` does) |
 | FRESHLEDGER_QUEUE_WAIT_S | 60: how long a write waits for mining before answering 202 |
 | FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
 | FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
+
+Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from api.limits import BodyLimits
-from ledger.config import load_settings
 from ledger.digital_link import DigitalLink, build_uri
+from ledger.errors import ConfigurationError
 from ledger.notify.targets import TargetPolicy
-from ledger.paths import data_dir
-from ledger.store.db import default_database_url
+from ledger.settings import DEVELOPMENT_PASSWORD, LedgerSettings
 
-DEVELOPMENT_PASSWORD = "freshledger-development"
+__all__ = ["DEVELOPMENT_PASSWORD", "ApiSettings"]
 
 
-class ApiSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="FRESHLEDGER_", extra="ignore")
-
-    environment: Literal["development", "production"] = "development"
+class ApiSettings(LedgerSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     public_host: str | None = None
     public_scheme: Literal["https", "http"] = "https"
-    database_url: str = Field(default_factory=default_database_url)
-    rpc_url: str = Field(default_factory=lambda: load_settings().rpc_url)
-    data_dir: Path = Field(default_factory=data_dir)
-    keystore_password: str = DEVELOPMENT_PASSWORD
     #: The market's time zone, for the dates printed on labels and pages.
     market_timezone: str = "Asia/Shanghai"
     #: Gas money the authority sends a participant whose key the market creates, so that it
@@ -80,8 +71,10 @@ class ApiSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:
-        if self.environment == "production" and self.keystore_password == DEVELOPMENT_PASSWORD:
-            raise ValueError("FRESHLEDGER_KEYSTORE_PASSWORD must be set outside development")
+        try:  # refused at startup rather than at the first signature
+            self.market_keystore_password()
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
         TargetPolicy.parse(self.webhook_allow)  # a wrong entry stops the start, naming it
         if self.public_host is None:
             self.public_host = f"{self.api_host}:{self.api_port}"
@@ -90,10 +83,6 @@ class ApiSettings(BaseSettings):
     @property
     def webhook_targets(self) -> TargetPolicy:
         return TargetPolicy.parse(self.webhook_allow)
-
-    @property
-    def keystore_dir(self) -> Path:
-        return self.data_dir / "keystores"
 
     def digital_link_uri(self, link: DigitalLink) -> str:
         """The GS1 Digital Link URI of `link` on the public host (what a QR code carries)."""

@@ -6,8 +6,9 @@ from typing import Any
 
 import orjson
 
+from api.pages.stall_names import describe_stall, place_order
 from ledger.hexes import plain
-from ledger.queries.views import CustodyChain, TraceResult
+from ledger.queries.views import CustodyChain, StallOversight, TraceResult
 
 
 def custody_json(chain: CustodyChain) -> dict[str, Any]:
@@ -22,3 +23,10 @@ def custody_json_bytes(chain: CustodyChain) -> bytes:
 
 def trace_json(result: TraceResult) -> dict[str, Any]:
     return plain(result)
+
+
+def oversight_json(overview: list[StallOversight]) -> list[dict[str, Any]]:
+    """The regulators' view of the stalls, failed tests first, then by place in the market;
+    each stall with the sign, place and owner its name gives."""
+    ordered = sorted(overview, key=lambda o: (-o.failed_inspections, *place_order(o.stall)))
+    return [{**plain(o), "stall": {**plain(o.stall), **plain(describe_stall(o.stall.name))}} for o in ordered]

@@ -36,18 +36,12 @@ from sqlalchemy import Engine, create_engine, text
 from api.pages.board import BoardData, render_board
 from bench.api import CHUNK, GTIN, Synthesis, _write, log
 from ledger.chain.freshledger import batch_id_of
-from ledger.queries.market import (
-    alerts_between,
-    day_window,
-    inspections_between,
-    market_day,
-    prices,
-    stall_directory,
-    stall_oversight,
-    stall_screen,
-    supply,
-)
-from ledger.queries.rows import as_of_block
+from ledger.queries.board import alerts_between, inspections_between
+from ledger.queries.days import day_window, market_day
+from ledger.queries.oversight import stall_oversight
+from ledger.queries.prices import prices, supply
+from ledger.queries.stalls import stall_directory, stall_profile
+from ledger.queries.status import indexed_block
 from ledger.store.db import make_engine, migrate
 from ledger.store.writer import IndexStore
 
@@ -223,7 +217,7 @@ def measure(engine: Engine, runs: int) -> dict[str, Any]:
             stalls=stall_directory(engine),
             prices=prices(engine, start, end, UTC8),
             supply=supply(engine, start, end, UTC8),
-            as_of_block=as_of_block(engine.connect()),
+            as_of_block=indexed_block(engine),
             now=start + 3600,
         )
         return render_board(data, lang="zh", tz=UTC8)
@@ -236,7 +230,7 @@ def measure(engine: Engine, runs: int) -> dict[str, Any]:
         "inspections_ms": timed(lambda: inspections_between(engine, start, end), runs),
         "alerts_ms": timed(lambda: alerts_between(engine, start, end), runs),
         "directory_ms": timed(lambda: stall_directory(engine), runs),
-        "stall_screen_ms": timed(lambda: stall_screen(engine, vendor, start, end, UTC8), runs),
+        "stall_screen_ms": timed(lambda: stall_profile(engine, vendor, start, end, UTC8), runs),
         "oversight_ms": timed(lambda: stall_oversight(engine), runs),
         "board_page_ms": timed(whole_board, runs),
     }

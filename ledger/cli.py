@@ -13,14 +13,10 @@ freshledger submit                      the write queue's submitters, outside th
 
 from __future__ import annotations
 
-import getpass
-import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 
@@ -30,15 +26,15 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy as deploy_contract
 from ledger.chain.deploy import deploy_or_load, record_path, save
 from ledger.chain.node import LOCAL_CHAIN_ID, LocalNode
-from ledger.config import load_settings
 from ledger.documents.cli import docs_app
 from ledger.epcis.cli import epcis_app
-from ledger.errors import LedgerError
+from ledger.errors import ConfigurationError, LedgerError
 from ledger.fsma.cli import fsma204
 from ledger.intake.cli import customs_app
 from ledger.intents.cli import submit as submit_command
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
+from ledger.settings import load_settings
 
 app = typer.Typer(
     help="FreshLedger: provenance of fresh produce on an EVM chain.",
@@ -187,11 +183,10 @@ def demo(
 
 def _deployer(client: ChainClient, keystore: Path | None) -> LocalAccount:
     if keystore is not None:
-        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
         try:
-            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}") from exc
+            return load_settings().open_keystore(keystore)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc)) from exc
     if client.chain_id != LOCAL_CHAIN_ID:
         raise typer.BadParameter(f"chain {client.chain_id} is not the local chain: pass --keystore")
     return dev_account(0)

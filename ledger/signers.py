@@ -4,14 +4,13 @@ password from ``FRESHLEDGER_KEYSTORE_PASSWORD`` or a prompt)."""
 
 from __future__ import annotations
 
-import getpass
-import json
-import os
 from pathlib import Path
 
 import typer
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
+
+from ledger.errors import ConfigurationError
+from ledger.settings import load_settings
 
 
 def command_signer(account: int | None, keystore: Path | None, chain_id: int, *, who: str = "signs") -> LocalAccount:
@@ -20,11 +19,10 @@ def command_signer(account: int | None, keystore: Path | None, chain_id: int, *,
     from ledger.chain.node import LOCAL_CHAIN_ID
 
     if keystore is not None:
-        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
         try:
-            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}", param_hint="--keystore") from None
+            return load_settings().open_keystore(keystore)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keystore") from None
     if account is None:
         raise typer.BadParameter(f"say who {who}: --account N (local chain) or --keystore FILE")
     if chain_id != LOCAL_CHAIN_ID:

@@ -29,21 +29,12 @@ from api.qr import qr_svg
 from api.schemas import Address
 from api.services import Services
 from api.views import plain
-from ledger.queries.market import (
-    BoardInspection,
-    LotAlert,
-    PriceRow,
-    SupplyRow,
-    alerts_between,
-    checkpoint,
-    day_window,
-    inspections_between,
-    market_day,
-    prices,
-    stall_directory,
-    stall_screen,
-    supply,
-)
+from ledger.queries.board import alerts_between, inspections_between
+from ledger.queries.days import market_window
+from ledger.queries.prices import prices, supply
+from ledger.queries.stalls import stall_directory, stall_profile
+from ledger.queries.status import checkpoint
+from ledger.queries.views import BoardInspection, LotAlert, PriceRow, SupplyRow
 from ledger.store.products import product_names
 from ledger.store.ratings import recent_ratings
 
@@ -121,10 +112,7 @@ def _zone(services: Services) -> ZoneInfo:
 
 
 def _window(services: Services, day: date | None) -> tuple[date, int, int]:
-    tz = _zone(services)
-    chosen = day or market_day(time.time(), tz)
-    start, end = day_window(chosen, tz)
-    return chosen, start, end
+    return market_window(day, _zone(services))
 
 
 def _language(request: Request) -> str:
@@ -180,7 +168,7 @@ def stall_board(
     phone_url = services.settings.public_url(f"/board/stalls/{address}")
     lang = _language(request)
     data = StallData(
-        screen=stall_screen(services.engine, address, start, end, tz),
+        screen=stall_profile(services.engine, address, start, end, tz),
         comments=recent_ratings(services.engine, address, STALL_COMMENTS),
         qr_svg=qr_svg(phone_url),
         phone_url=phone_url,

@@ -26,9 +26,11 @@ from api.errors import SENTENCES
 from api.policy import ReaderDep
 from api.services import Services
 from api.views import plain
-from ledger.epcis.capture import PartyResolver, execute, plan_events
-from ledger.epcis.export import iso_time, query_document
+from ledger.epcis.capture import execute
+from ledger.epcis.export import query_document
+from ledger.epcis.mapping import iso_time
 from ledger.epcis.pages import MAX_EXPORT_EVENTS, export_page
+from ledger.epcis.plan import PartyResolver, plan_events
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
 from ledger.epcis.validate import InvalidDocument, check_document, events_in, load_json, validate_document
 from ledger.errors import ContractRevert

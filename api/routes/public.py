@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query
 
@@ -16,6 +17,7 @@ from api.views import custody_json, plain
 from ledger.chain.node import node_state
 from ledger.queries import chain_of_custody, chain_of_custody_for_batch, stall_profile
 from ledger.queries.batches import get_batch, list_participants, search_batches
+from ledger.queries.days import market_window
 from ledger.queries.status import indexed_block
 from ledger.store.intents import queue_depth
 
@@ -95,8 +97,11 @@ def sale(sale_id: BatchId, services: ServicesDep) -> dict[str, Any]:
 
 @router.get("/stalls/{address}")
 def stall(address: Address, services: ServicesDep) -> dict[str, Any]:
-    """A stall: owner, licence, current stock, recent inspections of its stock, recent sales and prices."""
-    return plain(stall_profile(services.engine, address))
+    """A stall: owner, licence, rating, current stock (its newest lots, with origins and latest
+    lab test), recent inspections of its stock, recent sales and today's prices."""
+    tz = ZoneInfo(services.settings.market_timezone)
+    _, start, end = market_window(None, tz)
+    return plain(stall_profile(services.engine, address, start, end, tz))
 
 
 @router.get("/participants")

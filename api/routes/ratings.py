@@ -33,7 +33,7 @@ from api.schemas import Address, BatchId, PlainLines
 from ledger.digital_link import DigitalLink
 from ledger.errors import NotFound
 from ledger.queries.batches import get_sale
-from ledger.queries.market import stall_entry
+from ledger.queries.stalls import stall_entry
 from ledger.store.ratings import (
     MAX_COMMENT,
     MAX_STARS,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
 from api.schemas import BatchId, Gtin, Lot, RecallCreate, ReleaseCreate, TxResponse
-from api.views import plain, trace_json
+from api.views import oversight_json, trace_json
 from api.write_queue import ACCEPTED, write
 from ledger import fsma
 from ledger import recall as recalls
@@ -20,7 +20,7 @@ from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
 from ledger.hexes import to_hex
 from ledger.queries import trace_forward
-from ledger.queries.market import stall_oversight
+from ledger.queries.oversight import stall_oversight
 
 router = APIRouter(tags=["regulators"])
 Regulator = Annotated[Caller, Depends(require("REGULATOR"))]
@@ -65,7 +65,7 @@ def stalls_overview(caller: CallerDep) -> dict[str, Any]:
     if caller.suspended or not (caller.is_admin or caller.has("REGULATOR")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the regulator role or the market authority")
     overview = stall_oversight(caller.services.engine)
-    return {"data": plain(overview), "count": len(overview)}
+    return {"data": oversight_json(overview), "count": len(overview)}
 
 
 @router.get(

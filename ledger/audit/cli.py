@@ -16,8 +16,8 @@ from rich.markup import escape
 
 from ledger.audit import AuditReport, audit
 from ledger.audit.rebuild import deployed_source
-from ledger.config import load_settings
 from ledger.documents import open_store
+from ledger.settings import load_settings
 from ledger.store.db import make_engine
 
 #: Exit status when the audit finds a mismatch (like diff: 1 = differences found).

@@ -26,7 +26,6 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, deploy_or_load
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, rpc
-from ledger.config import Settings, load_settings
 from ledger.demo import scenario
 from ledger.demo.catalog import add_demo_products
 from ledger.demo.ratings import add_demo_ratings
@@ -34,6 +33,7 @@ from ledger.demo.scenario import Step
 from ledger.documents.backends import open_store
 from ledger.indexer.runner import build_indexer
 from ledger.indexer.sync import Indexer
+from ledger.settings import LedgerSettings, load_settings
 
 UNIT_WORDS = {"KGM": "kg", "H87": "each"}
 #: Stages of the progress display, in order (the last one belongs to the API).
@@ -44,7 +44,7 @@ STAGES = ("chain", "deploy", "record scenario", "index", "serve")
 class DemoMarket:
     """A running local chain with the demo market recorded and indexed."""
 
-    settings: Settings
+    settings: LedgerSettings
     node: LocalNode
     deployment: Deployment
     deployed: bool  # a new deployment this run (else the recorded one was reused)

@@ -4,10 +4,13 @@
 'http://127.0.0.1:5001'
 >>> api_url("http://127.0.0.1:5001/")
 'http://127.0.0.1:5001'
+>>> api_multiaddr("http://localhost:5001")
+'/dns/localhost/tcp/5001/http'
 """
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from ledger.errors import ConfigurationError
@@ -42,3 +45,16 @@ def _from_multiaddr(address: str) -> str:
         )
     host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
     return f"{scheme}://{host}:{parts[3]}"
+
+
+def api_multiaddr(address: str) -> str:
+    """The RPC API at `address` (as :func:`api_url` takes it) as the multiaddr ipfshttpclient
+    takes: ``/ip4|ip6|dns/HOST/tcp/PORT/http|https``."""
+    parts = urlsplit(api_url(address))
+    host = parts.hostname or ""
+    try:
+        kind = f"ip{ipaddress.ip_address(host).version}"
+    except ValueError:
+        kind = "dns"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"/{kind}/{host}/tcp/{port}/{parts.scheme}"

@@ -3,15 +3,19 @@ participants' own systems recorded through the write path.
 
 - :mod:`ledger.epcis.vocabulary`: CBV 2.0 values and FreshLedger's extension namespace;
 - :mod:`ledger.epcis.identifiers`: Digital Link / EPC URN lots, participants, places, event ids;
-- :mod:`ledger.epcis.export`: ledger steps (from ``ledger.queries.events``) to events and documents;
+- :mod:`ledger.epcis.mapping`: ledger steps (from ``ledger.queries.events``) to events;
+- :mod:`ledger.epcis.export`: events to documents, with the participants as master data;
 - :mod:`ledger.epcis.validate`: GS1's JSON Schema and CBV checks, problems named by JSON pointer;
-- :mod:`ledger.epcis.capture`: events to contract calls for one participant, and their outcome;
+- :mod:`ledger.epcis.plan`: events to the contract calls they mean (or why they cannot be recorded);
+- :mod:`ledger.epcis.capture`: those calls sent for one participant, and their outcome;
 - :mod:`ledger.epcis.query`: the REST binding's event query parameters and paging;
 - :mod:`ledger.epcis.cli`: ``freshledger epcis export|validate|capture``.
 """
 
-from ledger.epcis.capture import EventResult, PartyResolver, execute, plan_events
-from ledger.epcis.export import MappedEvent, epcis_document, export_document, export_events, query_document
+from ledger.epcis.capture import EventResult, execute
+from ledger.epcis.export import epcis_document, export_document, export_events, query_document
+from ledger.epcis.mapping import MappedEvent
+from ledger.epcis.plan import PartyResolver, plan_events
 from ledger.epcis.query import EventQuery, QueryError, parse_query, run_query
 from ledger.epcis.validate import InvalidDocument, Problem, check_document, validate_document
 

@@ -111,9 +111,10 @@ def capture(
     from ledger.chain.client import ChainClient
     from ledger.chain.deploy import load
     from ledger.chain.freshledger import FreshLedgerContract
-    from ledger.config import load_settings
-    from ledger.epcis.capture import PartyResolver, execute, plan_events
+    from ledger.epcis.capture import execute
+    from ledger.epcis.plan import PartyResolver, plan_events
     from ledger.queries.events import participants_with_identifier
+    from ledger.settings import load_settings
     from ledger.store.db import make_engine
 
     document = _read(file)

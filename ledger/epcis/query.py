@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 from ledger.chain.freshledger import batch_id_of
 from ledger.digital_link import DigitalLinkError, parse_path
 from ledger.epcis import identifiers as ids
-from ledger.epcis.export import STEP_EVENTS, MappedEvent, events_of
+from ledger.epcis.mapping import STEP_EVENTS, MappedEvent, events_of
 from ledger.epcis.vocabulary import EVENT_TYPES, normalise_biz_step, normalise_disposition
 from ledger.hexes import to_hex
 from ledger.queries.events import ledger_records, participants_with_identifier

@@ -28,8 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.queries.fsma import TraceRecords
-from ledger.queries.views import Party
+from ledger.queries.views import LedgerRecords, Party
 
 #: UN/ECE Recommendation 20 codes the ledger uses, as people write them.
 UNIT_NAMES = {"KGM": "kg", "GRM": "g", "LBR": "lb", "H87": "piece", "CS": "case", "LTR": "l"}
@@ -119,19 +118,19 @@ def unit_name(code: str) -> str:
     return f"{name} ({code})" if name else code
 
 
-def build_rows(records: TraceRecords) -> list[FsmaRow]:
+def build_rows(records: LedgerRecords) -> list[FsmaRow]:
     """The spreadsheet rows of `records`, in chain order."""
     return _RowBuilder(records).rows()
 
 
 class _RowBuilder:
-    def __init__(self, records: TraceRecords) -> None:
+    def __init__(self, records: LedgerRecords) -> None:
         self.records = records
         self.parties = records.parties
         self._sorted: list[tuple[tuple[int, int, int], FsmaRow]] = []
 
     def rows(self) -> list[FsmaRow]:
-        events = self.records.events
+        events = self.records.rows
         for r in events["harvests"]:
             self._harvest(r)
         for r in events["imports"]:
@@ -143,11 +142,9 @@ class _RowBuilder:
             by_log[(r["block_number"], r["log_index"])].append(r)
         for edges in by_log.values():
             self._transformation(sorted(edges, key=lambda e: e["position"]))
-        residues: dict[tuple[int, int], list[Mapping[str, Any]]] = defaultdict(list)
-        for r in sorted(events["residues"], key=lambda r: r["position"]):
-            residues[(r["block_number"], r["log_index"])].append(r)
+        residues = self.records.residues
         for r in events["inspections"]:
-            self._inspection(r, residues[(r["block_number"], r["log_index"])])
+            self._inspection(r, residues.get((int(r["block_number"]), int(r["log_index"])), []))
         for r in events["releases"]:
             self._reference(r, "Quarantine Release", self.parties[r["regulator"]], f"released: {r['reason']}")
         for r in events["recalls"]:

@@ -12,16 +12,16 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
-from ledger.config import Settings
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.indexer.sync import Progress as SyncProgress
+from ledger.settings import LedgerSettings
 from ledger.store.db import make_engine, migrate
 from ledger.store.writer import IndexStore
 
 
 def build_indexer(
-    settings: Settings, *, database_url: str | None = None, confirmations: int = 0, max_range: int | None = None
+    settings: LedgerSettings, *, database_url: str | None = None, confirmations: int = 0, max_range: int | None = None
 ) -> Indexer:
     """An indexer for the recorded deployment on `settings.rpc_url`, its database migrated."""
     deployment = load_deployment(ChainClient(settings.rpc_url), settings.data_dir)
@@ -37,7 +37,7 @@ def build_indexer(
 
 
 def run_indexer(
-    settings: Settings,
+    settings: LedgerSettings,
     *,
     database_url: str | None,
     confirmations: int,

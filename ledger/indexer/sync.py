@@ -28,7 +28,8 @@ from ledger.chain.abi import ContractAbi
 from ledger.chain.events import ChainEvent
 from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDeep
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
-from ledger.indexer.project import Projector, StateCache, touched_keys
+from ledger.indexer.project import Projector
+from ledger.indexer.state import StateCache, touched_keys
 from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStore, RangeWrite
 
 #: How many recent block hashes (and undo journal entries) are kept. Ethereum mainnet has

@@ -80,7 +80,7 @@ class _Ledger:
 def _connect(rpc_url: str | None) -> _Ledger:
     from ledger.chain.client import ChainClient
     from ledger.chain.deploy import load
-    from ledger.config import load_settings
+    from ledger.settings import load_settings
 
     settings = load_settings(rpc_url)
     client = ChainClient(settings.rpc_url)

@@ -8,7 +8,6 @@ It competes for the senders' locks like every API worker does (``FRESHLEDGER_QUE
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from types import FrameType
@@ -20,12 +19,10 @@ from rich.console import Console
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
-from ledger.config import load_settings
-from ledger.errors import ConfigurationError
 from ledger.intents.pool import SubmitterPool
 from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
-from ledger.recall.cli import DEVELOPMENT_PASSWORD
+from ledger.settings import load_settings
 from ledger.store.db import make_engine, migrate
 
 
@@ -38,10 +35,7 @@ def submit(
 ) -> None:
     """Send the queued writes of every participant whose key the market holds."""
     settings = load_settings(rpc_url)
-    password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or DEVELOPMENT_PASSWORD
-    if os.environ.get("FRESHLEDGER_ENVIRONMENT") == "production" and password == DEVELOPMENT_PASSWORD:
-        raise ConfigurationError("FRESHLEDGER_KEYSTORE_PASSWORD must be set outside development")
-    keys = KeyStore(settings.data_dir / "keystores", password)
+    keys = KeyStore(settings.keystore_dir, settings.market_keystore_password())
     engine = make_engine(database_url)
     migrate(engine)
     address = load_deployment(ChainClient(settings.rpc_url), settings.data_dir).address

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import CompoundSelect, Engine, and_, exists, func, select
 
 from ledger.errors import NotFound
-from ledger.queries.rows import Parties, as_of_block, batch_rows, batch_view, sale_view
+from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
+from ledger.queries.status import indexed_block
 from ledger.queries.views import BatchView, Party, SaleView
 from ledger.store import models
 
@@ -47,7 +48,7 @@ def get_batch(engine: Engine, batch_id: str) -> tuple[BatchView, int | None]:
             raise NotFound(f"no batch {batch_id}")
         row = rows[batch_id]
         parties = Parties(conn, [row["custodian"], row["pending_recipient"]])
-        return batch_view(row, parties), as_of_block(conn)
+        return batch_view(row, parties), indexed_block(conn)
 
 
 def get_sale(engine: Engine, sale_id: str) -> tuple[SaleView, int | None]:
@@ -56,7 +57,7 @@ def get_sale(engine: Engine, sale_id: str) -> tuple[SaleView, int | None]:
         if row is None:
             raise NotFound(f"no sale {sale_id}")
         batch = batch_rows(conn, [row["batch_id"]])[row["batch_id"]]
-        return sale_view(row, batch, Parties(conn, [row["vendor"]])), as_of_block(conn)
+        return sale_view(row, batch, Parties(conn, [row["vendor"]])), indexed_block(conn)
 
 
 def search_batches(
@@ -111,7 +112,7 @@ def search_batches(
         total = conn.execute(count).scalar_one()
         rows = list(conn.execute(query.offset(offset).limit(limit)).mappings())
         parties = Parties(conn, [a for r in rows for a in (r["custodian"], r["pending_recipient"])])
-        return Page([batch_view(r, parties) for r in rows], int(total), as_of_block(conn))
+        return Page([batch_view(r, parties) for r in rows], int(total), indexed_block(conn))
 
 
 def list_participants(engine: Engine, *, role_bit: int | None = None) -> Page:
@@ -129,7 +130,7 @@ def list_participants(engine: Engine, *, role_bit: int | None = None) -> Page:
             for r in rows
             if role_bit is None or int(r["roles"]) & role_bit
         ]
-        return Page(items, len(items), as_of_block(conn))
+        return Page(items, len(items), indexed_block(conn))
 
 
 def latest_failed_inspection_time(engine: Engine, batch_id: str) -> int | None:

@@ -10,16 +10,16 @@ participants they name.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, Table, or_, select
 from sqlalchemy.engine import Connection
 
 from ledger.queries.lineage import ancestors, descendants
-from ledger.queries.rows import IN_CHUNK, as_of_block, batch_rows
-from ledger.queries.tables import EVENT_TABLES
-from ledger.queries.views import Party
+from ledger.queries.rows import IN_CHUNK, batch_rows, parties_by_address, residue_rows
+from ledger.queries.status import indexed_block
+from ledger.queries.tables import EVENT_TABLES, STEP_TABLES
+from ledger.queries.views import LedgerRecords
 from ledger.store import models
 
 _TABLES = EVENT_TABLES
@@ -27,21 +27,6 @@ _BATCHES = models.Batch.__table__
 _PARTICIPANTS = models.Participant.__table__
 _IDENTITY = models.ChainIdentity.__table__
 _ADDRESS_COLUMNS = ("supplier", "importer", "customs", "from_address", "to_address", "custodian", "lab", "regulator")
-
-
-@dataclass(frozen=True)
-class LedgerRecords:
-    """Rows of each step table (dicts, chain order), the batches and parties they name."""
-
-    rows: dict[str, list[dict[str, Any]]]
-    batches: dict[str, dict[str, Any]]
-    parties: dict[str, Party]
-    as_of_block: int | None
-    chain_id: int | None = None
-    residues: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
-    #: With a row limit: the chain position up to which every table's rows are all here
-    #: (None when no table reached the limit, i.e. everything after ``after`` is here).
-    horizon: tuple[int, int] | None = None
 
 
 def batches_of_lot(engine: Engine, lot: str, gtin: str | None = None) -> list[str]:
@@ -66,10 +51,6 @@ def lineage_of(engine: Engine, batch_ids: Iterable[str]) -> set[str]:
             found.update(ancestors(conn, batch_id))
             found.update(descendants(conn, batch_id))
     return found
-
-
-#: Step tables :func:`ledger_records` reads (residues come with their inspections).
-STEP_TABLES = ("harvests", "imports", "custody", "lineage", "inspections", "releases", "recalls", "sales")
 
 
 def ledger_records(
@@ -109,15 +90,17 @@ def ledger_records(
             rows["lineage"] = _whole_transactions(conn, rows["lineage"])
         for name in rows:
             rows[name].sort(key=lambda r: (r["block_number"], r["log_index"], r.get("position", 0)))
-        residues = _residues(conn, rows.get("inspections", []))
+        residues = residue_rows(conn, rows.get("inspections", []))
         named = {r["batch_id"] for table in rows.values() for r in table if "batch_id" in r}
         named |= {r[c] for r in rows.get("lineage", []) for c in ("parent_id", "child_id")}
         batches = {k: dict(v) for k, v in batch_rows(conn, named).items()}
-        parties = _parties(conn, {r[c] for table in rows.values() for r in table for c in _ADDRESS_COLUMNS if r.get(c)})
+        parties = parties_by_address(
+            conn, (r.get(c) for table in rows.values() for r in table for c in _ADDRESS_COLUMNS)
+        )
         for name in STEP_TABLES:
             rows.setdefault(name, [])
         chain_id = conn.execute(select(_IDENTITY.c.chain_id)).scalar()
-        return LedgerRecords(rows, batches, parties, as_of_block(conn), chain_id, residues, horizon)
+        return LedgerRecords(rows, batches, parties, indexed_block(conn), residues, chain_id, horizon)
 
 
 def _conditions(
@@ -187,34 +170,6 @@ def _whole_transactions(conn: Connection, edges: list[dict[str, Any]]) -> list[d
             if r["tx_hash"] in hashes:
                 found[(r["block_number"], r["log_index"], r["position"])] = dict(r)
     return list(found.values())
-
-
-def _residues(conn: Connection, inspections: list[dict[str, Any]]) -> dict[tuple[int, int], list[dict[str, Any]]]:
-    table = _TABLES["residues"]
-    wanted = {(int(r["block_number"]), int(r["log_index"])) for r in inspections}
-    blocks = sorted({block for block, _ in wanted})
-    found: dict[tuple[int, int], list[dict[str, Any]]] = {}
-    for start in range(0, len(blocks), IN_CHUNK):
-        query = select(table).where(table.c.block_number.in_(blocks[start : start + IN_CHUNK]))
-        for r in conn.execute(query).mappings():
-            key = (int(r["block_number"]), int(r["log_index"]))
-            if key in wanted:
-                found.setdefault(key, []).append(dict(r))
-    for values in found.values():
-        values.sort(key=lambda r: r["position"])
-    return found
-
-
-def _parties(conn: Connection, addresses: set[str]) -> dict[str, Party]:
-    wanted = sorted(addresses)
-    found = {a: Party(a) for a in wanted}
-    for start in range(0, len(wanted), IN_CHUNK):
-        query = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.name, _PARTICIPANTS.c.identifier).where(
-            _PARTICIPANTS.c.address.in_(wanted[start : start + IN_CHUNK])
-        )
-        for row in conn.execute(query):
-            found[row.address] = Party(row.address, row.name, row.identifier)
-    return found
 
 
 def participants_with_identifier(engine: Engine, identifier: str) -> list[str]:

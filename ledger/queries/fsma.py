@@ -9,7 +9,6 @@ each event table is then read with one indexed ``IN`` query per chunk of batch i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, Table, and_, select, text
@@ -17,8 +16,10 @@ from sqlalchemy.engine import Connection
 
 from ledger.errors import NotFound
 from ledger.queries.lineage import ancestors, descendants
-from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows
-from ledger.queries.tables import EVENT_TABLES
+from ledger.queries.rows import IN_CHUNK, batch_rows, parties_by_address, residue_rows
+from ledger.queries.status import indexed_block
+from ledger.queries.tables import EVENT_TABLES, STEP_TABLES
+from ledger.queries.views import LedgerRecords
 from ledger.store import models
 
 _BATCHES = models.Batch.__table__
@@ -41,23 +42,9 @@ _BATCHES_OF_LOT = text(
 )
 
 
-@dataclass(frozen=True)
-class TraceRecords:
-    """Rows of each event table (``EVENT_TABLES`` names), the batches they name (lineage
-    parents outside the selection included), who assigned each lot code, and the parties,
-    current to ``as_of_block``."""
-
-    events: dict[str, list[Mapping[str, Any]]]
-    batches: dict[str, Mapping[str, Any]]
-    sources: dict[str, tuple[str, str]]  # batch id: (who assigned its lot code, how)
-    parties: Parties
-    as_of_block: int | None
-    lot_batches: list[str] = field(default_factory=list)  # the batches the lot code named
-
-
 def lot_records(
     engine: Engine, lot: str, *, gtin: str | None = None, since: int | None = None, until: int | None = None
-) -> TraceRecords:
+) -> LedgerRecords:
     """Every event of lot `lot` (of `gtin`, else of every GTIN using that lot code), of its
     ancestors and of its descendants, with block time in ``[since, until)``.
 
@@ -76,15 +63,16 @@ def lot_records(
             lineage.update(ancestors(conn, batch_id))
             lineage.update(descendants(conn, batch_id))
         ids = sorted(lineage)
-        events = {name: _by_batches(conn, name, table, ids, since, until) for name, table in EVENT_TABLES.items()}
+        events = {name: _by_batches(conn, name, EVENT_TABLES[name], ids, since, until) for name in STEP_TABLES}
         return _records(conn, events, named)
 
 
-def range_records(engine: Engine, *, since: int | None = None, until: int | None = None) -> TraceRecords:
+def range_records(engine: Engine, *, since: int | None = None, until: int | None = None) -> LedgerRecords:
     """Every event with block time in ``[since, until)`` (all of them when both are None)."""
     with engine.connect() as conn:
         events = {}
-        for name, table in EVENT_TABLES.items():
+        for name in STEP_TABLES:
+            table = EVENT_TABLES[name]
             query = select(table)
             for condition in _time_window(table, since, until):
                 query = query.where(condition)
@@ -115,7 +103,7 @@ def _time_window(table: Table, since: int | None, until: int | None) -> list[Any
     return conditions
 
 
-def _records(conn: Connection, events: dict[str, list[Mapping[str, Any]]], named: list[str]) -> TraceRecords:
+def _records(conn: Connection, events: dict[str, list[Mapping[str, Any]]], named: list[str]) -> LedgerRecords:
     wanted: set[str] = set(named)
     for name, rows in events.items():
         if name == "lineage":
@@ -138,7 +126,9 @@ def _records(conn: Connection, events: dict[str, list[Mapping[str, Any]]], named
     addresses.update(r["vendor"] for r in events["sales"])
     sources = _lot_sources(conn, sorted(batches))
     addresses.update(address for address, _ in sources.values())
-    return TraceRecords(events, batches, sources, Parties(conn, addresses), as_of_block(conn), named)
+    parties = parties_by_address(conn, addresses)
+    residues = residue_rows(conn, events["inspections"])
+    return LedgerRecords(events, batches, parties, indexed_block(conn), residues, sources=sources, lot_batches=named)
 
 
 def _lot_sources(conn: Connection, batch_ids: list[str]) -> dict[str, tuple[str, str]]:

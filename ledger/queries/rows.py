@@ -1,4 +1,4 @@
-"""Turning table rows into views: participants by address, batches, sales."""
+"""Turning table rows into views: participants by address, batches, sales, residues."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from sqlalchemy.engine import Connection
 
 from ledger.queries.views import BatchView, Party, SaleView
 from ledger.store import models
-from ledger.vocabulary import shown_status
+from ledger.vocabulary import Residue, shown_status
 
 _PARTICIPANTS = models.Participant.__table__
 _BATCHES = models.Batch.__table__
-_CHECKPOINT = models.Checkpoint.__table__
+_RESIDUES = models.Residue.__table__
 IN_CHUNK = 500
 #: Built once: building a statement per call cost more than running it.
 _PARTIES_BY_ADDRESS = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.name, _PARTICIPANTS.c.identifier).where(
@@ -87,6 +87,36 @@ def sale_view(row: Mapping[str, Any], batch: Mapping[str, Any], parties: Parties
     )
 
 
-def as_of_block(conn: Connection) -> int | None:
-    """The block the database is current up to (the indexer's checkpoint)."""
-    return conn.execute(select(_CHECKPOINT.c.block_number)).scalar()
+def parties_by_address(conn: Connection, addresses: Iterable[str | None]) -> dict[str, Party]:
+    """Every address in `addresses` as a party (a bare address when no participant has it)."""
+    wanted = sorted({a for a in addresses if a})
+    parties = Parties(conn, wanted)
+    return {a: parties[a] for a in wanted}
+
+
+def inspection_key(row: Mapping[str, Any]) -> tuple[int, int]:
+    """An inspection's (or its residues') place in the chain: block number and log index."""
+    return int(row["block_number"]), int(row["log_index"])
+
+
+def residue_rows(
+    conn: Connection, inspections: Iterable[Mapping[str, Any]]
+) -> dict[tuple[int, int], list[dict[str, Any]]]:
+    """The residue rows of each inspection, by :func:`inspection_key`, in the lab's order. Read
+    by block, the residues' primary key's first column (an inspection lies in one block)."""
+    wanted = {inspection_key(i) for i in inspections}
+    blocks = sorted({block for block, _ in wanted})
+    found: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    for start in range(0, len(blocks), IN_CHUNK):
+        query = select(_RESIDUES).where(_RESIDUES.c.block_number.in_(blocks[start : start + IN_CHUNK]))
+        for r in conn.execute(query).mappings():
+            if (key := inspection_key(r)) in wanted:
+                found.setdefault(key, []).append(dict(r))
+    for values in found.values():
+        values.sort(key=lambda r: r["position"])
+    return found
+
+
+def residue_views(conn: Connection, inspections: Iterable[Mapping[str, Any]]) -> dict[tuple[int, int], list[Residue]]:
+    """:func:`residue_rows` as views, each against its limit."""
+    return {key: [Residue.from_row(r) for r in rows] for key, rows in residue_rows(conn, inspections).items()}

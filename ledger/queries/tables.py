@@ -17,3 +17,7 @@ EVENT_TABLES: dict[str, Table] = {
     "recalls": models.Recall.__table__,
     "sales": models.Sale.__table__,
 }
+
+#: The tables of the steps of a batch's life, in the order readers take them (residues come
+#: with their inspections).
+STEP_TABLES = ("harvests", "imports", "custody", "lineage", "inspections", "releases", "recalls", "sales")

@@ -10,7 +10,8 @@ from sqlalchemy import Engine, Row, select
 
 from ledger.errors import NotFound
 from ledger.queries.lineage import descendant_sales, descendants
-from ledger.queries.rows import IN_CHUNK, Parties, as_of_block, batch_rows, batch_view
+from ledger.queries.rows import IN_CHUNK, Parties, batch_rows, batch_view
+from ledger.queries.status import indexed_block
 from ledger.queries.views import Party, SaleView, TraceResult
 from ledger.store import models
 from ledger.vocabulary import has_role
@@ -37,7 +38,7 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
             sales=_sale_views(rows, batches, parties),
             holders=[parties[h] for h in holders],
             stalls=[parties[v] for v in sorted(vendors)],
-            as_of_block=as_of_block(conn),
+            as_of_block=indexed_block(conn),
         )
 
 

@@ -1,10 +1,17 @@
-"""What the queries return: plain frozen dataclasses, no ORM objects and nothing web."""
+"""What the queries return: plain frozen dataclasses, no ORM objects and nothing web.
+
+Every result type of :mod:`ledger.queries` is here, so a route or a page imports what it
+shows from one place, whichever question produced it.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
+from ledger.store.ratings import StallRating
 from ledger.vocabulary import Residue
 
 
@@ -122,11 +129,149 @@ class InspectionView:
 
 
 @dataclass(frozen=True)
+class BoardInspection:
+    """A lab test as the board shows it: the lot, its product, who holds it now, the verdict."""
+
+    batch_id: str
+    gtin: str
+    lot: str
+    holder: Party
+    lab: Party
+    passed: bool
+    time: int
+    residues: list[Residue]
+
+
+@dataclass(frozen=True)
+class LotAlert:
+    """A lot quarantined (failed test) or recalled in the window, and whether it still is."""
+
+    kind: str  # quarantined or recalled
+    batch_id: str
+    gtin: str
+    lot: str
+    holder: Party
+    time: int
+    reason: str  # the recall's reason; for a quarantine, the substances over their limits
+    status: str  # the lot's status now: quarantined, recalled, active (released), ...
+    residues: list[Residue]
+    block_number: int
+    log_index: int
+
+
+@dataclass(frozen=True)
+class PriceRow:
+    """One product's prices on one day, market-wide (``vendor`` None) or at one stall.
+
+    ``median``, ``low`` and ``high`` are per unit of ``unit``, in minor units of ``currency``
+    (rounded to a whole minor unit); ``sales`` is how many sales, ``quantity`` how much sold.
+    """
+
+    day: date
+    gtin: str
+    unit: str
+    currency: str
+    vendor: str | None
+    sales: int
+    quantity: int
+    median: int
+    low: int
+    high: int
+    lots: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SupplyRow:
+    """One product's arrivals on one day: accepted hand-offs and customs imports."""
+
+    day: date
+    gtin: str
+    unit: str
+    received: int
+    handoffs: int
+    imported: int
+    imports: int
+    lots: tuple[str, ...]
+
+    @property
+    def total(self) -> int:
+        return self.received + self.imported
+
+
+@dataclass(frozen=True)
+class StallEntry:
+    """One stall of the directory: its registered name and licence, whether it is suspended,
+    and shoppers' rating (how a name reads as sign, place and owner is the pages' business)."""
+
+    address: str
+    name: str
+    licence: str
+    suspended: bool
+    rating: StallRating
+
+
+@dataclass(frozen=True)
+class StockLot(BatchView):
+    """A lot a stall holds now (the batch's own fields), where it came from, and its latest lab
+    test (its own or the nearest ancestor's)."""
+
+    origins: list[str]  # farm names (harvests) or ISO country codes (imports)
+    origin_kinds: list[str]  # harvest or import, one per origin
+    last_inspection: BoardInspection | None
+
+
+@dataclass(frozen=True)
 class StallProfile:
+    """The screen above a market stall: the stall (its licence is the vendor's identifier),
+    shoppers' rating, its newest lots in stock with origins and latest test, recent tests of
+    its stock, recent sales, and its prices of one market day."""
+
     vendor: Party
     roles: int
     suspended: bool
-    stock: list[BatchView]
+    rating: StallRating
+    stock: list[StockLot]
     recent_inspections: list[InspectionView]
     recent_sales: list[SaleView]
+    prices: list[PriceRow]
     as_of_block: int | None
+
+    @property
+    def stall(self) -> StallEntry:
+        """The stall as the directory lists it."""
+        return StallEntry(
+            self.vendor.address, self.vendor.name or "", self.vendor.identifier or "", self.suspended, self.rating
+        )
+
+
+@dataclass(frozen=True)
+class StallOversight:
+    """What a regulator sees per stall: ratings next to the lab tests of its lots."""
+
+    stall: StallEntry
+    inspections: int
+    failed_inspections: int
+    last_failed_at: int | None
+
+
+@dataclass(frozen=True)
+class LedgerRecords:
+    """Rows of each step table (``ledger.queries.tables`` names, chain order) and what they
+    name: the batches (lineage parents outside the selection included) and the parties, current
+    to ``as_of_block``. What an EPCIS export or query and an FSMA 204 spreadsheet are built from.
+    """
+
+    rows: dict[str, list[Mapping[str, Any]]]
+    batches: dict[str, Mapping[str, Any]]
+    parties: dict[str, Party]
+    as_of_block: int | None
+    #: Each inspection's residues by (block, log index), in the order the lab listed them.
+    residues: dict[tuple[int, int], list[Mapping[str, Any]]] = field(default_factory=dict)
+    chain_id: int | None = None
+    #: With a row limit: the chain position up to which every table's rows are all here
+    #: (None when no table reached the limit, i.e. everything after ``after`` is here).
+    horizon: tuple[int, int] | None = None
+    #: Batch id: (who assigned its lot code, how: harvest, import, split or merge).
+    sources: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: The batches a lot code named, when the records are a lot's lineage.
+    lot_batches: list[str] = field(default_factory=list)

@@ -11,14 +11,11 @@ are printed (``--json`` for a machine).
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
@@ -26,17 +23,15 @@ from rich.table import Table
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
-from ledger.config import load_settings
-from ledger.errors import NotFound
+from ledger.errors import ConfigurationError, NotFound
 from ledger.gs1 import normalize_gtin
 from ledger.hexes import to_hex
 from ledger.keys import KeyStore
 from ledger.queries import trace_forward
 from ledger.recall.lot import LotRecall, lot_recall_json, recall_lot
 from ledger.recall.onchain import RecallSender
+from ledger.settings import LedgerSettings, load_settings
 from ledger.store.db import make_engine, migrate
-
-DEVELOPMENT_PASSWORD = "freshledger-development"  # the API's default keystore password (development only)
 
 
 def recall(
@@ -64,7 +59,7 @@ def recall(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--gtin") from exc
     settings = load_settings(rpc_url)
-    account = _regulator(settings.data_dir, regulator, keystore)
+    account = _regulator(settings, regulator, keystore)
     client = ChainClient(settings.rpc_url)
     contract = FreshLedgerContract(client, load_deployment(client, settings.data_dir).address)
     engine = make_engine(database_url)
@@ -101,14 +96,12 @@ def _print(console: Console, result: LotRecall) -> None:
     console.print(f"stalls: {stalls}")
 
 
-def _regulator(data_dir: Path, address: str | None, keystore: Path | None) -> LocalAccount:
+def _regulator(settings: LedgerSettings, address: str | None, keystore: Path | None) -> LocalAccount:
     if keystore is not None:
-        password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or getpass.getpass("keystore password: ")
         try:
-            return Account.from_key(Account.decrypt(json.loads(keystore.read_text()), password))
-        except (OSError, ValueError) as exc:
-            raise typer.BadParameter(f"cannot open keystore {keystore}: {exc}", param_hint="--keystore") from exc
+            return settings.open_keystore(keystore)
+        except ConfigurationError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keystore") from exc
     if address is None:
         raise typer.BadParameter("say who recalls: --regulator ADDRESS or --keystore FILE", param_hint="--regulator")
-    password = os.environ.get("FRESHLEDGER_KEYSTORE_PASSWORD") or DEVELOPMENT_PASSWORD
-    return KeyStore(data_dir / "keystores", password).account(address)
+    return KeyStore(settings.keystore_dir, settings.market_keystore_password()).account(address)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape
 
-from api.pages.board import ProductText
+from api.pages.board_rows import ProductText
 from tests.api.conftest import Market
 from tests.api.test_writes import deliver, harvest
 from tests.factories.html import Element, parse_html

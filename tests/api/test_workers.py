@@ -18,7 +18,7 @@ import pytest
 from ledger.chain.deploy import save
 from ledger.chain.node import free_port
 from ledger.keys import KeyStore
-from ledger.recall.cli import DEVELOPMENT_PASSWORD
+from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.api_keys import issue_key
 from ledger.store.intents import intents_of, transactions_of
 from tests.factories.chain import Chain

@@ -1,7 +1,7 @@
 """The IPFS backend against a real IPFS daemon (js-ipfs, offline on loopback): add, cat and
 pin through the RPC API, the node's CIDs compared with FreshLedger's and the reference's.
-A mock transport stands in for the node only where a real node cannot be made to misbehave
-(a node that answers another CID, or garbage)."""
+A misbehaving HTTP server on loopback stands in for the node only where a real node cannot be
+made to misbehave (a node that answers another CID, garbage, or a refusal)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ledger.documents.ipfs import ADD_SETTINGS, IpfsDocumentStore
 from ledger.documents.store import DEFAULT_MEDIA_TYPE, DocumentInfo
 from ledger.errors import CidMismatch, DocumentIntegrityError, DocumentNotFound, IpfsNodeError
 from tests.documents.jsipfs import JsIpfsDaemon
+from tests.documents.misbehaving_node import Answer, misbehaving_node
 from tests.factories.documents import content
 
 #: Through the daemon: one raw block, one chunk plus a byte, several chunks, two DAG levels.
@@ -83,21 +84,12 @@ def test_version_answers(ipfs_store: IpfsDocumentStore) -> None:
 # Pure logic with a stand-in node: what a real node will not do on request.
 
 
-def _fake_node(answer: httpx.Response, seen: list[httpx.Request]) -> httpx.MockTransport:
-    def handle(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return answer
-
-    return httpx.MockTransport(handle)
-
-
 def test_put_refuses_a_node_that_answers_another_cid(tmp_path: Path) -> None:
     other = cid_of(b"something else")
-    seen: list[httpx.Request] = []
-    answer = httpx.Response(200, text=json.dumps({"Name": "document", "Hash": str(other), "Size": "9"}) + "\n")
-    transport = _fake_node(answer, seen)
+    answer = Answer(200, (json.dumps({"Name": "document", "Hash": str(other), "Size": "9"}) + "\n").encode())
     with (
-        IpfsDocumentStore("http://node.invalid:5001", tmp_path, transport=transport) as store,
+        misbehaving_node(answer) as (url, _),
+        IpfsDocumentStore(url, tmp_path) as store,
         pytest.raises(CidMismatch) as refused,
     ):
         store.put(b"declaration", "application/pdf")
@@ -108,23 +100,24 @@ def test_put_refuses_a_node_that_answers_another_cid(tmp_path: Path) -> None:
 
 
 def test_put_passes_the_import_settings_explicitly(tmp_path: Path) -> None:
-    seen: list[httpx.Request] = []
-    answer = httpx.Response(200, text=json.dumps({"Hash": str(cid_of(b"x"))}))
-    with IpfsDocumentStore("/ip4/127.0.0.1/tcp/5001", tmp_path, transport=_fake_node(answer, seen)) as store:
+    answer = Answer(200, json.dumps({"Hash": str(cid_of(b"x"))}).encode())
+    with misbehaving_node(answer) as (url, seen), IpfsDocumentStore(url, tmp_path) as store:
         store.put(b"x", "text/plain")
-    params = dict(seen[0].url.params)
-    assert seen[0].url.path == "/api/v0/add"
+    params = seen[0].params
+    assert seen[0].path == "/api/v0/add"
     assert params["cid-version"] == "1"
-    assert params["raw-leaves"] == "true"
+    # ipfshttpclient writes Python's True/False; both nodes read booleans case-insensitively.
+    assert params["raw-leaves"].lower() == "true"
     assert params["chunker"] == "size-262144"
     assert params["hash"] == "sha2-256"
-    assert params["trickle"] == "false"
+    assert params["trickle"].lower() == "false"
+    assert params["pin"].lower() == "true"
+    assert ADD_SETTINGS.items() <= params.items()  # everything FreshLedger sets reaches the node
 
 
 def test_get_refuses_bytes_that_do_not_hash_to_the_cid(tmp_path: Path) -> None:
-    seen: list[httpx.Request] = []
-    answer = httpx.Response(200, content=b"tampered on the way")
-    with IpfsDocumentStore("http://127.0.0.1:5001", tmp_path, transport=_fake_node(answer, seen)) as store:
+    answer = Answer(200, b"tampered on the way", "application/octet-stream")
+    with misbehaving_node(answer) as (url, _), IpfsDocumentStore(url, tmp_path) as store:
         cid = cid_of(b"the original")
         with pytest.raises(DocumentIntegrityError, match=str(cid)):
             store.get(cid)
@@ -133,11 +126,10 @@ def test_get_refuses_bytes_that_do_not_hash_to_the_cid(tmp_path: Path) -> None:
 
 
 def test_node_refusal_becomes_a_node_error_with_its_message(tmp_path: Path) -> None:
-    seen: list[httpx.Request] = []
-    answer = httpx.Response(500, json={"Message": "repo full", "Code": 0, "Type": "error"})
-    transport = _fake_node(answer, seen)
+    answer = Answer(500, json.dumps({"Message": "repo full", "Code": 0, "Type": "error"}).encode())
     with (
-        IpfsDocumentStore("http://127.0.0.1:5001", tmp_path, transport=transport) as store,
+        misbehaving_node(answer) as (url, _),
+        IpfsDocumentStore(url, tmp_path) as store,
         pytest.raises(IpfsNodeError, match=r"refused add \(HTTP 500\): repo full"),
     ):
         store.put(b"x", "text/plain")

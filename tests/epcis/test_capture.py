@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from ledger.chain.freshledger import batch_id_of
-from ledger.epcis.capture import PartyResolver, plan_events
 from ledger.epcis.export import epcis_document, export_events
 from ledger.epcis.identifiers import participant_uri
+from ledger.epcis.plan import PartyResolver, plan_events
 from tests.epcis.conftest import HARVEST_LOT, ORIGIN, SPLIT_LOTS, EpcisMarket
 from tests.factories.market import GTIN
 

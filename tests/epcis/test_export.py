@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from ledger.epcis import identifiers as ids
-from ledger.epcis.export import epcis_document, export_document, export_events, iso_time
+from ledger.epcis.export import epcis_document, export_document, export_events
+from ledger.epcis.mapping import iso_time
 from ledger.epcis.validate import SCHEMA_PATH, validate_document
 from ledger.epcis.vocabulary import NAMESPACE_PREFIX
 from ledger.errors import NotFound

@@ -17,7 +17,7 @@ import pytest
 from ledger.chain.deploy import save
 from ledger.intents.crash import CRASH_ENV, STEPS
 from ledger.keys import KeyStore
-from ledger.recall.cli import DEVELOPMENT_PASSWORD
+from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.intents import final_among, get_intents, transactions_of
 from tests.factories.chain import Chain
 from tests.factories.databases import Databases

@@ -73,7 +73,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         services = Services(
             settings=settings,
             engine=engine,
-            keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+            keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
             documents=open_store(settings.data_dir),
             webhook_box=load_secret_box(settings.data_dir),
             webhook_targets=settings.webhook_targets,

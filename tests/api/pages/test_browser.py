@@ -63,7 +63,7 @@ def served(browser_market: ShopperMarket, tmp_path_factory: pytest.TempPathFacto
     services = Services(
         settings=settings,
         engine=browser_market.engine,
-        keys=KeyStore(settings.keystore_dir, settings.keystore_password),
+        keys=KeyStore(settings.keystore_dir, settings.market_keystore_password()),
         documents=documents,
         webhook_box=load_secret_box(settings.data_dir),
         webhook_targets=settings.webhook_targets,

@@ -1,4 +1,4 @@
-"""trace_forward (what a recall must cover) and stall_profile (the screen above a stall)."""
+"""trace_forward: what a recall must cover."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from ledger import demo
 from ledger.errors import NotFound
-from ledger.queries import stall_profile, trace_forward
+from ledger.queries import trace_forward
 from tests.queries.conftest import DemoMarket
 
 
@@ -33,30 +33,3 @@ def test_trace_forward_of_a_leaf_has_no_descendants(demo_market: DemoMarket) -> 
 def test_trace_forward_of_unknown_batch_is_not_found(demo_market: DemoMarket) -> None:
     with pytest.raises(NotFound):
         trace_forward(demo_market.engine, "0x" + "11" * 32)
-
-
-def test_stall_profile_shows_stock_inspections_and_sales(demo_market: DemoMarket) -> None:
-    profile = stall_profile(demo_market.engine, demo_market.cast.stall_a.address)
-    assert profile.vendor.name == "Stall A12 Fresh Greens (Wang Li)"
-    assert profile.vendor.identifier == "JY33010600012345"
-    assert [(b.lot, b.remaining, b.unit) for b in profile.stock] == [  # newest first
-        ("SC-2611-02-A", 225, "H87"),
-        ("SP-2611-03-A", 36, "KGM"),
-        ("GV-2611-01-A", 38, "KGM"),
-    ]
-    assert [(i.lot, i.passed, i.lab.name) for i in profile.recent_inspections] == [
-        ("SP-2611-03-A", True, "Market On-site Food Safety Lab"),
-        ("GV-2611-01-A", True, "Market On-site Food Safety Lab"),
-    ]
-    assert [(s.lot, s.quantity) for s in profile.recent_sales[:3]] == [  # newest first
-        ("GV-2611-01-A", 3),
-        ("SC-2611-02-A", 3),
-        ("SP-2611-03-A", 1),
-    ]
-    assert len(profile.recent_sales) == 13
-    assert not profile.suspended
-
-
-def test_stall_profile_of_unknown_address_is_not_found(demo_market: DemoMarket) -> None:
-    with pytest.raises(NotFound):
-        stall_profile(demo_market.engine, "0x" + "22" * 20)

@@ -9,7 +9,7 @@ import pytest
 
 from ledger.intake import (
     Checked,
-    Declaration,
+    DeclarationFile,
     ParticipantFacts,
     RecordedDeclaration,
     check_declaration,
@@ -30,7 +30,7 @@ FORMATS = ("csv", "xlsx", "json")
 
 def check(
     rows: list[dict[str, str]], file_format: str = "csv", state: MemoryState | None = None
-) -> Checked[Declaration]:
+) -> Checked[DeclarationFile]:
     return check_declaration(read_table(encode(rows, file_format), file_format), state or MemoryState(), now=NOW)
 
 

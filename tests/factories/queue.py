@@ -9,8 +9,8 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
-from ledger.chain.abi import DecodedEvent
 from ledger.chain.client import ChainClient
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import rpc
 from ledger.intents.accept import accept
@@ -59,7 +59,7 @@ def wait_final(engine: Engine, ids: list[int], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient | None = None) -> list[DecodedEvent]:
+def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient | None = None) -> list[ChainEvent]:
     """Every `name` event the contract emitted, from the node's logs."""
     logs = rpc(
         (client or ledger.client).rpc_url,

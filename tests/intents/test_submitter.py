@@ -153,3 +153,43 @@ def test_sales_pack_into_record_sales_and_a_refused_one_stands_alone(chain: Chai
     assert sorted(i.result["serial"] for i in good) == list(range(1, 20))
     assert len(transactions_of(engine, market.vendor.address)) <= 4
     assert len(events_on_chain(market.ledger, "SaleRecorded")) == 19
+
+
+@pytest.mark.skipif(
+    not ContractAbi.load().has_function("registerHarvests"), reason="the contract of this build has no registerHarvests"
+)
+def test_harvests_pack_into_register_harvests_and_a_refused_one_stands_alone(
+    chain: Chain, databases: Databases
+) -> None:
+    engine, market = databases.engine(), chain.market
+    taken = harvest(market, lot="QH-TAKEN")  # registered before: its intent is refused
+    lots = [f"QH-{n:03d}" for n in range(12)]
+    lots[5] = "QH-TAKEN"
+    payloads = [
+        {
+            "gtin": "06901234000016",
+            "lot": lot,
+            "quantity": 10 + n,
+            "unit": "KGM",
+            "harvested_at": int(time.time()) - 3600,
+            "origin": "geo:30.2336,119.7248",
+            "document_cid": None,
+        }
+        for n, lot in enumerate(lots)
+    ]
+    ids = queue(engine, market.supplier, "harvest", payloads)
+
+    done = submit_until_final(engine, market.ledger, [market.supplier], ids)
+
+    assert done[ids[5]].status == "refused"
+    assert done[ids[5]].error["name"] == "BatchAlreadyExists"
+    assert done[ids[5]].error["args"] == {"batchId": _hex(taken)}
+    good = [i for i in ids if i != ids[5]]
+    assert {done[i].status for i in good} == {"recorded"}
+    txs = transactions_of(engine, market.supplier.address)
+    assert len(txs) <= 3 and max(tx.intent_count for tx in txs) > 1  # packed
+    registered = {e.args["lot"]: _hex(e.args["batchId"]) for e in events_on_chain(market.ledger, "HarvestRegistered")}
+    for intent_id, payload in zip(ids, payloads, strict=True):
+        if intent_id != ids[5]:
+            assert done[intent_id].result["batch_ids"] == [registered[payload["lot"]]]  # its own batch
+    assert len(registered) == 12  # 11 lots and the one registered before: each once

@@ -90,9 +90,10 @@ def import_declaration_file(
     customs: LocalAccount,
     *,
     deploy_block: int,
-    store: DocumentStore,
+    store: DocumentStore | None,
 ) -> tuple[DeclarationFile, Recorded]:
-    """Check `file`, store the documents it names by path, and record it for `customs`.
+    """Check `file`, store the documents it names by path in `store` (None: only their CIDs
+    are recorded), and record it for `customs`.
 
     Raises :class:`FileRefused` with every problem when the file does not check (nothing is
     recorded), and what :func:`record_declaration` raises.
@@ -101,5 +102,6 @@ def import_declaration_file(
     checked = check_declaration_file(file, ledger, deploy_block, documents)
     if checked.value is None or checked.problems:
         raise FileRefused(checked.problems)
-    documents.store(store)
+    if store is not None:
+        documents.store(store)
     return checked.value, record_declaration(ledger, customs, checked.value)

@@ -4,7 +4,10 @@ A file (CSV, XLSX or JSON; flat columns, one row a line) is bounded before it is
 (size, rows, cell lengths, an XLSX's inflated size), read into a table of text cells, and
 checked row by row and as a whole against the ledger's state. Every problem comes back at
 once with its row, column and reason; only a file without problems becomes the typed value
-(:class:`DeclarationFile`, :class:`HarvestSheet`) that is recorded.
+(:class:`DeclarationFile`, :class:`HarvestSheet`) that is recorded: a declaration through
+``registerImports`` (one call, or several under its number, see :mod:`ledger.intake.record`),
+a sheet through ``registerHarvests``. (The chain's own types of those calls are
+:class:`ledger.chain.freshledger.Declaration` and ``HarvestLot``.)
 
 Example::
 

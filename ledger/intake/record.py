@@ -146,8 +146,8 @@ def record_declaration(
             # another process records the same file: go on where the chain stands.
             moved_on = exc.name == "DeclarationOutOfOrder" or (exc.name == "DeclarationExists" and position > 0)
             if moved_on:
-                done, _ = ledger.declaration_lines(number)
-                if done > position:
+                done, count = ledger.declaration_lines(number)
+                if count == total and done > position:
                     position = done
                     continue
             raise _stopped(exc, position, rows, recorded.batch_ids) from exc

@@ -25,7 +25,8 @@
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
         ├── TransactionTimeout    not mined in time (retryable: the node may be slow)
-        └── RecordingInterrupted  a file's lines, one transaction each, stopped part-way
+        ├── LineRefused           the contract refused one row of a file; nothing of the file is recorded
+        └── RecordingInterrupted  a file recorded in several calls stopped part-way (send it again)
 """
 
 from __future__ import annotations
@@ -179,15 +180,29 @@ class TransactionTimeout(TransactionError):
     retryable = True
 
 
-class RecordingInterrupted(TransactionError):
-    """Recording a file line by line stopped at row `row` after `recorded` lines were mined;
-    `cause` is why. Only the single-line calls can stop part-way."""
+class LineRefused(TransactionError):
+    """The contract refused the line (or lot) on row `row` of a file, `cause` saying why
+    (the single call's error: ``cause.inner`` of a batch call's refusal); nothing of the file
+    is recorded."""
 
-    def __init__(self, row: int, recorded: list[str], cause: LedgerError) -> None:
+    def __init__(self, row: int, cause: ContractRevert) -> None:
+        self.row = row
+        self.cause = cause
+        super().__init__(f"row {row}: {cause.inner or cause}")
+
+
+class RecordingInterrupted(TransactionError):
+    """Recording a file in several calls stopped after `recorded` (batch ids, in line order)
+    were mined; `row` is the row the chain refused (None when the node went away or the
+    refusal names no row), `cause` is why. A declaration continues where it stopped when the
+    same file is sent again."""
+
+    def __init__(self, row: int | None, recorded: list[str], cause: LedgerError) -> None:
         self.row = row
         self.recorded = recorded
         self.cause = cause
-        super().__init__(f"recording stopped at row {row} after {len(recorded)} lines were recorded: {cause}")
+        where = f" at row {row}" if row is not None else ""
+        super().__init__(f"recording stopped{where} after {len(recorded)} lines were recorded: {cause}")
 
 
 class ContractRevert(TransactionError):

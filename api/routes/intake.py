@@ -1,8 +1,11 @@
 """Files in: customs declarations (customs) and harvest sheets (suppliers) as CSV, XLSX or
 JSON, checked as a whole before anything is sent; and the empty templates to fill in.
 
-A refused file answers 422 with every problem (row, column, reason); a declaration already
-recorded answers 409 naming it; a good file answers 201 once every line is mined.
+A refused file answers 422 with every problem (row, column, reason), a line the contract
+refuses too (nothing is sent when any call of the file would be refused); a declaration
+already recorded answers 409 naming it; a good file answers 201 once every line is mined. A
+declaration too long for one transaction goes in several under its number; one that stopped
+between them (409 or 502 naming what is recorded) is finished by sending the same file again.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Caller, require
-from ledger.errors import ContractRevert, RecordingInterrupted
+from api.errors import describe_revert
+from ledger.errors import ContractRevert, LineRefused, RecordingInterrupted
 from ledger.intake import (
     DECLARATION,
     HARVEST_SHEET,
     Checked,
     FileRefused,
     Layout,
+    Problem,
     Recorded,
     UnknownFormat,
     check_declaration,
@@ -102,11 +107,23 @@ def _recorded(result: Recorded, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _interrupted(exc: RecordingInterrupted) -> JSONResponse:
-    code = status.HTTP_409_CONFLICT if isinstance(exc.cause, ContractRevert) else status.HTTP_502_BAD_GATEWAY
+def _line_refused(request: Request, kind: str, exc: LineRefused) -> JSONResponse:
+    """The contract refused a row: a problem of the file like any other, nothing recorded."""
+    reason = f"refused by the contract: {describe_revert(request, exc.cause.inner or exc.cause)}"
+    return _refusal(kind, Checked(None, [Problem(exc.row, None, reason)]))
+
+
+def _interrupted(request: Request, exc: RecordingInterrupted, advice: str) -> JSONResponse:
+    refused = isinstance(exc.cause, ContractRevert)
+    cause = describe_revert(request, exc.cause) if isinstance(exc.cause, ContractRevert) else str(exc.cause)
     return JSONResponse(
-        {"error": "RecordingInterrupted", "message": str(exc), "row": exc.row, "recorded_batch_ids": exc.recorded},
-        status_code=code,
+        {
+            "error": "RecordingInterrupted",
+            "message": f"{len(exc.recorded)} lines were recorded, then: {cause}; {advice}",
+            "row": exc.row,
+            "recorded_batch_ids": exc.recorded,
+        },
+        status_code=status.HTTP_409_CONFLICT if refused else status.HTTP_502_BAD_GATEWAY,
     )
 
 
@@ -133,9 +150,14 @@ async def import_declaration(
         declaration = checked.value
         try:
             result = record_declaration(services.ledger, account, declaration)
+        except LineRefused as exc:
+            return _line_refused(request, "declaration", exc)
         except RecordingInterrupted as exc:
-            return _interrupted(exc)
-        return _recorded(result, declaration_number=declaration.number, lines=len(declaration.lines))
+            advice = "send the same file again (corrected if a line was refused) to record the rest"
+            return _interrupted(request, exc, advice)
+        return _recorded(
+            result, declaration_number=declaration.number, lines=len(declaration.lines), resumed_at=result.resumed_at
+        )
 
     return await run_in_threadpool(check_and_record)
 
@@ -162,8 +184,10 @@ async def import_harvest_sheet(
             return _refusal("harvest sheet", checked)
         try:
             result = record_harvests(services.ledger, account, checked.value)
+        except LineRefused as exc:
+            return _line_refused(request, "harvest sheet", exc)
         except RecordingInterrupted as exc:
-            return _interrupted(exc)
+            return _interrupted(request, exc, "send the lots not recorded in a sheet of their own")
         return _recorded(result, lots=len(checked.value.lots))
 
     return await run_in_threadpool(check_and_record)

@@ -153,6 +153,11 @@ class FreshLedgerContract:
         raw = self.client.call(self.address, self.abi.encode_call(function, args), abi=self.abi)
         return self.abi.decode_result(function, raw)
 
+    def simulate(self, sender: str, function: str, *args: Any) -> None:
+        """Run `function(*args)` as an ``eth_call`` from `sender` against the latest block:
+        raises the :class:`ContractRevert` sending it would meet; sends nothing."""
+        self.client.call(self.address, self.abi.encode_call(function, args), abi=self.abi, sender=sender)
+
     # ------------------------------------------------------------ participants
 
     def register_participant(
@@ -232,45 +237,13 @@ class FreshLedgerContract:
 
     def register_harvests(self, supplier: LocalAccount, lots: Sequence[HarvestLot]) -> TxResult:
         """Many lots in one transaction, all or nothing (one ``HarvestRegistered`` each)."""
-        rows = [
-            (
-                gtin_number(lot.gtin),
-                lot.lot,
-                lot.quantity,
-                code(lot.unit, 3),
-                lot.harvested_at,
-                lot.origin,
-                lot.document_cid,
-            )
-            for lot in lots
-        ]
-        return self.transact(supplier, "registerHarvests", rows)
+        return self.transact(supplier, "registerHarvests", *harvests_args(lots))
 
     def register_imports(
         self, customs: LocalAccount, declaration: Declaration, lines: Sequence[ImportLine], *, first_line: int = 0
     ) -> TxResult:
         """Lines `first_line`... of `declaration` in one transaction, all or nothing."""
-        line_count = len(lines) if declaration.line_count is None else declaration.line_count
-        header = (
-            declaration.number,
-            declaration.entry_port,
-            declaration.cleared_at,
-            to_checksum_address(declaration.importer),
-            declaration.document_cid,
-            line_count,
-        )
-        rows = [
-            (
-                gtin_number(line.gtin),
-                line.lot,
-                line.quantity,
-                code(line.unit, 3),
-                code(line.origin_country, 2),
-                code(line.hs_code, 10),
-            )
-            for line in lines
-        ]
-        return self.transact(customs, "registerImports", header, first_line, rows)
+        return self.transact(customs, "registerImports", *imports_args(declaration, lines, first_line))
 
     # ------------------------------------------------------------ custody
 
@@ -348,6 +321,48 @@ class FreshLedgerContract:
     def has_role(self, role: str, account: str) -> bool:
         (value,) = self.read("hasRole", ROLE_IDS[role], to_checksum_address(account))
         return value
+
+
+def harvests_args(lots: Sequence[HarvestLot]) -> list[Any]:
+    """The arguments of ``registerHarvests`` for `lots`."""
+    rows = [
+        (
+            gtin_number(lot.gtin),
+            lot.lot,
+            lot.quantity,
+            code(lot.unit, 3),
+            lot.harvested_at,
+            lot.origin,
+            lot.document_cid,
+        )
+        for lot in lots
+    ]
+    return [rows]
+
+
+def imports_args(declaration: Declaration, lines: Sequence[ImportLine], first_line: int = 0) -> list[Any]:
+    """The arguments of ``registerImports`` for lines `first_line`... of `declaration`."""
+    line_count = len(lines) if declaration.line_count is None else declaration.line_count
+    header = (
+        declaration.number,
+        declaration.entry_port,
+        declaration.cleared_at,
+        to_checksum_address(declaration.importer),
+        declaration.document_cid,
+        line_count,
+    )
+    rows = [
+        (
+            gtin_number(line.gtin),
+            line.lot,
+            line.quantity,
+            code(line.unit, 3),
+            code(line.origin_country, 2),
+            code(line.hs_code, 10),
+        )
+        for line in lines
+    ]
+    return [header, first_line, rows]
 
 
 def batch_id_of(gtin: str | int, lot: str) -> bytes:

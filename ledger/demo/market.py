@@ -1,11 +1,12 @@
 """Who and what the demo market is: a Hangzhou fresh market in data.
 
 Two Zhejiang farms (leafy greens, spinach and sweet corn from Lin'an; strawberries from
-Jiande), a Thai durian lot cleared by Ningbo customs, a West Lake wholesaler that repacks for
-three stalls, the market's on-site lab (pesticides and heavy metals) and the city's market
-supervision bureau. Names, licences, prices and residue limits are realistic; the people and
-firms are invented. GTINs use the GS1 China prefix 690 (the durian the Thai prefix 885) with
-correct check digits. The keys are the local chain's public development keys.
+Jiande), a Thai fruit declaration cleared by Ningbo customs (durian, mangosteen and longan;
+the durian goes on to the market), a West Lake wholesaler that repacks for three stalls, the
+market's on-site lab (pesticides and heavy metals) and the city's market supervision bureau.
+Names, licences, prices and residue limits are realistic; the people and firms are invented.
+GTINs use the GS1 China prefix 690 (the Thai fruit the Thai prefix 885) with correct check
+digits. The keys are the local chain's public development keys.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ STRAWBERRY_GTIN = make_gtin("0690123400002")  # 06901234000023
 SPINACH_GTIN = make_gtin("0690123400003")  # 06901234000030
 CORN_GTIN = make_gtin("0690123400004")  # 06901234000047
 DURIAN_GTIN = make_gtin("0885000000001")  # 08850000000010
+MANGOSTEEN_GTIN = make_gtin("0885000000002")  # 08850000000027
+LONGAN_GTIN = make_gtin("0885000000003")  # 08850000000034
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ SPINACH = Product(SPINACH_GTIN, "Spinach (bocai)", "KGM")
 CORN = Product(CORN_GTIN, "Sweet corn (tian yumi)", "H87")
 STRAWBERRIES = Product(STRAWBERRY_GTIN, "Jiande strawberries (caomei)", "KGM")
 DURIAN = Product(DURIAN_GTIN, "Monthong durian (liulian)", "KGM")
-PRODUCTS = {p.gtin: p for p in (GREENS, SPINACH, CORN, STRAWBERRIES, DURIAN)}
+MANGOSTEEN = Product(MANGOSTEEN_GTIN, "Mangosteen (shanzhu)", "KGM")
+LONGAN = Product(LONGAN_GTIN, "Longan (longyan)", "KGM")
+PRODUCTS = {p.gtin: p for p in (GREENS, SPINACH, CORN, STRAWBERRIES, DURIAN, MANGOSTEEN, LONGAN)}
 
 
 @dataclass(frozen=True)
@@ -109,17 +114,36 @@ HARVESTS = (
 
 @dataclass(frozen=True)
 class Import:
+    """One line of the customs declaration: an imported lot."""
+
     product: Product
     lot: str
     quantity: int
-    hours_ago: int  # customs clearance, before now
     origin_country: str
-    declaration_number: str
-    entry_port: str  # UN/LOCODE
     hs_code: str  # Harmonized System, China's 8-digit tariff line
 
 
-DURIAN_IMPORT = Import(DURIAN, "TH-DUR-0931", 300, 30, "TH", "310120261000123456", "CNNGB", "08106000")
+@dataclass(frozen=True)
+class CustomsDeclaration:
+    """The declaration customs clears, recorded from a declaration file (one row a line)."""
+
+    number: str
+    entry_port: str  # UN/LOCODE
+    hours_ago: int  # customs clearance, before now
+    lines: tuple[Import, ...]
+
+
+DURIAN_IMPORT = Import(DURIAN, "TH-DUR-0931", 300, "TH", "08106000")
+THAI_FRUIT = CustomsDeclaration(
+    "310120261000123456",
+    "CNNGB",
+    30,
+    (
+        DURIAN_IMPORT,
+        Import(MANGOSTEEN, "TH-MGS-0931", 120, "TH", "08045030"),
+        Import(LONGAN, "TH-LGN-0931", 200, "TH", "08109030"),
+    ),
+)
 
 #: The wholesaler's repacks: parent lot -> (child lot, quantity) parts, in one split each.
 REPACKS = (
@@ -255,12 +279,13 @@ def product_of(lot: str) -> Product:
     for harvest in HARVESTS:
         if lot.startswith(harvest.lot):
             return harvest.product
-    if lot.startswith(DURIAN_IMPORT.lot):
-        return DURIAN_IMPORT.product
+    for line in THAI_FRUIT.lines:
+        if lot.startswith(line.lot):
+            return line.product
     raise KeyError(f"{lot} is not a lot of the demo market")
 
 
 def all_lots() -> list[str]:
     """Every lot of the scenario: origins, then repacks, in recording order."""
-    origins = [h.lot for h in HARVESTS] + [DURIAN_IMPORT.lot]
+    origins = [h.lot for h in HARVESTS] + [line.lot for line in THAI_FRUIT.lines]
     return origins + [lot for _, parts in REPACKS for lot, _ in parts]

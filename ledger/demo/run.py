@@ -157,7 +157,12 @@ def _record(demo: DemoMarket, progress: DemoProgress) -> list[Step]:
 
     try:
         return scenario.record_scenario(
-            demo.ledger, on_step, indexed=indexed, documents=open_store(demo.settings.data_dir)
+            demo.ledger,
+            on_step,
+            indexed=indexed,
+            documents=open_store(demo.settings.data_dir),
+            files=demo.settings.data_dir / "demo",
+            deploy_block=demo.deployment.deploy_block,
         )
     except BaseException:
         rpc(url, "evm_revert", [snapshot])

@@ -1,12 +1,14 @@
 """The demo market recorded on the chain through the write path, one chapter after another.
 
 Chapters: the authority admits the participants; the farms register their harvests (each
-with a photo in the document store); Ningbo customs clears the importer's durian (with its
-declaration); everything goes to the wholesaler, who repacks for three stalls; the market
-lab tests (one strawberry repack fails and is quarantined; the wholesaler's attempt to ship
-it anyway is refused by the contract); the stalls receive and sell a day's worth; and the
-regulator recalls the failed strawberry lot, traced forward through the indexed database to
-every batch and sale made from it.
+with a photo in the document store); Ningbo customs clears the importer's Thai fruit
+(durian, mangosteen, longan) from a declaration file, checked and recorded in one
+transaction as ``freshledger customs import`` records one; the harvests and the durian go to
+the wholesaler, who repacks for three stalls; the market lab tests (one strawberry repack
+fails and is quarantined; the wholesaler's attempt to ship it anyway is refused by the
+contract); the stalls receive and sell a day's worth; and the regulator recalls the failed
+strawberry lot, traced forward through the indexed database to every batch and sale made
+from it.
 
 Recording is resumable in the only way a chain allows, by looking: the first harvest's batch
 tells whether the market was started on this deployment, the recall whether it was finished.
@@ -14,20 +16,25 @@ tells whether the market was started on this deployment, the recall whether it w
 
 from __future__ import annotations
 
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
 from ledger.chain.client import TxResult
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.demo import market, papers
+from ledger.demo.declaration_file import declaration_paper, write_declaration
 from ledger.demo.market import HOUR, Cast, cast
 from ledger.documents.cid import cid_of
 from ledger.documents.store import DocumentStore
 from ledger.errors import ContractRevert, LedgerError
 from ledger.hexes import to_hex
+from ledger.intake.declaration_files import import_declaration_file
 from ledger.queries.trace import trace_forward
 from ledger.recall import RecallSender, recall_lot
 
@@ -89,7 +96,7 @@ def scenario_size() -> int:
     return (
         len(market.PARTICIPANTS)
         + len(market.HARVESTS)
-        + 1  # the import
+        + 1  # the declaration: one transaction for its lines
         + 2 * (len(market.HARVESTS) + 1)  # to the wholesaler and accepted
         + len(market.REPACKS)
         + len(market.INSPECTIONS)
@@ -106,13 +113,19 @@ def record_scenario(
     *,
     indexed: Indexed,
     documents: DocumentStore | None = None,
+    files: Path | None = None,
+    deploy_block: int = 0,
 ) -> list[Step]:
     """Record the market; return its steps (one per transaction or expected refusal).
 
     `indexed` brings the database up to the chain's head before the recall is traced;
-    `documents`, when given, keeps the photos, declaration and reports whose CIDs are recorded.
+    `documents`, when given, keeps the photos, declaration and reports whose CIDs are recorded;
+    `files` is the folder the customs declaration file is written to (a temporary one when
+    None); `deploy_block` is where the declaration's check starts reading the registrations.
     """
     recorder = _Recorder(ledger, cast(), on_step, documents)
+    recorder.files = files
+    recorder.deploy_block = deploy_block
     recorder.participants()
     recorder.origins(int(time.time()))
     recorder.to_wholesaler()
@@ -141,6 +154,8 @@ class _Recorder:
         self.documents = documents
         self.steps: list[Step] = []
         self.names = market.names()
+        self.files: Path | None = None
+        self.deploy_block = 0
 
     def note(self, action: str, actor: str, detail: str, result: TxResult) -> TxResult:
         self._add(Step(action, actor, detail, result.block_number, result.gas_used))
@@ -159,6 +174,15 @@ class _Recorder:
 
     def name(self, attribute: str) -> str:
         return self.names[getattr(self.who, attribute).address]
+
+    @contextmanager
+    def folder(self) -> Iterator[Path]:
+        """Where the declaration file is written: `files`, or a temporary folder."""
+        if self.files is not None:
+            yield self.files
+            return
+        with tempfile.TemporaryDirectory(prefix="freshledger-demo-") as folder:
+            yield Path(folder)
 
     # ------------------------------------------------------------ chapters
 
@@ -191,39 +215,28 @@ class _Recorder:
                     document_cid=self.keep(photo),
                 ),
             )
-        entry = market.DURIAN_IMPORT
-        cleared_at = now - entry.hours_ago * HOUR
-        declaration = papers.customs_declaration(
-            [
-                ("Declaration no.", entry.declaration_number),
-                ("Customs district", "Ningbo (3100)"),
-                ("Port of entry", f"Ningbo-Zhoushan ({entry.entry_port})"),
-                ("Consignee", self.name("importer")),
-                ("Goods", f"{entry.product.name}, fresh, HS 0810.60"),
-                ("Quantity", f"{entry.quantity} kg net"),
-                ("Country of origin", "Thailand (TH)"),
-                ("Cleared (UTC)", time.strftime("%Y-%m-%d %H:%M", time.gmtime(cleared_at))),
-            ]
-        )
-        self.note(
-            "register import",
-            "Ningbo Customs",
-            f"durian {entry.lot}, {entry.quantity} kg from TH, declaration {entry.declaration_number}",
-            self.ledger.register_import(
-                self.who.customs,
-                gtin=entry.product.gtin,
-                lot=entry.lot,
-                quantity=entry.quantity,
-                unit=entry.product.unit,
-                importer=self.who.importer.address,
-                origin_country=entry.origin_country,
-                hs_code=entry.hs_code,
-                declaration_number=entry.declaration_number,
-                cleared_at=cleared_at,
-                entry_port=entry.entry_port,
-                document_cid=self.keep(declaration),
-            ),
-        )
+        self.declaration(now)
+
+    def declaration(self, now: int) -> None:
+        """Customs records the Thai fruit declaration from its file, as a customs officer
+        would with ``freshledger customs import``."""
+        declared = market.THAI_FRUIT
+        cleared_at = now - declared.hours_ago * HOUR
+        paper = declaration_paper(declared, self.name("importer"), cleared_at)
+        importer_gln = next(gln for attribute, _, _, gln in market.PARTICIPANTS if attribute == "importer")
+        with self.folder() as folder:
+            file = write_declaration(folder, declared, importer=importer_gln, cleared_at=cleared_at, paper=paper)
+            _, recorded = import_declaration_file(
+                file, self.ledger, self.who.customs, deploy_block=self.deploy_block, store=self.documents
+            )
+        goods = ", ".join(f"{line.product.name.split(' (')[0].lower()} {line.lot}" for line in declared.lines)
+        for tx in recorded.transactions:
+            self.note(
+                "register import",
+                "Ningbo Customs",
+                f"declaration {declared.number} from {file.name}: {goods} from TH, {len(declared.lines)} lines",
+                tx,
+            )
 
     def to_wholesaler(self) -> None:
         senders = [(h.lot, h.farm) for h in market.HARVESTS] + [(market.DURIAN_IMPORT.lot, "importer")]

@@ -4,7 +4,10 @@ A file (CSV, XLSX or JSON; flat columns, one row a line) is bounded before it is
 (size, rows, cell lengths, an XLSX's inflated size), read into a table of text cells, and
 checked row by row and as a whole against the ledger's state. Every problem comes back at
 once with its row, column and reason; only a file without problems becomes the typed value
-(:class:`Declaration`, :class:`HarvestSheet`) that is recorded.
+(:class:`DeclarationFile`, :class:`HarvestSheet`) that is recorded: a declaration through
+``registerImports`` (one call, or several under its number, see :mod:`ledger.intake.record`),
+a sheet through ``registerHarvests``. (The chain's own types of those calls are
+:class:`ledger.chain.freshledger.Declaration` and ``HarvestLot``.)
 
 Example::
 
@@ -19,8 +22,8 @@ Example::
 
 from ledger.intake.checks import Checked
 from ledger.intake.columns import DECLARATION, HARVEST_SHEET, Layout
-from ledger.intake.declaration import Declaration, DeclarationLine, check_declaration
-from ledger.intake.harvests import HarvestLot, HarvestSheet, check_harvest_sheet
+from ledger.intake.declaration import DeclarationFile, DeclarationFileLine, check_declaration
+from ledger.intake.harvests import HarvestSheet, SheetLot, check_harvest_sheet
 from ledger.intake.problems import FileRefused, Problem
 from ledger.intake.read import UnknownFormat, format_of_media_type, format_of_name, read_table
 from ledger.intake.record import Recorded, record_declaration, record_harvests
@@ -32,10 +35,9 @@ __all__ = [
     "DECLARATION",
     "HARVEST_SHEET",
     "Checked",
-    "Declaration",
-    "DeclarationLine",
+    "DeclarationFile",
+    "DeclarationFileLine",
     "FileRefused",
-    "HarvestLot",
     "HarvestSheet",
     "Layout",
     "LedgerState",
@@ -43,6 +45,7 @@ __all__ = [
     "Problem",
     "Recorded",
     "RecordedDeclaration",
+    "SheetLot",
     "Table",
     "UnknownFormat",
     "check_declaration",

@@ -1,17 +1,22 @@
 """The ledger's state as the chain itself says it (the CLI, which needs no database).
 
 Participants by address and batches come from the contract's views (batches in batched
-``eth_call`` requests: a thousand lots in two round trips). Identifiers (GLNs) and
-declaration numbers are kept only in events, so those two questions read the contract's
-``ParticipantRegistered`` / ``ParticipantUpdated`` and ``ImportRegistered`` logs since its
-deployment block, in windows a public node accepts."""
+``eth_call`` requests: a thousand lots in two round trips), how far a declaration is recorded
+from ``declarationLines``. Identifiers (GLNs) are kept only in events, so they are read from
+the contract's ``ParticipantRegistered`` / ``ParticipantUpdated`` logs since its deployment
+block, in windows a public node accepts; where a declaration was recorded and its lines,
+only for a declaration the view knows, from its ``DeclarationRegistered`` and
+``ImportLineRegistered`` logs (found by the declaration's id, an indexed topic).
+
+Lines recorded one ``registerImport`` call each are not declarations to the view: a number
+used that way is not found here (the index, :class:`IndexState`, finds it)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from functools import cached_property
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
@@ -43,11 +48,17 @@ class ChainState:
         return found
 
     def declaration(self, number: str) -> RecordedDeclaration | None:
-        found = [event for event in self._events("ImportRegistered") if event[1]["declarationNumber"] == number]
-        if not found:
+        recorded, line_count = self.ledger.declaration_lines(number)
+        if line_count == 0:
             return None
-        block, _, tx_hash = found[0]
-        return RecordedDeclaration(number, tx_hash, block, len(found))
+        topic = to_hex(keccak(text=number))
+        headers = self._events("DeclarationRegistered", topic1=topic)
+        block, _, tx_hash = headers[0]
+        lines = sorted(
+            (args["line"], (f"{int(args['gtin']):014d}", args["lot"]))
+            for _, args, _ in self._events("ImportLineRegistered", topic2=topic)
+        )
+        return RecordedDeclaration(number, tx_hash, block, recorded, line_count, tuple(lot for _, lot in lines))
 
     def registered_lots(self, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         pairs = sorted(lots)
@@ -82,10 +93,13 @@ class ChainState:
             by_identifier.setdefault(identifier, []).append(address)
         return by_identifier
 
-    def _events(self, *names: str) -> list[tuple[int, dict, str]]:
-        """(block, args, transaction hash) of the contract's events called `names`, in order."""
+    def _events(self, *names: str, topic1: str | None = None, topic2: str | None = None) -> list[tuple[int, dict, str]]:
+        """(block, args, transaction hash) of the contract's events called `names`, in order;
+        `topic1` / `topic2` filter on the first / second indexed argument."""
         abi = self.ledger.abi
-        topics = [to_hex(abi.event_topic(name)) for name in names]
+        topics: list[object] = [[to_hex(abi.event_topic(name)) for name in names], topic1, topic2]
+        while topics[-1] is None:
+            topics.pop()
         codec = abi.event_codec("abi")
         head = int(self.rpc.call("eth_blockNumber", []), 16)
         events = []
@@ -94,7 +108,7 @@ class ChainState:
                 "address": self.ledger.address,
                 "fromBlock": hex(start),
                 "toBlock": hex(min(head, start + LOG_WINDOW - 1)),
-                "topics": [topics],
+                "topics": topics,
             }
             logs = self.rpc.call("eth_getLogs", [query])
             # Block times are not asked for: nothing here reads them.

@@ -8,66 +8,33 @@ needed): the importer by address or GLN, whether the declaration or a lot is rec
 ``document`` column holds a CID, or the path of a file (relative to FILE's folder) that is
 stored in the document store before the declaration is recorded. A problem prints as
 ``FILE:ROW: column: reason``; any problem exits 1 with nothing recorded.
+
+The declaration is recorded in one ``registerImports`` transaction, or several under its
+number when it has more lines than one carries; a recording that stops between them (the
+node went away, the process was killed) is finished by running the same import again.
 """
 
 from __future__ import annotations
 
-import mimetypes
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
 from ledger.chain.freshledger import FreshLedgerContract
-from ledger.intake import cells
-from ledger.intake.columns import MAX_FILE_BYTES
-from ledger.intake.declaration import Declaration
 from ledger.intake.problems import Problem
+
+if TYPE_CHECKING:
+    from ledger.intake.declaration import DeclarationFile
+    from ledger.intake.declaration_files import DocumentFiles
 
 customs_app = typer.Typer(help="Customs declaration files: check and record them.", no_args_is_help=True)
 
-DeclarationFile = Annotated[
+DeclarationPath = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a declaration: .csv, .xlsx or .json")
 ]
 RpcUrl = Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")]
-#: A document named by path is read whole to hash it; as the API's upload bound.
-MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
-
-
-@dataclass
-class DocumentFiles:
-    """The ``document`` cell as a CID, or as a file's path (hashed now, stored later)."""
-
-    folder: Path
-    files: dict[str, Path] = field(default_factory=dict)
-
-    def __call__(self, text: str) -> str:
-        try:
-            return cells.cid(text)
-        except ValueError:
-            pass
-        from ledger.documents import cid_of_file
-
-        path = (self.folder / text).resolve()
-        if not path.is_file():
-            raise ValueError(f"neither a CID nor a file: {path} does not exist") from None
-        if path.stat().st_size > MAX_DOCUMENT_BYTES:
-            raise ValueError(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes")
-        cid = cid_of_file(path).encode("base32")
-        self.files[cid] = path
-        return cid
-
-    def store(self, data_dir: Path) -> None:
-        """Put every file named into the document store (its CID is the one checked)."""
-        from ledger.documents import open_store
-        from ledger.documents.store import DEFAULT_MEDIA_TYPE
-
-        store = open_store(data_dir)
-        for cid, path in self.files.items():
-            stored = store.put(path.read_bytes(), mimetypes.guess_type(path.name)[0] or DEFAULT_MEDIA_TYPE)
-            if stored.encode("base32") != cid:
-                raise typer.BadParameter(f"{path} changed while the declaration was checked")
 
 
 @dataclass(frozen=True)
@@ -88,66 +55,80 @@ def _connect(rpc_url: str | None) -> _Ledger:
     return _Ledger(FreshLedgerContract(client, deployment.address), settings.data_dir, deployment.deploy_block)
 
 
-def _checked(file: Path, ledger: _Ledger, documents: DocumentFiles) -> Declaration:
+def _checked(file: Path, ledger: _Ledger, documents: DocumentFiles) -> DeclarationFile:
     """The declaration in FILE; prints each problem and exits 1 when there is any."""
-    from ledger.intake import FileRefused, UnknownFormat, check_declaration, format_of_name, read_table
-    from ledger.intake.chain_state import ChainState
+    from ledger.intake import FileRefused, UnknownFormat
+    from ledger.intake.declaration_files import check_declaration_file
 
     try:
-        file_format = format_of_name(file)
+        checked = check_declaration_file(file, ledger.contract, ledger.deploy_block, documents)
     except UnknownFormat as exc:
         raise typer.BadParameter(str(exc), param_hint="FILE") from None
-    size = file.stat().st_size
-    if size > MAX_FILE_BYTES:
-        _fail(file, [Problem(None, None, f"the file has {size:,} bytes, at most {MAX_FILE_BYTES:,} are read")])
-    state = ChainState(ledger.contract, ledger.deploy_block)
-    try:
-        checked = check_declaration(read_table(file.read_bytes(), file_format), state, documents=documents)
     except FileRefused as exc:
         _fail(file, exc.problems)
-    finally:
-        state.close()
     if checked.value is None or checked.problems:
         _fail(file, checked.problems)
     return checked.value
 
 
-def _fail(file: Path, problems: list[Problem]) -> NoReturn:
+def _fail(file: Path, problems: list[Problem], summary: str = "nothing recorded") -> NoReturn:
     for problem in problems:
         place = f"{file}:{problem.row}:" if problem.row is not None else f"{file}:"
         typer.echo(f"{place} {problem.column}: {problem.reason}" if problem.column else f"{place} {problem.reason}")
     count = len(problems)
-    typer.echo(f"{file}: {count} problem{'s' if count != 1 else ''}; nothing recorded", err=True)
+    typer.echo(f"{file}: {count} problem{'s' if count != 1 else ''}; {summary}", err=True)
     raise typer.Exit(1)
 
 
 @customs_app.command("check")
-def check(file: DeclarationFile, rpc_url: RpcUrl = None) -> None:
+def check(file: DeclarationPath, rpc_url: RpcUrl = None) -> None:
     """Check FILE against the chain; print every problem (exit 1) or a summary."""
+    from ledger.intake.declaration_files import DocumentFiles
+
     declaration = _checked(file, _connect(rpc_url), DocumentFiles(file.parent))
     typer.echo(f"{file}: declaration {declaration.number} with {len(declaration.lines)} lines is ready to record")
 
 
 @customs_app.command("import")
 def import_declaration(
-    file: DeclarationFile,
+    file: DeclarationPath,
     account: Annotated[int | None, typer.Option(help="development account index on the local chain")] = None,
     keystore: Annotated[Path | None, typer.Option(help="the customs officer's encrypted JSON keystore")] = None,
     rpc_url: RpcUrl = None,
 ) -> None:
     """Check FILE, then record every line for the customs officer signing; print the batches."""
+    from ledger.documents import open_store
+    from ledger.errors import LineRefused, RecordingInterrupted
     from ledger.intake import record_declaration
+    from ledger.intake.declaration_files import DocumentFiles
     from ledger.signers import command_signer
 
     ledger = _connect(rpc_url)
     customs = command_signer(account, keystore, ledger.contract.client.chain_id, who="signs")
     documents = DocumentFiles(file.parent)
     declaration = _checked(file, ledger, documents)
-    documents.store(ledger.data_dir)
-    recorded = record_declaration(ledger.contract, customs, declaration)
+    try:
+        documents.store(open_store(ledger.data_dir))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="FILE") from None
+    try:
+        recorded = record_declaration(ledger.contract, customs, declaration)
+    except LineRefused as exc:
+        _fail(file, [Problem(exc.row, None, f"refused by the contract: {exc.cause.inner or exc.cause}")])
+    except RecordingInterrupted as exc:
+        row = [Problem(exc.row, None, f"refused by the contract: {exc.cause}")] if exc.row is not None else []
+        typer.echo(str(exc), err=True)
+        _fail(
+            file,
+            row,
+            f"declaration {declaration.number} is partly recorded ({len(exc.recorded)} of "
+            f"{len(declaration.lines)} lines); run the same import again to finish it",
+        )
     for line, batch_id in zip(declaration.lines, recorded.batch_ids, strict=True):
         typer.echo(f"line {line.line}: lot {line.lot} of GTIN {line.gtin}: batch {batch_id}")
+    calls = len(recorded.transactions)
+    resumed = f", continuing after line {recorded.resumed_at}" if recorded.resumed_at else ""
     typer.echo(
-        f"declaration {declaration.number}: {len(recorded.batch_ids)} lines recorded "
-        f"in blocks {recorded.first_block}-{recorded.last_block}"
+        f"declaration {declaration.number}: {len(recorded.batch_ids)} lines recorded in blocks "
+        f"{recorded.first_block}-{recorded.last_block} ({calls} transaction{'s' if calls != 1 else ''}{resumed})"
     )

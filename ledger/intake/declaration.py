@@ -1,5 +1,5 @@
 """A customs declaration file checked as a whole: every problem at once, or the typed
-:class:`Declaration` a chain call takes.
+:class:`DeclarationFile` a chain call takes.
 
 Example::
 
@@ -29,12 +29,12 @@ from ledger.intake.checks import (
 )
 from ledger.intake.columns import DECLARATION
 from ledger.intake.problems import shown
-from ledger.intake.state import LedgerState, importer_address
+from ledger.intake.state import LedgerState, RecordedDeclaration, importer_address
 from ledger.intake.table import Table
 
 
 @dataclass(frozen=True)
-class DeclarationLine:
+class DeclarationFileLine:
     """One line (item) of a declaration: one imported lot, a batch once recorded."""
 
     line: int
@@ -49,7 +49,7 @@ class DeclarationLine:
 
 
 @dataclass(frozen=True)
-class Declaration:
+class DeclarationFile:
     """A customs declaration: its own fields once, its lines in line-number order."""
 
     number: str
@@ -57,7 +57,7 @@ class Declaration:
     cleared_at: int
     importer: str
     document_cid: str | None
-    lines: tuple[DeclarationLine, ...]
+    lines: tuple[DeclarationFileLine, ...]
 
 
 def check_declaration(
@@ -66,7 +66,7 @@ def check_declaration(
     *,
     now: int | None = None,
     documents: DocumentResolver = parse.cid,
-) -> Checked[Declaration]:
+) -> Checked[DeclarationFile]:
     """Check every row of `table` as a declaration against `state`.
 
     `documents` turns the document cell into a CID (the CLI also takes a file's path);
@@ -112,20 +112,24 @@ def check_declaration(
     duplicate_lots(cells, ((number, v["gtin"], v["lot"]) for number, v in lines))
     number = header.get("declaration_number", (0, None, ""))[1]
     recorded = state.declaration(number) if number is not None else None
+    keys = [(n, v["gtin"], v["lot"]) for n, v in lines if v["gtin"] is not INVALID and v["lot"] is not INVALID]
     if recorded is None:
-        keys = [(n, v["gtin"], v["lot"]) for n, v in lines if v["gtin"] is not INVALID and v["lot"] is not INVALID]
         registered_lots(cells, state.registered_lots({(g, lot) for _, g, lot in keys}), keys)
-    else:
+    elif recorded.complete:
         cells.report(
             None,
             "declaration_number",
             f"declaration {recorded.number} is already recorded (block {recorded.block_number}, "
             f"transaction {recorded.tx_hash}, {recorded.lines} lines)",
         )
+    else:
+        keys = _continuing(cells, recorded, lines, keys)
+        registered_lots(cells, state.registered_lots({(g, lot) for _, g, lot in keys}), keys)
+        recorded = None  # the file finishes it: no conflict
     problems = cells.sorted_problems()
     if problems:
         return Checked(None, problems, recorded)
-    declaration = Declaration(
+    declaration = DeclarationFile(
         number=header["declaration_number"][1],
         entry_port=header["entry_port"][1],
         cleared_at=header["cleared_at"][1],
@@ -134,7 +138,7 @@ def check_declaration(
         lines=tuple(
             sorted(
                 (
-                    DeclarationLine(
+                    DeclarationFileLine(
                         line=v["line"],
                         gtin=v["gtin"],
                         lot=v["lot"],
@@ -168,3 +172,31 @@ def _check_line_numbers(cells: Cells, lines: list[tuple[int, dict[str, Any]]]) -
         if missing:
             listed = ", ".join(str(n) for n in missing[:10]) + (" ..." if len(missing) > 10 else "")
             cells.report(None, "line", f"the lines are numbered 1 to {len(lines)}; missing: {listed}")
+
+
+def _continuing(
+    cells: Cells,
+    recorded: RecordedDeclaration,
+    lines: list[tuple[int, dict[str, Any]]],
+    keys: list[tuple[int, str, str]],
+) -> list[tuple[int, str, str]]:
+    """Check a file against the part of its declaration already recorded (a recording that
+    stopped between its calls): the same number of lines, the same lots on the recorded
+    lines. Returns the lots still to check, those of the lines not yet recorded."""
+    where = f"declaration {recorded.number} is partly recorded ({recorded.lines} of {recorded.line_count} lines)"
+    if recorded.line_count != len(lines):
+        cells.report(
+            None, "line", f"{where}; the file that finishes it has {recorded.line_count} lines, this one {len(lines)}"
+        )
+    rows = {row: values["line"] for row, values in lines}
+    known = min(recorded.lines, len(recorded.lots))
+    pending = []
+    for row, gtin, lot in keys:
+        number = rows[row]
+        if number is INVALID or number > known:
+            pending.append((row, gtin, lot))
+            continue
+        was_gtin, was_lot = recorded.lots[number - 1]
+        if (was_gtin, was_lot) != (gtin, lot):
+            cells.report(row, "lot", f"{where}; its line {number} is lot {was_lot} of GTIN {was_gtin}")
+    return pending

@@ -25,7 +25,7 @@ from ledger.intake.table import Table
 
 
 @dataclass(frozen=True)
-class HarvestLot:
+class SheetLot:
     gtin: str
     lot: str
     quantity: int
@@ -40,7 +40,7 @@ class HarvestLot:
 class HarvestSheet:
     """A supplier's harvested lots in the order of the sheet."""
 
-    lots: tuple[HarvestLot, ...]
+    lots: tuple[SheetLot, ...]
 
 
 def check_harvest_sheet(
@@ -76,4 +76,4 @@ def check_harvest_sheet(
     problems = cells.sorted_problems()
     if problems:
         return Checked(None, problems)
-    return Checked(HarvestSheet(tuple(HarvestLot(**v, row=n) for n, v in rows)), [])
+    return Checked(HarvestSheet(tuple(SheetLot(**v, row=n) for n, v in rows)), [])

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from ledger.intake.state import ParticipantFacts, RecordedDeclaration
 from ledger.queries import intake as queries
+from ledger.queries.declarations import get_declaration
 
 
 class IndexState:
@@ -29,11 +30,17 @@ class IndexState:
         return [ParticipantFacts(address, roles, suspended) for address, roles, suspended in rows]
 
     def declaration(self, number: str) -> RecordedDeclaration | None:
-        found = queries.declaration_record(self.engine, number)
+        found = get_declaration(self.engine, number)
         if found is None:
             return None
-        tx_hash, block_number, lines = found
-        return RecordedDeclaration(number, tx_hash, block_number, lines)
+        return RecordedDeclaration(
+            number,
+            found.tx_hash,
+            found.block_number,
+            len(found.lines),
+            found.line_count,
+            tuple((line.gtin, line.lot) for line in found.lines),
+        )
 
     def registered_lots(self, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:
         return queries.registered_lots(self.engine, lots)

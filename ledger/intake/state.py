@@ -25,12 +25,25 @@ class ParticipantFacts:
 
 @dataclass(frozen=True)
 class RecordedDeclaration:
-    """A declaration the ledger holds: its number, where it was recorded and how many lines."""
+    """A declaration the ledger holds: its number, where its first line was recorded, how many
+    lines are recorded and, for one recorded through ``registerImports``, how many it has in
+    all (``line_count``; None for lines recorded one ``registerImport`` call each) and the
+    (GTIN-14, lot) of each recorded line in line order.
+
+    A declaration recorded in several calls is ``complete`` once its last call is mined; until
+    then the same file sent again finishes it.
+    """
 
     number: str
     tx_hash: str
     block_number: int
     lines: int
+    line_count: int | None = None
+    lots: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return self.line_count is None or self.lines >= self.line_count
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -50,7 +63,7 @@ class LedgerState(Protocol):
         ...
 
     def declaration(self, number: str) -> RecordedDeclaration | None:
-        """The recorded declaration numbered `number`, if any."""
+        """The declaration numbered `number` as far as it is recorded, if at all."""
         ...
 
     def registered_lots(self, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -166,6 +166,8 @@ class Submitter:
 
         def visit(part: list[IntentRecord]) -> bool:  # False: stop here (blocked or full)
             nonlocal refused
+            if not part:  # the refused item was the group's last: nothing after it
+                return True
             if len(planned) >= room:
                 return False
             data = calldata(self.ledger, part[0].kind, part)

@@ -1,17 +1,17 @@
 """What the declaration-file checks ask the index: participants by address or identifier,
-a declaration by number, which lots are batches already."""
+which lots are batches already (a declaration by number is
+:func:`ledger.queries.declarations.get_declaration`)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Engine, func, select, tuple_
+from sqlalchemy import Engine, select, tuple_
 
 from ledger.queries.rows import IN_CHUNK
 from ledger.store import models
 
 _PARTICIPANTS = models.Participant.__table__
-_IMPORTS = models.Import.__table__
 _BATCHES = models.Batch.__table__
 
 
@@ -24,23 +24,6 @@ def participants_named(
     query = select(_PARTICIPANTS.c.address, _PARTICIPANTS.c.roles, _PARTICIPANTS.c.suspended).where(column == value)
     with engine.connect() as conn:
         return [(row.address, row.roles, bool(row.suspended)) for row in conn.execute(query)]
-
-
-def declaration_record(engine: Engine, number: str) -> tuple[str, int, int] | None:
-    """(first transaction, first block, lines) of the imports recorded under declaration
-    `number`, or None."""
-    query = (
-        select(_IMPORTS.c.tx_hash, _IMPORTS.c.block_number)
-        .where(_IMPORTS.c.declaration_number == number)
-        .order_by(_IMPORTS.c.block_number, _IMPORTS.c.log_index)
-        .limit(1)
-    )
-    count = select(func.count()).select_from(_IMPORTS).where(_IMPORTS.c.declaration_number == number)
-    with engine.connect() as conn:
-        first = conn.execute(query).first()
-        if first is None:
-            return None
-        return first.tx_hash, first.block_number, conn.execute(count).scalar_one()
 
 
 def registered_lots(engine: Engine, lots: Collection[tuple[str, str]]) -> set[tuple[str, str]]:

@@ -1,6 +1,7 @@
 """ChainState answers the checks from a real anvil: participants by address and GLN (from
-the registration events), declarations by number (from ImportRegistered), lots (from the
-batch view); and a checked declaration is recorded line by line through record_declaration."""
+the registration events), declarations by number (declarationLines and the declaration's
+events), lots (from the batch view); and a checked declaration is recorded through
+record_declaration."""
 
 from __future__ import annotations
 
@@ -39,11 +40,14 @@ def test_chain_state_checks_and_records_a_declaration(market: Market, deployment
         batch = market.ledger.batch(bytes.fromhex(batch_id[2:]))
         assert (batch.gtin, batch.remaining, batch.custodian) == (line.gtin, line.quantity, market.supplier2.address)
     found = state.declaration("310120261000700001")
-    assert (found.tx_hash, found.block_number, found.lines) == (
+    assert len(recorded.transactions) == 1  # one registerImports
+    assert (found.tx_hash, found.block_number, found.lines, found.line_count) == (
         recorded.transactions[0].tx_hash,
         recorded.first_block,
         3,
+        3,
     )
+    assert found.lots == tuple((line.gtin, line.lot) for line in checked.value.lines)
     again = check_declaration(read_table(as_csv(rows), "csv"), state)
     assert again.recorded == found and not again.ok
     other = declaration_rows(3, number="310120261000700002", importer=market.supplier2.address)

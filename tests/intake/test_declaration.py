@@ -9,7 +9,7 @@ import pytest
 
 from ledger.intake import (
     Checked,
-    Declaration,
+    DeclarationFile,
     ParticipantFacts,
     RecordedDeclaration,
     check_declaration,
@@ -30,7 +30,7 @@ FORMATS = ("csv", "xlsx", "json")
 
 def check(
     rows: list[dict[str, str]], file_format: str = "csv", state: MemoryState | None = None
-) -> Checked[Declaration]:
+) -> Checked[DeclarationFile]:
     return check_declaration(read_table(encode(rows, file_format), file_format), state or MemoryState(), now=NOW)
 
 
@@ -192,6 +192,47 @@ def test_check_declaration_names_a_declaration_already_recorded() -> None:
     assert checked.recorded == recorded
     assert [(p.row, p.column) for p in checked.problems] == [(None, "declaration_number")]
     assert "already recorded (block 42" in checked.problems[0].reason
+
+
+def _partly(rows: list[dict[str, str]], recorded_lines: int, line_count: int) -> RecordedDeclaration:
+    lots = tuple((r["gtin"], r["lot"]) for r in rows[:recorded_lines])
+    return RecordedDeclaration(rows[0]["declaration_number"], "0x" + "ab" * 32, 42, recorded_lines, line_count, lots)
+
+
+def test_check_declaration_lets_the_same_file_finish_a_declaration_partly_recorded() -> None:
+    rows = declaration_rows(5)
+    partly = _partly(rows, 2, 5)
+    # The lots of the recorded lines are batches (of this declaration); the others are free.
+    state = MemoryState(declarations={partly.number: partly}, lots=set(partly.lots))
+    checked = check(rows, state=state)
+    assert checked.ok and checked.recorded is None, checked.problems
+    state.lots.add((rows[3]["gtin"], rows[3]["lot"]))  # a line not recorded yet is checked as ever
+    assert [(p.row, p.column) for p in check(rows, state=state).problems] == [(5, "lot")]
+
+
+def test_check_declaration_refuses_another_file_under_a_declaration_partly_recorded() -> None:
+    rows = declaration_rows(5)
+    partly = _partly(rows, 2, 5)
+    state = MemoryState(declarations={partly.number: partly}, lots=set(partly.lots))
+    other = declaration_rows(5)
+    other[1]["lot"] = "TH-OTHER-0002"
+    assert reasons(other, state=state) == [
+        (
+            3,
+            "lot",
+            "declaration 310120261000123456 is partly recorded (2 of 5 lines); "
+            "its line 2 is lot TH-123456-0002 of GTIN 08850000000027",
+        )
+    ]
+    longer = declaration_rows(6)
+    assert reasons(longer, state=state) == [
+        (
+            None,
+            "line",
+            "declaration 310120261000123456 is partly recorded (2 of 5 lines); "
+            "the file that finishes it has 5 lines, this one 6",
+        )
+    ]
 
 
 def test_check_declaration_reports_every_problem_at_once() -> None:

@@ -64,3 +64,35 @@ def test_sales_go_one_a_transaction_on_a_contract_without_record_sales() -> None
     assert leading_group(kind_of("sale"), abi_with("recordSale"), payloads, [0] * 5) == 1
     assert leading_group(kind_of("sale"), abi_with("recordSale", "recordSales"), payloads, [0] * 5) == 5
     assert leading_group(kind_of("harvest"), abi_with("registerHarvest"), [{}] * 3, [0] * 3) == 1
+
+
+def harvest(lot: str, quantity: int = 10) -> dict:
+    return {
+        "gtin": "06901234000016",
+        "lot": lot,
+        "quantity": quantity,
+        "unit": "KGM",
+        "harvested_at": 1_764_000_000,
+        "origin": "geo:30.2336,119.7248",
+        "document_cid": None,
+    }
+
+
+def test_register_harvests_takes_the_lots_in_the_order_of_their_intents() -> None:
+    kind = kind_of("harvest")
+    payloads = [harvest("GV-1", 5), harvest("GV-2", 7)]
+    assert kind.packs(abi_with("registerHarvest", "registerHarvests"))
+    assert leading_group(kind, abi_with("registerHarvest", "registerHarvests"), payloads, [0, 0]) == 2
+    function, (lots,) = kind.call(payloads)
+    assert function == "registerHarvests"
+    assert lots == [
+        (6901234000016, "GV-1", 5, code("KGM", 3), 1_764_000_000, "geo:30.2336,119.7248", b""),
+        (6901234000016, "GV-2", 7, code("KGM", 3), 1_764_000_000, "geo:30.2336,119.7248", b""),
+    ]
+    assert kind.call(payloads[:1])[0] == "registerHarvest"  # a lone intent: the single call
+    events = [event("HarvestRegistered", batchId=b) for b in (A, B)]
+    shares = kind.share(payloads, events)
+    assert [kind.ids(p, share) for p, share in zip(payloads, shares, strict=True)] == [
+        {"batch_ids": [A]},
+        {"batch_ids": [B]},
+    ]

@@ -153,3 +153,45 @@ def test_sales_pack_into_record_sales_and_a_refused_one_stands_alone(chain: Chai
     assert sorted(i.result["serial"] for i in good) == list(range(1, 20))
     assert len(transactions_of(engine, market.vendor.address)) <= 4
     assert len(events_on_chain(market.ledger, "SaleRecorded")) == 19
+
+
+@pytest.mark.skipif(
+    not ContractAbi.load().has_function("registerHarvests"), reason="the contract of this build has no registerHarvests"
+)
+def test_harvests_pack_into_register_harvests_and_a_refused_one_stands_alone(
+    chain: Chain, databases: Databases
+) -> None:
+    engine, market = databases.engine(), chain.market
+    taken = {lot: _hex(harvest(market, lot=lot)) for lot in ("QH-TAKEN", "QH-LAST")}  # refused when queued
+    lots = [f"QH-{n:03d}" for n in range(12)]
+    lots[5], lots[11] = "QH-TAKEN", "QH-LAST"  # one inside the group, one its last
+    payloads = [
+        {
+            "gtin": "06901234000016",
+            "lot": lot,
+            "quantity": 10 + n,
+            "unit": "KGM",
+            "harvested_at": int(time.time()) - 3600,
+            "origin": "geo:30.2336,119.7248",
+            "document_cid": None,
+        }
+        for n, lot in enumerate(lots)
+    ]
+    ids = queue(engine, market.supplier, "harvest", payloads)
+
+    done = submit_until_final(engine, market.ledger, [market.supplier], ids)
+
+    guilty = {ids[5]: "QH-TAKEN", ids[11]: "QH-LAST"}
+    for intent_id, lot in guilty.items():
+        assert done[intent_id].status == "refused"
+        assert done[intent_id].error["name"] == "BatchAlreadyExists"
+        assert done[intent_id].error["args"] == {"batchId": taken[lot]}
+    good = [i for i in ids if i not in guilty]
+    assert {done[i].status for i in good} == {"recorded"}
+    txs = transactions_of(engine, market.supplier.address)
+    assert len(txs) <= 3 and max(tx.intent_count for tx in txs) > 1  # packed
+    registered = {e.args["lot"]: _hex(e.args["batchId"]) for e in events_on_chain(market.ledger, "HarvestRegistered")}
+    for intent_id, payload in zip(ids, payloads, strict=True):
+        if intent_id not in guilty:
+            assert done[intent_id].result["batch_ids"] == [registered[payload["lot"]]]  # its own batch
+    assert len(registered) == 12  # 10 lots and the two registered before: each once

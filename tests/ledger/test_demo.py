@@ -22,7 +22,9 @@ from ledger.demo.catalog import add_demo_products
 from ledger.demo.run import DemoMarket, DemoProgress, prepare_demo
 from ledger.documents.backends import open_store
 from ledger.gs1 import is_valid_gtin
+from ledger.intake import read_table
 from ledger.queries import chain_of_custody, stall_profile, trace_forward
+from ledger.queries.declarations import get_declaration
 from ledger.store.products import product_names
 from ledger.store.ratings import stall_rating
 
@@ -113,6 +115,29 @@ def test_every_sale_reaches_a_farm_or_a_customs_entry(prepared: DemoMarket) -> N
         assert all(origins.get(o.lot) == o.kind for o in chain.origins), chain.origins
         assert chain.sale.vendor.name in stalls
         assert chain.events[0].kind in ("harvested", "imported") and chain.events[-1].kind in ("sold", "recalled")
+
+
+def test_thai_fruit_is_recorded_from_a_declaration_file_in_one_transaction(
+    prepared: DemoMarket, data_dir: Path
+) -> None:
+    declared = market.THAI_FRUIT
+    file = data_dir / "demo" / f"declaration-{declared.number}.csv"
+    table = read_table(file.read_bytes(), "csv")
+    assert [row.cells["lot"] for row in table.rows] == ["TH-DUR-0931", "TH-MGS-0931", "TH-LGN-0931"]
+    assert {row.cells["importer"] for row in table.rows} == {"6901234000030"}  # the importer by its GLN
+    assert (data_dir / "demo" / f"declaration-{declared.number}.pdf").read_bytes().startswith(b"%PDF")
+    (imported,) = [s for s in prepared.steps if s.action == "register import"]
+    assert declared.number in imported.detail and "3 lines" in imported.detail
+    found = get_declaration(prepared.engine, declared.number)
+    assert found is not None and found.complete and found.line_count == 3
+    assert [(line.line, line.lot, line.hs_code) for line in found.lines] == [
+        (0, "TH-DUR-0931", "08106000"),
+        (1, "TH-MGS-0931", "08045030"),
+        (2, "TH-LGN-0931", "08109030"),
+    ]
+    assert found.importer == market.cast().importer.address
+    kept = prepared.ledger.batch(demo.lot_id("TH-MGS-0931"))  # mangosteen and longan stay with the importer
+    assert (kept.custodian, kept.remaining) == (market.cast().importer.address, 120)
 
 
 def test_three_stalls_sell_with_owners_licences_and_stock(prepared: DemoMarket) -> None:

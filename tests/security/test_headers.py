@@ -77,6 +77,7 @@ def samples(api_market: Market, cast: dict, scan_path: str) -> dict[str, str]:
         "rest": scan_path.removeprefix("/01/"),
         "cid": cid,
         "webhook_id": "1",
+        "intent_id": "1",
         "capture_id": "no-such-capture",
     }
 

@@ -15,8 +15,9 @@ proof: stalls then reprint labels (``GET /sales/{id}/label.png``).
 Example::
 
     proofs = ReceiptProofs(b"k" * 32)
-    code = proofs.proof("0x" + "ab" * 32)      # 16 characters
-    proofs.verify("0x" + "ab" * 32, code)      # True
+    sale_id = "0x5f1c0b9e4d3a2f1e0d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e"
+    code = proofs.proof(sale_id)      # 16 characters
+    proofs.verify(sale_id, code)      # True
 """
 
 from __future__ import annotations

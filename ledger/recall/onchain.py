@@ -26,8 +26,9 @@ from eth_account.signers.local import LocalAccount
 from hexbytes import HexBytes
 from web3.exceptions import ContractLogicError
 
-from ledger.chain.client import GAS_MARGIN, revert_from
+from ledger.chain.client import GAS_MARGIN
 from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.reverts import revert_from
 from ledger.hexes import to_hex
 from ledger.recall.chunking import GasModel, RecallTooLarge, chunk
 from ledger.vocabulary import STATUSES

@@ -6,7 +6,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ledger.chain.abi import ContractAbi, abi_type
-from ledger.chain.client import decode_revert
+from ledger.chain.reverts import decode_revert
 
 
 def test_abi_type_spells_out_tuples() -> None:

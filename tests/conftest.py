@@ -15,8 +15,8 @@ from ledger.chain.deploy import Deployment, deploy
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, NodeInfo, free_port, rpc
 from tests.factories.chain import Chain
-from tests.factories.databases import KINDS, Databases
 from tests.factories.market import Market, register_market
+from tests.support.databases import KINDS, Databases
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.api.conftest import Market
-from tests.factories.html import Element, parse_html
+from tests.support.html import Element, parse_html
 
 GTIN = "06901234000016"
 _lots = itertools.count(1)

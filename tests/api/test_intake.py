@@ -27,8 +27,8 @@ from ledger.intake.record import LINES_PER_CALL
 from ledger.store.api_keys import issue_key
 from ledger.store.writer import IndexStore
 from tests.api.conftest import Market
-from tests.factories.databases import KINDS, Databases
 from tests.factories.intake import as_csv, as_json, as_xlsx, declaration_rows, harvest_rows
+from tests.support.databases import KINDS, Databases
 
 MEDIA = {"csv": "text/csv", "xlsx": XLSX_MEDIA_TYPE, "json": "application/json"}
 IMPORTER_GLN = "6901234000047"

@@ -11,7 +11,7 @@ from markupsafe import escape
 from api.pages.board_rows import ProductText
 from tests.api.conftest import Market
 from tests.api.test_writes import deliver, harvest
-from tests.factories.html import Element, parse_html
+from tests.support.html import Element, parse_html
 
 GREENS = "06901234000016"  # named by the tests below that show names
 SPINACH = "06901234000030"  # never named: shown by its code

@@ -19,7 +19,7 @@ import pytest
 from api.ratelimit import TokenBucketLimiter
 from ledger.store.ratings import MAX_COMMENT
 from tests.api.conftest import Market
-from tests.factories.html import parse_html
+from tests.support.html import parse_html
 
 GTIN = "06901234000016"
 _lots = itertools.count(1)

@@ -17,8 +17,8 @@ from api.services import build_services
 from api.settings import ApiSettings
 from ledger import demo
 from ledger.store.api_keys import issue_key
-from tests.factories.databases import Databases
 from tests.recall.demo_chain import GREENS_LOT, DemoChain, demo_chain
+from tests.support.databases import Databases
 
 REASON = "Listeria monocytogenes in GV-2611-01"
 

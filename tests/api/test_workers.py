@@ -22,9 +22,9 @@ from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.api_keys import issue_key
 from ledger.store.intents import intents_of, transactions_of
 from tests.factories.chain import Chain
-from tests.factories.databases import Databases
 from tests.factories.market import at_stall
 from tests.factories.queue import events_on_chain, wait_final
+from tests.support.databases import Databases
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4

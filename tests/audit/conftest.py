@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 
 from ledger.audit import AuditReport, audit
-from tests.factories.databases import Databases
 from tests.factories.traceability import TraceChain, trace_chain
+from tests.support.databases import Databases
 
 
 @dataclass(frozen=True)

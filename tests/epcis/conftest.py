@@ -20,8 +20,8 @@ from ledger.chain.node import LocalNode, NodeInfo, free_port
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.writer import IndexStore
-from tests.factories.databases import KINDS, Databases
 from tests.factories.market import GTIN, OTHER_GTIN, Market, deliver, document_cid, register_market
+from tests.support.databases import KINDS, Databases
 
 HARVEST_LOT = "EP-H1"
 SECOND_LOT = "EP-H2"

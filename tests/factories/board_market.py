@@ -21,8 +21,8 @@ from ledger.chain.node import LocalNode, NodeInfo, free_port
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.writer import IndexStore
-from tests.factories.databases import Databases
 from tests.factories.market import OTHER_GTIN, Market, deliver, harvest, register_market
+from tests.support.databases import Databases
 
 RECALL_REASON = "Carbofuran 37 ug/kg over the 20 ug/kg limit"
 

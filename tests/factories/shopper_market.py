@@ -30,7 +30,7 @@ from ledger.indexer.sync import Indexer, Source
 from ledger.queries import chain_of_custody
 from ledger.queries.views import CustodyChain
 from ledger.store.writer import IndexStore
-from tests.factories.databases import Databases
+from tests.support.databases import Databases
 
 SECOND_GREENS_LOT = "GV-2612-02"
 MERGED_LOT = "GV-MIX-01"

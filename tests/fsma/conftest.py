@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import Engine
 
-from tests.factories.databases import KINDS, Databases
 from tests.factories.traceability import TraceChain, trace_chain
+from tests.support.databases import KINDS, Databases
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from ledger.chain.node import rpc
 from ledger.queries.declarations import get_declaration
 from tests.factories.batch_calls import HS_DURIAN, chain_now, declaration, lines, lots
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases
 from tests.factories.market import at_stall
+from tests.support.databases import Databases
 
 #: Where a row sits in the chain: the only columns by which N transactions and one differ.
 _PLACE = {"block_number", "log_index", "block_time", "tx_hash", "created_block", "created_log_index", "created_at"}

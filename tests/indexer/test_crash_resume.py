@@ -16,8 +16,8 @@ from sqlalchemy import Engine, text
 from ledger.chain.deploy import save
 from ledger.chain.node import rpc
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases, projections
 from tests.factories.market import Market, harvest, new_lot
+from tests.support.databases import Databases, projections
 
 SPLIT_PARTS = 50
 

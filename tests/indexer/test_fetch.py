@@ -16,7 +16,7 @@ from ledger.indexer.sync import Indexer
 from ledger.store.writer import IndexStore
 from tests.factories.activity import run_activity
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases, projections
+from tests.support.databases import Databases, projections
 
 # (JSON-RPC error code, message) as providers word them, or an HTTP status.
 REFUSALS = {

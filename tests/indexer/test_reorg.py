@@ -12,7 +12,7 @@ from ledger.errors import ReorgTooDeep
 from ledger.indexer import sync
 from tests.factories.activity import harvest_requests, run_activity
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases, projections
+from tests.support.databases import Databases, projections
 
 
 def reorg(chain: Chain, depth: int, replacements: int = 3) -> None:

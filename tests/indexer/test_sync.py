@@ -17,8 +17,8 @@ from ledger.indexer.sync import Progress
 from ledger.vocabulary import ROLE_IDS
 from tests.factories.activity import run_activity
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases, projections
 from tests.factories.market import at_stall
+from tests.support.databases import Databases, projections
 
 
 def test_backfill_mirrors_contract_state(chain: Chain, databases: Databases) -> None:

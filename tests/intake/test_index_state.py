@@ -11,9 +11,9 @@ from ledger.intake import check_declaration, read_table, record_declaration
 from ledger.intake.index_state import IndexState
 from ledger.queries.declarations import get_declaration
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases
 from tests.factories.intake import as_csv, declaration_rows
 from tests.intake.test_record import Killed, Meddling
+from tests.support.databases import Databases
 
 NUMBER = "310120261000990101"
 

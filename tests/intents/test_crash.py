@@ -20,9 +20,9 @@ from ledger.keys import KeyStore
 from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.intents import final_among, get_intents, transactions_of
 from tests.factories.chain import Chain
-from tests.factories.databases import Databases
 from tests.factories.market import at_stall
 from tests.factories.queue import events_on_chain, queue, wait_final
+from tests.support.databases import Databases
 
 SALES = 8
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,9 +14,9 @@ from ledger.intents.accept import accept
 from ledger.intents.lock import try_lock
 from ledger.store.intents import intents_of, transactions_of
 from tests.factories.chain import Chain
-from tests.factories.databases import Databases
 from tests.factories.market import at_stall, harvest
 from tests.factories.queue import events_on_chain, queue, submit_until_final
+from tests.support.databases import Databases
 
 REASON = "Listeria at the packing house"
 

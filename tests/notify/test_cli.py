@@ -12,9 +12,9 @@ from pathlib import Path
 from ledger.notify import SIGNATURE_HEADER, load_secret_box, verify_signature
 from ledger.recall import recall_lot
 from ledger.store.webhooks import create_webhook
-from tests.factories.databases import Databases
 from tests.notify.receiver import receiver
 from tests.recall.demo_chain import demo_chain
+from tests.support.databases import Databases
 
 CLI = [sys.executable, "-m", "ledger.cli", "notify"]
 

@@ -23,8 +23,8 @@ from ledger.indexer.sync import Indexer, Source
 from ledger.queries.days import market_day
 from ledger.store.writer import IndexStore
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
-from tests.factories.databases import KINDS, Databases
 from tests.factories.market import Market
+from tests.support.databases import KINDS, Databases
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: A window holding every block time of the tests' chains.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from ledger.queries import chain_of_custody, trace_forward
 from ledger.queries.lineage import ancestors, descendants
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.databases import Databases
 from tests.factories.market import deliver, harvest, new_lot
+from tests.support.databases import Databases
 
 
 def test_diamond_and_depth(chain: Chain, databases: Databases) -> None:

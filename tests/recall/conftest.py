@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.factories.databases import Databases
 from tests.recall.demo_chain import DemoChain, demo_chain
+from tests.support.databases import Databases
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 
 from ledger import demo
 from ledger.keys import KeyStore
-from tests.factories.databases import Databases
 from tests.recall.demo_chain import GREENS_LOT, DemoChain, demo_chain
+from tests.support.databases import Databases
 
 CLI = [sys.executable, "-m", "ledger.cli"]
 REASON = "Listeria monocytogenes in GV-2611-01"

@@ -20,7 +20,7 @@ from ledger.chain.node import free_port
 from ledger.documents import cid_of
 from ledger.documents.local import LocalDocumentStore
 from tests.api.conftest import Market
-from tests.factories.served import serve_in_thread
+from tests.support.server import serve_in_thread
 
 SCRIPTS = {
     "text/html": b"<html><script>fetch('/participants').then(r => r.text()).then(alert)</script></html>",

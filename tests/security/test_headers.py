@@ -22,8 +22,8 @@ from api.main import create_app
 from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.chain.node import free_port
 from tests.api.conftest import Market
-from tests.factories.chromium import chromium
-from tests.factories.served import serve_in_thread
+from tests.support.browser import chromium
+from tests.support.server import serve_in_thread
 
 _INLINE = re.compile(r"<(script|style)>(.*?)</\1>", re.DOTALL)
 #: Markup that would run or style outside the hashed elements.

@@ -11,8 +11,8 @@ from urllib.parse import quote
 import pytest
 
 from tests.api.conftest import Market, cast, market_at  # noqa: F401 (module fixture)
-from tests.factories.databases import KINDS, Databases
 from tests.security.live_sale import Scan, scan  # noqa: F401 (module fixture)
+from tests.support.databases import KINDS, Databases
 
 PAYLOADS = [
     "'",

@@ -26,7 +26,7 @@ from api.settings import ApiSettings
 from ledger.store.ratings import rating_for_sale
 from tests.api.conftest import Market, api_market, cast  # noqa: F401 - fixtures
 from tests.api.test_ratings import sell
-from tests.factories.html import parse_html
+from tests.support.html import parse_html
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 FORGED = "AAAAAAAAAAAAAAAA"

@@ -35,9 +35,9 @@ from ledger.store.webhooks import (
     webhook_secrets,
 )
 from tests.api.conftest import Market, api_market, cast  # noqa: F401 (module fixtures)
-from tests.factories.databases import Databases
 from tests.notify.receiver import Receiver, receiver
 from tests.security.live_sale import Scan, scan  # noqa: F401 (module fixture)
+from tests.support.databases import Databases
 
 #: (URL, words the refusal must say): each spelling reaches a host no vendor may target.
 HOSTILE = [

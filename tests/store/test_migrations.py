@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 
 from ledger.store.db import migrate
 from ledger.store.models import Base
-from tests.factories.databases import Databases
+from tests.support.databases import Databases
 
 
 def test_migrations_match_models(databases: Databases) -> None:

@@ -17,7 +17,7 @@ from ledger.store.products import (
     product_names,
     set_product,
 )
-from tests.factories.databases import Databases
+from tests.support.databases import Databases
 
 GREENS = "06901234000016"
 DURIAN = "08850000000010"

@@ -23,7 +23,7 @@ from ledger.store.ratings import (
     stall_rating,
     stall_ratings,
 )
-from tests.factories.databases import Databases
+from tests.support.databases import Databases
 
 STALL_A = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc"
 STALL_B = "0x976EA74026E726554dB657fA54763abd0C3a0aa9"

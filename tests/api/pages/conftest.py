@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
-from tests.factories.chromium import chromium
-from tests.factories.databases import KINDS
 from tests.factories.shopper_market import ShopperMarket, shopper_market
+from tests.support.browser import chromium
+from tests.support.databases import KINDS
 
 
 @pytest.fixture(scope="package", params=KINDS)

@@ -32,7 +32,7 @@ from ledger.notify.secret_box import load_secret_box
 from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
 from tests.factories.market import GTIN, OTHER_GTIN
-from tests.factories.served import serve_in_thread
+from tests.support.server import serve_in_thread
 
 WALL = {"width": 1920, "height": 1080}
 PORTRAIT = {"width": 1080, "height": 1920}

@@ -25,8 +25,8 @@ from ledger.chain.node import free_port
 from ledger.documents import open_store
 from ledger.keys import KeyStore
 from ledger.notify.secret_box import load_secret_box
-from tests.factories.served import serve_in_thread
 from tests.factories.shopper_market import FAILED_REPORT, HARVEST_PHOTO, LAB_REPORT, MERGED_LOT, ShopperMarket
+from tests.support.server import serve_in_thread
 
 PHONE = {"width": 390, "height": 844}
 GREENS = f"/01/{demo.GREENS_GTIN}/10/GV-2611-01-A/21/1"

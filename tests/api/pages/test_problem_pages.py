@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.pages.shopper import render_bad_request, render_not_found
-from tests.factories.html import parse_html
+from tests.support.html import parse_html
 
 NOT_FOUND = {"en": "Product not found", "ko": "상품을 찾을 수 없습니다", "zh": "未找到该产品"}
 BAD_REQUEST = {"en": "This code cannot be read", "ko": "이 코드를 읽을 수 없습니다", "zh": "无法识别此代码"}

@@ -13,8 +13,8 @@ from ledger import demo
 from ledger.documents.cid import cid_of
 from ledger.vocabulary import Residue
 from tests.factories.custody import ChainBuilder, party
-from tests.factories.html import Element, parse_html
 from tests.factories.shopper_market import HARVEST_PHOTO, LAB_REPORT, MERGED_LOT, SECOND_GREENS_LOT, ShopperMarket
+from tests.support.html import Element, parse_html
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADINGS = {

@@ -62,8 +62,10 @@ demo: setup
 test: test-python test-brownie
 
 # pytest exits 5 when it collects no tests: say so loudly but do not fail on it alone.
+# Two xdist workers (the machines have two cores): each has its own anvil, databases and ports.
+PYTEST_WORKERS ?= 2
 test-python: setup
-	@status=0; $(VENV)/bin/python -m pytest || status=$$?; \
+	@status=0; $(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests (exit 5)" >&2; status=0; fi; \
 	exit $$status
 

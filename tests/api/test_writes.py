@@ -79,7 +79,7 @@ def test_wrong_role_is_refused_before_any_transaction(api_market: Market, cast: 
     [
         ("gtin", "06901234000017", "not a valid GTIN"),
         ("quantity", 0, "greater than 0"),
-        ("harvested_at", (datetime.now(UTC) + timedelta(days=2)).isoformat(), "future"),
+        ("harvested_at", "2999-01-01T00:00:00+00:00", "future"),
         ("lot", "L" * 21, "pattern"),
         ("unit", "kg", "pattern"),
         ("origin", "", "at least 1"),

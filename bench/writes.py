@@ -43,6 +43,7 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 import httpx
 
 from bench.freshness import LiveMarket, log, percentile
+from ledger.chain.events import event_codec
 from ledger.chain.freshledger import batch_id_of
 from ledger.chain.node import rpc
 from ledger.demo import market as demo_market
@@ -242,7 +243,7 @@ def count_on_chain(live: LiveMarket, accepted: set[int]) -> tuple[int, int]:
     topic = to_hex(live.ledger.abi.event_topic("SaleRecorded"))
     query = {"fromBlock": "0x0", "toBlock": "latest", "address": live.ledger.address, "topics": [topic]}
     logs = rpc(live.rpc_url, "eth_getLogs", [query], timeout=120)
-    events = live.ledger.abi.event_codec("abi").decode_logs(logs)
+    events = event_codec(live.ledger.abi, "abi").decode_logs(logs)
     prices = Counter(e.args["price"] for e in events if to_hex(e.args["batchId"]) in set(live.bench_lots))
     lost = len(accepted - set(prices))
     doubled = sum(n - 1 for n in prices.values() if n > 1)

@@ -1,8 +1,8 @@
-"""The FreshLedger ABI: the one place where calls are encoded and errors and events decoded.
+"""The FreshLedger ABI: calls encoded, errors and results decoded.
 
 Everything works from the compiled artifact's ABI with eth-abi directly. Events are decoded by
-:mod:`ledger.chain.events`, built from this ABI (:meth:`ContractAbi.event_codec`), for the
-write path's receipts and the indexer alike.
+:mod:`ledger.chain.events` (``event_codec(abi, form)``), built from this ABI, for the write
+path's receipts and the indexer alike.
 
 Example::
 
@@ -18,16 +18,13 @@ import json
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from ledger.errors import ConfigurationError
-
-if TYPE_CHECKING:
-    from ledger.chain.events import EventCodec, Form
 
 #: Solidity's built-in revert payloads: Error(string) and Panic(uint256).
 _ERROR_STRING = bytes.fromhex("08c379a0")
@@ -65,7 +62,6 @@ class ContractAbi:
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
         self.abi = abi
-        self._event_codecs: dict[str, EventCodec] = {}
 
     @classmethod
     def load(cls, artifact: Path | None = None) -> ContractAbi:
@@ -96,16 +92,6 @@ class ContractAbi:
     def events_by_topic(self) -> dict[bytes, dict[str, Any]]:
         """Event ABI entries keyed by their topic 0 (keccak of the signature)."""
         return {keccak(text=_signature(e)): e for e in self.abi if e["type"] == "event"}
-
-    def event_codec(self, form: Form) -> EventCodec:
-        """This ABI's event decoder for values in `form` (see :mod:`ledger.chain.events`),
-        built once."""
-        codec = self._event_codecs.get(form)
-        if codec is None:
-            from ledger.chain.events import EventCodec  # events.py builds on this module
-
-            codec = self._event_codecs[form] = EventCodec(self, form)
-        return codec
 
     def event_topic(self, name: str) -> bytes:
         """Topic 0 of event `name`."""

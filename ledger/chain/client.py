@@ -27,7 +27,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.events import ChainEvent
+from ledger.chain.events import ChainEvent, event_codec
 from ledger.chain.reverts import revert_from
 from ledger.errors import NodeError, TransactionError, TransactionTimeout
 
@@ -221,7 +221,7 @@ class ChainClient:
 
     def result_of(self, tx_hash: str, receipt: Any, *, abi: ContractAbi, event_address: str | None) -> TxResult:
         """A successful receipt as a :class:`TxResult` with the contract's decoded events."""
-        events = abi.event_codec("abi").decode_receipt(receipt["logs"], event_address) if event_address else []
+        events = event_codec(abi, "abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
             tx_hash=tx_hash,
             block_number=receipt["blockNumber"],

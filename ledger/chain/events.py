@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 
 from eth_abi.decoding import ContextFramesBytesIO
@@ -260,3 +260,10 @@ class EventCodec:
 
 def _number(value: Any) -> int:
     return int(value, 16) if isinstance(value, str) else int(value)
+
+
+@cache
+def event_codec(abi: ContractAbi, form: Form) -> EventCodec:
+    """`abi`'s event decoder for values in `form`, built once per ABI and form (an ABI is
+    loaded once per program, so the cache holds one or two codecs)."""
+    return EventCodec(abi, form)

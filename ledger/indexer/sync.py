@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.events import ChainEvent
+from ledger.chain.events import ChainEvent, event_codec
 from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDeep
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
 from ledger.indexer.project import Projector
@@ -138,7 +138,7 @@ class Indexer:
         self.source = source
         self.confirmations = confirmations
         self.fetcher = LogFetcher(rpc, source.contract_address)
-        self.decoder = (abi or ContractAbi.load()).event_codec("stored")
+        self.decoder = event_codec(abi or ContractAbi.load(), "stored")
 
     # ------------------------------------------------------------ identity
 

@@ -19,6 +19,7 @@ from functools import cached_property
 from eth_utils import is_address, keccak, to_checksum_address
 from hexbytes import HexBytes
 
+from ledger.chain.events import event_codec
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.hexes import to_hex
 from ledger.indexer.fetch import JsonRpc
@@ -100,7 +101,7 @@ class ChainState:
         topics: list[object] = [[to_hex(abi.event_topic(name)) for name in names], topic1, topic2]
         while topics[-1] is None:
             topics.pop()
-        codec = abi.event_codec("abi")
+        codec = event_codec(abi, "abi")
         head = int(self.rpc.call("eth_blockNumber", []), 16)
         events = []
         for start in range(self.deploy_block, head + 1, LOG_WINDOW):

@@ -381,10 +381,3 @@ class Product(Base):
     name: Mapped[str] = mapped_column(Text)
     names: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # language code -> name
     updated_at: Mapped[int] = mapped_column(BigInteger)
-
-
-# ------------------------------------------------------------------ write queue
-
-# The queue's tables live in their own module (one job each); importing it here puts them in
-# Base.metadata, which the migrations are checked against.
-from ledger.store import intent_models  # noqa: E402, F401

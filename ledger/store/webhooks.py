@@ -14,15 +14,22 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store import models
 
-if TYPE_CHECKING:
-    from ledger.notify.secret_box import SecretBox
+
+class SecretBox(Protocol):
+    """What seals a webhook's secret at rest and opens it for signing (the notifier's
+    Fernet box, :mod:`ledger.notify.secret_box`); the store only keeps the sealed text."""
+
+    def seal(self, secret: str) -> str: ...
+
+    def open(self, sealed: str) -> str: ...
+
 
 _HOOKS = models.Webhook.__table__
 _DELIVERIES = models.WebhookDelivery.__table__

@@ -6,6 +6,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ledger.chain.abi import ContractAbi, abi_type
+from ledger.chain.events import event_codec
 from ledger.chain.reverts import decode_revert
 
 
@@ -55,7 +56,7 @@ def test_decode_log_with_indexed_and_plain_arguments() -> None:
     batch_id = keccak(text="b")
     regulator = "0x" + "ab" * 20
     topics = [topic, batch_id, bytes(12) + bytes.fromhex("ab" * 20)]
-    (event,) = abi.event_codec("abi").decode_logs([_log(topics, encode(["string"], ["re-test passed"]))], {})
+    (event,) = event_codec(abi, "abi").decode_logs([_log(topics, encode(["string"], ["re-test passed"]))], {})
     assert event.name == "QuarantineReleased"
     assert event.args == {
         "batchId": batch_id,
@@ -64,7 +65,7 @@ def test_decode_log_with_indexed_and_plain_arguments() -> None:
     }
     assert event.args["regulator"].lower() == regulator
     assert (event.block_number, event.block_time, event.tx_hash, event.log_index) == (7, 100, "0x" + "22" * 32, 3)
-    assert abi.event_codec("abi").decode_logs([_log([keccak(text="Unknown()")], b"")], {}) == []
+    assert event_codec(abi, "abi").decode_logs([_log([keccak(text="Unknown()")], b"")], {}) == []
 
 
 def test_decode_revert_unwraps_the_refused_item_of_a_batch_call() -> None:
@@ -85,7 +86,7 @@ def test_decode_revert_unwraps_the_refused_item_of_a_batch_call() -> None:
 def test_decode_log_in_stored_form() -> None:
     abi = ContractAbi.load()
     topics = [abi.event_topic("QuarantineReleased"), keccak(text="b"), bytes(12) + bytes.fromhex("ab" * 20)]
-    (event,) = abi.event_codec("stored").decode_logs([_log(topics, encode(["string"], ["re-test passed"]))], {})
+    (event,) = event_codec(abi, "stored").decode_logs([_log(topics, encode(["string"], ["re-test passed"]))], {})
     assert event.args == {
         "batchId": "0x" + keccak(text="b").hex(),
         "regulator": "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB",

@@ -10,7 +10,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from ledger.chain.client import ChainClient
-from ledger.chain.events import ChainEvent
+from ledger.chain.events import ChainEvent, event_codec
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import rpc
 from ledger.hexes import to_hex
@@ -74,4 +74,4 @@ def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient 
             }
         ],
     )
-    return ledger.abi.event_codec("abi").decode_logs(logs)
+    return event_codec(ledger.abi, "abi").decode_logs(logs)

@@ -10,6 +10,7 @@ between them (409 or 502 naming what is recorded) is finished by sending the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, status
@@ -127,6 +128,34 @@ def _interrupted(request: Request, exc: RecordingInterrupted, advice: str) -> JS
     )
 
 
+def _check_and_record(
+    request: Request,
+    kind: str,
+    data: bytes,
+    file_format: str,
+    check: Callable[[Any], Checked],
+    record: Callable[[Any], Any],
+    answer: Callable[[Any, Any], dict[str, Any]],
+    advice: str,
+) -> Any:
+    """Read, check the whole file (422 with every problem, nothing recorded), record it, and
+    answer: the one flow of a declaration file and a harvest sheet (run in a worker thread)."""
+    try:
+        table = read_table(data, file_format)
+    except FileRefused as exc:
+        return _refusal(kind, Checked(None, exc.problems))
+    checked = check(table)
+    if not checked.ok:
+        return _refusal(kind, checked)
+    try:
+        result = record(checked.value)
+    except LineRefused as exc:
+        return _line_refused(request, kind, exc)
+    except RecordingInterrupted as exc:
+        return _interrupted(request, exc, advice)
+    return _recorded(result, **answer(checked.value, result))
+
+
 @router.post("/customs/declarations", status_code=201, openapi_extra=_FILE_BODY)
 async def import_declaration(
     request: Request,
@@ -136,30 +165,22 @@ async def import_declaration(
     """Customs records a whole declaration file: every line checked first (422 with every
     problem, nothing recorded), a declaration already recorded answers 409."""
     data, file_format = await _file(request, content_type)
-    services = caller.services
-    account = caller.account
-
-    def check_and_record() -> Any:
-        try:
-            table = read_table(data, file_format)
-        except FileRefused as exc:
-            return _refusal("declaration", Checked(None, exc.problems))
-        checked = check_declaration(table, IndexState(services.engine))
-        if not checked.ok:
-            return _refusal("declaration", checked)
-        declaration = checked.value
-        try:
-            result = record_declaration(services.ledger, account, declaration)
-        except LineRefused as exc:
-            return _line_refused(request, "declaration", exc)
-        except RecordingInterrupted as exc:
-            advice = "send the same file again (corrected if a line was refused) to record the rest"
-            return _interrupted(request, exc, advice)
-        return _recorded(
-            result, declaration_number=declaration.number, lines=len(declaration.lines), resumed_at=result.resumed_at
-        )
-
-    return await run_in_threadpool(check_and_record)
+    services, account = caller.services, caller.account
+    return await run_in_threadpool(
+        _check_and_record,
+        request,
+        "declaration",
+        data,
+        file_format,
+        lambda table: check_declaration(table, IndexState(services.engine)),
+        lambda declaration: record_declaration(services.ledger, account, declaration),
+        lambda declaration, result: {
+            "declaration_number": declaration.number,
+            "lines": len(declaration.lines),
+            "resumed_at": result.resumed_at,
+        },
+        "send the same file again (corrected if a line was refused) to record the rest",
+    )
 
 
 @router.post("/harvests/bulk", status_code=201, openapi_extra=_FILE_BODY)
@@ -171,26 +192,18 @@ async def import_harvest_sheet(
     """A supplier records a sheet of harvested lots: every row checked first (422 with every
     problem, nothing recorded)."""
     data, file_format = await _file(request, content_type)
-    services = caller.services
-    account = caller.account
-
-    def check_and_record() -> Any:
-        try:
-            table = read_table(data, file_format)
-        except FileRefused as exc:
-            return _refusal("harvest sheet", Checked(None, exc.problems))
-        checked = check_harvest_sheet(table, IndexState(services.engine))
-        if not checked.ok:
-            return _refusal("harvest sheet", checked)
-        try:
-            result = record_harvests(services.ledger, account, checked.value)
-        except LineRefused as exc:
-            return _line_refused(request, "harvest sheet", exc)
-        except RecordingInterrupted as exc:
-            return _interrupted(request, exc, "send the lots not recorded in a sheet of their own")
-        return _recorded(result, lots=len(checked.value.lots))
-
-    return await run_in_threadpool(check_and_record)
+    services, account = caller.services, caller.account
+    return await run_in_threadpool(
+        _check_and_record,
+        request,
+        "harvest sheet",
+        data,
+        file_format,
+        lambda table: check_harvest_sheet(table, IndexState(services.engine)),
+        lambda sheet: record_harvests(services.ledger, account, sheet),
+        lambda sheet, _result: {"lots": len(sheet.lots)},
+        "send the lots not recorded in a sheet of their own",
+    )
 
 
 def _template(layout: Layout, extension: str) -> Response:

@@ -162,35 +162,25 @@ class ChainClient:
     ) -> str:
         """Sign and send one transaction without waiting; return its hash."""
         sender = account.address
-        base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "chainId": self.chain_id, "value": value}
-        if to is not None:
-            base["to"] = Web3.to_checksum_address(to)
         if gas is None:
+            base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "value": value}
+            if to is not None:
+                base["to"] = Web3.to_checksum_address(to)
             gas = int(self._estimate(base, abi) * GAS_MARGIN)
-        max_fee, priority = self._fee_caps()
         with self._lock:
             nonce = self._next_nonce(sender)
-            tx = {
-                **base,
-                "gas": gas,
-                "nonce": nonce,
-                "maxFeePerGas": max_fee,
-                "maxPriorityFeePerGas": priority,
-                "type": 2,
-            }
-            signed = account.sign_transaction(tx)
+            signed = self.sign(account, to=to, data=data, gas=gas, nonce=nonce, value=value)
             try:
-                tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+                self.w3.eth.send_raw_transaction(signed.raw)
             except (Web3RPCError, ValueError) as exc:
-                if not self._holds(exc, signed.hash):
+                if not self._holds(exc, HexBytes(signed.hash)):
                     self._nonces.pop(sender, None)  # resynchronise from the node next time
                     raise TransactionError(f"the node refused the transaction: {exc}") from exc
-                tx_hash = signed.hash
             except OSError as exc:
                 self._nonces.pop(sender, None)
                 raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
             self._nonces[sender] = nonce + 1
-        return tx_hash.to_0x_hex()
+        return signed.hash
 
     def wait(
         self,
@@ -238,14 +228,16 @@ class ChainClient:
         tx = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
         return self._estimate(tx, abi)
 
-    def sign(self, account: LocalAccount, *, to: str, data: bytes, gas: int, nonce: int) -> SignedTx:
-        """Sign a contract call with an explicit nonce; nothing is sent."""
+    def sign(
+        self, account: LocalAccount, *, to: str | None, data: bytes, gas: int, nonce: int, value: int = 0
+    ) -> SignedTx:
+        """Sign a transaction (a contract call, a deployment when `to` is None, or a payment)
+        with an explicit nonce and gas; nothing is sent."""
         max_fee, priority = self._fee_caps()
-        tx = {
+        tx: dict[str, Any] = {
             "from": account.address,
-            "to": Web3.to_checksum_address(to),
             "data": HexBytes(data),
-            "value": 0,
+            "value": value,
             "chainId": self.chain_id,
             "gas": gas,
             "nonce": nonce,
@@ -253,6 +245,8 @@ class ChainClient:
             "maxPriorityFeePerGas": priority,
             "type": 2,
         }
+        if to is not None:
+            tx["to"] = Web3.to_checksum_address(to)
         signed = account.sign_transaction(tx)
         return SignedTx(bytes(signed.raw_transaction), signed.hash.to_0x_hex(), nonce, gas)
 

@@ -9,24 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.main import create_app
-from api.services import build_services
-from api.settings import ApiSettings
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.node import LocalNode, free_port, rpc
-from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.chain.node import rpc
 from ledger.intake import DECLARATION, read_table
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.read import XLSX_MEDIA_TYPE
 from ledger.intake.record import LINES_PER_CALL
-from ledger.store.api_keys import issue_key
-from ledger.store.writer import IndexStore
-from tests.api.conftest import Market
+from tests.api.conftest import Market, market_at
 from tests.factories.intake import as_csv, as_json, as_xlsx, declaration_rows, harvest_rows
 from tests.support.databases import KINDS, Databases
 
@@ -38,26 +27,10 @@ IMPORTER_GLN = "6901234000047"
 def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
     base = tmp_path_factory.mktemp(f"intake-{request.param}")
     databases = Databases(request.param, base)
-    node = LocalNode(base / "anvil", port=free_port(), persist=False)
-    info = node.start()
     try:
-        chain = ChainClient(info.rpc_url)
-        authority = dev_account(0)
-        deployment = deploy(chain, authority)
-        save(deployment, base / "data")
-        settings = ApiSettings(
-            data_dir=base / "data", database_url=databases.url(), rpc_url=info.rpc_url, public_host="market.example"
-        )
-        services = build_services(settings)
-        services.keys.create(authority.key)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(services.engine), source)
-        indexer.check_identity()
-        with TestClient(create_app(settings, services)) as client:
-            yield Market(client, indexer, issue_key(services.engine, authority.address, "authority"), info.rpc_url)
-        services.engine.dispose()
+        with market_at(base, databases.url()) as market:
+            yield market
     finally:
-        node.stop()
         databases.close()
 
 

@@ -24,7 +24,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.freshledger import code, gtin_number
+from ledger.chain.freshledger import Sale, code, gtin_number, sale_groups
 from ledger.hexes import from_hex
 
 Payload = dict[str, Any]
@@ -124,16 +124,9 @@ def _sale_args(p: Payload) -> list[Any]:
 
 
 def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
-    """``recordSales(BatchSales[])``: consecutive sales of one batch and currency form a group
-    (its batch is read and written once); the order of the sales, and so of their
-    ``SaleRecorded`` events, is kept."""
-    groups: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
-    for p in payloads:
-        batch, currency = _bytes(p["batch_id"]), code(p["currency"], 3)
-        if not groups or groups[-1][0] != batch or groups[-1][1] != currency:
-            groups.append((batch, currency, []))
-        groups[-1][2].append((p["quantity"], p["price"]))
-    return [groups]
+    """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`)."""
+    sales = [Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"]) for p in payloads]
+    return [sale_groups(sales)]
 
 
 def _harvest_args(p: Payload) -> list[Any]:

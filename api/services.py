@@ -12,7 +12,7 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from api.receipts import ReceiptProofs
-from api.roles import RoleCache
+from api.roles import KeyCache, RoleCache
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
@@ -50,6 +50,7 @@ class Services:
         return self._receipts
 
     roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
+    api_keys: KeyCache = field(default_factory=lambda: KeyCache(0.0))
     pool: SubmitterPool | None = None
     watcher: IntentWatcher | None = None
     _batcher: AcceptBatcher | None = None
@@ -57,6 +58,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.roles = RoleCache(self.settings.role_cache_s, self.settings.role_cache_stale_s)
+        self.api_keys = KeyCache(self.settings.role_cache_s)
 
     @property
     def batcher(self) -> AcceptBatcher:

@@ -161,7 +161,23 @@ class AcceptBatcher:
 
     def _accept(self, burst: list[_Request]) -> None:
         groups: dict[tuple[str, str], list[_Request]] = {}
+        keys: set[tuple[str, str]] = set()
         for request in burst:
+            if request.key is not None:
+                if (request.sender, request.key) in keys:
+                    # A retry racing its first attempt: it goes in the next burst, where it
+                    # finds the first stored and answers with it (or KeyReused).
+                    self._inbox.put(request)
+                    continue
+                keys.add((request.sender, request.key))
+                try:  # a retry answers with the first intent, before any check
+                    first = existing(self.engine, request.sender, request.kind, request.payload, request.key)
+                except store.KeyReused as exc:
+                    request.answer.set_exception(exc)
+                    continue
+                if first is not None:
+                    request.answer.set_result((first, False))
+                    continue
             groups.setdefault((request.sender, request.kind), []).append(request)
         passed: list[tuple[str, str, list[_Request]]] = []
         for (sender, kind), requests in groups.items():

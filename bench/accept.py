@@ -59,7 +59,7 @@ class CountingClient(ChainClient):
 
 
 #: Frames that mean a thread is waiting, not working (its sample is not counted).
-IDLE = {"wait", "_wait_for_tstate_lock", "select", "_worker", "get", "run_forever", "_run_once"}
+IDLE = {"wait", "_wait_for_tstate_lock", "select", "_worker", "get", "run_forever", "_run_once", "_loop"}
 
 
 class Sampler(threading.Thread):

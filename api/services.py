@@ -5,18 +5,20 @@ watcher that wakes waiting requests)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from api.receipts import ReceiptProofs
-from api.roles import RoleCache
+from api.roles import KeyCache, RoleCache
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import DocumentStore, open_store
+from ledger.intents.accept import AcceptBatcher
 from ledger.intents.pool import IntentWatcher, SubmitterPool
 from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
@@ -48,11 +50,23 @@ class Services:
         return self._receipts
 
     roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
+    api_keys: KeyCache = field(default_factory=lambda: KeyCache(0.0))
     pool: SubmitterPool | None = None
     watcher: IntentWatcher | None = None
+    _batcher: AcceptBatcher | None = None
+    _batcher_guard: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.roles = RoleCache(self.settings.role_cache_s, self.settings.role_cache_stale_s)
+        self.api_keys = KeyCache(self.settings.role_cache_s)
+
+    @property
+    def batcher(self) -> AcceptBatcher:
+        """Checks and stores single writes in bursts (started on the first write)."""
+        with self._batcher_guard:
+            if self._batcher is None:
+                self._batcher = AcceptBatcher(self.engine, self.ledger, stored=self.wake)
+            return self._batcher
 
     @property
     def ledger(self) -> FreshLedgerContract:
@@ -83,6 +97,10 @@ class Services:
             self.pool.start()
 
     def stop_queue(self) -> None:
+        with self._batcher_guard:
+            if self._batcher is not None:
+                self._batcher.stop()
+                self._batcher = None
         if self.pool is not None:
             self.pool.stop()
             self.pool = None

@@ -63,8 +63,9 @@ class ApiSettings(LedgerSettings):
     #: A write answers once mined; after this long it answers 202 with the intent to follow.
     queue_wait_s: float = Field(60.0, ge=0)
     queue_max_in_flight: int = Field(32, ge=1, le=1024)
-    #: Roles read from the chain are reused this long by the API's permission checks (the
-    #: contract checks every transaction anyway; 0 asks the chain on every request).
+    #: Roles read from the chain (and the owner of an API key) are reused this long by the
+    #: API's permission checks (the contract checks every transaction anyway; a revoked key
+    #: is refused at most this long after; 0 asks on every request).
     role_cache_s: float = Field(0.0, ge=0)
     #: While the node does not answer, roles read up to this long ago let writes be queued.
     role_cache_stale_s: float = Field(600.0, ge=0)

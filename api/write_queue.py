@@ -1,7 +1,8 @@
 """Writes through the queue, with their HTTP semantics, in one place so routes stay thin.
 
 - A write is checked (permissions by the route's dependency; the contract's refusals by an
-  ``eth_call`` of the very call), stored as an intent, and answered once its transaction is
+  ``eth_call`` of the very call, one for a burst of requests of one sender), stored as an
+  intent (a burst in one database transaction), and answered once its transaction is
   mined: the same body as before, with ``intent_id``. A refusal the contract gives now is
   answered 4xx and nothing is stored.
 - ``Prefer: respond-async``: 202 at once, with ``Location: /intents/{id}``. A write not mined
@@ -69,7 +70,7 @@ async def write(
 ) -> Response:
     """Queue one write of `kind` for `caller` and answer it (see the module docstring)."""
     key = idempotency_key(request)
-    intent = await run_in_threadpool(_accept_one, caller, kind, payload, key)
+    intent = await _accept_one(caller, kind, payload, key)
     services = caller.services
     if not intent.final and not wants_async(request):
         intent = (await wait_final(services, [intent.id]))[intent.id]
@@ -81,20 +82,19 @@ async def write(
     return JSONResponse(intent_json(request, intent), status.HTTP_202_ACCEPTED, {"Location": f"/intents/{intent.id}"})
 
 
-def _accept_one(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
+async def _accept_one(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
+    """Check and store one write; many requests' writes are checked and stored together by
+    the services' :class:`ledger.intents.accept.AcceptBatcher`, and no worker thread waits."""
     services, sender = caller.services, caller.address
     caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
     try:
-        found = existing(services.engine, sender, kind, payload, key)
-        if found is not None:
-            return found
-        (reason,) = _precheck(services, sender, kind, [payload])
-        if reason is not None:
-            raise reason
-        ((intent, _),) = accept(services.engine, sender, kind, [(payload, key)])
+        if key is not None:
+            found = await run_in_threadpool(existing, services.engine, sender, kind, payload, key)
+            if found is not None:
+                return found
+        intent, _created = await asyncio.wrap_future(services.batcher.submit(sender, kind, payload, key))
     except KeyReused as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    services.wake(sender)
     return intent
 
 

@@ -18,6 +18,8 @@ every ``--block-time`` seconds, as a proof-of-authority chain does, and three ph
 the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed). ``lost`` and
 ``doubled`` are counted against the chain: every sale carries a unique price, and each
 accepted sale must appear exactly once among the chain's ``SaleRecorded`` events.
+``api_cpu_ms_per_*_sale``: CPU the API processes (accepting, submitting, answering) used per
+sale in each phase, a figure the shared machine's load does not distort as much as the rates.
 
 Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 clients, 1 s blocks, 2
 workers). Shorter: ``bench/writes.py --duration 15``.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -210,6 +213,11 @@ class Bench:
         return time.perf_counter() - began
 
 
+def cost(bench: Bench, cpu_before: float, sales: int) -> float | None:
+    """The API's CPU milliseconds per sale since `cpu_before` (the phase's, with its tail)."""
+    return round((api_cpu_s(bench.live) - cpu_before) * 1000 / sales, 2) if sales else None
+
+
 async def run(bench: Bench, args: argparse.Namespace) -> dict:
     connections = max(args.clients, args.sync_clients, args.bulk_clients) + 20
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -217,8 +225,10 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
         figures: dict[str, float | None] = {}
         log(f"async: {args.clients} clients for {args.duration:g} s")
         end = time.perf_counter() + args.duration
+        cpu = api_cpu_s(bench.live)
         await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
         drain_s = await bench.drain(http)
+        figures["api_cpu_ms_per_async_sale"] = cost(bench, cpu, bench.tally.async_accepted)
         figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
         figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
         figures["drain_s"] = round(drain_s, 1)
@@ -226,16 +236,36 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
 
         log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
         end = time.perf_counter() + args.duration
+        cpu = api_cpu_s(bench.live)
         await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
+        figures["api_cpu_ms_per_sync_sale"] = cost(bench, cpu, bench.tally.sync_recorded)
         figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
         latencies = bench.tally.sync_latencies
         figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
 
         log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
         end = time.perf_counter() + args.duration
+        cpu = api_cpu_s(bench.live)
         await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
+        figures["api_cpu_ms_per_bulk_sale"] = cost(bench, cpu, bench.tally.bulk_recorded)
         figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
     return figures
+
+
+def api_cpu_s(live: LiveMarket) -> float:
+    """CPU seconds (user + system) the API's processes have used so far: uvicorn's main
+    process and its workers (the figure a shared machine does not distort: per sale, it is
+    what one write costs the API wherever the time went)."""
+    api = live.processes[-1].pid
+    pids = [api]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{api}/task/{api}/children").read_text().split()]
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def count_on_chain(live: LiveMarket, accepted: set[int]) -> tuple[int, int]:
@@ -291,6 +321,7 @@ def main() -> None:
         "block_time_s": args.block_time or "automine",
         "role_cache_s": args.role_cache,
         "drain_s": figures["drain_s"],
+        **{k: v for k, v in figures.items() if k.startswith("api_cpu_ms")},
         "sync_latency_p50_s": figures["sync_latency_p50_s"],
         "qr_samples": len(ready),
         "blocks": blocks,

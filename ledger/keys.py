@@ -54,7 +54,8 @@ class KeyStore:
         return account.address
 
     def has(self, address: str) -> bool:
-        return self.path(address).exists()
+        # An unlocked key is held (asked on every write: no checksum hashing, no disk).
+        return address in self._unlocked or self.path(address).exists()
 
     def account(self, address: str) -> LocalAccount:
         """The signing account of `address` (NotFound without a keystore)."""

@@ -40,6 +40,8 @@ async def record_sales(request: Request, body: SalesBulkCreate, caller: Vendor) 
 
 
 def _qr(services: Services) -> Any:
+    batches: dict[str, BatchView | None] = {}  # one answer's sales mostly share a batch: read once
+
     def extra(intent: IntentRecord) -> dict[str, Any]:
         # GTIN and lot come from the database (the lot is only in the batch's creation event).
         # Without them (the indexer has not reached the batch yet) there is no Digital Link
@@ -49,7 +51,10 @@ def _qr(services: Services) -> Any:
         if sale_id is None or serial is None:
             return {"qr_url": None}
         proof = services.receipts.proof(sale_id)
-        batch = _indexed_batch(services, intent.payload["batch_id"])
+        batch_id = intent.payload["batch_id"]
+        if batch_id not in batches:
+            batches[batch_id] = _indexed_batch(services, batch_id)
+        batch = batches[batch_id]
         if batch is None:
             return {"qr_url": None, "receipt": proof}
         link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(serial))

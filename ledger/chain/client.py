@@ -25,6 +25,7 @@ from eth_utils import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.types import RPCEndpoint
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.events import ChainEvent, event_codec
@@ -96,7 +97,15 @@ class ChainClient:
 
     def __init__(self, rpc_url: str, *, request_timeout: float = 30.0) -> None:
         self.rpc_url = rpc_url
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": request_timeout}))
+        # web3's validation asks the node for its chain id before every call and transaction:
+        # cached (only that answer), it does not double the round trips of each write's check.
+        provider = Web3.HTTPProvider(
+            rpc_url,
+            request_kwargs={"timeout": request_timeout},
+            cache_allowed_requests=True,
+            cacheable_requests={RPCEndpoint("eth_chainId")},
+        )
+        self.w3 = Web3(provider)
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self._fees: tuple[float, int, int] | None = None

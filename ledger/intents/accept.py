@@ -1,16 +1,22 @@
 """Accepting writes into the queue: what the contract would refuse now is refused before
-anything is stored (a call, never a transaction), the rest is stored as queued intents."""
+anything is stored (a call, never a transaction), the rest is stored as queued intents.
+:class:`AcceptBatcher` does both for bursts of single requests at once."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 import orjson
 from sqlalchemy import Engine
 
 from ledger.chain.freshledger import FreshLedgerContract
-from ledger.errors import TransactionError
+from ledger.errors import NodeError, TransactionError
 from ledger.intents.kinds import Payload, kind_of
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, NewIntent
@@ -24,9 +30,11 @@ def request_hash(kind: str, payload: Payload) -> str:
 def precheck(
     ledger: FreshLedgerContract, sender: str, kind: str, payloads: Sequence[Payload]
 ) -> list[TransactionError | None]:
-    """Each payload's refusal by the contract on the latest block, or None: one ``eth_call``
-    each (one for all when the kind packs and none is refused). Raises NodeError when the
-    node does not answer."""
+    """Each payload's refusal by the contract on the latest block, or None. When the kind
+    packs, payloads that would share a transaction (equal group keys, at most ``max_group``)
+    are simulated as ONE call of the batch function, and only a group that reverts is
+    simulated item by item; otherwise one ``eth_call`` each. Raises NodeError when the node
+    does not answer."""
     spec = kind_of(kind)
 
     def reason(group: Sequence[Payload]) -> TransactionError | None:
@@ -34,9 +42,20 @@ def precheck(
         data = ledger.abi.encode_call(function, args)
         return ledger.client.revert_reason(sender, to=ledger.address, data=data, abi=ledger.abi)
 
-    if spec.packs(ledger.abi) and 1 < len(payloads) <= spec.max_group and reason(payloads) is None:
-        return [None] * len(payloads)
-    return [reason([payload]) for payload in payloads]
+    if not spec.packs(ledger.abi):
+        return [reason([payload]) for payload in payloads]
+    reasons: list[TransactionError | None] = [None] * len(payloads)
+    by_key: dict[object, list[int]] = {}
+    for n, payload in enumerate(payloads):
+        by_key.setdefault(spec.group_key(payload), []).append(n)
+    for indexes in by_key.values():
+        for start in range(0, len(indexes), spec.max_group):
+            chunk = indexes[start : start + spec.max_group]
+            if len(chunk) > 1 and reason([payloads[n] for n in chunk]) is None:
+                continue
+            for n in chunk:
+                reasons[n] = reason([payloads[n]])
+    return reasons
 
 
 def accept(
@@ -58,3 +77,147 @@ def existing(engine: Engine, sender: str, kind: str, payload: Payload, key: str 
     if found is not None and (found.request_hash != request_hash(kind, payload) or found.kind != kind):
         raise store.KeyReused(key, found)
     return found
+
+
+# ------------------------------------------------------------------ accepting in bursts
+
+
+@dataclass
+class _Request:
+    sender: str
+    kind: str
+    payload: Payload
+    key: str | None
+    answer: Future = field(default_factory=Future)
+
+
+class AcceptBatcher:
+    """Accepts single writes in bursts: what arrives within ``window_s`` of the first is checked
+    and stored together, so a busy API pays one ``eth_call`` and one database commit per burst
+    instead of one each per request.
+
+    For each sender and kind in a burst, :func:`precheck` simulates all its payloads as ONE
+    call of the batch function (the very call the submitter will make); only when that
+    reverts is each payload simulated alone, so a refusal the contract gives now still answers
+    its own request, and the others are stored. Then every payload that passed, of every
+    sender, is inserted in one database transaction. Each request's future gets its
+    ``(IntentRecord, created)``, or the exception to answer with (the contract's
+    :class:`TransactionError`, :class:`KeyReused`). While the node does not answer, payloads
+    are stored unchecked (the submitter's estimate checks them when it is back).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: FreshLedgerContract,
+        *,
+        window_s: float = 0.003,
+        max_burst: int = 500,
+        stored: Callable[[str], None] = lambda sender: None,
+    ) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.window_s = window_s
+        self.max_burst = max_burst
+        self.stored = stored
+        self._inbox: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name="accept-batcher", daemon=True)
+        self._thread.start()
+
+    def submit(self, sender: str, kind: str, payload: Payload, key: str | None) -> Future:
+        """Queue one write for the next burst; the future answers it."""
+        kind_of(kind)  # an unknown kind is a programming error, caught before storing
+        request = _Request(sender, kind, payload, key)
+        self._inbox.put(request)
+        return request.answer
+
+    def stop(self) -> None:
+        self._inbox.put(None)
+        self._thread.join(5)
+
+    def _loop(self) -> None:
+        while True:
+            first = self._inbox.get()
+            if first is None:
+                return
+            burst = [first]
+            deadline = time.monotonic() + self.window_s
+            while len(burst) < self.max_burst:
+                left = deadline - time.monotonic()
+                try:
+                    more = self._inbox.get(timeout=left) if left > 0 else self._inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._inbox.put(None)  # stop after this burst
+                    break
+                burst.append(more)
+            try:
+                self._accept(burst)
+            except BaseException as exc:  # the database failed: each request answers 5xx
+                for request in burst:
+                    if not request.answer.done():
+                        request.answer.set_exception(exc)
+
+    def _accept(self, burst: list[_Request]) -> None:
+        groups: dict[tuple[str, str], list[_Request]] = {}
+        keys: set[tuple[str, str]] = set()
+        for request in burst:
+            if request.key is not None:
+                if (request.sender, request.key) in keys:
+                    # A retry racing its first attempt: it goes in the next burst, where it
+                    # finds the first stored and answers with it (or KeyReused).
+                    self._inbox.put(request)
+                    continue
+                keys.add((request.sender, request.key))
+                try:  # a retry answers with the first intent, before any check
+                    first = existing(self.engine, request.sender, request.kind, request.payload, request.key)
+                except store.KeyReused as exc:
+                    request.answer.set_exception(exc)
+                    continue
+                if first is not None:
+                    request.answer.set_result((first, False))
+                    continue
+            groups.setdefault((request.sender, request.kind), []).append(request)
+        passed: list[tuple[str, str, list[_Request]]] = []
+        for (sender, kind), requests in groups.items():
+            try:
+                reasons = precheck(self.ledger, sender, kind, [r.payload for r in requests])
+            except NodeError:
+                reasons = [None] * len(requests)
+            for request, reason in zip(requests, reasons, strict=True):
+                if reason is not None:
+                    request.answer.set_exception(reason)
+            ok = [r for r, reason in zip(requests, reasons, strict=True) if reason is None]
+            if ok:
+                passed.append((sender, kind, ok))
+        if not passed:
+            return
+        outcomes = store.add_intent_groups(
+            self.engine,
+            [
+                store.IntentGroup(
+                    sender, kind, [NewIntent(r.payload, r.key, request_hash(kind, r.payload)) for r in requests]
+                )
+                for sender, kind, requests in passed
+            ],
+        )
+        for (sender, _kind, requests), outcome in zip(passed, outcomes, strict=True):
+            if isinstance(outcome, store.KeyReused):
+                # A key of the group was used for another request: store them one by one, so
+                # only that one is refused.
+                for request in requests:
+                    _settle_alone(self.engine, request)
+            else:
+                for request, answer in zip(requests, outcome, strict=True):
+                    request.answer.set_result(answer)
+            self.stored(sender)
+
+
+def _settle_alone(engine: Engine, request: _Request) -> None:
+    try:
+        ((intent, created),) = accept(engine, request.sender, request.kind, [(request.payload, request.key)])
+    except store.KeyReused as exc:
+        request.answer.set_exception(exc)
+    else:
+        request.answer.set_result((intent, created))

@@ -27,8 +27,9 @@ from ledger.store import intents as store
 log = logging.getLogger(__name__)
 #: Seconds between the manager's looks for senders with work accepted by other processes.
 SCAN_S = 0.2
-#: Seconds between the watcher's looks at the intents requests wait for.
-WATCH_S = 0.02
+#: Seconds between the watcher's looks at the intents requests wait for (settled by another
+#: process: this process's submitters tell the watcher at once).
+WATCH_S = 0.1
 
 
 class IntentWatcher:

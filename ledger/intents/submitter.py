@@ -76,6 +76,7 @@ class Submitter:
         self.in_flight: list[TxRecord] = []
         self.next_nonce = 0
         self._ready = False
+        self._pending_at = -1  # the head block at which the oldest in flight was not mined yet
 
     # ------------------------------------------------------------ the loop
 
@@ -116,17 +117,26 @@ class Submitter:
         pending = self.client.nonce_of(self.sender, "pending")
         after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
         self.next_nonce = max(pending, after_ours)
+        self._pending_at = -1
         self._ready = True
 
     # ------------------------------------------------------------ settling
 
     def settle_mined(self) -> bool:
-        """Settle the in-flight transactions mined so far (in nonce order)."""
+        """Settle the in-flight transactions mined so far (in nonce order). Receipts are asked
+        for only once the chain has a block not looked at yet: a receipt (of a packed call,
+        hundreds of events) costs far more than the block number."""
         settled = False
+        if not self.in_flight:
+            return False
+        head = self.client.block_number()
+        if head == self._pending_at:
+            return False
         while self.in_flight:
             tx = self.in_flight[0]
             receipt = self.client.receipt(tx.tx_hash)
             if receipt is None:
+                self._pending_at = head  # not in any block up to `head`: look again after it
                 break
             crash_point("after_mining")
             self.notify(settle(self.engine, self.ledger, tx, receipt))

@@ -93,28 +93,96 @@ def add_intents(engine: Engine, sender: str, kind: str, items: Sequence[NewInten
     """Store `items` as queued intents of `sender`; for an item whose Idempotency-Key the
     sender used before, return the first intent instead (created False), or raise
     :class:`KeyReused` when that one was another request. All new ones in one transaction."""
+    (outcome,) = add_intent_groups(engine, [IntentGroup(sender, kind, items)])
+    if isinstance(outcome, KeyReused):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class IntentGroup:
+    """Intents of one sender and kind to add (see :func:`add_intent_groups`)."""
+
+    sender: str
+    kind: str
+    items: Sequence[NewIntent]
+
+
+def add_intent_groups(
+    engine: Engine, groups: Sequence[IntentGroup]
+) -> list[list[tuple[IntentRecord, bool]] | KeyReused]:
+    """:func:`add_intents` for several groups at once, with every new intent of all of them
+    inserted in ONE database transaction (group commit: one lock and one sync for a burst of
+    requests, however many). A group with a reused key gets its :class:`KeyReused` and adds
+    nothing; the others are stored."""
     for _ in range(3):  # a concurrent retry with the same key may win the insert: look again
-        existing = _by_keys(engine, sender, [i.idempotency_key for i in items if i.idempotency_key])
-        for item in items:
-            first = existing.get(item.idempotency_key or "")
-            if first is not None and (first.request_hash != item.request_hash or first.kind != kind):
-                raise KeyReused(item.idempotency_key or "", first)
+        outcomes: list[Any] = []
+        rows: list[dict[str, Any]] = []
         now = time.time()
-        fresh = [i for i in items if (i.idempotency_key or "") not in existing]
+        for group in groups:
+            keys = [i.idempotency_key for i in group.items if i.idempotency_key]
+            existing = _by_keys(engine, group.sender, keys)
+            reused = next(
+                (
+                    KeyReused(item.idempotency_key or "", first)
+                    for item in group.items
+                    if (first := existing.get(item.idempotency_key or "")) is not None
+                    and (first.request_hash != item.request_hash or first.kind != group.kind)
+                ),
+                None,
+            )
+            if reused is not None:
+                outcomes.append(reused)
+                continue
+            fresh = []
+            for item in group.items:
+                if (item.idempotency_key or "") not in existing:
+                    fresh.append(len(rows))
+                    rows.append(_new_row(group.sender, group.kind, item, now))
+            outcomes.append((existing, fresh))
         try:
-            with engine.begin() as conn:
-                ids = []
-                for item in fresh:
-                    values = _new_row(sender, kind, item, now)
-                    ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
+            ids = _insert(engine, rows)
         except IntegrityError:
             continue
-        made = dict(zip([id(i) for i in fresh], ids, strict=True))
-        records = _by_ids(engine, ids)
-        return [
-            (records[made[id(i)]], True) if id(i) in made else (existing[i.idempotency_key or ""], False) for i in items
-        ]
+        answers: list[list[tuple[IntentRecord, bool]] | KeyReused] = []
+        for group, outcome in zip(groups, outcomes, strict=True):
+            if isinstance(outcome, KeyReused):
+                answers.append(outcome)
+                continue
+            existing, fresh = outcome
+            made = iter(fresh)
+            answers.append(
+                [
+                    (existing[item.idempotency_key or ""], False)
+                    if (item.idempotency_key or "") in existing
+                    else (_queued(ids[(n := next(made))], rows[n]), True)
+                    for item in group.items
+                ]
+            )
+        return answers
     raise RuntimeError("could not store the intents: the idempotency keys keep colliding")
+
+
+def _insert(engine: Engine, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert `rows` in one transaction, one multi-row statement; their ids in order."""
+    if not rows:
+        return []
+    statement = insert(_INTENTS).returning(_INTENTS.c.id, sort_by_parameter_order=True)
+    with engine.begin() as conn:
+        return list(conn.execute(statement, rows).scalars())
+
+
+def _queued(intent_id: int, row: dict[str, Any]) -> IntentRecord:
+    """The record of a row just inserted (what reading it back would give)."""
+    return IntentRecord(
+        id=intent_id,
+        **row,
+        tx_hash=None,
+        position=None,
+        block_number=None,
+        result=None,
+        error=None,
+    )
 
 
 def _new_row(sender: str, kind: str, item: NewIntent, now: float) -> dict[str, Any]:

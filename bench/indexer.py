@@ -20,7 +20,9 @@ repository root: ``.venv/bin/python bench/indexer.py --events 100000``.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -32,6 +34,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import orjson
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 from web3 import Web3
@@ -40,14 +43,17 @@ from ledger.chain.abi import ContractAbi
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, deploy
+from ledger.chain.events import event_codec
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of, code
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.gs1 import make_gtin
 from ledger.indexer.fetch import JsonRpc
+from ledger.indexer.project import Projector
+from ledger.indexer.state import StateCache, touched_keys
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.db import make_engine, migrate
 from ledger.store.models import RawEvent
-from ledger.store.writer import IndexStore
+from ledger.store.writer import CheckpointRecord, IndexStore, RangeWrite
 
 PARTS = 50
 ROUNDS_PER_BLOCK = 50  # a harvest and a 50-part split each: ~110M gas a block
@@ -121,6 +127,89 @@ def backfill(url: str, database_url: str, deployment: Deployment) -> tuple[int, 
     return report.events, elapsed
 
 
+def split(url: str, database_url: str, deployment: Deployment, head: int, ranges: int) -> dict[str, float]:
+    """One backfill run stage by stage, each timed on its own (no prefetch overlap): where
+    the time of a backfill goes. Seconds per stage, over ranges of ``ranges`` blocks."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    store = IndexStore(engine)
+    codec = event_codec(ContractAbi.load(), "stored")
+    rpc = JsonRpc(url)
+    http = rpc._http  # the same keep-alive connection the indexer reads through
+    seconds = dict.fromkeys(("fetch", "json_parse", "decode", "projection", "sql_load", "sql_write"), 0.0)
+    clock = time.perf_counter
+    events = 0
+    for first in range(deployment.deploy_block, head + 1, ranges):
+        last = min(head, first + ranges - 1)
+        body = orjson.dumps(
+            [
+                {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                 "params": [{"address": deployment.address, "fromBlock": hex(first), "toBlock": hex(last)}]},
+                {"jsonrpc": "2.0", "id": 2, "method": "eth_getBlockByNumber", "params": [hex(last), False]},
+            ]
+        )  # fmt: skip
+        t0 = clock()
+        content = http.post(url, content=body).content
+        t1 = clock()
+        answer = orjson.loads(content)
+        logs, header = answer[0]["result"], answer[1]["result"]
+        t2 = clock()
+        decoded = codec.decode_logs(logs)
+        t3 = clock()
+        batch_ids, accounts = touched_keys(decoded)
+        batches, participants = store.load_states(batch_ids, accounts)
+        t4 = clock()
+        state = StateCache(batches, participants, final_block=head)
+        projector = Projector(state)
+        projector.apply(decoded)
+        t5 = clock()
+        store.write_range(
+            RangeWrite(
+                rows=projector.rows.by_table,
+                batches={key: state.batches[key] for key in state.changed_batches},
+                participants={key: state.participants[key] for key in state.changed_participants},
+                stored_batches={k for k, row in batches.items() if row is not None} & state.changed_batches,
+                stored_participants={k for k, row in participants.items() if row is not None},
+                journal=state.journal,
+                recent_blocks=[],
+                checkpoint=CheckpointRecord(last, header["hash"]),
+                prune_below=0,
+            )
+        )
+        t6 = clock()
+        for stage, spent in zip(seconds, (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t4 - t3, t6 - t5), strict=True):
+            seconds[stage] += spent
+        events += len(decoded)
+    rpc.close()
+    engine.dispose()
+    total = sum(seconds.values())
+    return {
+        "events": events,
+        **{f"{stage}_us_per_event": round(spent / events * 1e6, 1) for stage, spent in seconds.items()},
+        **{f"{stage}_share": round(spent / total, 3) for stage, spent in seconds.items()},
+        "events_per_s": round(events / total),
+    }
+
+
+def split_report(url: str, deployment: Deployment, head: int, tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    count, seconds = raw_fetch(url, deployment.address, deployment.deploy_block, head)
+    report: dict[str, Any] = {"raw_getlogs_events_per_s": round(count / seconds)}
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
+    report["sqlite"] = split(url, f"sqlite:///{tmp / 'split.db'}", deployment, head, args.split_blocks)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(args.profile)
+    database, schema = postgres_database()
+    try:
+        report["postgres"] = split(url, database, deployment, head, args.split_blocks)
+    finally:
+        drop_postgres(schema)
+    report["load_average_1m"] = round(os.getloadavg()[0], 2)
+    return report
+
+
 def naive(
     url: str, database_url: str, deployment: Deployment, abi: list[dict[str, Any]], end: int
 ) -> tuple[int, float]:
@@ -173,6 +262,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--naive-events", type=int, default=20_000, help="cap on the events the naive loop reads")
+    parser.add_argument(
+        "--split", action="store_true", help="instead of the rates: time each stage of one backfill per database"
+    )
+    parser.add_argument("--split-blocks", type=int, default=4, help="blocks per range in --split (~2,400 events each)")
+    parser.add_argument("--profile", metavar="FILE", help="with --split: write cProfile stats of the SQLite run")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="freshledger-bench-") as tmp:
@@ -190,6 +284,9 @@ def main() -> None:
             head = client.block_number()
             log(f"recorded {recorded:,} events in {head} blocks, {record_s:.1f} s")
 
+            if args.split:
+                print(json.dumps(split_report(info.rpc_url, deployment, head, Path(tmp), args)))
+                return
             figures: dict[str, list[float]] = {"raw": [], "sqlite": [], "postgres": []}
             for repeat in range(args.repeats):
                 count, seconds = raw_fetch(info.rpc_url, deployment.address, deployment.deploy_block, head)

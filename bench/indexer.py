@@ -8,13 +8,18 @@ same run and on the same chain:
 
 - ``raw_getlogs_events_per_s``: ``eth_getLogs`` in 2,000-block ranges, HTTP and JSON parse only;
 - ``sqlite_events_per_s`` / ``postgres_events_per_s``: ``Indexer.sync`` into a fresh database
-  (fetch, decode, project, write, checkpoint);
+  (fetch, decode, project, write, checkpoint); ``*_share_of_raw``: the median over the runs
+  of each backfill's rate over the raw rate of the same run (the goals are stated in these);
 - ``naive_events_per_s``: web3 ``contract.events.<Event>.get_logs`` per event type and an
   ORM object added and flushed per event (raw event rows only, so the naive loop does less
   work than the indexer).
 
 Each figure is the median of ``--repeats`` runs (fresh database each time). Run from the
 repository root: ``.venv/bin/python bench/indexer.py --events 100000``.
+
+``--split`` instead times each stage of one backfill on its own (fetch, JSON parse, decode,
+state load, projection, write), in µs per event, on both databases; ``--profile FILE`` adds a
+cProfile of the SQLite run.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from ledger.chain.abi import ContractAbi
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import Deployment, deploy
-from ledger.chain.events import event_codec
+from ledger.chain.events import EventCodec, event_codec
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of, code
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.gs1 import make_gtin
@@ -134,6 +139,8 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
     migrate(engine)
     store = IndexStore(engine)
     codec = event_codec(ContractAbi.load(), "stored")
+    general = EventCodec(ContractAbi.load(), "stored", layouts=False)  # the decoder before layouts
+    general_s = 0.0
     rpc = JsonRpc(url)
     http = rpc._http  # the same keep-alive connection the indexer reads through
     seconds = dict.fromkeys(("fetch", "json_parse", "decode", "projection", "sql_load", "sql_write"), 0.0)
@@ -156,6 +163,9 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
         t2 = clock()
         decoded = codec.decode_logs(logs)
         t3 = clock()
+        general.decode_logs(logs)
+        t3b = clock()
+        general_s += t3b - t3
         batch_ids, accounts = touched_keys(decoded)
         batches, participants = store.load_states(batch_ids, accounts)
         t4 = clock()
@@ -177,7 +187,7 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
             )
         )
         t6 = clock()
-        for stage, spent in zip(seconds, (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t4 - t3, t6 - t5), strict=True):
+        for stage, spent in zip(seconds, (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t4 - t3b, t6 - t5), strict=True):
             seconds[stage] += spent
         events += len(decoded)
     rpc.close()
@@ -188,6 +198,7 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
         **{f"{stage}_us_per_event": round(spent / events * 1e6, 1) for stage, spent in seconds.items()},
         **{f"{stage}_share": round(spent / total, 3) for stage, spent in seconds.items()},
         "events_per_s": round(events / total),
+        "decode_general_us_per_event": round(general_s / events * 1e6, 1),
     }
 
 
@@ -288,6 +299,7 @@ def main() -> None:
                 print(json.dumps(split_report(info.rpc_url, deployment, head, Path(tmp), args)))
                 return
             figures: dict[str, list[float]] = {"raw": [], "sqlite": [], "postgres": []}
+            loads: list[float] = []
             for repeat in range(args.repeats):
                 count, seconds = raw_fetch(info.rpc_url, deployment.address, deployment.deploy_block, head)
                 figures["raw"].append(count / seconds)
@@ -299,7 +311,12 @@ def main() -> None:
                     figures["postgres"].append(count / seconds)
                 finally:
                     drop_postgres(schema)
-                log(f"run {repeat + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in figures.items()))
+                loads.append(os.getloadavg()[0])
+                log(
+                    f"run {repeat + 1}: "
+                    + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in figures.items())
+                    + f" (load {loads[-1]:.2f})"
+                )
 
             # The naive loop is slow: it reads the first blocks, about --naive-events events.
             share = min(1.0, args.naive_events / recorded)
@@ -311,6 +328,10 @@ def main() -> None:
             node.stop()
 
     raw, sqlite, postgres = (statistics.median(figures[k]) for k in ("raw", "sqlite", "postgres"))
+    # Each run's backfill against the raw rate of the same run (the machine's load changes
+    # between runs), then the median of those shares.
+    sqlite_share = statistics.median(s / r for s, r in zip(figures["sqlite"], figures["raw"], strict=True))
+    postgres_share = statistics.median(p / r for p, r in zip(figures["postgres"], figures["raw"], strict=True))
     report = {
         "events": recorded,
         "blocks": head,
@@ -318,14 +339,18 @@ def main() -> None:
         "sqlite_events_per_s": round(sqlite),
         "postgres_events_per_s": round(postgres),
         "naive_events_per_s": round(naive_rate),
-        "sqlite_share_of_raw": round(sqlite / raw, 3),
+        "sqlite_share_of_raw": round(sqlite_share, 3),
+        "postgres_share_of_raw": round(postgres_share, 3),
         "sqlite_over_naive": round(sqlite / naive_rate, 1),
         "repeats": args.repeats,
         "record_s": round(record_s, 1),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # a shared machine slows every figure
+        "load_during_runs": [round(x, 2) for x in loads],
         "targets": {
             "sqlite_events_per_s>=10000": sqlite >= 10_000,
-            "sqlite_share_of_raw>=0.6": sqlite / raw >= 0.6,
+            "sqlite_share_of_raw>=0.6": sqlite_share >= 0.6,
             "postgres_events_per_s>=5000": postgres >= 5_000,
+            "postgres_share_of_raw>=0.4": postgres_share >= 0.4,
             "sqlite_over_naive>=5": sqlite / naive_rate >= 5,
         },
     }

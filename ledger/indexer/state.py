@@ -19,7 +19,8 @@ class StateCache:
 
     ``batches`` / ``participants`` map keys to row dicts (None: the row does not exist).
     While a block may still be reorganised (number > ``final_block``), the first change of
-    a row in that block records the row's previous value in ``journal``.
+    a row in that block records the row's previous value in ``journal``; a row's creation
+    records nothing (the rollback deletes rows created above the common ancestor).
     """
 
     batches: dict[str, dict[str, Any] | None]
@@ -50,6 +51,10 @@ class StateCache:
         if block <= self.final_block or (kind, key, block) in self._journaled:
             return
         self._journaled.add((kind, key, block))
+        if previous is None:
+            # A row created in this block: a rollback removes it by its creation block
+            # (batches.created_block, participants.registered_block), no journal row needed.
+            return
         self.journal.append(
             {"block_number": block, "kind": kind, "key": key, "previous": dict(previous) if previous else None}
         )
@@ -73,14 +78,28 @@ class Rows:
         )
 
 
+#: The argument naming the batch an event creates. The contract refuses to create a batch
+#: that exists (BatchAlreadyExists), so there is no stored state to read for it: a backfill
+#: of splits does not look up thousands of absent children.
+CREATED_BATCH = {
+    "HarvestRegistered": "batchId",
+    "ImportRegistered": "batchId",
+    "ImportLineRegistered": "batchId",
+    "BatchSplit": "childId",
+    "BatchesMerged": "childId",
+}
+
+
 def touched_keys(events: Iterable[ChainEvent]) -> tuple[set[str], set[str]]:
-    """Batch ids and participant addresses whose state the events read or change."""
+    """Batch ids and participant addresses whose stored state the events read or change
+    (a batch an event creates is not read)."""
     batches: set[str] = set()
     accounts: set[str] = set()
     for event in events:
         args = event.args
+        created = CREATED_BATCH.get(event.name)
         for name in ("batchId", "parentId", "childId"):
-            if name in args:
+            if name in args and name != created:
                 batches.add(args[name])
         batches.update(args.get("parentIds", ()))
         if "account" in args:

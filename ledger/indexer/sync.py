@@ -105,6 +105,7 @@ class _Fetched:
     window_start: int
     headers: dict[int, BlockHeader]
     logs: list[dict]
+    events: list[ChainEvent]  # the logs decoded, by the prefetch thread
 
 
 def _settle(future: Future) -> None:
@@ -167,8 +168,9 @@ class Indexer:
     def sync(self, on_progress: Callable[[Progress], None] | None = None) -> SyncReport:
         """Index up to the node's head minus the confirmations; return what was done.
 
-        The next range is fetched in a background thread while the current one is decoded
-        and written: the node's work and the wait for it overlap ours.
+        The next range is fetched and decoded in a background thread while the current one
+        is projected and written: the node's work, the wait for it and the database's own
+        work (SQLite and the PostgreSQL driver release the GIL) overlap ours.
         """
         report = SyncReport()
         start = self._next_block()
@@ -242,7 +244,8 @@ class Indexer:
         logs = self.fetcher.logs(first, last)
         untimed = {int(log["blockNumber"], 16) for log in logs if not log.get("blockTimestamp")} - headers.keys()
         headers.update((h.number, h) for h in self.fetcher.headers(sorted(untimed)))
-        return _Fetched(first, last, head, target, window_start, headers, logs)
+        events = self.decoder.decode_logs(logs, {n: h.timestamp for n, h in headers.items()})
+        return _Fetched(first, last, head, target, window_start, headers, logs, events)
 
     def _apply(self, fetched: _Fetched) -> int:
         """Decode, project and write one fetched range in one transaction; blocks at or below
@@ -256,7 +259,7 @@ class Indexer:
         headers = fetched.headers
         self._check_consistency(first, logs, headers, checkpoint)
 
-        events = self.decoder.decode_logs(logs, {n: h.timestamp for n, h in headers.items()})
+        events = fetched.events if first == fetched.first else [e for e in fetched.events if e.block_number >= first]
         window_start = max(first, fetched.window_start)
         write_events(
             self.store,

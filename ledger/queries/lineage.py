@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, TextClause, text
+from sqlalchemy import Row, RowMapping, TextClause, text
 from sqlalchemy.engine import Connection
 
 #: A guard against a cycle in a corrupted database; real lineage is far shallower.
@@ -53,7 +53,6 @@ DESCENDANT_SALE_COLUMNS = (
     "block_time",
     "block_number",
     "tx_hash",
-    "log_index",
 )
 _DESCENDANT_SALES = text(
     _walk_cte("child_id", "parent_id")
@@ -61,6 +60,18 @@ _DESCENDANT_SALES = text(
         SELECT {", ".join(f"s.{c}" for c in DESCENDANT_SALE_COLUMNS)}
         FROM (SELECT DISTINCT batch_id FROM walk) w JOIN sales s ON s.batch_id = w.batch_id
         ORDER BY s.block_number, s.log_index
+        """
+)
+
+
+#: The batches of a forward walk as whole ``batches`` rows plus their ``depth``, in one
+#: statement: no id list goes back to the database for the rows.
+_DESCENDANT_BATCHES = text(
+    _walk_cte("child_id", "parent_id")
+    + """
+        SELECT b.*, w.depth AS depth
+        FROM (SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id) w
+        JOIN batches b ON b.batch_id = w.batch_id
         """
 )
 
@@ -81,6 +92,12 @@ def descendants(conn: Connection, batch_id: str) -> dict[str, int]:
     """`batch_id` and every batch made from it, with the number of steps forward."""
     rows = conn.execute(_DESCENDANTS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
     return {row.batch_id: row.depth for row in rows}
+
+
+def descendant_batches(conn: Connection, batch_id: str) -> Sequence[RowMapping]:
+    """The ``batches`` rows of `batch_id` and of every batch made from it, each with its
+    ``depth`` (steps forward); empty when `batch_id` is unknown."""
+    return conn.execute(_DESCENDANT_BATCHES, {"batch_id": batch_id, "max_depth": MAX_DEPTH}).mappings().all()
 
 
 def descendant_sales(conn: Connection, batch_id: str) -> Sequence[Row]:

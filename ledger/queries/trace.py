@@ -3,16 +3,16 @@ recall must cover (EU 178/2002 "one step forward", taken all the way to the stal
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Engine, Row, select
 
 from ledger.errors import NotFound
-from ledger.queries.lineage import descendant_sales, descendants
-from ledger.queries.rows import IN_CHUNK, Parties, batch_rows, batch_view
+from ledger.queries.lineage import descendant_batches, descendant_sales
+from ledger.queries.rows import IN_CHUNK, Parties, batch_view
 from ledger.queries.status import indexed_block
-from ledger.queries.views import Party, SaleView, TraceResult
+from ledger.queries.views import Party, SaleView, TraceResult, sale_views
 from ledger.store import models
 from ledger.vocabulary import has_role
 
@@ -22,8 +22,9 @@ _PARTICIPANTS = models.Participant.__table__
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
     """Descendants, sales and holders of `batch_id`; raises :class:`NotFound` if unknown."""
     with engine.connect() as conn:
-        lineage = descendants(conn, batch_id)
-        batches = batch_rows(conn, lineage)
+        found = descendant_batches(conn, batch_id)
+        lineage = {row["batch_id"]: row["depth"] for row in found}
+        batches = {row["batch_id"]: row for row in found}
         if batch_id not in batches:
             raise NotFound(f"no batch {batch_id}")
         ids = sorted(lineage, key=lambda b: (lineage[b], batches[b]["created_block"], batches[b]["created_log_index"]))
@@ -49,30 +50,30 @@ def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], part
     from both drivers, only the NUMERIC price may be a Decimal."""
     products = {b: (row["gtin"], row["lot"], row["unit"]) for b, row in batches.items()}
     vendors: dict[str, Party] = {}
-    views = []
-    for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
-        gtin, lot, unit = products[batch]
-        party = vendors.get(vendor)
-        if party is None:
-            party = vendors[vendor] = parties[vendor]
-        views.append(
-            SaleView(
-                sale_id=sale_id,
-                serial=serial,
-                batch_id=batch,
-                gtin=gtin,
-                lot=lot,
-                vendor=party,
-                quantity=quantity,
-                unit=unit,
-                price=int(price),
-                currency=currency,
-                time=block_time,
-                block_number=block_number,
-                tx_hash=tx_hash,
+
+    def fields() -> Iterator[tuple[Any, ...]]:
+        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash in rows:
+            gtin, lot, unit = products[batch]
+            party = vendors.get(vendor)
+            if party is None:
+                party = vendors[vendor] = parties[vendor]
+            yield (
+                sale_id,
+                serial,
+                batch,
+                gtin,
+                lot,
+                party,
+                quantity,
+                unit,
+                int(price),
+                currency,
+                block_time,
+                block_number,
+                tx_hash,
             )
-        )
-    return views
+
+    return sale_views(fields())
 
 
 def _vendors(conn, addresses: set[str]) -> set[str]:

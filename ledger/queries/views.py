@@ -6,7 +6,7 @@ shows from one place, whichever question produced it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -76,6 +76,25 @@ class SaleView:
     time: int
     block_number: int
     tx_hash: str
+
+
+_SALE_FIELDS = tuple(SaleView.__dataclass_fields__)
+
+
+def sale_views(values: Iterable[tuple[Any, ...]]) -> list[SaleView]:
+    """SaleViews from tuples of their fields in declared order, for the thousands of a trace.
+
+    A frozen dataclass's ``__init__`` sets each of the 13 fields through
+    ``object.__setattr__``; filling the instance dict directly gives the same (equal, hashable,
+    immutable) object at a third of the cost.
+    """
+    views = []
+    new, names = object.__new__, _SALE_FIELDS
+    for row in values:
+        view = new(SaleView)
+        view.__dict__.update(zip(names, row))  # noqa: B905 - every row has every field
+        views.append(view)
+    return views
 
 
 @dataclass(frozen=True)

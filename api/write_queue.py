@@ -81,6 +81,13 @@ async def write(
     return JSONResponse(intent_json(request, intent), status.HTTP_202_ACCEPTED, {"Location": f"/intents/{intent.id}"})
 
 
+def accept_write(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
+    """Store one write of `caller` as :func:`write` does, without its HTTP answer (the
+    workbench's forms answer with pages): HTTPException 403 when the market does not hold the
+    caller's key, 422 for a key reused with another request; the contract's refusal raised."""
+    return _accept_one(caller, kind, payload, key)
+
+
 def _accept_one(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
     services, sender = caller.services, caller.address
     caller.account  # noqa: B018 - 403 when the market does not hold the caller's key

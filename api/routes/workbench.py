@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import ServicesDep
+from api.deps import ServicesDep, caller_for
 from api.errors import describe_revert
 from api.schemas import BatchId
 from api.workbench.messages import WorkbenchMessages
@@ -127,6 +127,9 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     if person is not None and person.totp_secret and not totp.verify(person.totp_secret, code):
         state.errors["code"] = t("error_code")
         person = None
+    if person is not None and (await run_in_threadpool(caller_for, services, person.participant)).suspended:
+        state.problem = t("notice_suspended")  # the password was right: no failure counted
+        return again(403)
     if person is None:
         await run_in_threadpool(record_failure, services.engine, subjects, THROTTLE)
         state.problem = state.problem or (None if state.errors else t("error_sign_in"))

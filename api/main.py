@@ -39,6 +39,7 @@ from api.routes import (
     workbench_lab,
     workbench_regulator,
     workbench_supplier,
+    workbench_vendor,
 )
 from api.services import Services, build_services
 from api.settings import ApiSettings
@@ -91,7 +92,8 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (intake,)  # declaration files and harvest sheets
     routers += (intents,)  # the write queue: where an accepted write stands
     # the participants' workbench: screens for people signed in with a password
-    routers += (workbench, workbench_supplier, workbench_lab, workbench_regulator, workbench_authority)
+    routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
+    routers += (workbench_authority,)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -53,6 +53,7 @@ class Audience(StrEnum):
     SIGN_IN = "anyone (the workbench's sign-in form)"
     PERSON = "a signed-in person of any participant"
     PERSON_SUPPLIER = "a signed-in person of a supplier"
+    PERSON_VENDOR = "a signed-in person of a vendor"
     PERSON_LAB = "a signed-in person of a lab"
     PERSON_REGULATOR = "a signed-in person of a regulator"
     PERSON_AUTHORITY = "a signed-in person of the market authority"
@@ -74,6 +75,7 @@ class Audience(StrEnum):
 A = Audience
 _PERSON_ROLES = {
     A.PERSON_SUPPLIER: "SUPPLIER",
+    A.PERSON_VENDOR: "VENDOR",
     A.PERSON_LAB: "LAB",
     A.PERSON_REGULATOR: "REGULATOR",
     A.PERSON_AUTHORITY: "ADMIN",
@@ -165,6 +167,7 @@ POLICY: dict[str, Audience] = {
     "POST /workbench/supplier/harvest": A.PERSON_SUPPLIER,
     "GET /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
     "POST /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
+    "GET /workbench/vendor": A.PERSON_VENDOR,
     "GET /workbench/lab": A.PERSON_LAB,
     "GET /workbench/lab/lots/{batch_id}/test": A.PERSON_LAB,
     "POST /workbench/lab/lots/{batch_id}/test": A.PERSON_LAB,

@@ -74,7 +74,7 @@ def _test_page(
         form_key=form_key,
         failing=failing,
         lot={"batch_id": batch.batch_id, "lot": batch.lot, "product": names.get(batch.gtin, batch.gtin)},
-        commodity=commodity_of(batch.gtin),
+        commodity=who.t(f"commodity_{commodity_of(batch.gtin)}"),
         rows=limits_for(batch.gtin),
     )
 

@@ -24,6 +24,7 @@ NOBODY = "0x" + "12" * 20
 RIGHT_AND_WRONG = {
     Audience.PERSON: ("vendor", None),
     Audience.PERSON_SUPPLIER: ("farm", "vendor"),
+    Audience.PERSON_VENDOR: ("vendor", "farm"),
     Audience.PERSON_LAB: ("lab", "vendor"),
     Audience.PERSON_REGULATOR: ("regulator", "vendor"),
     Audience.PERSON_AUTHORITY: ("authority", "regulator"),

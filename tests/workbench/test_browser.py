@@ -143,6 +143,10 @@ def test_farm_to_recall_on_phones(browser: Browser, bench: Bench) -> None:
     bench.sync()
     qr_url = _sell(bench, LOT)  # the stall's till sells through the API with its key
     bench.sync()
+    vendor.page.goto(f"{bench.base}/workbench/vendor")
+    vendor.page.get_by_role("heading", name="Today's sales").wait_for()
+    assert LOT in vendor.page.locator("main").inner_text()
+    vendor.check("vendor-stall")
 
     lab = Person(browser, bench, "lab")
     lab.sign_in()

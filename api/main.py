@@ -36,6 +36,7 @@ from api.routes import (
     webhooks,
     workbench,
     workbench_authority,
+    workbench_customs,
     workbench_lab,
     workbench_regulator,
     workbench_supplier,
@@ -93,7 +94,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (intents,)  # the write queue: where an accepted write stands
     # the participants' workbench: screens for people signed in with a password
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
-    routers += (workbench_authority,)
+    routers += (workbench_customs, workbench_authority)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

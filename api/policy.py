@@ -53,6 +53,7 @@ class Audience(StrEnum):
     SIGN_IN = "anyone (the workbench's sign-in form)"
     PERSON = "a signed-in person of any participant"
     PERSON_SUPPLIER = "a signed-in person of a supplier"
+    PERSON_CUSTOMS = "a signed-in person of a customs office"
     PERSON_VENDOR = "a signed-in person of a vendor"
     PERSON_LAB = "a signed-in person of a lab"
     PERSON_REGULATOR = "a signed-in person of a regulator"
@@ -75,6 +76,7 @@ class Audience(StrEnum):
 A = Audience
 _PERSON_ROLES = {
     A.PERSON_SUPPLIER: "SUPPLIER",
+    A.PERSON_CUSTOMS: "CUSTOMS",
     A.PERSON_VENDOR: "VENDOR",
     A.PERSON_LAB: "LAB",
     A.PERSON_REGULATOR: "REGULATOR",
@@ -167,6 +169,8 @@ POLICY: dict[str, Audience] = {
     "POST /workbench/supplier/harvest": A.PERSON_SUPPLIER,
     "GET /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
     "POST /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
+    "GET /workbench/customs": A.PERSON_CUSTOMS,
+    "POST /workbench/customs/declarations": A.PERSON_CUSTOMS,
     "GET /workbench/vendor": A.PERSON_VENDOR,
     "GET /workbench/lab": A.PERSON_LAB,
     "GET /workbench/lab/lots/{batch_id}/test": A.PERSON_LAB,

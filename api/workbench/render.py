@@ -22,6 +22,7 @@ SCREENS: tuple[tuple[str, str, str | None], ...] = (
     ("/workbench", "nav_home", None),
     ("/workbench/supplier", "nav_supplier", "SUPPLIER"),
     ("/workbench/supplier/harvest", "nav_harvest", "SUPPLIER"),
+    ("/workbench/customs", "nav_customs", "CUSTOMS"),
     ("/workbench/vendor", "nav_vendor", "VENDOR"),
     ("/workbench/lab", "nav_lab", "LAB"),
     ("/workbench/regulator", "nav_regulator", "REGULATOR"),

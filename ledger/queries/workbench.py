@@ -48,3 +48,31 @@ def untested(engine: Engine) -> list[BatchView]:
         .order_by(_BATCHES.c.created_block.desc(), _BATCHES.c.created_log_index.desc())
     )
     return _views(engine, query)
+
+
+def declarations_by(engine: Engine, customs: str, limit: int = 50) -> list[dict]:
+    """The declarations `customs` recorded, newest first: number, clearance, and each line's lot."""
+    imports = models.Import.__table__
+    query = (
+        select(
+            imports.c.declaration_number,
+            imports.c.cleared_at,
+            imports.c.origin_country,
+            imports.c.batch_id,
+            _BATCHES.c.lot,
+            _BATCHES.c.gtin,
+        )
+        .join(_BATCHES, _BATCHES.c.batch_id == imports.c.batch_id)
+        .where(imports.c.customs == customs)
+        .order_by(imports.c.block_number.desc(), imports.c.log_index)
+    )
+    found: dict[str, dict] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query.limit(MAX_ROWS)):
+            entry = found.setdefault(
+                row.declaration_number, {"number": row.declaration_number, "cleared_at": row.cleared_at, "lots": []}
+            )
+            entry["lots"].append(
+                {"batch_id": row.batch_id, "lot": row.lot, "gtin": row.gtin, "country": row.origin_country}
+            )
+    return list(found.values())[:limit]

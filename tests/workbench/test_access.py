@@ -24,6 +24,7 @@ NOBODY = "0x" + "12" * 20
 RIGHT_AND_WRONG = {
     Audience.PERSON: ("vendor", None),
     Audience.PERSON_SUPPLIER: ("farm", "vendor"),
+    Audience.PERSON_CUSTOMS: ("customs", "farm"),
     Audience.PERSON_VENDOR: ("vendor", "farm"),
     Audience.PERSON_LAB: ("lab", "vendor"),
     Audience.PERSON_REGULATOR: ("regulator", "vendor"),
@@ -40,7 +41,7 @@ def _path(route: str) -> str:
 def sessions(bench: Bench) -> dict[str, tuple[httpx.Client, str]]:
     """A signed-in client of each person and its CSRF token (read from its home page)."""
     found = {}
-    for name in ("farm", "lab", "regulator", "vendor", "authority"):
+    for name in ("farm", "lab", "regulator", "vendor", "customs", "authority"):
         client = bench.sign_in(name)
         found[name] = (client, hidden_fields(client.get("/workbench").text, "/workbench/sign-out")["csrf"])
     return found

@@ -186,6 +186,22 @@ def test_farm_to_recall_on_phones(browser: Browser, bench: Bench) -> None:
     page.screenshot(path=str(ARTIFACTS / "shopper-banner.png"), full_page=True)
     shopper.close()
 
+    customs = Person(browser, bench, "customs")
+    customs.sign_in()
+    customs.page.goto(f"{bench.base}/workbench/customs")
+    declaration = (
+        "declaration_number,entry_port,cleared_at,importer,line,gtin,lot,quantity,unit,origin_country,hs_code,document\n"
+        f"310120261000888001,CNNGB,2026-11-24T09:30:00+08:00,{bench.addresses['wholesaler']},1,08850000000010,"
+        "WB-PHONE-DUR,300,KGM,TH,0810600000,\n"
+    )
+    customs.page.get_by_label("Declaration file (CSV or XLSX)").set_input_files(
+        files=[{"name": "declaration.csv", "mimeType": "text/csv", "buffer": declaration.encode()}]
+    )
+    customs.page.get_by_role("button", name="Check and record").click()
+    customs.page.get_by_text("1 lines recorded on the ledger").wait_for(timeout=60_000)
+    customs.check("customs-report")
+    customs.close()
+
     authority = Person(browser, bench, "authority", viewport=DESK)
     authority.page.goto(f"{bench.base}/workbench")
     authority.page.get_by_label("Username").fill("authority.one")

@@ -61,13 +61,21 @@ def _page(
         "title_authority",
         status_code=status_code,
         participants=participants,
-        participant_options=[(p["address"], p["name"]) for p in participants],
+        participant_options=_organisations(who, participants),
         language_options=[(code, NATIVE_NAMES[code]) for code in LANGUAGES],
         role_options=[(r, t(f"role_{r.lower()}")) for r in ROLE_NAMES],
         pf=pf or FormState(values={"language": who.lang}),
         rf=rf or FormState(),
         notice=notice,
     )
+
+
+def _organisations(who: SignedIn, participants: list[dict]) -> list[tuple[str, str]]:
+    """The participants a person may belong to, and the market authority itself (not a participant)."""
+    options = [(p["address"], p["name"]) for p in participants]
+    if all(address.lower() != who.address.lower() for address, _ in options):
+        options.append((who.address, who.t("role_admin")))
+    return options
 
 
 @router.get("/authority", response_class=HTMLResponse)
@@ -80,8 +88,8 @@ async def create_account(request: Request, who: Authority, form: FormDep) -> Res
     """Open an account for a person of a registered participant (its role is the participant's)."""
     engine = who.services.engine
     read = Reader(form, who.t)
-    known = {p.party.address: p for p in (await run_in_threadpool(list_participants, engine)).items}
-    participant = read.choice("participant", list(known))
+    known = [p.party.address for p in (await run_in_threadpool(list_participants, engine)).items]
+    participant = read.choice("participant", [*known, who.address])
     username = (read.text("username", max_length=64) or "").lower()
     if username and not USERNAME.match(username):
         read.fail("username", "error_username")

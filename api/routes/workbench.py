@@ -26,6 +26,7 @@ from api.workbench.session import (
     language,
     new_sign_in_token,
     set_session_cookie,
+    set_sign_in_cookie,
 )
 from api.workbench.submit import new_form_key, submit
 from api.write_queue import refusal
@@ -62,26 +63,38 @@ def sign_in_page(request: Request, services: ServicesDep) -> Response:
     lang = language(request)
     reason = request.query_params.get("reason")
     notice_key = {"expired": "notice_expired", "suspended": "notice_suspended", "signed_out": "notice_signed_out"}
-    answer = render(
+    notice = WorkbenchMessages(lang)(notice_key[reason]) if reason in notice_key else None
+    next_path = _safe_next(request.query_params.get("next"))
+    return _sign_in_form(request, services, lang, FormState(), notice, next_path)
+
+
+def _sign_in_form(
+    request: Request,
+    services: Any,
+    lang: str,
+    state: FormState,
+    notice: str | None,
+    next_path: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The sign-in page with a fresh form token, set as its cookie too (double submit)."""
+    token = new_sign_in_token()
+    page = render(
         request,
         None,
         "sign_in.html",
         "title_sign_in",
         lang=lang,
-        f=FormState(),
-        notice=WorkbenchMessages(lang)(notice_key[reason]) if reason in notice_key else None,
-        next_path=_safe_next(request.query_params.get("next")),
-        sign_in_token="",
+        status_code=status_code,
+        f=state,
+        notice=notice,
+        next_path=next_path,
+        sign_in_token=token,
     )
-    return _with_sign_in_token(request, answer, services, lang)
-
-
-def _with_sign_in_token(request: Request, answer: HTMLResponse, services: Any, lang: str) -> HTMLResponse:
-    # The form's token and its cookie are made together; the page is rendered with it in place.
-    token = new_sign_in_token(answer, services)
-    answer.body = answer.body.replace(b'name="csrf" value=""', f'name="csrf" value="{token}"'.encode(), 1)
-    answer.headers["content-length"] = str(len(answer.body))
-    return answer
+    page.headers.update(headers or {})
+    set_sign_in_cookie(page, services, token)
+    return page
 
 
 @router.post("/sign-in", response_class=HTMLResponse)
@@ -103,20 +116,7 @@ async def sign_in(request: Request, services: ServicesDep) -> Response:
     state = FormState(values={"username": username})
 
     def again(status_code: int, headers: dict[str, str] | None = None) -> HTMLResponse:
-        page = render(
-            request,
-            None,
-            "sign_in.html",
-            "title_sign_in",
-            lang=lang,
-            status_code=status_code,
-            f=state,
-            notice=None,
-            next_path=next_path,
-            sign_in_token="",
-        )
-        page.headers.update(headers or {})
-        return _with_sign_in_token(request, page, services, lang)
+        return _sign_in_form(request, services, lang, state, None, next_path, status_code, headers)
 
     wait = await run_in_threadpool(blocked_for, services.engine, subjects)
     if wait > 0:

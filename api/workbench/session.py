@@ -120,9 +120,12 @@ def clear_session_cookie(response: Response, services: Services) -> None:
     )
 
 
-def new_sign_in_token(response: Response, services: Services) -> str:
-    """The token of a sign-in form, also set as its cookie (the POST must bring both)."""
-    token = secrets.token_urlsafe(24)
+def new_sign_in_token() -> str:
+    """The token of a sign-in form; the page sets it as its cookie too (the POST brings both)."""
+    return secrets.token_urlsafe(24)
+
+
+def set_sign_in_cookie(response: Response, services: Services, token: str) -> None:
     response.set_cookie(
         SIGN_IN_COOKIE,
         token,
@@ -132,7 +135,6 @@ def new_sign_in_token(response: Response, services: Services) -> str:
         samesite="strict",
         secure=secure_cookies(services),
     )
-    return token
 
 
 async def signed_in(request: Request, services: ServicesDep) -> SignedIn:

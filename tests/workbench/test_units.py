@@ -74,3 +74,17 @@ def test_workbench_uploads_have_their_own_limit_and_other_forms_the_usual_one() 
         assert (found.max_bytes, found.checked) == (WORKBENCH_UPLOAD_BYTES, False), path
     assert limits.for_request("POST", "/workbench/lab/lots/x/y/test").max_bytes == limits.max_json_bytes
     assert limits.for_request("POST", "/workbench/sign-in").max_bytes == limits.max_json_bytes
+
+
+def test_session_cookie_is_secure_in_production() -> None:
+    from types import SimpleNamespace
+
+    from fastapi.responses import Response
+
+    from api.workbench.session import set_session_cookie
+
+    answer = Response()
+    services = SimpleNamespace(settings=SimpleNamespace(environment="production", workbench_absolute_s=3600))
+    set_session_cookie(answer, services, "token")  # type: ignore[arg-type]
+    cookie = answer.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie and "max-age=3600" in cookie

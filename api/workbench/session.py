@@ -196,16 +196,14 @@ def install_workbench_handlers(app: FastAPI) -> None:
     """SignInNeeded: 303 to the sign-in page (the session cookie cleared); Refused: its page."""
     from api.workbench.render import render_refusal  # the pages import this module
 
-    async def to_sign_in(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, SignInNeeded)
+    async def to_sign_in(request: Request, exc: SignInNeeded) -> Response:
         answer = RedirectResponse(sign_in_url(exc.next_path, exc.reason), status_code=303)
         if request.cookies.get(SESSION_COOKIE):
             clear_session_cookie(answer, request.app.state.services)
         return answer
 
-    async def refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
         return HTMLResponse(render_refusal(exc), status_code=exc.status_code)
 
-    app.add_exception_handler(SignInNeeded, to_sign_in)
-    app.add_exception_handler(Refused, refused)
+    app.add_exception_handler(SignInNeeded, to_sign_in)  # type: ignore[arg-type] - called with its class only
+    app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]

@@ -141,3 +141,39 @@ def test_errors_stand_beside_their_fields_in_the_persons_language(bench: Bench) 
     assert 'id="f-quantity-error">请输入不小于 1 的整数。' in answer.text
     assert 'id="f-harvested_on-error">采收日期不能晚于今天。' in answer.text
     assert 'aria-describedby="f-place-hint f-place-error"' in answer.text
+
+
+def test_a_quarantine_is_released_with_a_reason(bench: Bench) -> None:
+    farm = bench.sign_in("farm")
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    harvest = {"gtin": GREENS_GTIN, "lot": "WB-REL-1", "quantity": "10", "unit": "KGM", "harvested_on": today}
+    _intent_id(
+        post_form(
+            farm, "/workbench/supplier/harvest", "/workbench/supplier/harvest", {**harvest, "place": "6901234000016"}
+        )
+    )
+    bench.sync()
+    batch_id = _batch_of_lot(bench, "WB-REL-1")
+    lab = bench.sign_in("lab")
+    path = f"/workbench/lab/lots/{batch_id}/test"
+    failing = {
+        "measured_2": "25",
+        "limit_0": "50",
+        "limit_1": "20",
+        "limit_2": "20",
+        "limit_3": "300",
+        "limit_4": "200",
+    }
+    warned = post_form(lab, path, path, failing)
+    _intent_id(lab.post(path, data={**hidden_fields(warned.text, path), **failing}))
+    bench.sync()
+    regulator = bench.sign_in("regulator")
+    page = f"/workbench/regulator/lots/{batch_id}"
+    assert "Release from quarantine" in regulator.get(page).text
+    refused = post_form(regulator, page, f"{page}/release", {"reason": ""})
+    assert refused.status_code == 422 and 'id="r-reason-error">Fill this in.' in refused.text
+    released = post_form(regulator, page, f"{page}/release", {"reason": "retest passed: carbofuran 8 ug/kg"})
+    _intent_id(released)
+    bench.sync()
+    after = regulator.get(page).text
+    assert "Release from quarantine" not in after and "status-active" in after

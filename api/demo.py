@@ -23,6 +23,7 @@ from api.services import build_services
 from api.settings import ApiSettings
 from ledger.chain.freshledger import sale_id_of
 from ledger.demo import market
+from ledger.demo.people import DEMO_PASSWORD, DemoPerson, add_demo_people
 from ledger.demo.run import DemoMarket, DemoProgress, print_summary
 from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
@@ -67,6 +68,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
                 "regulator": issue_key(services.engine, who.regulator.address, "demo regulator"),
                 "Stall A12 (vendor)": issue_key(services.engine, who.stall_a.address, "demo stall A12"),
             }
+            people = add_demo_people(services.engine, who)  # one workbench account per role
             app = create_app(settings, services)
             config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, log_level="warning")
             server = uvicorn.Server(config)
@@ -78,7 +80,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
             progress.note("serve", f"API on http://{settings.api_host}:{settings.api_port}")
         progress.stop()
         print_summary(console, demo)
-        _print_urls(console, settings, app, keys)
+        _print_urls(console, settings, app, keys, people)
         while thread.is_alive():
             thread.join(timeout=0.5)
     except KeyboardInterrupt:
@@ -98,6 +100,12 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         console.print("stopped: API, indexer and chain (state kept for the next run)")
 
 
+def _print_people(console: Console, settings: ApiSettings, people: list[DemoPerson]) -> None:
+    console.print(f"Workbench (phone or desk): http://{settings.public_host}/workbench", soft_wrap=True)
+    for person in people:
+        console.print(f"  {person.role}: {person.username} / {DEMO_PASSWORD}", soft_wrap=True)
+
+
 def _wait_started(server: uvicorn.Server, thread: threading.Thread) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:  # bounded readiness poll
@@ -114,7 +122,9 @@ def _serves(app: FastAPI, path: str) -> bool:
     return any(route.matches(scope)[0] == Match.FULL for route in app.router.routes)
 
 
-def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dict[str, str]) -> None:
+def _print_urls(
+    console: Console, settings: ApiSettings, app: FastAPI, keys: dict[str, str], people: list[DemoPerson]
+) -> None:
     def say(text: str) -> None:
         # soft_wrap: URLs and keys stay on one line whatever the terminal width, so they copy whole.
         console.print(text, soft_wrap=True)
@@ -158,4 +168,5 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     say(f"OpenAPI docs: {base}/docs")
     for holder, key in keys.items():
         say(f"  API key of the {holder}: {key}")
+    _print_people(console, settings, people)
     say("Ctrl-C stops the API, the indexer and the chain.")

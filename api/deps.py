@@ -63,6 +63,12 @@ def current_caller(
     address = services.api_keys.get(key, lambda: address_for_key(services.engine, key))
     if address is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key", {"WWW-Authenticate": "Bearer"})
+    return caller_for(services, address)
+
+
+def caller_for(services: Services, address: str) -> Caller:
+    """Participant `address` with its roles as the contract has them (an API key's or a
+    workbench person's participant)."""
 
     # Roles come from the contract itself: the write path asks the chain, so a grant or a
     # suspension counts at once (or after role_cache_s), not after the next indexer poll.

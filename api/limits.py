@@ -22,6 +22,7 @@ may nest: every limit in one place (enforced by :mod:`api.bodies` before a route
 | FRESHLEDGER_MAX_CAPTURE_BYTES | 5242880 (5 MiB) | ``POST /epcis/capture`` |
 | FRESHLEDGER_MAX_RATING_BYTES | 8192 | ``POST /sales/{id}/rating`` (no login needed) |
 | (fixed) | 8388608 (8 MiB) | ``POST /customs/declarations``, ``POST /harvests/bulk`` (``ledger.intake``) |
+| (fixed) | 11534336 (11 MiB) | the workbench's forms with a photo or a report (a 10 MiB file) |
 | FRESHLEDGER_MAX_JSON_BYTES | 1048576 (1 MiB) | every other body |
 | FRESHLEDGER_BODY_TIMEOUT_S | 30 | seconds a body may take to arrive (408 after) |
 | FRESHLEDGER_DOCUMENT_TIMEOUT_S | 300 | the same for a document upload |
@@ -50,6 +51,8 @@ MIB = 1024 * 1024
 #: Declaration files and harvest sheets: CSV, XLSX (binary) or JSON, streamed to the route,
 #: which reads them with the same cap and its own depth check (ledger.intake).
 FILE_ROUTES = frozenset({"/customs/declarations", "/harvests/bulk"})
+#: The workbench's forms that carry a photo or a PDF (multipart): a 10 MiB file and the fields.
+WORKBENCH_UPLOAD_BYTES = 11 * MIB
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,17 @@ class BodyLimits(BaseSettings):
             )
         if method == "POST" and path in FILE_ROUTES:
             return BodyLimit("declaration file", MAX_FILE_BYTES, self.body_timeout_s, checked=False)
+        if method == "POST" and _workbench_upload(path):
+            return BodyLimit("workbench upload", WORKBENCH_UPLOAD_BYTES, self.document_timeout_s, checked=False)
         if method == "POST" and path.startswith("/sales/") and path.endswith("/rating") and path.count("/") == 3:
             return BodyLimit("rating", self.max_rating_bytes, self.body_timeout_s)
         return BodyLimit("request", self.max_json_bytes, self.body_timeout_s)
+
+
+def _workbench_upload(path: str) -> bool:
+    """``/workbench/supplier/harvest``, ``/workbench/customs/declarations`` and
+    ``/workbench/lab/lots/{batch_id}/test``."""
+    if path in ("/workbench/supplier/harvest", "/workbench/customs/declarations"):
+        return True
+    parts = path.split("/")
+    return len(parts) == 6 and parts[1:4] == ["workbench", "lab", "lots"] and parts[5] == "test"

@@ -34,9 +34,17 @@ from api.routes import (
     transactions,
     vendors,
     webhooks,
+    workbench,
+    workbench_authority,
+    workbench_customs,
+    workbench_lab,
+    workbench_regulator,
+    workbench_supplier,
+    workbench_vendor,
 )
 from api.services import Services, build_services
 from api.settings import ApiSettings
+from api.workbench.session import install_workbench_handlers
 
 DESCRIPTION = """
 Provenance of fresh produce from farm harvest or customs entry to the market stall.
@@ -84,9 +92,13 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets
     routers += (intents,)  # the write queue: where an accepted write stands
+    # the participants' workbench: screens for people signed in with a password
+    routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
+    routers += (workbench_customs, workbench_authority)
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)
+    install_workbench_handlers(app)
     check_policy(app)  # a route without a line in the access table does not start
     # The last added runs first: security headers go on every answer, refusals of bodies and
     # of control characters in the URL too.

@@ -29,6 +29,7 @@ from sqlalchemy import CompoundSelect
 
 from api.deps import Caller, CallerDep, current_caller
 from api.schemas import BatchId
+from api.workbench.session import posted_form, signed_in
 from ledger.queries.batches import get_sale
 from ledger.queries.scope import visible_batches, visible_batches_query
 
@@ -48,13 +49,39 @@ class Audience(StrEnum):
     REGULATOR = "regulator"
     REGULATOR_OR_AUTHORITY = "regulator or market authority"
     AUTHORITY = "market authority"
+    # the workbench: people signed in with a password (a session cookie), not keys
+    SIGN_IN = "anyone (the workbench's sign-in form)"
+    PERSON = "a signed-in person of any participant"
+    PERSON_SUPPLIER = "a signed-in person of a supplier"
+    PERSON_CUSTOMS = "a signed-in person of a customs office"
+    PERSON_VENDOR = "a signed-in person of a vendor"
+    PERSON_LAB = "a signed-in person of a lab"
+    PERSON_REGULATOR = "a signed-in person of a regulator"
+    PERSON_AUTHORITY = "a signed-in person of the market authority"
 
     @property
     def needs_key(self) -> bool:
-        return self not in (Audience.ANYONE, Audience.RECEIPT)
+        return self not in (Audience.ANYONE, Audience.RECEIPT, Audience.SIGN_IN) and not self.needs_session
+
+    @property
+    def needs_session(self) -> bool:
+        return self.name.startswith("PERSON")
+
+    @property
+    def person_role(self) -> str | None:
+        """The role a workbench audience's gate checks (None: any signed-in person)."""
+        return _PERSON_ROLES.get(self)
 
 
 A = Audience
+_PERSON_ROLES = {
+    A.PERSON_SUPPLIER: "SUPPLIER",
+    A.PERSON_CUSTOMS: "CUSTOMS",
+    A.PERSON_VENDOR: "VENDOR",
+    A.PERSON_LAB: "LAB",
+    A.PERSON_REGULATOR: "REGULATOR",
+    A.PERSON_AUTHORITY: "ADMIN",
+}
 #: "METHOD /path" (as the app declares it) -> audience. HEAD follows GET.
 POLICY: dict[str, Audience] = {
     # API description
@@ -128,6 +155,36 @@ POLICY: dict[str, Audience] = {
     "POST /participants/{address}/reinstate": A.AUTHORITY,
     "POST /participants/{address}/keys": A.AUTHORITY,
     "PUT /products/{gtin}": A.AUTHORITY,
+    # the participants' workbench (api.workbench): sessions, CSRF on every form, role gates
+    "GET /workbench/sign-in": A.SIGN_IN,
+    "POST /workbench/sign-in": A.SIGN_IN,
+    "POST /workbench/sign-out": A.PERSON,
+    "POST /workbench/sign-out-everywhere": A.PERSON,
+    "GET /workbench": A.PERSON,
+    "GET /workbench/activity": A.PERSON,
+    "GET /workbench/intents/{intent_id}": A.PERSON,
+    "POST /workbench/shipments/{batch_id}/accept": A.PERSON,
+    "GET /workbench/supplier": A.PERSON_SUPPLIER,
+    "GET /workbench/supplier/harvest": A.PERSON_SUPPLIER,
+    "POST /workbench/supplier/harvest": A.PERSON_SUPPLIER,
+    "GET /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
+    "POST /workbench/supplier/lots/{batch_id}/ship": A.PERSON_SUPPLIER,
+    "GET /workbench/customs": A.PERSON_CUSTOMS,
+    "POST /workbench/customs/declarations": A.PERSON_CUSTOMS,
+    "GET /workbench/vendor": A.PERSON_VENDOR,
+    "GET /workbench/lab": A.PERSON_LAB,
+    "GET /workbench/lab/lots/{batch_id}/test": A.PERSON_LAB,
+    "POST /workbench/lab/lots/{batch_id}/test": A.PERSON_LAB,
+    "GET /workbench/regulator": A.PERSON_REGULATOR,
+    "GET /workbench/regulator/trace": A.PERSON_REGULATOR,
+    "GET /workbench/regulator/lots/{batch_id}": A.PERSON_REGULATOR,
+    "POST /workbench/regulator/lots/{batch_id}/recall": A.PERSON_REGULATOR,
+    "POST /workbench/regulator/lots/{batch_id}/release": A.PERSON_REGULATOR,
+    "GET /workbench/authority": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/people": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/participants": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/participants/{address}/suspend": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/participants/{address}/reinstate": A.PERSON_AUTHORITY,
 }
 
 
@@ -152,6 +209,25 @@ def _asks_for_key(dependant: Dependant) -> bool:
     return any(d.call is current_caller or _asks_for_key(d) for d in dependant.dependencies)
 
 
+def _asks_for_session(dependant: Dependant) -> bool:
+    return any(d.call is signed_in or _asks_for_session(d) for d in dependant.dependencies)
+
+
+def _gated_roles(dependant: Dependant) -> set[str]:
+    """The roles the workbench gates among the dependencies check (api.workbench.session.person_with)."""
+    found = set()
+    for d in dependant.dependencies:
+        role = getattr(d.call, "workbench_role", None)
+        if role is not None:
+            found.add(role)
+        found |= _gated_roles(d)
+    return found
+
+
+def _posts_checked_form(dependant: Dependant) -> bool:
+    return any(d.call is posted_form or _posts_checked_form(d) for d in dependant.dependencies)
+
+
 def policy_problems(app: FastAPI) -> list[str]:
     """Where the app and :data:`POLICY` disagree (empty: they agree)."""
     problems = []
@@ -167,6 +243,24 @@ def policy_problems(app: FastAPI) -> list[str]:
             problems.append(f"{name}: the policy says {audience.value!r}, but the route checks no key")
         if not audience.needs_key and asks:
             problems.append(f"{name}: the policy says {audience.value!r}, but the route asks for a key")
+        if isinstance(key.route, APIRoute):
+            problems += _session_problems(name, audience, key.route.dependant)
+    return problems
+
+
+def _session_problems(name: str, audience: Audience, dependant: Dependant) -> list[str]:
+    """A workbench route must check the session its audience needs, the role it names, and the
+    CSRF token of every form it takes."""
+    problems = []
+    session = _asks_for_session(dependant)
+    if audience.needs_session and not session:
+        problems.append(f"{name}: the policy says {audience.value!r}, but the route checks no session")
+    if not audience.needs_session and session:
+        problems.append(f"{name}: the policy says {audience.value!r}, but the route asks for a session")
+    if audience.needs_session and _gated_roles(dependant) != ({audience.person_role} - {None}):
+        problems.append(f"{name}: the policy says {audience.value!r}, but the route gates {_gated_roles(dependant)}")
+    if audience.needs_session and name.startswith("POST ") and not _posts_checked_form(dependant):
+        problems.append(f"{name}: a workbench form without the CSRF check")
     return problems
 
 

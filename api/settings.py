@@ -18,6 +18,8 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
 | FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
+| FRESHLEDGER_WORKBENCH_IDLE_S | 1800: a workbench session ends after this long without a request |
+| FRESHLEDGER_WORKBENCH_ABSOLUTE_S | 43200: and this long after its sign-in, whatever happens |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
@@ -69,6 +71,9 @@ class ApiSettings(LedgerSettings):
     role_cache_s: float = Field(0.0, ge=0)
     #: While the node does not answer, roles read up to this long ago let writes be queued.
     role_cache_stale_s: float = Field(600.0, ge=0)
+    #: A workbench session ends after this long without a request, and this long after sign-in.
+    workbench_idle_s: float = Field(30 * 60.0, gt=0)
+    workbench_absolute_s: float = Field(12 * 3600.0, gt=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

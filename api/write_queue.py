@@ -70,7 +70,7 @@ async def write(
 ) -> Response:
     """Queue one write of `kind` for `caller` and answer it (see the module docstring)."""
     key = idempotency_key(request)
-    intent = await _accept_one(caller, kind, payload, key)
+    intent = await accept_write(caller, kind, payload, key)
     services = caller.services
     if not intent.final and not wants_async(request):
         intent = (await wait_final(services, [intent.id]))[intent.id]
@@ -82,9 +82,12 @@ async def write(
     return JSONResponse(intent_json(request, intent), status.HTTP_202_ACCEPTED, {"Location": f"/intents/{intent.id}"})
 
 
-async def _accept_one(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
-    """Check and store one write; many requests' writes are checked and stored together by
-    the services' :class:`ledger.intents.accept.AcceptBatcher`, and no worker thread waits."""
+async def accept_write(caller: Caller, kind: str, payload: dict[str, Any], key: str | None) -> IntentRecord:
+    """Check and store one write of `caller`, without its HTTP answer (the workbench's forms
+    answer with pages): HTTPException 403 when the market does not hold the caller's key, 422
+    for a key reused with another request; the contract's refusal raised. Many requests' writes
+    are checked and stored together by the services' :class:`ledger.intents.accept.AcceptBatcher`,
+    and no worker thread waits."""
     services, sender = caller.services, caller.address
     caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
     try:

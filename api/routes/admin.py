@@ -11,6 +11,7 @@ from api.schemas import Address, ParticipantCreate, ParticipantCreated, SuspendC
 from api.writes import tx_response
 from ledger.errors import NotFound
 from ledger.store.api_keys import issue_key
+from ledger.store.people import end_sessions_of_participant
 
 router = APIRouter(prefix="/participants", tags=["market authority"])
 Authority = Annotated[Caller, Depends(require("ADMIN"))]
@@ -34,7 +35,9 @@ def register_participant(body: ParticipantCreate, caller: Authority) -> dict:
 @router.post("/{address}/suspend", response_model=TxResponse)
 def suspend(address: Address, body: SuspendCreate, caller: Authority) -> dict:
     _require_registered(caller, address)
-    return tx_response(caller.services.ledger.suspend_participant(caller.account, address, body.reason))
+    result = caller.services.ledger.suspend_participant(caller.account, address, body.reason)
+    end_sessions_of_participant(caller.services.engine, address)  # its people are signed out at once
+    return tx_response(result)
 
 
 @router.post("/{address}/reinstate", response_model=TxResponse)

@@ -223,9 +223,15 @@ class ChainClient:
 
     # ------------------------------------------------------------ queue primitives
 
-    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi) -> int:
+    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi, value: int = 0) -> int:
         """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
-        tx = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        tx: dict[str, Any] = {
+            "from": Web3.to_checksum_address(sender),
+            "to": Web3.to_checksum_address(to),
+            "data": HexBytes(data),
+        }
+        if value:
+            tx["value"] = value
         return self._estimate(tx, abi)
 
     def sign(

@@ -25,6 +25,7 @@ from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.freshledger import Sale, code, gtin_number, sale_groups
+from ledger.vocabulary import ROLE_IDS
 from ledger.hexes import from_hex
 
 Payload = dict[str, Any]
@@ -62,6 +63,11 @@ class Kind:
     #: Most intents one transaction carries (the submitter also halves a group whose gas
     #: estimate is over its gas bound).
     max_group: int = 1
+    #: A payment of gas money instead of a contract call: the recipient and the amount (wei)
+    #: of the one intent; the transaction carries no data.
+    payment: Callable[[Payload], tuple[str, int]] | None = None
+    #: The call data as a participant signed it (a relayed transaction), instead of ``args``.
+    data: Callable[[Payload], bytes] | None = None
 
     def packs(self, abi: ContractAbi) -> bool:
         """Whether intents of this kind pack on a contract with `abi` (a contract deployed
@@ -176,6 +182,25 @@ def _recalls_args(payloads: Sequence[Payload]) -> list[Any]:
     return [[_bytes(b) for p in payloads for b in p["batch_ids"]], payloads[0]["reason"]]
 
 
+def _no_ids(_payload: Payload, _events: list[Event]) -> dict[str, Any]:
+    return {"batch_ids": []}
+
+
+def _participant_args(p: Payload) -> list[Any]:
+    return [to_checksum_address(p["address"]), ROLE_IDS[p["role"]], p["name"], p["identifier"]]
+
+
+def _relayed_ids(_payload: Payload, events: list[Event]) -> dict[str, Any]:
+    """What today's relay answered: the events; batch ids of batches it created."""
+    created = {"HarvestRegistered", "ImportRegistered", "BatchSplit", "BatchesMerged"}
+    made = [e["args"].get("batchId") or e["args"].get("childId") for e in events if e["name"] in created]
+    return {"batch_ids": [b for b in made if b]}
+
+
+def _unsupported(_p: Payload) -> list[Any]:
+    raise ValueError("a relayed transaction is sent as it was signed")
+
+
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
@@ -239,6 +264,20 @@ KINDS: dict[str, Kind] = {
             owns=lambda p, e: e["args"]["batchId"] in p["batch_ids"],
             max_group=50,
         ),
+        # The market authority's writes.
+        Kind("participant", "registerParticipant", _participant_args, _no_ids),
+        Kind(
+            "suspend",
+            "suspendParticipant",
+            lambda p: [to_checksum_address(p["address"]), p["reason"]],
+            _no_ids,
+        ),
+        Kind("reinstate", "reinstateParticipant", lambda p: [to_checksum_address(p["address"])], _no_ids),
+        # Gas money for a participant whose key the market made (sent by the authority, so in
+        # its queue: its nonces are the submitter's alone).
+        Kind("payment", "", lambda p: [], _no_ids, payment=lambda p: (to_checksum_address(p["to"]), int(p["wei"]))),
+        # A transaction a participant signed itself: sent as it is by ledger.intents.relay.
+        Kind("relay", "", _unsupported, _relayed_ids, data=lambda p: bytes.fromhex(p["data"].removeprefix("0x"))),
     )
 }
 

@@ -37,7 +37,7 @@ from ledger.errors import NodeError, TransactionError
 from ledger.hexes import to_hex
 from ledger.intents.crash import crash_point
 from ledger.intents.kinds import kind_of, leading_group
-from ledger.intents.outcome import calldata, error_json, settle
+from ledger.intents.outcome import calldata, error_json, settle, target
 from ledger.intents.reconcile import reconcile
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
@@ -171,8 +171,9 @@ class Submitter:
             if len(planned) >= room:
                 return False
             data = calldata(self.ledger, part[0].kind, part)
+            to, value = target(self.ledger, part[0].kind, part)
             try:
-                gas = self.client.estimate(self.sender, to=self.ledger.address, data=data, abi=self.ledger.abi)
+                gas = self.client.estimate(self.sender, to=to, data=data, abi=self.ledger.abi, value=value)
             except NodeError:
                 raise
             except TransactionError as exc:  # a revert: a ContractRevert when the error is decoded
@@ -200,8 +201,9 @@ class Submitter:
 
     def _send(self, group: list[IntentRecord], gas: int) -> None:
         data = calldata(self.ledger, group[0].kind, group)
+        to, value = target(self.ledger, group[0].kind, group)
         signed = self.client.sign(
-            self.account, to=self.ledger.address, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce
+            self.account, to=to, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce, value=value
         )
         tx = TxRecord(
             tx_hash=signed.hash,

@@ -38,9 +38,7 @@ async def register_participant(request: Request, body: ParticipantCreate, caller
     if body.address is None:
         await run_in_threadpool(_queue_funding, caller, payload, key)
     answer = await write(request, caller, "participant", payload, extra=lambda _intent: {"address": address})
-    api_key = await run_in_threadpool(
-        issue_key, caller.services.engine, address, f"{body.name} ({body.role.lower()})"
-    )
+    api_key = await run_in_threadpool(issue_key, caller.services.engine, address, f"{body.name} ({body.role.lower()})")
     return _with(answer, address=address, api_key=api_key)
 
 

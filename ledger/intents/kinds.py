@@ -25,8 +25,8 @@ from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.freshledger import Sale, code, gtin_number, sale_groups
-from ledger.vocabulary import ROLE_IDS
 from ledger.hexes import from_hex
+from ledger.vocabulary import ROLE_IDS
 
 Payload = dict[str, Any]
 Event = dict[str, Any]  # {"name", "log_index", "args"} with bytes as 0x-hex

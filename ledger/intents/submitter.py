@@ -39,6 +39,7 @@ from ledger.intents.crash import crash_point
 from ledger.intents.kinds import kind_of, leading_group
 from ledger.intents.outcome import calldata, error_json, settle, target
 from ledger.intents.reconcile import reconcile
+from ledger.intents.replace import replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, TxRecord
@@ -76,6 +77,11 @@ class Submitter:
         self.in_flight: list[TxRecord] = []
         self.next_nonce = 0
         self._ready = False
+        #: Block height at which each in-flight transaction was first seen unmined, and the
+        #: replacements of stuck ones (whose replaced transaction may be mined instead).
+        self._seen_at: dict[str, int] = {}
+        self._replacements: set[str] = set()
+        self._bump_checked = 0.0
 
     # ------------------------------------------------------------ the loop
 
@@ -113,6 +119,9 @@ class Submitter:
     def _resume(self) -> None:
         """Reconcile with the node, then continue at the node's next nonce."""
         self.in_flight = reconcile(self.engine, self.ledger, self.sender, self.notify)
+        self._replacements = {
+            tx.tx_hash for tx in self.in_flight if store.bumped_siblings(self.engine, tx.sender, tx.nonce)
+        }
         pending = self.client.nonce_of(self.sender, "pending")
         after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
         self.next_nonce = max(pending, after_ours)
@@ -127,12 +136,48 @@ class Submitter:
             tx = self.in_flight[0]
             receipt = self.client.receipt(tx.tx_hash)
             if receipt is None:
-                break
+                superseded = (
+                    settle_superseded(self.engine, self.ledger, tx) if tx.tx_hash in self._replacements else None
+                )
+                if superseded is None:
+                    break
+                self.notify(superseded)  # the transaction it replaced was mined instead
+                self.in_flight.pop(0)
+                settled = True
+                continue
             crash_point("after_mining")
             self.notify(settle(self.engine, self.ledger, tx, receipt))
             self.in_flight.pop(0)
             settled = True
+        self.replace_stuck()
         return settled
+
+    def replace_stuck(self) -> None:
+        """Replace each in-flight transaction not mined ``bump_after_blocks`` blocks after it
+        was first seen in flight (:mod:`ledger.intents.replace`); looks every ``bump_check_s``."""
+        after = self.settings.bump_after_blocks
+        now = time.monotonic()
+        if after <= 0 or not self.in_flight or now - self._bump_checked < self.settings.bump_check_s:
+            return
+        self._bump_checked = now
+        height = self.client.block_number()
+        flying = {tx.tx_hash for tx in self.in_flight}
+        self._seen_at = {h: b for h, b in self._seen_at.items() if h in flying}
+        self._replacements &= flying
+        for n, tx in enumerate(self.in_flight):
+            if height - self._seen_at.setdefault(tx.tx_hash, height) < after:
+                continue
+            new = replace(self.engine, self.ledger, self.account, tx, self.settings.bump_percent)
+            log.warning(
+                "submitter %s: nonce %d not mined in %d blocks; replaced by %s",
+                self.sender,
+                tx.nonce,
+                after,
+                new.tx_hash,
+            )
+            self.in_flight[n] = new
+            self._seen_at[new.tx_hash] = height
+            self._replacements.add(new.tx_hash)
 
     # ------------------------------------------------------------ filling
 

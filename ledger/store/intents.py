@@ -354,3 +354,25 @@ def adopt(engine: Engine, mined_hash: str, latest_hash: str) -> TxRecord:
         )
         row = conn.execute(select(_TXS).where(_TXS.c.tx_hash == mined_hash)).one()
     return _tx(row)
+
+
+def has_unfinished(engine: Engine, sender: str, kind: str) -> bool:
+    """Whether `sender` has queued or sent intents of `kind`."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(_INTENTS.c.id)
+            .where(_INTENTS.c.sender == sender, _INTENTS.c.kind == kind, _INTENTS.c.status.in_(UNFINISHED))
+            .limit(1)
+        ).first()
+    return found is not None
+
+
+def unfinished_of_kind(engine: Engine, sender: str, kind: str) -> list[IntentRecord]:
+    """`sender`'s queued or sent intents of `kind`, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_INTENTS)
+            .where(_INTENTS.c.sender == sender, _INTENTS.c.kind == kind, _INTENTS.c.status.in_(UNFINISHED))
+            .order_by(_INTENTS.c.id)
+        ).all()
+    return [_intent(row) for row in rows]

@@ -376,3 +376,14 @@ def unfinished_of_kind(engine: Engine, sender: str, kind: str) -> list[IntentRec
             .order_by(_INTENTS.c.id)
         ).all()
     return [_intent(row) for row in rows]
+
+
+def insert_intents(conn: Any, sender: str, items: Sequence[tuple[str, NewIntent]]) -> list[int]:
+    """Store `items` (kind, intent) as queued intents of `sender` on `conn`, inside the
+    caller's transaction (a capture job stores its intents with itself); their ids, in order."""
+    now = time.time()
+    ids = []
+    for kind, item in items:
+        values = _new_row(sender, kind, item, now)
+        ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
+    return ids

@@ -63,6 +63,10 @@ class ApiSettings(LedgerSettings):
     #: A write answers once mined; after this long it answers 202 with the intent to follow.
     queue_wait_s: float = Field(60.0, ge=0)
     queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: A transaction not mined this many blocks after it was seen in flight is replaced with
+    #: higher fees (0: never); each replacement raises the tip and the fee cap by this percent.
+    queue_bump_after_blocks: int = Field(3, ge=0)
+    queue_bump_percent: int = Field(12, ge=10, le=1000)
     #: Roles read from the chain are reused this long by the API's permission checks (the
     #: contract checks every transaction anyway; 0 asks the chain on every request).
     role_cache_s: float = Field(0.0, ge=0)

@@ -24,9 +24,27 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.freshledger import Sale, code, gtin_number, sale_groups
+from ledger.chain.freshledger import (
+    Declaration,
+    HarvestLot,
+    ImportLine,
+    Sale,
+    hand_off_args,
+    harvest_args,
+    harvests_args,
+    import_args,
+    inspection_args,
+    merge_args,
+    participant_args,
+    recall_args,
+    reinstate_args,
+    sale_args,
+    sale_groups,
+    split_args,
+    suspend_args,
+)
 from ledger.hexes import from_hex
-from ledger.vocabulary import ROLE_IDS
+from ledger.vocabulary import Residue
 
 Payload = dict[str, Any]
 Event = dict[str, Any]  # {"name", "log_index", "args"} with bytes as 0x-hex
@@ -123,71 +141,62 @@ def _sale_ids(payload: Payload, events: list[Event]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ arguments
+# Payloads become the typed values of ledger.chain.freshledger, whose builders are the one
+# place a call's arguments are made.
+
+
+def _sale(p: Payload) -> Sale:
+    return Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"])
 
 
 def _sale_args(p: Payload) -> list[Any]:
-    return [_bytes(p["batch_id"]), p["quantity"], p["price"], code(p["currency"], 3)]
+    return sale_args(_sale(p))
 
 
 def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
     """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`)."""
-    sales = [Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"]) for p in payloads]
-    return [sale_groups(sales)]
+    return [sale_groups([_sale(p) for p in payloads])]
+
+
+def _harvest(p: Payload) -> HarvestLot:
+    return HarvestLot(
+        p["gtin"], p["lot"], p["quantity"], p["unit"], p["harvested_at"], p["origin"], _bytes(p.get("document_cid"))
+    )
 
 
 def _harvest_args(p: Payload) -> list[Any]:
-    return [
-        gtin_number(p["gtin"]),
-        p["lot"],
-        p["quantity"],
-        code(p["unit"], 3),
-        p["harvested_at"],
-        p["origin"],
-        _bytes(p.get("document_cid")),
-    ]
+    return harvest_args(_harvest(p))
 
 
 def _harvests_args(payloads: Sequence[Payload]) -> list[Any]:
     """``registerHarvests(HarvestLot[])``: the lots in the order of their intents, so the n-th
     ``HarvestRegistered`` (and the index of a ``HarvestLotInvalid``) is the n-th intent's."""
-    return [[tuple(_harvest_args(p)) for p in payloads]]
+    return harvests_args([_harvest(p) for p in payloads])
 
 
 def _import_args(p: Payload) -> list[Any]:
-    return [
-        gtin_number(p["gtin"]),
-        p["lot"],
-        p["quantity"],
-        code(p["unit"], 3),
-        to_checksum_address(p["importer"]),
-        code(p["origin_country"], 2),
-        code(p.get("hs_code") or "", 10),
-        p["declaration_number"],
-        p["cleared_at"],
-        p["entry_port"],
-        _bytes(p.get("document_cid")),
-    ]
+    line = ImportLine(p["gtin"], p["lot"], p["quantity"], p["unit"], p["origin_country"], p.get("hs_code") or "")
+    declaration = Declaration(
+        p["declaration_number"], p["entry_port"], p["cleared_at"], p["importer"], _bytes(p.get("document_cid"))
+    )
+    return import_args(line, declaration)
 
 
 def _inspection_args(p: Payload) -> list[Any]:
-    residues = [(r[0], r[1], r[2], r[3]) for r in p["residues"]]
-    return [_bytes(p["batch_id"]), p["passed"], residues, _bytes(p.get("report_cid"))]
+    residues = [Residue(r[0], r[1], r[2], r[3]) for r in p["residues"]]
+    return inspection_args(_bytes(p["batch_id"]), p["passed"], residues, _bytes(p.get("report_cid")))
 
 
 def _recall_args(p: Payload) -> list[Any]:
-    return [[_bytes(b) for b in p["batch_ids"]], p["reason"]]
+    return recall_args([_bytes(b) for b in p["batch_ids"]], p["reason"])
 
 
 def _recalls_args(payloads: Sequence[Payload]) -> list[Any]:
-    return [[_bytes(b) for p in payloads for b in p["batch_ids"]], payloads[0]["reason"]]
+    return recall_args([_bytes(b) for p in payloads for b in p["batch_ids"]], payloads[0]["reason"])
 
 
 def _no_ids(_payload: Payload, _events: list[Event]) -> dict[str, Any]:
     return {"batch_ids": []}
-
-
-def _participant_args(p: Payload) -> list[Any]:
-    return [to_checksum_address(p["address"]), ROLE_IDS[p["role"]], p["name"], p["identifier"]]
 
 
 def _relayed_ids(_payload: Payload, events: list[Event]) -> dict[str, Any]:
@@ -228,19 +237,19 @@ KINDS: dict[str, Kind] = {
             max_group=200,
         ),
         Kind("import", "registerImport", _import_args, _created("ImportRegistered", "batchId")),
-        Kind("handoff", "handOff", lambda p: [_bytes(p["batch_id"]), to_checksum_address(p["to"])], _batch_of),
+        Kind("handoff", "handOff", lambda p: hand_off_args(_bytes(p["batch_id"]), p["to"]), _batch_of),
         Kind("accept", "acceptHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),
         Kind("cancel", "cancelHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),
         Kind(
             "split",
             "split",
-            lambda p: [_bytes(p["batch_id"]), [(lot, qty) for lot, qty in p["parts"]]],
+            lambda p: split_args(_bytes(p["batch_id"]), p["parts"]),
             _created("BatchSplit", "childId"),
         ),
         Kind(
             "merge",
             "merge",
-            lambda p: [[_bytes(b) for b in p["batch_ids"]], p["lot"]],
+            lambda p: merge_args([_bytes(b) for b in p["batch_ids"]], p["lot"]),
             _created("BatchesMerged", "childId"),
         ),
         Kind("inspection", "recordInspection", _inspection_args, _batch_of),
@@ -265,14 +274,19 @@ KINDS: dict[str, Kind] = {
             max_group=50,
         ),
         # The market authority's writes.
-        Kind("participant", "registerParticipant", _participant_args, _no_ids),
+        Kind(
+            "participant",
+            "registerParticipant",
+            lambda p: participant_args(p["address"], p["role"], p["name"], p["identifier"]),
+            _no_ids,
+        ),
         Kind(
             "suspend",
             "suspendParticipant",
-            lambda p: [to_checksum_address(p["address"]), p["reason"]],
+            lambda p: suspend_args(p["address"], p["reason"]),
             _no_ids,
         ),
-        Kind("reinstate", "reinstateParticipant", lambda p: [to_checksum_address(p["address"])], _no_ids),
+        Kind("reinstate", "reinstateParticipant", lambda p: reinstate_args(p["address"]), _no_ids),
         # Gas money for a participant whose key the market made (sent by the authority, so in
         # its queue: its nonces are the submitter's alone).
         Kind("payment", "", lambda p: [], _no_ids, payment=lambda p: (to_checksum_address(p["to"]), int(p["wei"]))),

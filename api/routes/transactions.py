@@ -48,7 +48,7 @@ async def submit_signed(request: Request, body: RawTransaction, caller: CallerDe
         return JSONResponse(await run_in_threadpool(recorded_body, intent), status_code=status.HTTP_200_OK)
     if intent.status == "refused":
         error = intent.error or {}
-        if error.get("name") in ("NonceTooLow", "TransactionRefused"):
+        if error.get("name") in ("NonceTooLow", "NonceTooHigh", "TransactionRefused"):
             raise HTTPException(status.HTTP_409_CONFLICT, error.get("message"))
         raise refusal(intent)
     return JSONResponse(intent_json(request, intent), status.HTTP_202_ACCEPTED, {"Location": f"/intents/{intent.id}"})
@@ -71,12 +71,6 @@ def _accept(caller: Caller, call: SignedCall, key: str) -> IntentRecord:
     reason = ledger.client.revert_reason(call.sender, to=ledger.address, data=call.data, abi=ledger.abi)
     if reason is not None:
         raise reason
-    if services.keys.has(caller.address):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"the market holds the key of {caller.address} and signs its writes (their nonces are its): "
-            "use the API's write routes instead of signing yourself",
-        )
     _check_nonce(caller, call)
     ((intent, _),) = accept(services.engine, caller.address, KIND, [(call.payload, key)])
     services.wake(caller.address)

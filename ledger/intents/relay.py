@@ -78,6 +78,28 @@ def nonce_error(nonce: int, expected: int) -> dict[str, Any]:
     }
 
 
+def take_turn(engine: Engine, intent: IntentRecord, next_nonce: int) -> TxRecord | None:
+    """For the submitter of a sender whose key the market holds (its nonces are the
+    submitter's): a relayed transaction signed for the submitter's next nonce is stored as
+    that nonce's transaction (returned; the caller sends it); any other nonce can never be
+    mined in turn, so the intent is refused naming the nonce expected (None)."""
+    p = intent.payload
+    if p["nonce"] != next_nonce:
+        if p["nonce"] < next_nonce:
+            error = nonce_error(p["nonce"], next_nonce)
+        else:
+            error = {
+                "name": "NonceTooHigh",
+                "args": {"nonce": p["nonce"], "expected": next_nonce},
+                "message": f"nonce {p['nonce']} leaves a gap: the next nonce of this account is {next_nonce}",
+            }
+        store.refuse(engine, [intent.id], error)
+        return None
+    tx = TxRecord(p["tx_hash"], intent.sender, p["nonce"], KIND, p["raw"], 1, "sent", time.time(), None)
+    store.mark_sent(engine, [intent.id], tx)
+    return tx
+
+
 class Relayer:
     """Sends and settles the relayed transactions of one sender; :meth:`run` until stopped or idle."""
 

@@ -39,6 +39,8 @@ from ledger.intents.crash import crash_point
 from ledger.intents.kinds import kind_of, leading_group
 from ledger.intents.outcome import calldata, error_json, settle, target
 from ledger.intents.reconcile import reconcile
+from ledger.intents.relay import KIND as RELAY
+from ledger.intents.relay import take_turn
 from ledger.intents.replace import replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
@@ -190,6 +192,10 @@ class Submitter:
             if not queued:
                 break
             head = queued[0].kind
+            if head == RELAY:  # signed by the participant itself: sent as it is, in its turn
+                self._relay(queued[0])
+                moved = True
+                continue
             run = list(takewhile(lambda i, head=head: i.kind == head, queued))
             kind = kind_of(head)
             size = leading_group(kind, self.ledger.abi, [i.payload for i in run], [i.attempts for i in run])
@@ -243,6 +249,19 @@ class Submitter:
 
         complete = visit(group)
         return planned, not complete, refused
+
+    def _relay(self, intent: IntentRecord) -> None:
+        tx = take_turn(self.engine, intent, self.next_nonce)
+        if tx is None:
+            self.notify([intent.id])  # refused: its nonce is not this sender's next
+            return
+        self.next_nonce += 1
+        self.in_flight.append(tx)
+        try:
+            self.client.send_raw(bytes.fromhex(tx.raw.removeprefix("0x")))
+        except TransactionError as exc:
+            log.warning("submitter %s: relayed transaction refused (%s); reconciling", self.sender, exc)
+            self._ready = False
 
     def _send(self, group: list[IntentRecord], gas: int) -> None:
         data = calldata(self.ledger, group[0].kind, group)

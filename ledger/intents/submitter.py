@@ -41,7 +41,7 @@ from ledger.intents.outcome import calldata, error_json, settle, target
 from ledger.intents.reconcile import reconcile
 from ledger.intents.relay import KIND as RELAY
 from ledger.intents.relay import take_turn
-from ledger.intents.replace import replace, settle_superseded
+from ledger.intents.replace import fees_of, replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, TxRecord
@@ -79,9 +79,10 @@ class Submitter:
         self.in_flight: list[TxRecord] = []
         self.next_nonce = 0
         self._ready = False
-        #: Block height at which each in-flight transaction was first seen unmined, and the
-        #: replacements of stuck ones (whose replaced transaction may be mined instead).
-        self._seen_at: dict[str, int] = {}
+        #: The oldest in-flight transaction and the block height it became the oldest at, and
+        #: the replacements of stuck ones (whose replaced transaction may be mined instead).
+        self._head: str | None = None
+        self._head_since = 0
         self._replacements: set[str] = set()
         self._bump_checked = 0.0
 
@@ -155,31 +156,35 @@ class Submitter:
         return settled
 
     def replace_stuck(self) -> None:
-        """Replace each in-flight transaction not mined ``bump_after_blocks`` blocks after it
-        was first seen in flight (:mod:`ledger.intents.replace`); looks every ``bump_check_s``."""
+        """Replace the oldest in-flight transaction when it is still not mined
+        ``bump_after_blocks`` blocks after it became the oldest (:mod:`ledger.intents.replace`),
+        and with it every later one whose fee cap is under the replacement's (they would sit
+        too). Only the oldest is timed: later ones may just wait their turn behind it in full
+        blocks. Looks every ``bump_check_s``."""
         after = self.settings.bump_after_blocks
         now = time.monotonic()
         if after <= 0 or not self.in_flight or now - self._bump_checked < self.settings.bump_check_s:
             return
         self._bump_checked = now
         height = self.client.block_number()
+        head = self.in_flight[0]
+        if head.tx_hash != self._head:
+            self._head, self._head_since = head.tx_hash, height
+            return
+        if height - self._head_since < after:
+            return
         flying = {tx.tx_hash for tx in self.in_flight}
-        self._seen_at = {h: b for h, b in self._seen_at.items() if h in flying}
         self._replacements &= flying
+        cap = None
         for n, tx in enumerate(self.in_flight):
-            if height - self._seen_at.setdefault(tx.tx_hash, height) < after:
+            if cap is not None and fees_of(tx.raw)[0] >= cap:
                 continue
             new = replace(self.engine, self.ledger, self.account, tx, self.settings.bump_percent)
-            log.warning(
-                "submitter %s: nonce %d not mined in %d blocks; replaced by %s",
-                self.sender,
-                tx.nonce,
-                after,
-                new.tx_hash,
-            )
+            log.warning("submitter %s: nonce %d replaced by %s (not mined)", self.sender, tx.nonce, new.tx_hash)
             self.in_flight[n] = new
-            self._seen_at[new.tx_hash] = height
             self._replacements.add(new.tx_hash)
+            cap = cap if cap is not None else fees_of(new.raw)[0]
+        self._head, self._head_since = self.in_flight[0].tx_hash, height
 
     # ------------------------------------------------------------ filling
 

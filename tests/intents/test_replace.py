@@ -122,3 +122,33 @@ def test_replacement_fees_rise_by_the_percentage_and_cover_the_base_fee() -> Non
     assert bumped_fees(100, 10, 1, 10) == (110, 11)
     assert bumped_fees(100, 1, 1, 10) == (110, 2)  # the tip rises by at least one wei
     assert bumped_fees(100, 10, 500, 12) == (1012, 12)  # twice the base fee plus the tip
+
+
+def test_later_transactions_under_the_replacements_fee_cap_are_replaced_with_the_oldest(
+    chain: Chain, databases: Databases
+) -> None:
+    engine, url, market = databases.engine(), chain.node.rpc_url, chain.market
+    batches = ["0x" + harvest(market).hex() for _ in range(2)]
+    rpc(url, "evm_setAutomine", [False])
+    # Two reasons: two transactions (recalls pack only under one reason).
+    ids = queue(
+        engine, market.regulator, "recall", [{"batch_ids": [b], "reason": f"r{n}"} for n, b in enumerate(batches)]
+    )
+    pool = _pool(engine, market.ledger, chain)
+    try:
+        first = _rows(engine, 2)
+        rpc(url, "anvil_setNextBlockBaseFeePerGas", [hex(fees_of(first[0].raw)[0] * 10)])
+        deadline = time.monotonic() + 30
+        while len(transactions_of(engine)) < 4:
+            assert time.monotonic() < deadline, "no replacements"
+            rpc(url, "evm_mine")
+            time.sleep(0.4)
+        rpc(url, "evm_mine")
+        wait_final(engine, ids, timeout=30)
+    finally:
+        pool.stop()
+    txs = transactions_of(engine)
+    assert sorted(tx.status for tx in txs) == ["bumped", "bumped", "mined", "mined"]
+    assert sorted(tx.nonce for tx in txs if tx.status == "mined") == sorted(tx.nonce for tx in first)
+    assert {i.status for i in get_intents(engine, ids).values()} == {"recorded"}
+    assert len(events_on_chain(market.ledger, "RecallIssued")) == 2

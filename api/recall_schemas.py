@@ -58,6 +58,7 @@ class LotRecallPublic(BaseModel):
     sales: list[dict[str, Any]]
     gas_budget: int
     as_of_block: int | None = Field(description="the indexed block the forward trace is current up to")
+    intent_ids: list[int] = Field(default_factory=list, description="the queued recall intents, one a chunk")
 
 
 class WebhookCreate(Strict):

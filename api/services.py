@@ -91,7 +91,11 @@ class Services:
                 rpc_url=self.settings.rpc_url,
                 contract=lambda client: FreshLedgerContract(client, self.ledger.address, self.ledger.abi),
                 account_of=self._account_of,
-                settings=QueueSettings(max_in_flight=self.settings.queue_max_in_flight),
+                settings=QueueSettings(
+                    max_in_flight=self.settings.queue_max_in_flight,
+                    bump_after_blocks=self.settings.queue_bump_after_blocks,
+                    bump_percent=self.settings.queue_bump_percent,
+                ),
                 watcher=self.watcher,
             )
             self.pool.start()

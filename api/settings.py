@@ -65,6 +65,10 @@ class ApiSettings(LedgerSettings):
     #: A write answers once mined; after this long it answers 202 with the intent to follow.
     queue_wait_s: float = Field(60.0, ge=0)
     queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: A sender's oldest transaction not mined this many blocks after it became the oldest is
+    #: replaced with higher fees (0: never); a replacement raises tip and fee cap by this percent.
+    queue_bump_after_blocks: int = Field(3, ge=0)
+    queue_bump_percent: int = Field(12, ge=10, le=1000)
     #: Roles read from the chain (and the owner of an API key) are reused this long by the
     #: API's permission checks (the contract checks every transaction anyway; a revoked key
     #: is refused at most this long after; 0 asks on every request).

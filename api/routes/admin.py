@@ -1,49 +1,99 @@
-"""The market authority: admits, suspends and reinstates participants, issues API keys."""
+"""The market authority: admits, suspends and reinstates participants, issues API keys.
+
+Its writes go through the write queue like every other (the authority's nonces are its
+submitter's alone): the registration, and the gas money for a participant whose key the
+market made, which is queued before the registration so the participant can write once it is
+admitted.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from api.deps import Caller, require
 from api.schemas import Address, ParticipantCreate, ParticipantCreated, SuspendCreate, TxResponse
-from api.writes import tx_response
+from api.write_queue import ACCEPTED, idempotency_key, write
 from ledger.errors import NotFound
+from ledger.intents.accept import accept, precheck
 from ledger.store.api_keys import issue_key
+from ledger.store.intents import intent_by_key
 from ledger.store.people import end_sessions_of_participant
 
 router = APIRouter(prefix="/participants", tags=["market authority"])
 Authority = Annotated[Caller, Depends(require("ADMIN"))]
 
 
-@router.post("", status_code=201, response_model=ParticipantCreated)
-def register_participant(body: ParticipantCreate, caller: Authority) -> dict:
+@router.post("", status_code=201, response_model=ParticipantCreated, responses=ACCEPTED)
+async def register_participant(request: Request, body: ParticipantCreate, caller: Authority) -> Response:
     """Admit a participant with a role. Without an address, the market creates a key for it
-    and keeps it encrypted; either way the answer carries the participant's API key, once."""
-    services = caller.services
-    ledger = services.ledger
-    address = body.address or services.keys.create()
-    result = ledger.register_participant(caller.account, address, body.role, body.name, body.identifier)
+    and keeps it encrypted; either way the answer carries the participant's API key, once (a
+    retry with the same Idempotency-Key answers the same participant with a new API key)."""
+    key = idempotency_key(request)
+    address = await run_in_threadpool(_address_for, caller, body, key)
+    payload = {"address": address, "role": body.role, "name": body.name, "identifier": body.identifier}
+    if body.address is None:
+        await run_in_threadpool(_queue_funding, caller, payload, key)
+    answer = await write(request, caller, "participant", payload, extra=lambda _intent: {"address": address})
+    api_key = await run_in_threadpool(issue_key, caller.services.engine, address, f"{body.name} ({body.role.lower()})")
+    return _with(answer, address=address, api_key=api_key)
+
+
+def _address_for(caller: Caller, body: ParticipantCreate, key: str | None) -> str:
+    """The participant's address: given, or the one a first attempt with this Idempotency-Key
+    created, or a new key the market makes and keeps."""
+    if body.address is not None:
+        return body.address
+    if key is not None:
+        first = intent_by_key(caller.services.engine, caller.address, key)
+        if first is not None and first.kind == "participant":
+            return first.payload["address"]  # write() checks the rest of the request is the same
+    return caller.services.keys.create()
+
+
+def _queue_funding(caller: Caller, registration: dict[str, Any], key: str | None) -> None:
+    """Queue the new participant's gas money, unless the registration would be refused now
+    (then nothing is queued and write() answers the refusal) or it has enough already."""
+    services, ledger = caller.services, caller.services.ledger
     funding = services.settings.participant_funding_wei
-    if body.address is None and funding and ledger.client.balance(address) < funding:
-        ledger.client.fund(caller.account, address, funding, abi=ledger.abi)
-    api_key = issue_key(services.engine, address, f"{body.name} ({body.role.lower()})")
-    return tx_response(result, address=address, api_key=api_key)
+    if not funding or ledger.client.balance(registration["address"]) >= funding:
+        return
+    (reason,) = precheck(ledger, caller.address, "participant", [registration])
+    if reason is not None:
+        return
+    payment = {"to": registration["address"], "wei": funding}
+    accept(services.engine, caller.address, "payment", [(payment, f"{key}#funding" if key else None)])
 
 
-@router.post("/{address}/suspend", response_model=TxResponse)
-def suspend(address: Address, body: SuspendCreate, caller: Authority) -> dict:
-    _require_registered(caller, address)
-    result = caller.services.ledger.suspend_participant(caller.account, address, body.reason)
-    end_sessions_of_participant(caller.services.engine, address)  # its people are signed out at once
-    return tx_response(result)
+def _with(answer: Response, **fields: Any) -> Response:
+    """`answer` (a recorded write, or 202 while it is queued) with `fields` added to its body."""
+    if answer.status_code >= 300:
+        return answer
+    body = orjson.loads(bytes(answer.body))
+    headers = {"Location": answer.headers["location"]} if "location" in answer.headers else None
+    return JSONResponse({**body, **fields}, status_code=answer.status_code, headers=headers)
 
 
-@router.post("/{address}/reinstate", response_model=TxResponse)
-def reinstate(address: Address, caller: Authority) -> dict:
-    _require_registered(caller, address)
-    return tx_response(caller.services.ledger.reinstate_participant(caller.account, address))
+@router.post("/{address}/suspend", response_model=TxResponse, responses=ACCEPTED)
+async def suspend(request: Request, address: Address, body: SuspendCreate, caller: Authority) -> Response:
+    await run_in_threadpool(_require_registered, caller, address)
+    payload = {"address": address, "reason": body.reason}
+    answer = await write(request, caller, "suspend", payload, status_code=200)
+    # Its people are signed out, and its cached roles dropped, once the suspension is accepted
+    # rather than when it is mined (the contract refuses its writes from then on anyway).
+    await run_in_threadpool(end_sessions_of_participant, caller.services.engine, address)
+    caller.services.roles.forget(address)
+    return answer
+
+
+@router.post("/{address}/reinstate", response_model=TxResponse, responses=ACCEPTED)
+async def reinstate(request: Request, address: Address, caller: Authority) -> Response:
+    await run_in_threadpool(_require_registered, caller, address)
+    return await write(request, caller, "reinstate", {"address": address}, status_code=200)
 
 
 @router.post("/{address}/keys", status_code=201)

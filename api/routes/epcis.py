@@ -3,7 +3,9 @@
 (``GET /epcis/export``, what ``freshledger epcis export`` writes).
 
 Capture answers 202 with the job's ``Location`` once the document is valid (GS1's JSON Schema
-and CBV), and records the events for the authenticated participant in a background task;
+and CBV) and its events' calls are stored as intents of the authenticated participant in the
+write queue (with the job, in one database transaction); the job runs while any of them is
+unfinished, so it survives a restart of the API (:mod:`ledger.epcis.queued`);
 an invalid document is 400 (``application/problem+json``) naming each bad field by JSON
 pointer. Queries answer an ``EPCISQueryDocument`` with a ``Link: <...>; rel="next"`` header
 while more pages remain; exports are paged the same way (at most 250 events an answer) and
@@ -18,25 +20,28 @@ import hashlib
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 
 from api.deps import CallerDep
 from api.errors import SENTENCES
 from api.policy import ReaderDep
 from api.services import Services
 from api.views import plain
-from ledger.epcis.capture import execute
 from ledger.epcis.export import query_document
 from ledger.epcis.mapping import iso_time
 from ledger.epcis.pages import MAX_EXPORT_EVENTS, export_page
 from ledger.epcis.plan import PartyResolver, plan_events
 from ledger.epcis.query import QueryError, parse_query, parse_time, run_query
+from ledger.epcis.queued import event_results, queue_plan
 from ledger.epcis.validate import InvalidDocument, check_document, events_in, load_json, validate_document
 from ledger.errors import ContractRevert
 from ledger.gs1 import normalize_gtin
 from ledger.queries.events import participants_with_identifier
-from ledger.store.epcis_jobs import create_job, finish_job, get_job, jobs_of
+from ledger.store.epcis_jobs import create_queued_job, get_job, jobs_of
+from ledger.store.intents import get_intents
 
 router = APIRouter(prefix="/epcis", tags=["EPCIS 2.0"])
 log = logging.getLogger(__name__)
@@ -74,18 +79,28 @@ def _sentence(revert: ContractRevert) -> str:
         return str(revert)
 
 
-def _run_capture(services: Services, capture_id: str, address: str, document: dict[str, Any]) -> None:
-    """The job: plan, send, record each event's outcome. It always finishes the job."""
-    try:
-        resolver = PartyResolver(lambda gln: participants_with_identifier(services.engine, gln))
-        plans = plan_events(document, resolver)
-        results = execute(services.ledger, services.keys.account(address), plans, _sentence)
-        finish_job(
-            services.engine, capture_id, [r.to_json() for r in results], all(r.status == "recorded" for r in results)
-        )
-    except Exception as exc:  # a job must never stay "running" because the node went away
-        log.exception("capture job %s stopped", capture_id)
-        finish_job(services.engine, capture_id, [{"status": "failed", "reason": f"capture stopped: {exc}"}], False)
+def _queue_capture(services: Services, address: str, document: dict[str, Any], digest: str) -> str:
+    """Plan every event and store the job with its calls as queued intents, in one database
+    transaction: the submitter records them, and the job's state is read from them."""
+    resolver = PartyResolver(lambda gln: participants_with_identifier(services.engine, gln))
+    entries, intents = queue_plan(plan_events(document, resolver), services.ledger.abi)
+    capture_id = create_queued_job(services.engine, address, digest, entries, intents)
+    services.wake(address)
+    return capture_id
+
+
+def _current(engine: Engine, job: dict[str, Any]) -> dict[str, Any]:
+    """A job with its state read from its intents (a job stored before capture went through
+    the queue holds its final results already)."""
+    entries = job["results"] or []
+    if not any("intent_ids" in e for e in entries):
+        return job
+    ids = [i for e in entries for i in e.get("intent_ids", [])]
+    intents = get_intents(engine, ids)
+    results, running = event_results(entries, intents, _sentence)
+    success = not running and all(r["status"] == "recorded" for r in results)
+    finished = None if running else int(max((i.updated_at for i in intents.values()), default=job["created_at"]))
+    return {**job, "results": results, "running": running, "success": success, "finished_at": finished}
 
 
 def job_json(job: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +135,7 @@ def job_json(job: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/capture", status_code=202, openapi_extra=_DOCUMENT_BODY, response_model=None)
-async def capture(request: Request, caller: CallerDep, background: BackgroundTasks) -> JSONResponse:
+async def capture(request: Request, caller: CallerDep) -> JSONResponse:
     """Capture an EPCIS 2.0 document (or one event) for the calling participant: 202 with the
     job's Location, or 400 naming the invalid fields. Events run in the background, in order;
     mined transactions are never rolled back (``captureErrorBehaviour`` is ``proceed``)."""
@@ -155,8 +170,8 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
     count = len(events_in(document))
     if count > MAX_CAPTURE_EVENTS:
         return _problem(413, "CaptureLimitExceededException", "Too many events", f"at most {MAX_CAPTURE_EVENTS} events")
-    capture_id = create_job(services.engine, caller.address, count, hashlib.sha256(body).hexdigest())
-    background.add_task(_run_capture, services, capture_id, caller.address, document)
+    digest = hashlib.sha256(body).hexdigest()
+    capture_id = await run_in_threadpool(_queue_capture, services, caller.address, document, digest)
     location = f"/epcis/capture/{capture_id}"
     answer = {"captureID": capture_id, "running": True, "eventCount": count, "captureErrorBehaviour": "proceed"}
     return JSONResponse(answer, status_code=202, headers={"Location": location, **EPCIS_HEADERS})
@@ -165,7 +180,8 @@ async def capture(request: Request, caller: CallerDep, background: BackgroundTas
 @router.get("/capture")
 def capture_jobs(caller: CallerDep) -> list[dict[str, Any]]:
     """The calling participant's newest capture jobs."""
-    return [job_json(j) for j in jobs_of(caller.services.engine, caller.address)]
+    engine = caller.services.engine
+    return [job_json(_current(engine, j)) for j in jobs_of(engine, caller.address)]
 
 
 @router.get("/capture/{capture_id}")
@@ -174,7 +190,7 @@ def capture_job(capture_id: str, caller: CallerDep) -> dict[str, Any]:
     job = get_job(caller.services.engine, capture_id)
     if job is None or (job["address"] != caller.address and not caller.is_admin):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no capture job {capture_id}")
-    return job_json(job)
+    return job_json(_current(caller.services.engine, job))
 
 
 Filter = Annotated[str | None, Query(description="pipe-delimited values")]

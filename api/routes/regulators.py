@@ -6,21 +6,26 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
 from api.schemas import BatchId, Gtin, Lot, RecallCreate, ReleaseCreate, TxResponse
 from api.views import oversight_json, trace_json
-from api.write_queue import ACCEPTED, write
+from api.write_queue import ACCEPTED, idempotency_key, intent_json, refusal, wait_final, wants_async, write
 from ledger import fsma
 from ledger import recall as recalls
 from ledger.audit import audit as audit_ledger
 from ledger.audit.rebuild import deployed_source
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
-from ledger.hexes import to_hex
+from ledger.hexes import from_hex, to_hex
+from ledger.intents.accept import accept, request_hash
 from ledger.queries import trace_forward
 from ledger.queries.oversight import stall_oversight
+from ledger.queries.views import TraceResult
+from ledger.store.intents import IntentRecord, KeyReused, intent_by_key
 
 router = APIRouter(tags=["regulators"])
 Regulator = Annotated[Caller, Depends(require("REGULATOR"))]
@@ -32,16 +37,67 @@ async def recall(request: Request, body: RecallCreate, caller: Regulator) -> Res
     return await write(request, caller, "recall", {"batch_ids": body.batch_ids, "reason": body.reason})
 
 
-@router.post("/recalls/lots", status_code=201, response_model=LotRecallPublic)
-def recall_lot(body: LotRecallCreate, caller: Regulator) -> dict:
+@router.post("/recalls/lots", status_code=201, response_model=LotRecallPublic, responses=ACCEPTED)
+async def recall_lot(request: Request, body: LotRecallCreate, caller: Regulator) -> Response:
     """Recall a lot and every batch made from it, in as few transactions as fit the block gas
-    limit; answers with the transactions, the recalled batches and the stalls and sales reached."""
+    limit; answers with the transactions, the recalled batches and the stalls and sales reached.
+    Each transaction's share is queued as a ``recall`` intent (``intent_ids``); with
+    ``Prefer: respond-async`` the answer is 202 at once, ``Location`` naming the first."""
+    key = idempotency_key(request)
+    trace, plan, intents = await run_in_threadpool(_queue_lot_recall, caller, body, key)
+    services = caller.services
+    ids = [i.id for i in intents]
+    if ids and not wants_async(request):
+        final = await wait_final(services, ids)
+        intents = [final[i] for i in ids]
+    refused = next((i for i in intents if i.status == "refused"), None)
+    if refused is not None:
+        raise refusal(refused)
+    if any(not i.final for i in intents):
+        location = f"/intents/{ids[0]}"
+        shown = [intent_json(request, i) for i in intents]
+        return JSONResponse({"intent_ids": ids, "intents": shown}, 202, {"Location": location})
+    outcome = await run_in_threadpool(recalls.outcome_of, plan, intents, services.ledger.client)
+    answer = recalls.lot_recall_json(recalls.lot_recall_of(trace, body.reason, outcome))
+    return JSONResponse({**answer, "intent_ids": ids}, status_code=201)
+
+
+def _queue_lot_recall(
+    caller: Caller, body: LotRecallCreate, key: str | None
+) -> tuple[TraceResult, recalls.RecallPlan, list[IntentRecord]]:
+    """Trace, plan (a refusal the contract gives now raises here, nothing queued) and queue
+    the chunks; a retry with the same Idempotency-Key answers the intents of the first."""
+    services = caller.services
+    caller.account  # noqa: B018 - 403 when the market does not hold the regulator's key
     try:
-        trace = trace_forward(caller.services.engine, to_hex(batch_id_of(body.gtin, body.lot)))
+        trace = trace_forward(services.engine, to_hex(batch_id_of(body.gtin, body.lot)))
     except NotFound:
         raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded (as far as indexed)") from None
-    sender = recalls.RecallSender(caller.services.ledger, caller.account)
-    return recalls.lot_recall_json(recalls.recall_lot(trace, sender, body.reason))
+    if key is not None and intent_by_key(services.engine, caller.address, f"{key}#0") is not None:
+        return trace, *_first_attempt(caller, trace, key)
+    sender = recalls.RecallSender(services.ledger, caller.account)
+    traced = recalls.traced_batch_ids(trace)
+    plan = sender.plan([from_hex(b, size=32) for b in traced], body.reason)
+    payloads = recalls.chunk_payloads(plan, body.reason)
+    keys = [f"{key}#{n}" for n in range(len(payloads))] if key else [None] * len(payloads)
+    try:
+        stored = accept(services.engine, caller.address, "recall", list(zip(payloads, keys, strict=True)))
+    except KeyReused as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    services.wake(caller.address)
+    return trace, plan, [intent for intent, _ in stored]
+
+
+def _first_attempt(caller: Caller, trace: TraceResult, key: str) -> tuple[recalls.RecallPlan, list[IntentRecord]]:
+    engine, intents = caller.services.engine, []
+    while (found := intent_by_key(engine, caller.address, f"{key}#{len(intents)}")) is not None:
+        if found.kind != "recall" or found.request_hash != request_hash("recall", found.payload):
+            break
+        intents.append(found)
+    sent = [b for i in intents for b in i.payload["batch_ids"]]
+    skipped = [b for b in recalls.traced_batch_ids(trace) if b not in set(sent)]
+    plan = recalls.RecallPlan([from_hex(b) for b in sent], [from_hex(b) for b in skipped], 0, None, 0)
+    return plan, intents
 
 
 @router.post("/batches/{batch_id}/release", response_model=TxResponse, responses=ACCEPTED)

@@ -88,10 +88,6 @@ class SignedTx:
     gas: int
 
 
-class NotForContract(TransactionError):
-    """A self-signed transaction addressed elsewhere than the contract (not relayed)."""
-
-
 class ChainClient:
     """Sends locally signed transactions and makes calls on one JSON-RPC endpoint."""
 
@@ -232,9 +228,15 @@ class ChainClient:
 
     # ------------------------------------------------------------ queue primitives
 
-    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi) -> int:
+    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi, value: int = 0) -> int:
         """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
-        tx = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        tx: dict[str, Any] = {
+            "from": Web3.to_checksum_address(sender),
+            "to": Web3.to_checksum_address(to),
+            "data": HexBytes(data),
+        }
+        if value:
+            tx["value"] = value
         return self._estimate(tx, abi)
 
     def sign(
@@ -296,30 +298,6 @@ class ChainClient:
         """Send `amount` wei of the chain's native currency (gas money) to `to`."""
         tx_hash = self.send(account, to=to, data=b"", abi=abi, gas=21_000, value=amount)
         return self.wait(tx_hash, abi=abi, event_address=None)
-
-    def submit_raw(self, raw: bytes, *, abi: ContractAbi, contract: str) -> TxResult:
-        """Send a transaction someone signed themselves, to `contract` only; wait for it.
-
-        It is simulated first (``eth_call`` as its sender), so a revert is reported with its
-        custom error and nothing is sent.
-        """
-        from eth_account import Account
-        from eth_account.typed_transactions import TypedTransaction
-
-        sender = Account.recover_transaction(raw)
-        fields = TypedTransaction.from_bytes(HexBytes(raw)).as_dict()
-        to = fields.get("to")
-        if not to or Web3.to_checksum_address(to) != Web3.to_checksum_address(contract):
-            raise NotForContract(f"only transactions to the FreshLedger contract {contract} are relayed")
-        call = {"from": sender, "to": Web3.to_checksum_address(to), "data": HexBytes(fields.get("data", b""))}
-        try:
-            self._rpc(lambda: self.w3.eth.call(call))
-        except ContractLogicError as exc:
-            raise revert_from(exc, abi) from None
-        tx_hash = self.send_raw(raw)
-        with self._lock:
-            self._nonces.pop(sender, None)
-        return self.wait(tx_hash, abi=abi, event_address=contract, replay=call)
 
     def send_raw(self, raw: bytes) -> str:
         """Send a signed transaction as it is; return its hash. A node that already holds

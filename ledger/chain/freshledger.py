@@ -163,18 +163,16 @@ class FreshLedgerContract:
     def register_participant(
         self, admin: LocalAccount, account: str, role: str, name: str, identifier: str
     ) -> TxResult:
-        return self.transact(
-            admin, "registerParticipant", to_checksum_address(account), ROLE_IDS[role], name, identifier
-        )
+        return self.transact(admin, "registerParticipant", *participant_args(account, role, name, identifier))
 
     def grant_role(self, admin: LocalAccount, role: str, account: str) -> TxResult:
         return self.transact(admin, "grantRole", ROLE_IDS[role], to_checksum_address(account))
 
     def suspend_participant(self, admin: LocalAccount, account: str, reason: str) -> TxResult:
-        return self.transact(admin, "suspendParticipant", to_checksum_address(account), reason)
+        return self.transact(admin, "suspendParticipant", *suspend_args(account, reason))
 
     def reinstate_participant(self, admin: LocalAccount, account: str) -> TxResult:
-        return self.transact(admin, "reinstateParticipant", to_checksum_address(account))
+        return self.transact(admin, "reinstateParticipant", *reinstate_args(account))
 
     # ------------------------------------------------------------ origins
 
@@ -190,17 +188,8 @@ class FreshLedgerContract:
         origin: str,
         document_cid: bytes = b"",
     ) -> TxResult:
-        return self.transact(
-            supplier,
-            "registerHarvest",
-            gtin_number(gtin),
-            lot,
-            quantity,
-            code(unit, 3),
-            harvested_at,
-            origin,
-            document_cid,
-        )
+        harvest = HarvestLot(gtin, lot, quantity, unit, harvested_at, origin, document_cid)
+        return self.transact(supplier, "registerHarvest", *harvest_args(harvest))
 
     def register_import(
         self,
@@ -219,21 +208,9 @@ class FreshLedgerContract:
         hs_code: str = "",
     ) -> TxResult:
         """One line of a declaration; an empty `hs_code` records none."""
-        return self.transact(
-            customs,
-            "registerImport",
-            gtin_number(gtin),
-            lot,
-            quantity,
-            code(unit, 3),
-            to_checksum_address(importer),
-            code(origin_country, 2),
-            code(hs_code, 10),
-            declaration_number,
-            cleared_at,
-            entry_port,
-            document_cid,
-        )
+        line = ImportLine(gtin, lot, quantity, unit, origin_country, hs_code)
+        declaration = Declaration(declaration_number, entry_port, cleared_at, importer, document_cid)
+        return self.transact(customs, "registerImport", *import_args(line, declaration))
 
     def register_harvests(self, supplier: LocalAccount, lots: Sequence[HarvestLot]) -> TxResult:
         """Many lots in one transaction, all or nothing (one ``HarvestRegistered`` each)."""
@@ -248,7 +225,7 @@ class FreshLedgerContract:
     # ------------------------------------------------------------ custody
 
     def hand_off(self, sender: LocalAccount, batch_id: bytes, to: str) -> TxResult:
-        return self.transact(sender, "handOff", batch_id, to_checksum_address(to))
+        return self.transact(sender, "handOff", *hand_off_args(batch_id, to))
 
     def accept_hand_off(self, recipient: LocalAccount, batch_id: bytes) -> TxResult:
         return self.transact(recipient, "acceptHandOff", batch_id)
@@ -260,10 +237,10 @@ class FreshLedgerContract:
 
     def split(self, custodian: LocalAccount, parent_id: bytes, parts: Sequence[tuple[str, int]]) -> TxResult:
         """Split into ``[(lot, quantity), ...]``."""
-        return self.transact(custodian, "split", parent_id, [(lot, quantity) for lot, quantity in parts])
+        return self.transact(custodian, "split", *split_args(parent_id, parts))
 
     def merge(self, custodian: LocalAccount, parent_ids: Sequence[bytes], lot: str) -> TxResult:
-        return self.transact(custodian, "merge", list(parent_ids), lot)
+        return self.transact(custodian, "merge", *merge_args(parent_ids, lot))
 
     # ------------------------------------------------------------ food safety and sale
 
@@ -276,8 +253,7 @@ class FreshLedgerContract:
         residues: Sequence[Residue],
         report_cid: bytes = b"",
     ) -> TxResult:
-        rows = [(r.substance, r.measured, r.limit, r.unit) for r in residues]
-        return self.transact(lab, "recordInspection", batch_id, passed, rows, report_cid)
+        return self.transact(lab, "recordInspection", *inspection_args(batch_id, passed, residues, report_cid))
 
     def release_quarantine(self, regulator: LocalAccount, batch_id: bytes, reason: str) -> TxResult:
         return self.transact(regulator, "releaseQuarantine", batch_id, reason)
@@ -285,7 +261,7 @@ class FreshLedgerContract:
     def record_sale(
         self, vendor: LocalAccount, batch_id: bytes, *, quantity: int, price: int, currency: str
     ) -> TxResult:
-        return self.transact(vendor, "recordSale", batch_id, quantity, price, code(currency, 3))
+        return self.transact(vendor, "recordSale", *sale_args(Sale(batch_id, quantity, price, currency)))
 
     def record_sales(self, vendor: LocalAccount, sales: Sequence[Sale]) -> TxResult:
         """Many sales in one transaction, all or nothing, in the given order (see
@@ -293,7 +269,7 @@ class FreshLedgerContract:
         return self.transact(vendor, "recordSales", sale_groups(sales))
 
     def recall(self, regulator: LocalAccount, batch_ids: Sequence[bytes], reason: str) -> TxResult:
-        return self.transact(regulator, "recall", list(batch_ids), reason)
+        return self.transact(regulator, "recall", *recall_args(batch_ids, reason))
 
     # ------------------------------------------------------------ views
 
@@ -323,21 +299,89 @@ class FreshLedgerContract:
         return value
 
 
+# ------------------------------------------------------------------ call arguments
+# The one place each call's arguments are built: the typed methods above and the write
+# queue's kinds (ledger.intents.kinds) both use these.
+
+
+def participant_args(account: str, role: str, name: str, identifier: str) -> list[Any]:
+    """``registerParticipant``."""
+    return [to_checksum_address(account), ROLE_IDS[role], name, identifier]
+
+
+def suspend_args(account: str, reason: str) -> list[Any]:
+    """``suspendParticipant``."""
+    return [to_checksum_address(account), reason]
+
+
+def reinstate_args(account: str) -> list[Any]:
+    """``reinstateParticipant``."""
+    return [to_checksum_address(account)]
+
+
+def harvest_args(lot: HarvestLot) -> list[Any]:
+    """``registerHarvest`` (and one row of ``registerHarvests``)."""
+    return [
+        gtin_number(lot.gtin),
+        lot.lot,
+        lot.quantity,
+        code(lot.unit, 3),
+        lot.harvested_at,
+        lot.origin,
+        lot.document_cid,
+    ]
+
+
+def import_args(line: ImportLine, declaration: Declaration) -> list[Any]:
+    """``registerImport``: one line with its declaration's fields; an empty HS code records none."""
+    return [
+        gtin_number(line.gtin),
+        line.lot,
+        line.quantity,
+        code(line.unit, 3),
+        to_checksum_address(declaration.importer),
+        code(line.origin_country, 2),
+        code(line.hs_code, 10),
+        declaration.number,
+        declaration.cleared_at,
+        declaration.entry_port,
+        declaration.document_cid,
+    ]
+
+
+def hand_off_args(batch_id: bytes, to: str) -> list[Any]:
+    """``handOff``."""
+    return [batch_id, to_checksum_address(to)]
+
+
+def split_args(parent_id: bytes, parts: Sequence[tuple[str, int]]) -> list[Any]:
+    """``split`` into ``[(lot, quantity), ...]``."""
+    return [parent_id, [(lot, quantity) for lot, quantity in parts]]
+
+
+def merge_args(parent_ids: Sequence[bytes], lot: str) -> list[Any]:
+    """``merge``."""
+    return [list(parent_ids), lot]
+
+
+def inspection_args(batch_id: bytes, passed: bool, residues: Sequence[Residue], report_cid: bytes) -> list[Any]:
+    """``recordInspection``."""
+    return [batch_id, passed, [(r.substance, r.measured, r.limit, r.unit) for r in residues], report_cid]
+
+
+def sale_args(sale: Sale) -> list[Any]:
+    """``recordSale``."""
+    return [sale.batch_id, sale.quantity, sale.price, code(sale.currency, 3)]
+
+
+def recall_args(batch_ids: Sequence[bytes], reason: str) -> list[Any]:
+    """``recall`` of many batches."""
+    return [list(batch_ids), reason]
+
+
 def harvests_args(lots: Sequence[HarvestLot]) -> list[Any]:
     """The arguments of ``registerHarvests`` for `lots`."""
-    rows = [
-        (
-            gtin_number(lot.gtin),
-            lot.lot,
-            lot.quantity,
-            code(lot.unit, 3),
-            lot.harvested_at,
-            lot.origin,
-            lot.document_cid,
-        )
-        for lot in lots
-    ]
-    return [rows]
+    return [[tuple(harvest_args(lot)) for lot in lots]]
 
 
 def imports_args(declaration: Declaration, lines: Sequence[ImportLine], first_line: int = 0) -> list[Any]:

@@ -8,15 +8,15 @@ freshledger epcis capture FILE [--account N | --keystore FILE]              reco
 a lot's whole lineage, every lot of a GTIN, or every event, with block time in
 [``--since``, ``--until``). ``capture`` signs for one participant: a development account of
 the local chain (``--account``, index 1-9; the local chain's keys are public) or an encrypted
-keystore (``--keystore``, password from ``FRESHLEDGER_KEYSTORE_PASSWORD`` or a prompt), and
-prints each event's outcome as JSON. Exit status: 0 when every event was recorded or is
+keystore (``--keystore``, password from ``FRESHLEDGER_KEYSTORE_PASSWORD`` or a prompt); its
+events' calls go through the write queue in the database (intents, like the API's capture),
+and it prints each event's outcome as JSON. Exit status: 0 when every event was recorded or is
 unsupported, 1 for an invalid document or a failed event.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -111,11 +111,12 @@ def capture(
     from ledger.chain.client import ChainClient
     from ledger.chain.deploy import load
     from ledger.chain.freshledger import FreshLedgerContract
-    from ledger.epcis.capture import execute
     from ledger.epcis.plan import PartyResolver, plan_events
+    from ledger.epcis.queued import event_results, queue_plan
+    from ledger.intents.local import queue_and_wait
     from ledger.queries.events import participants_with_identifier
     from ledger.settings import load_settings
-    from ledger.store.db import make_engine
+    from ledger.store.db import make_engine, migrate
 
     document = _read(file)
     problems = validate_document(document)
@@ -127,9 +128,20 @@ def capture(
     client = ChainClient(settings.rpc_url)
     signer = command_signer(account, keystore, client.chain_id, who="captures")
     ledger = FreshLedgerContract(client, load(client, settings.data_dir).address)
-    engine = make_engine(database_url) if database_url or os.environ.get("FRESHLEDGER_DATABASE_URL") else None
-    resolver = PartyResolver(lambda gln: participants_with_identifier(engine, gln) if engine else [])
-    results = execute(ledger, signer, plan_events(document, resolver))  # type: ignore[arg-type]
-    typer.echo(json.dumps({"participant": signer.address, "events": [r.to_json() for r in results]}, indent=2))
-    if any(r.status == "failed" for r in results):
+    # The write queue's database (default: SQLite under the data directory); GLNs resolve
+    # through its indexed participants.
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        resolver = PartyResolver(lambda gln: participants_with_identifier(engine, gln))
+        entries, intents = queue_plan(plan_events(document, resolver), ledger.abi)
+        items = [(kind, intent.payload) for kind, intent in intents]
+        final = queue_and_wait(engine, ledger, signer, items)  # type: ignore[arg-type]
+    finally:
+        engine.dispose()
+    for entry in entries:
+        entry["intent_ids"] = [final[n].id for n in entry["intents"]]
+    results, _running = event_results(entries, {i.id: i for i in final})
+    typer.echo(json.dumps({"participant": signer.address, "events": results}, indent=2))
+    if any(r["status"] == "failed" for r in results):
         raise typer.Exit(1)

@@ -1,6 +1,7 @@
 """``freshledger submit``: run the write queue's submitters outside the API.
 
 freshledger submit                 submit for every sender whose keystore is here, until Ctrl-C
+                                   (and relay the self-signed transactions of the others)
 
 It competes for the senders' locks like every API worker does (``FRESHLEDGER_QUEUE_SUBMITTERS
 =false`` leaves the submitting to it), so any number may run; each sender has one submitter.
@@ -32,6 +33,10 @@ def submit(
         str | None, typer.Option(help="SQLAlchemy URL (default: SQLite under the data directory)")
     ] = None,
     max_in_flight: Annotated[int, typer.Option(min=1, help="transactions of one sender sent and not yet mined")] = 32,
+    bump_after_blocks: Annotated[
+        int, typer.Option(min=0, help="replace a transaction not mined after this many blocks (0: never)")
+    ] = 3,
+    bump_percent: Annotated[int, typer.Option(min=10, help="how much a replacement raises tip and fee cap")] = 12,
 ) -> None:
     """Send the queued writes of every participant whose key the market holds."""
     settings = load_settings(rpc_url)
@@ -44,7 +49,9 @@ def submit(
         rpc_url=settings.rpc_url,
         contract=lambda client: FreshLedgerContract(client, address),
         account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
-        settings=QueueSettings(max_in_flight=max_in_flight),
+        settings=QueueSettings(
+            max_in_flight=max_in_flight, bump_after_blocks=bump_after_blocks, bump_percent=bump_percent
+        ),
     )
     stop = threading.Event()
 

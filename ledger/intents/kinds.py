@@ -24,8 +24,27 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.freshledger import Sale, code, gtin_number, sale_groups
+from ledger.chain.freshledger import (
+    Declaration,
+    HarvestLot,
+    ImportLine,
+    Sale,
+    hand_off_args,
+    harvest_args,
+    harvests_args,
+    import_args,
+    inspection_args,
+    merge_args,
+    participant_args,
+    recall_args,
+    reinstate_args,
+    sale_args,
+    sale_groups,
+    split_args,
+    suspend_args,
+)
 from ledger.hexes import from_hex
+from ledger.vocabulary import Residue
 
 Payload = dict[str, Any]
 Event = dict[str, Any]  # {"name", "log_index", "args"} with bytes as 0x-hex
@@ -62,6 +81,11 @@ class Kind:
     #: Most intents one transaction carries (the submitter also halves a group whose gas
     #: estimate is over its gas bound).
     max_group: int = 1
+    #: A payment of gas money instead of a contract call: the recipient and the amount (wei)
+    #: of the one intent; the transaction carries no data.
+    payment: Callable[[Payload], tuple[str, int]] | None = None
+    #: The call data as a participant signed it (a relayed transaction), instead of ``args``.
+    data: Callable[[Payload], bytes] | None = None
 
     def packs(self, abi: ContractAbi) -> bool:
         """Whether intents of this kind pack on a contract with `abi` (a contract deployed
@@ -117,63 +141,73 @@ def _sale_ids(payload: Payload, events: list[Event]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ arguments
+# Payloads become the typed values of ledger.chain.freshledger, whose builders are the one
+# place a call's arguments are made.
+
+
+def _sale(p: Payload) -> Sale:
+    return Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"])
 
 
 def _sale_args(p: Payload) -> list[Any]:
-    return [_bytes(p["batch_id"]), p["quantity"], p["price"], code(p["currency"], 3)]
+    return sale_args(_sale(p))
 
 
 def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
     """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`)."""
-    sales = [Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"]) for p in payloads]
-    return [sale_groups(sales)]
+    return [sale_groups([_sale(p) for p in payloads])]
+
+
+def _harvest(p: Payload) -> HarvestLot:
+    return HarvestLot(
+        p["gtin"], p["lot"], p["quantity"], p["unit"], p["harvested_at"], p["origin"], _bytes(p.get("document_cid"))
+    )
 
 
 def _harvest_args(p: Payload) -> list[Any]:
-    return [
-        gtin_number(p["gtin"]),
-        p["lot"],
-        p["quantity"],
-        code(p["unit"], 3),
-        p["harvested_at"],
-        p["origin"],
-        _bytes(p.get("document_cid")),
-    ]
+    return harvest_args(_harvest(p))
 
 
 def _harvests_args(payloads: Sequence[Payload]) -> list[Any]:
     """``registerHarvests(HarvestLot[])``: the lots in the order of their intents, so the n-th
     ``HarvestRegistered`` (and the index of a ``HarvestLotInvalid``) is the n-th intent's."""
-    return [[tuple(_harvest_args(p)) for p in payloads]]
+    return harvests_args([_harvest(p) for p in payloads])
 
 
 def _import_args(p: Payload) -> list[Any]:
-    return [
-        gtin_number(p["gtin"]),
-        p["lot"],
-        p["quantity"],
-        code(p["unit"], 3),
-        to_checksum_address(p["importer"]),
-        code(p["origin_country"], 2),
-        code(p.get("hs_code") or "", 10),
-        p["declaration_number"],
-        p["cleared_at"],
-        p["entry_port"],
-        _bytes(p.get("document_cid")),
-    ]
+    line = ImportLine(p["gtin"], p["lot"], p["quantity"], p["unit"], p["origin_country"], p.get("hs_code") or "")
+    declaration = Declaration(
+        p["declaration_number"], p["entry_port"], p["cleared_at"], p["importer"], _bytes(p.get("document_cid"))
+    )
+    return import_args(line, declaration)
 
 
 def _inspection_args(p: Payload) -> list[Any]:
-    residues = [(r[0], r[1], r[2], r[3]) for r in p["residues"]]
-    return [_bytes(p["batch_id"]), p["passed"], residues, _bytes(p.get("report_cid"))]
+    residues = [Residue(r[0], r[1], r[2], r[3]) for r in p["residues"]]
+    return inspection_args(_bytes(p["batch_id"]), p["passed"], residues, _bytes(p.get("report_cid")))
 
 
 def _recall_args(p: Payload) -> list[Any]:
-    return [[_bytes(b) for b in p["batch_ids"]], p["reason"]]
+    return recall_args([_bytes(b) for b in p["batch_ids"]], p["reason"])
 
 
 def _recalls_args(payloads: Sequence[Payload]) -> list[Any]:
-    return [[_bytes(b) for p in payloads for b in p["batch_ids"]], payloads[0]["reason"]]
+    return recall_args([_bytes(b) for p in payloads for b in p["batch_ids"]], payloads[0]["reason"])
+
+
+def _no_ids(_payload: Payload, _events: list[Event]) -> dict[str, Any]:
+    return {"batch_ids": []}
+
+
+def _relayed_ids(_payload: Payload, events: list[Event]) -> dict[str, Any]:
+    """What today's relay answered: the events; batch ids of batches it created."""
+    created = {"HarvestRegistered", "ImportRegistered", "BatchSplit", "BatchesMerged"}
+    made = [e["args"].get("batchId") or e["args"].get("childId") for e in events if e["name"] in created]
+    return {"batch_ids": [b for b in made if b]}
+
+
+def _unsupported(_p: Payload) -> list[Any]:
+    raise ValueError("a relayed transaction is sent as it was signed")
 
 
 KINDS: dict[str, Kind] = {
@@ -203,19 +237,19 @@ KINDS: dict[str, Kind] = {
             max_group=200,
         ),
         Kind("import", "registerImport", _import_args, _created("ImportRegistered", "batchId")),
-        Kind("handoff", "handOff", lambda p: [_bytes(p["batch_id"]), to_checksum_address(p["to"])], _batch_of),
+        Kind("handoff", "handOff", lambda p: hand_off_args(_bytes(p["batch_id"]), p["to"]), _batch_of),
         Kind("accept", "acceptHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),
         Kind("cancel", "cancelHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),
         Kind(
             "split",
             "split",
-            lambda p: [_bytes(p["batch_id"]), [(lot, qty) for lot, qty in p["parts"]]],
+            lambda p: split_args(_bytes(p["batch_id"]), p["parts"]),
             _created("BatchSplit", "childId"),
         ),
         Kind(
             "merge",
             "merge",
-            lambda p: [[_bytes(b) for b in p["batch_ids"]], p["lot"]],
+            lambda p: merge_args([_bytes(b) for b in p["batch_ids"]], p["lot"]),
             _created("BatchesMerged", "childId"),
         ),
         Kind("inspection", "recordInspection", _inspection_args, _batch_of),
@@ -239,6 +273,25 @@ KINDS: dict[str, Kind] = {
             owns=lambda p, e: e["args"]["batchId"] in p["batch_ids"],
             max_group=50,
         ),
+        # The market authority's writes.
+        Kind(
+            "participant",
+            "registerParticipant",
+            lambda p: participant_args(p["address"], p["role"], p["name"], p["identifier"]),
+            _no_ids,
+        ),
+        Kind(
+            "suspend",
+            "suspendParticipant",
+            lambda p: suspend_args(p["address"], p["reason"]),
+            _no_ids,
+        ),
+        Kind("reinstate", "reinstateParticipant", lambda p: reinstate_args(p["address"]), _no_ids),
+        # Gas money for a participant whose key the market made (sent by the authority, so in
+        # its queue: its nonces are the submitter's alone).
+        Kind("payment", "", lambda p: [], _no_ids, payment=lambda p: (to_checksum_address(p["to"]), int(p["wei"]))),
+        # A transaction a participant signed itself: sent as it is by ledger.intents.relay.
+        Kind("relay", "", _unsupported, _relayed_ids, data=lambda p: bytes.fromhex(p["data"].removeprefix("0x"))),
     )
 }
 

@@ -23,8 +23,22 @@ def error_json(error: TransactionError) -> dict[str, Any]:
 
 
 def calldata(ledger: FreshLedgerContract, kind: str, intents: list[IntentRecord]) -> bytes:
-    function, args = kind_of(kind).call([i.payload for i in intents])
+    spec = kind_of(kind)
+    if spec.payment is not None:
+        return b""
+    if spec.data is not None:
+        return spec.data(intents[0].payload)
+    function, args = spec.call([i.payload for i in intents])
     return ledger.abi.encode_call(function, args)
+
+
+def target(ledger: FreshLedgerContract, kind: str, intents: list[IntentRecord]) -> tuple[str, int]:
+    """Where a transaction of `intents` goes and the wei it carries: the contract, or for a
+    payment its recipient."""
+    spec = kind_of(kind)
+    if spec.payment is not None:
+        return spec.payment(intents[0].payload)
+    return ledger.address, 0
 
 
 def settle(engine: Engine, ledger: FreshLedgerContract, tx: TxRecord, receipt: Any) -> list[int]:

@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from ledger.chain.client import ChainClient
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.intents.lock import SenderLock, try_lock
+from ledger.intents.relay import KIND as RELAY
+from ledger.intents.relay import Relayer
 from ledger.intents.settings import QueueSettings
 from ledger.intents.submitter import Submitter
 from ledger.store import intents as store
@@ -147,15 +149,17 @@ class SubmitterPool:
             if running is not None and running[0].is_alive():
                 return
         account = self.account_of(sender)
-        if account is None:
+        if account is None and not store.has_unfinished(self.engine, sender, RELAY):
             return  # a key this process does not hold
         lock = try_lock(self.engine, sender)
         if lock is None:
             return  # another process (or thread) submits for this sender
         wake = threading.Event()
-        thread = threading.Thread(
-            target=self._run, args=(account, lock, wake), name=f"submitter-{sender[:10]}", daemon=True
-        )
+        if account is None:  # a participant keeping its own key: its signed transactions
+            target, args = self._relay, (sender, lock, wake)
+        else:
+            target, args = self._run, (account, lock, wake)
+        thread = threading.Thread(target=target, args=args, name=f"submitter-{sender[:10]}", daemon=True)
         with self._guard:
             self._running[sender] = (thread, wake)
         thread.start()
@@ -179,6 +183,16 @@ class SubmitterPool:
         finally:
             lock.release()
             self._wake.set()  # work may have arrived meanwhile: look again
+
+    def _relay(self, sender: str, lock: SenderLock, wake: threading.Event) -> None:
+        try:
+            ledger = self.contract(ChainClient(self.rpc_url))
+            Relayer(self.engine, ledger, sender, self.settings, stop=self._stop, wake=wake, notify=self._notify).run()
+        except Exception:
+            log.exception("relayer %s ended by an error", sender)
+        finally:
+            lock.release()
+            self._wake.set()
 
     def _notify(self, ids: list[int]) -> None:
         if self.watcher is not None and ids:

@@ -1,7 +1,8 @@
 """After a restart (or an outage), ask the node what became of each stored transaction that
 was sent and not yet settled, by hash and by nonce:
 
-- mined: record its outcome;
+- mined: record its outcome (or, for a replacement of a stuck transaction, the replaced one
+  mined instead: settled by that one, :mod:`ledger.intents.replace`);
 - held by the node (pending): wait for it as usual;
 - unknown, and the sender's nonce not yet used: send the very same signed bytes again (the
   same hash: the chain cannot take them twice);
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.errors import NodeError, TransactionError
 from ledger.intents.outcome import settle
+from ledger.intents.replace import settle_superseded, superseded_pending
 from ledger.store import intents as store
 from ledger.store.intents import TxRecord
 
@@ -36,7 +38,11 @@ def reconcile(
         if receipt is not None:
             notify(settle(engine, ledger, tx, receipt))
             continue
-        if client.knows(tx.tx_hash):
+        superseded = settle_superseded(engine, ledger, tx)  # a replaced one was mined instead
+        if superseded is not None:
+            notify(superseded)
+            continue
+        if client.knows(tx.tx_hash) or superseded_pending(ledger, engine, tx):
             in_flight.append(tx)
             continue
         if tx.nonce < mined_nonces:

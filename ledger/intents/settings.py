@@ -23,3 +23,17 @@ class QueueSettings:
     #: Back-off while the node does not answer: from the first to the last, doubling.
     retry_first_s: float = 0.5
     retry_max_s: float = 5.0
+    #: The oldest in-flight transaction, still not mined this many blocks after it became the
+    #: oldest, is replaced: the same nonce and call, re-signed with its tip and fee cap raised
+    #: by ``bump_percent`` (and the fee cap at least twice the latest base fee plus the tip),
+    #: with every later one whose fee cap is under the replacement's. 0 never replaces one.
+    bump_after_blocks: int = 3
+    #: How much a replacement raises the tip and the fee cap; EIP-1559 nodes (geth, Besu,
+    #: anvil) take a replacement of a pending transaction only at +10% on both.
+    bump_percent: int = 12
+    #: Seconds between looks at the block height for stuck transactions (one call each).
+    bump_check_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.bump_percent < 10:
+            raise ValueError("bump_percent must be at least 10: nodes refuse a smaller replacement")

@@ -37,8 +37,11 @@ from ledger.errors import NodeError, TransactionError
 from ledger.hexes import to_hex
 from ledger.intents.crash import crash_point
 from ledger.intents.kinds import kind_of, leading_group
-from ledger.intents.outcome import calldata, error_json, settle
+from ledger.intents.outcome import calldata, error_json, settle, target
 from ledger.intents.reconcile import reconcile
+from ledger.intents.relay import KIND as RELAY
+from ledger.intents.relay import take_turn
+from ledger.intents.replace import fees_of, replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, TxRecord
@@ -77,6 +80,12 @@ class Submitter:
         self.next_nonce = 0
         self._ready = False
         self._pending_at = -1  # the head block at which the oldest in flight was not mined yet
+        #: The oldest in-flight transaction and the block height it became the oldest at, and
+        #: the replacements of stuck ones (whose replaced transaction may be mined instead).
+        self._head: str | None = None
+        self._head_since = 0
+        self._replacements: set[str] = set()
+        self._bump_checked = 0.0
 
     # ------------------------------------------------------------ the loop
 
@@ -114,6 +123,9 @@ class Submitter:
     def _resume(self) -> None:
         """Reconcile with the node, then continue at the node's next nonce."""
         self.in_flight = reconcile(self.engine, self.ledger, self.sender, self.notify)
+        self._replacements = {
+            tx.tx_hash for tx in self.in_flight if store.bumped_siblings(self.engine, tx.sender, tx.nonce)
+        }
         pending = self.client.nonce_of(self.sender, "pending")
         after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
         self.next_nonce = max(pending, after_ours)
@@ -136,13 +148,53 @@ class Submitter:
             tx = self.in_flight[0]
             receipt = self.client.receipt(tx.tx_hash)
             if receipt is None:
-                self._pending_at = head  # not in any block up to `head`: look again after it
-                break
+                superseded = (
+                    settle_superseded(self.engine, self.ledger, tx) if tx.tx_hash in self._replacements else None
+                )
+                if superseded is None:
+                    self._pending_at = head  # not in any block up to `head`: look again after it
+                    break
+                self.notify(superseded)  # the transaction it replaced was mined instead
+                self.in_flight.pop(0)
+                settled = True
+                continue
             crash_point("after_mining")
             self.notify(settle(self.engine, self.ledger, tx, receipt))
             self.in_flight.pop(0)
             settled = True
+        self.replace_stuck()
         return settled
+
+    def replace_stuck(self) -> None:
+        """Replace the oldest in-flight transaction when it is still not mined
+        ``bump_after_blocks`` blocks after it became the oldest (:mod:`ledger.intents.replace`),
+        and with it every later one whose fee cap is under the replacement's (they would sit
+        too). Only the oldest is timed: later ones may just wait their turn behind it in full
+        blocks. Looks every ``bump_check_s``."""
+        after = self.settings.bump_after_blocks
+        now = time.monotonic()
+        if after <= 0 or not self.in_flight or now - self._bump_checked < self.settings.bump_check_s:
+            return
+        self._bump_checked = now
+        height = self.client.block_number()
+        head = self.in_flight[0]
+        if head.tx_hash != self._head:
+            self._head, self._head_since = head.tx_hash, height
+            return
+        if height - self._head_since < after:
+            return
+        flying = {tx.tx_hash for tx in self.in_flight}
+        self._replacements &= flying
+        cap = None
+        for n, tx in enumerate(self.in_flight):
+            if cap is not None and fees_of(tx.raw)[0] >= cap:
+                continue
+            new = replace(self.engine, self.ledger, self.account, tx, self.settings.bump_percent)
+            log.warning("submitter %s: nonce %d replaced by %s (not mined)", self.sender, tx.nonce, new.tx_hash)
+            self.in_flight[n] = new
+            self._replacements.add(new.tx_hash)
+            cap = cap if cap is not None else fees_of(new.raw)[0]
+        self._head, self._head_since = self.in_flight[0].tx_hash, height
 
     # ------------------------------------------------------------ filling
 
@@ -155,6 +207,10 @@ class Submitter:
             if not queued:
                 break
             head = queued[0].kind
+            if head == RELAY:  # signed by the participant itself: sent as it is, in its turn
+                self._relay(queued[0])
+                moved = True
+                continue
             run = list(takewhile(lambda i, head=head: i.kind == head, queued))
             kind = kind_of(head)
             size = leading_group(kind, self.ledger.abi, [i.payload for i in run], [i.attempts for i in run])
@@ -181,8 +237,9 @@ class Submitter:
             if len(planned) >= room:
                 return False
             data = calldata(self.ledger, part[0].kind, part)
+            to, value = target(self.ledger, part[0].kind, part)
             try:
-                gas = self.client.estimate(self.sender, to=self.ledger.address, data=data, abi=self.ledger.abi)
+                gas = self.client.estimate(self.sender, to=to, data=data, abi=self.ledger.abi, value=value)
             except NodeError:
                 raise
             except TransactionError as exc:  # a revert: a ContractRevert when the error is decoded
@@ -208,10 +265,24 @@ class Submitter:
         complete = visit(group)
         return planned, not complete, refused
 
+    def _relay(self, intent: IntentRecord) -> None:
+        tx = take_turn(self.engine, intent, self.next_nonce)
+        if tx is None:
+            self.notify([intent.id])  # refused: its nonce is not this sender's next
+            return
+        self.next_nonce += 1
+        self.in_flight.append(tx)
+        try:
+            self.client.send_raw(bytes.fromhex(tx.raw.removeprefix("0x")))
+        except TransactionError as exc:
+            log.warning("submitter %s: relayed transaction refused (%s); reconciling", self.sender, exc)
+            self._ready = False
+
     def _send(self, group: list[IntentRecord], gas: int) -> None:
         data = calldata(self.ledger, group[0].kind, group)
+        to, value = target(self.ledger, group[0].kind, group)
         signed = self.client.sign(
-            self.account, to=self.ledger.address, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce
+            self.account, to=to, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce, value=value
         )
         tx = TxRecord(
             tx_hash=signed.hash,

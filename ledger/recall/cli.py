@@ -6,7 +6,8 @@ freshledger recall --gtin G --lot L --reason R --keystore FILE       key from an
 The lot is traced forward in the indexer's database (``--database-url``), every affected
 batch is recalled on-chain (``--rpc-url``) in as few transactions as fit the block gas
 limit (``--max-gas`` caps one transaction instead), and the transactions, stalls and sales
-are printed (``--json`` for a machine).
+are printed (``--json`` for a machine). The transactions go through the write queue in that
+database (one ``recall`` intent a transaction), like the API's.
 """
 
 from __future__ import annotations
@@ -19,17 +20,22 @@ import typer
 from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
-from ledger.chain.client import ChainClient
+from ledger.chain.client import GAS_MARGIN, ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
-from ledger.errors import ConfigurationError, NotFound
+from ledger.errors import ConfigurationError, ContractRevert, NotFound
 from ledger.gs1 import normalize_gtin
-from ledger.hexes import to_hex
+from ledger.hexes import from_hex, to_hex
+from ledger.intents.local import queue_and_wait
+from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
 from ledger.queries import trace_forward
-from ledger.recall.lot import LotRecall, lot_recall_json, recall_lot
+from ledger.queries.views import TraceResult
+from ledger.recall.lot import LotRecall, lot_recall_json, lot_recall_of, traced_batch_ids
 from ledger.recall.onchain import RecallSender
+from ledger.recall.queued import chunk_payloads, outcome_of
 from ledger.settings import LedgerSettings, load_settings
 from ledger.store.db import make_engine, migrate
 
@@ -69,13 +75,37 @@ def recall(
             trace = trace_forward(engine, to_hex(batch_id_of(gtin, lot)))
         except NotFound:
             raise NotFound(f"no lot {lot} of GTIN {gtin} is in the indexed database") from None
-        result = recall_lot(trace, RecallSender(contract, account), reason, max_gas=max_gas)
+        result = _recall_queued(engine, contract, account, trace, reason, max_gas)
     finally:
         engine.dispose()
     if as_json:
         typer.echo(json.dumps(lot_recall_json(result), indent=2, ensure_ascii=False))
     else:
         _print(Console(), result)
+
+
+def _recall_queued(
+    engine: Engine,
+    contract: FreshLedgerContract,
+    account: LocalAccount,
+    trace: TraceResult,
+    reason: str,
+    max_gas: int | None,
+) -> LotRecall:
+    """Plan (a refusal raises before anything is stored), queue one ``recall`` intent per
+    chunk, wait until they are recorded; the first refusal raises with the contract's error."""
+    ids = [from_hex(b, size=32) for b in traced_batch_ids(trace)]
+    plan = RecallSender(contract, account).plan(ids, reason, max_gas=max_gas)
+    payloads = chunk_payloads(plan, reason)
+    # Chunks never pack beyond the plan's gas budget: the submitter bounds the estimate, the
+    # transaction's gas limit is the estimate with the margin.
+    settings = QueueSettings(idle_exit_s=1.0, max_gas=int(plan.budget / GAS_MARGIN))
+    intents = queue_and_wait(engine, contract, account, [("recall", p) for p in payloads], settings=settings)
+    refused = next((i for i in intents if i.status == "refused"), None)
+    if refused is not None:
+        error = refused.error or {}
+        raise ContractRevert(error.get("name", "TransactionReverted"), error.get("args") or {}, error.get("message"))
+    return lot_recall_of(trace, reason, outcome_of(plan, intents, contract.client))
 
 
 def _print(console: Console, result: LotRecall) -> None:

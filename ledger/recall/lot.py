@@ -46,8 +46,18 @@ class LotRecall:
 
 def recall_lot(trace: TraceResult, sender: RecallSender, reason: str, *, max_gas: int | None = None) -> LotRecall:
     """Recall the traced lot and every batch made from it (parents before children)."""
-    ids = [trace.batch.batch_id, *(b.batch_id for b in trace.descendants)]
-    outcome = sender.recall(_raw(ids), reason, max_gas=max_gas)
+    ids = traced_batch_ids(trace)
+    return lot_recall_of(trace, reason, sender.recall(_raw(ids), reason, max_gas=max_gas))
+
+
+def traced_batch_ids(trace: TraceResult) -> list[str]:
+    """The lot and every batch made from it, parents before children."""
+    return [trace.batch.batch_id, *(b.batch_id for b in trace.descendants)]
+
+
+def lot_recall_of(trace: TraceResult, reason: str, outcome: RecallOutcome) -> LotRecall:
+    """The answer of a lot recall whose transactions `outcome` holds."""
+    ids = traced_batch_ids(trace)
     return LotRecall(
         batch_id=trace.batch.batch_id,
         gtin=trace.batch.gtin,

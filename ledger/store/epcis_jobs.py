@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 
 from ledger.store import models
+from ledger.store.intents import NewIntent, insert_intents
 
 _JOBS = models.EpcisCaptureJob.__table__
 #: FreshLedger can only proceed: mined transactions are not rolled back (GS1-Capture-Error-Behaviour).
@@ -31,6 +32,37 @@ def create_job(engine: Engine, address: str, event_count: int, document_sha256: 
                 event_count=event_count,
                 document_sha256=document_sha256,
                 results=None,
+            )
+        )
+    return capture_id
+
+
+def create_queued_job(
+    engine: Engine,
+    address: str,
+    document_sha256: str,
+    entries: list[dict[str, Any]],
+    intents: list[tuple[str, NewIntent]],
+) -> str:
+    """A job whose events' calls are queued intents of `address`, all stored in one
+    transaction: each entry's ``intents`` (indexes into `intents`) become ``intent_ids``. Its
+    state is read from those intents (:mod:`ledger.epcis.queued`)."""
+    capture_id = "cj" + secrets.token_hex(12)
+    with engine.begin() as conn:
+        ids = insert_intents(conn, address, intents)
+        results = [{**e, "intent_ids": [ids[n] for n in e.get("intents", [])]} for e in entries]
+        conn.execute(
+            insert(_JOBS).values(
+                capture_id=capture_id,
+                address=address,
+                created_at=int(time.time()),
+                finished_at=None,
+                running=True,
+                success=True,
+                error_behaviour=ERROR_BEHAVIOUR,
+                event_count=len(entries),
+                document_sha256=document_sha256,
+                results=results,
             )
         )
     return capture_id

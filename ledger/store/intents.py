@@ -376,3 +376,82 @@ def requeue(engine: Engine, tx_hash: str, *, tx_status: str, block: int | None =
             .values(status="queued", tx_hash=None, position=None, attempts=_INTENTS.c.attempts + 1, updated_at=now)
         )
     return ids
+
+
+# ------------------------------------------------------------------ replaced transactions
+
+
+def replace_transaction(engine: Engine, old_hash: str, new: TxRecord) -> None:
+    """`new` (the same nonce, higher fees) replaces the stuck `old_hash`: stored, and the
+    intents moved to it, in one transaction; the old row stays, ``bumped``, because the node
+    may still mine the old one instead (see :func:`adopt`)."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(insert(_TXS).values(**{**new.__dict__, "created_at": now}))
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == old_hash).values(status="bumped"))
+        conn.execute(
+            update(_INTENTS)
+            .where(_INTENTS.c.tx_hash == old_hash, _INTENTS.c.status == "sent")
+            .values(tx_hash=new.tx_hash, updated_at=now)
+        )
+
+
+def bumped_siblings(engine: Engine, sender: str, nonce: int) -> list[TxRecord]:
+    """The transactions of `sender` with `nonce` that a replacement superseded, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_TXS)
+            .where(_TXS.c.sender == sender, _TXS.c.nonce == nonce, _TXS.c.status == "bumped")
+            .order_by(_TXS.c.created_at)
+        ).all()
+    return [_tx(row) for row in rows]
+
+
+def adopt(engine: Engine, mined_hash: str, latest_hash: str) -> TxRecord:
+    """The node mined the superseded `mined_hash`, not its replacement `latest_hash`: the
+    intents move back to it (it is ``sent`` again, to be settled) and the replacement is
+    ``replaced``; returns the mined one's row."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == mined_hash).values(status="sent"))
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == latest_hash).values(status="replaced"))
+        conn.execute(
+            update(_INTENTS)
+            .where(_INTENTS.c.tx_hash == latest_hash, _INTENTS.c.status == "sent")
+            .values(tx_hash=mined_hash, updated_at=now)
+        )
+        row = conn.execute(select(_TXS).where(_TXS.c.tx_hash == mined_hash)).one()
+    return _tx(row)
+
+
+def has_unfinished(engine: Engine, sender: str, kind: str) -> bool:
+    """Whether `sender` has queued or sent intents of `kind`."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(_INTENTS.c.id)
+            .where(_INTENTS.c.sender == sender, _INTENTS.c.kind == kind, _INTENTS.c.status.in_(UNFINISHED))
+            .limit(1)
+        ).first()
+    return found is not None
+
+
+def unfinished_of_kind(engine: Engine, sender: str, kind: str) -> list[IntentRecord]:
+    """`sender`'s queued or sent intents of `kind`, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_INTENTS)
+            .where(_INTENTS.c.sender == sender, _INTENTS.c.kind == kind, _INTENTS.c.status.in_(UNFINISHED))
+            .order_by(_INTENTS.c.id)
+        ).all()
+    return [_intent(row) for row in rows]
+
+
+def insert_intents(conn: Any, sender: str, items: Sequence[tuple[str, NewIntent]]) -> list[int]:
+    """Store `items` (kind, intent) as queued intents of `sender` on `conn`, inside the
+    caller's transaction (a capture job stores its intents with itself); their ids, in order."""
+    now = time.time()
+    ids = []
+    for kind, item in items:
+        values = _new_row(sender, kind, item, now)
+        ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
+    return ids

@@ -13,6 +13,8 @@ import pytest
 
 from ledger import demo
 from ledger.keys import KeyStore
+from ledger.store.db import make_engine
+from ledger.store.intents import intents_of
 from tests.recall.demo_chain import GREENS_LOT, DemoChain, demo_chain
 from tests.support.databases import Databases
 
@@ -52,11 +54,16 @@ def test_recall_command_recalls_the_lot_and_prints_stalls_and_sales(cli_market: 
     traced = [trace.batch.batch_id, *(b.batch_id for b in trace.descendants)]
     assert answer["recalled_batch_ids"] == traced
     assert answer["gas_budget"] == 70_000
-    assert len(answer["transaction_hashes"]) > 1  # 70,000 gas holds only a few batches a transaction
+    assert len(answer["transaction_hashes"]) > 1, done.stderr  # 70,000 gas holds only a few batches a transaction
     assert all(tx["gas_limit"] <= 70_000 for tx in answer["transactions"])
     assert [s["sale_id"] for s in answer["sales"]] == [s.sale_id for s in trace.sales]
     assert [s["address"] for s in answer["stalls"]] == [p.address for p in trace.stalls]
     assert all(market.status(b) == "recalled" for b in traced)
+    engine = make_engine(url)  # through the write queue: one recall intent a transaction
+    intents = intents_of(engine)
+    engine.dispose()
+    assert {(i.kind, i.status) for i in intents} == {("recall", "recorded")}
+    assert sorted({i.tx_hash for i in intents}) == sorted(answer["transaction_hashes"])
 
     again = run(market, url, *lot_args, "--regulator", market.cast.regulator.address)
     assert again.returncode == 0, again.stderr

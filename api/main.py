@@ -24,7 +24,10 @@ from api.routes import (
     epcis,
     intake,
     intents,
+    kiosk,
     labs,
+    market_map,
+    notices,
     products,
     public,
     ratings,
@@ -84,6 +87,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets
     routers += (intents,)  # the write queue: where an accepted write stands
+    routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

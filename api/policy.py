@@ -77,6 +77,10 @@ POLICY: dict[str, Audience] = {
     "GET /market/prices": A.ANYONE,
     "GET /market/arrivals": A.ANYONE,
     "GET /products": A.ANYONE,
+    "GET /notices": A.ANYONE,
+    "GET /board/map": A.ANYONE,
+    "GET /kiosk": A.ANYONE,
+    "GET /market/search": A.ANYONE,
     "GET /customs/declarations/template.csv": A.ANYONE,
     "GET /customs/declarations/template.xlsx": A.ANYONE,
     "GET /harvests/template.csv": A.ANYONE,
@@ -123,11 +127,13 @@ POLICY: dict[str, Audience] = {
     "GET /regulators/fsma204": A.REGULATOR,
     "GET /regulators/audit": A.REGULATOR,
     "GET /regulators/stalls": A.REGULATOR_OR_AUTHORITY,
+    "POST /notices": A.REGULATOR_OR_AUTHORITY,
     "POST /participants": A.AUTHORITY,
     "POST /participants/{address}/suspend": A.AUTHORITY,
     "POST /participants/{address}/reinstate": A.AUTHORITY,
     "POST /participants/{address}/keys": A.AUTHORITY,
     "PUT /products/{gtin}": A.AUTHORITY,
+    "PUT /market/layout": A.AUTHORITY,
 }
 
 

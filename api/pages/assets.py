@@ -21,6 +21,8 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES_CSS = TEMPLATES / "pages.css"
 BOARD_CSS = TEMPLATES / "board.css"
 BOARD_SCRIPT = TEMPLATES / "board_refresh.js"
+#: The market touchscreen's stylesheet (``/kiosk``).
+KIOSK_CSS = TEMPLATES / "kiosk.css"
 
 
 @cache
@@ -41,6 +43,12 @@ def board_script() -> Markup:
     return Markup(BOARD_SCRIPT.read_text(encoding="utf-8"))
 
 
+@cache
+def kiosk_css() -> Markup:
+    """The touchscreen's CSS."""
+    return Markup(KIOSK_CSS.read_text(encoding="utf-8"))
+
+
 def csp_hash(text: str) -> str:
     """The CSP source of an inline element with content `text`: ``'sha256-...'``."""
     return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode('utf-8')).digest()).decode()}'"
@@ -48,7 +56,7 @@ def csp_hash(text: str) -> str:
 
 def style_hashes() -> list[str]:
     """The CSP sources of every inline stylesheet a page may have."""
-    return [csp_hash(page_css()), csp_hash(board_css())]
+    return [csp_hash(page_css()), csp_hash(board_css()), csp_hash(kiosk_css())]
 
 
 def script_hashes() -> list[str]:

@@ -50,7 +50,10 @@ def test_publish_notice_refuses_other_callers(market: Market, caller: str) -> No
     before = market.ledger.client.block_number()
     with pytest.raises(ContractRevert) as refused:
         market.ledger.publish_notice(account, CID, *_window())
-    assert (refused.value.name, refused.value.args_by_name) == ("NoticeAuthorUnauthorized", {"account": account.address})
+    assert (refused.value.name, refused.value.args_by_name) == (
+        "NoticeAuthorUnauthorized",
+        {"account": account.address},
+    )
     assert market.ledger.client.block_number() == before
 
 

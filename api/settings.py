@@ -44,6 +44,8 @@ class ApiSettings(LedgerSettings):
     public_scheme: Literal["https", "http"] = "https"
     #: The market's time zone, for the dates printed on labels and pages.
     market_timezone: str = "Asia/Shanghai"
+    #: Seconds without a tap before the touchscreen (``/kiosk``) returns to its start screen.
+    kiosk_idle_s: int = Field(default=60, ge=5, le=3600)
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18

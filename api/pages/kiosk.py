@@ -4,8 +4,8 @@ The start screen lists the catalog (each product's names in the three languages)
 market map and the notices; a product shows the stalls that have it in stock now (price,
 origin, latest test), lit on the map; a stall shows its stock. Every control is a link of at
 least 48 px: no JavaScript, no typing. The page goes back to its start screen after
-:data:`IDLE_S` seconds without a tap (``<meta http-equiv="refresh">``: every tap loads a new
-page, which starts the count again).
+``idle`` seconds without a tap (``ApiSettings.kiosk_idle_s``, a minute), by a
+``<meta http-equiv="refresh">``: every tap loads a new page, which starts the count again.
 
 Example::
 
@@ -35,8 +35,6 @@ from ledger.queries.search import StockOffer
 from ledger.queries.views import BoardInspection, StallProfile
 from ledger.store.products import ProductRecord
 
-#: Seconds without a tap before the screen returns to its start.
-IDLE_S = 60
 #: Today's tests the screen lists (the newest).
 TESTS_SHOWN = 8
 
@@ -91,7 +89,7 @@ def _tile(product: ProductRecord, lang: str, current: bool) -> ProductTile:
     return ProductTile(product.gtin, _href(lang, product=product.gtin), names, current)
 
 
-def render_kiosk(data: KioskData, *, lang: str, tz: tzinfo) -> str:
+def render_kiosk(data: KioskData, *, lang: str, tz: tzinfo, idle: int = 60) -> str:
     """The touchscreen's page for `data` in `lang`."""
     lang = supported(lang) or DEFAULT_LANGUAGE
     t = Messages(lang)
@@ -144,7 +142,7 @@ def render_kiosk(data: KioskData, *, lang: str, tz: tzinfo) -> str:
         "t": t,
         "languages": languages,
         "css": kiosk_css(),
-        "idle": IDLE_S,
+        "idle": idle,
         "start": _href(lang) if lang != DEFAULT_LANGUAGE else "/kiosk",
         "home": "/kiosk",
         "tiles": [_tile(p, lang, p.gtin == chosen) for p in data.catalog],

@@ -69,7 +69,7 @@ def kiosk(
         offers=stock_offers(engine, [chosen.gtin]) if chosen else [],
         stall=profile,
     )
-    html = render_kiosk(data, lang=lang, tz=tz)
+    html = render_kiosk(data, lang=lang, tz=tz, idle=services.settings.kiosk_idle_s)
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "Vary": "Accept-Language"})
 
 

@@ -18,6 +18,7 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
 | FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
+| FRESHLEDGER_KIOSK_IDLE_S | 60: seconds without a tap before the touchscreen returns to its start |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """

@@ -45,7 +45,7 @@ def floor_map(
 ) -> Markup:
     """The plan as an ``<svg>`` element (or a whole SVG document with `standalone`)."""
     width, height = plan.width * SCALE, plan.height * SCALE
-    total = height + (LEGEND_ROW * 2 + 16 if legend else 0)
+    total = height + (LEGEND_ROW * 3 + 16 if legend else 0)
     parts: list[Markup] = []
     title = escape(t("map_heading"))
     xmlns = Markup(' xmlns="http://www.w3.org/2000/svg"')
@@ -151,7 +151,7 @@ def _entrance(x: int, y: int, label: Markup, t: Messages) -> Markup:
 def _legend(t: Messages, top: int, width: int) -> Markup:
     items = [(FILLS[state], t(STATE_LABELS[state])) for state in (OPEN, HELD, SUSPENDED, EMPTY)]
     items += [(LAB_FILL, t("map_lab")), ("none", t("map_empty"))]
-    per_row = 3
+    per_row = 2
     column = width // per_row
     parts = [Markup('<g class="legend">')]
     for i, (fill, text) in enumerate(items):

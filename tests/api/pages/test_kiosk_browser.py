@@ -146,7 +146,8 @@ def test_kiosk_tap_a_product_then_a_stall_without_javascript(
 ) -> None:
     page, _ = kiosk
     page.goto(served.base + "/kiosk?lang=zh")
-    page.locator("a.tile", has_text="金枕榴莲").tap()
+    with page.expect_navigation():
+        page.locator("a.tile", has_text="金枕榴莲").tap()
     offers = page.locator("#offers a.offer")
     assert offers.count() == 1  # the durian is at B03 only
     assert "B03" in offers.inner_text() and "CNY" in offers.inner_text()
@@ -155,10 +156,12 @@ def test_kiosk_tap_a_product_then_a_stall_without_javascript(
     assert page.evaluate("document.documentElement.scrollWidth") <= KIOSK["width"]
     assert _small_targets(page) == []
     page.screenshot(path=str(artifacts_dir / "kiosk-1080x1920-product.png"), full_page=True)
-    offers.first.tap()
+    with page.expect_navigation():
+        offers.first.tap()
     assert f"stall={vendor2}" in page.url
     assert page.locator("#stall article.offer").count() >= 2  # greens and durian in stock
-    page.locator("#stall a.button", has_text="返回首页").tap()
+    with page.expect_navigation():
+        page.locator("#stall a.button", has_text="返回首页").tap()
     assert page.locator("a.tile").count() == 2
 
 

@@ -154,6 +154,9 @@ def _print_urls(
         say(f"Market board (wall screen): {base}/board")
     if _serves(app, f"/board/stalls/{who.stall_a.address}"):
         say(f"  the screen above Stall A12: {base}/board/stalls/{who.stall_a.address}")
+    if _serves(app, "/kiosk"):
+        say(f"Market touchscreen (kiosk, portrait 1080x1920): {base}/kiosk")
+        say(f"  the floor map: {base}/board/map · notices: {base}/notices · search: {base}/market/search?q=durian")
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")

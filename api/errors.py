@@ -36,6 +36,7 @@ REVERT_STATUS = {
     "AccessControlUnauthorizedAccount": status.HTTP_403_FORBIDDEN,
     "ParticipantNotActive": status.HTTP_403_FORBIDDEN,
     "ParticipantNotRegistered": status.HTTP_403_FORBIDDEN,
+    "NoticeAuthorUnauthorized": status.HTTP_403_FORBIDDEN,
     "NotCustodian": status.HTTP_403_FORBIDDEN,
     "NotPendingRecipient": status.HTTP_403_FORBIDDEN,
     "BatchNotFound": status.HTTP_404_NOT_FOUND,
@@ -95,6 +96,8 @@ SENTENCES = {
     "UnknownRole": "that is not a market role",
     "ParticipantDetailsMissing": "a participant needs a name and a GLN or licence number",
     "InvalidHsCode": "the HS code must have 6 to 10 digits",
+    "NoticeAuthorUnauthorized": "{account} is neither an active regulator nor the market authority",
+    "NoticeWindowInvalid": "a notice is shown from valid_from until valid_until, which must be later and not past",
     "DeclarationExists": "customs declaration {declarationNumber} is already recorded",
     "DeclarationOutOfOrder": (
         "customs declaration {declarationNumber} continues at line {nextLine}, not at line {firstLine}"

@@ -21,6 +21,7 @@ may nest: every limit in one place (enforced by :mod:`api.bodies` before a route
 | FRESHLEDGER_MAX_DOCUMENT_BYTES | 52428800 (50 MiB) | ``POST /documents`` |
 | FRESHLEDGER_MAX_CAPTURE_BYTES | 5242880 (5 MiB) | ``POST /epcis/capture`` |
 | FRESHLEDGER_MAX_RATING_BYTES | 8192 | ``POST /sales/{id}/rating`` (no login needed) |
+| (fixed) | 65536 | ``POST /notices`` (a title and a body in three languages) |
 | (fixed) | 8388608 (8 MiB) | ``POST /customs/declarations``, ``POST /harvests/bulk`` (``ledger.intake``) |
 | (fixed) | 11534336 (11 MiB) | the workbench's forms with a photo or a report (a 10 MiB file) |
 | FRESHLEDGER_MAX_JSON_BYTES | 1048576 (1 MiB) | every other body |
@@ -48,6 +49,9 @@ MAX_RESIDUES = 100
 MAX_PRODUCT_NAMES = 184
 
 MIB = 1024 * 1024
+#: A notice's title (120) and body (2000 characters) in three languages, as UTF-8 JSON with
+#: room for escapes: well under 64 KiB.
+MAX_NOTICE_BYTES = 64 * 1024
 #: Declaration files and harvest sheets: CSV, XLSX (binary) or JSON, streamed to the route,
 #: which reads them with the same cap and its own depth check (ledger.intake).
 FILE_ROUTES = frozenset({"/customs/declarations", "/harvests/bulk"})
@@ -100,6 +104,8 @@ class BodyLimits(BaseSettings):
             return BodyLimit("declaration file", MAX_FILE_BYTES, self.body_timeout_s, checked=False)
         if method == "POST" and _workbench_upload(path):
             return BodyLimit("workbench upload", WORKBENCH_UPLOAD_BYTES, self.document_timeout_s, checked=False)
+        if method == "POST" and path == "/notices":
+            return BodyLimit("notice", MAX_NOTICE_BYTES, self.body_timeout_s)
         if method == "POST" and path.startswith("/sales/") and path.endswith("/rating") and path.count("/") == 3:
             return BodyLimit("rating", self.max_rating_bytes, self.body_timeout_s)
         return BodyLimit("request", self.max_json_bytes, self.body_timeout_s)

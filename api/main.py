@@ -24,7 +24,10 @@ from api.routes import (
     epcis,
     intake,
     intents,
+    kiosk,
     labs,
+    market_map,
+    notices,
     products,
     public,
     ratings,
@@ -95,6 +98,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     # the participants' workbench: screens for people signed in with a password
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
     routers += (workbench_customs, workbench_authority)
+    routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

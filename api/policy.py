@@ -104,6 +104,10 @@ POLICY: dict[str, Audience] = {
     "GET /market/prices": A.ANYONE,
     "GET /market/arrivals": A.ANYONE,
     "GET /products": A.ANYONE,
+    "GET /notices": A.ANYONE,
+    "GET /board/map": A.ANYONE,
+    "GET /kiosk": A.ANYONE,
+    "GET /market/search": A.ANYONE,
     "GET /customs/declarations/template.csv": A.ANYONE,
     "GET /customs/declarations/template.xlsx": A.ANYONE,
     "GET /harvests/template.csv": A.ANYONE,
@@ -150,6 +154,7 @@ POLICY: dict[str, Audience] = {
     "GET /regulators/fsma204": A.REGULATOR,
     "GET /regulators/audit": A.REGULATOR,
     "GET /regulators/stalls": A.REGULATOR_OR_AUTHORITY,
+    "POST /notices": A.REGULATOR_OR_AUTHORITY,
     "POST /participants": A.AUTHORITY,
     "POST /participants/{address}/suspend": A.AUTHORITY,
     "POST /participants/{address}/reinstate": A.AUTHORITY,
@@ -185,6 +190,7 @@ POLICY: dict[str, Audience] = {
     "POST /workbench/authority/participants": A.PERSON_AUTHORITY,
     "POST /workbench/authority/participants/{address}/suspend": A.PERSON_AUTHORITY,
     "POST /workbench/authority/participants/{address}/reinstate": A.PERSON_AUTHORITY,
+    "PUT /market/layout": A.AUTHORITY,
 }
 
 

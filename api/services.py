@@ -22,6 +22,7 @@ from ledger.intents.accept import AcceptBatcher
 from ledger.intents.pool import IntentWatcher, SubmitterPool
 from ledger.intents.settings import QueueSettings
 from ledger.keys import KeyStore
+from ledger.notices.publish import DocumentCache
 from ledger.notify.secret_box import SecretBox, load_secret_box
 from ledger.notify.targets import TargetPolicy
 from ledger.store.db import make_engine, migrate
@@ -38,6 +39,14 @@ class Services:
     webhook_targets: TargetPolicy
     _ledger: FreshLedgerContract | None = None
     _receipts: ReceiptProofs | None = None
+    _published: DocumentCache | None = None
+
+    @property
+    def published(self) -> DocumentCache:
+        """Notice texts and floor plans by CID, read from the document store once each."""
+        if self._published is None:
+            self._published = DocumentCache(self.documents)
+        return self._published
 
     @property
     def receipts(self) -> ReceiptProofs:

@@ -20,6 +20,7 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
 | FRESHLEDGER_WORKBENCH_IDLE_S | 1800: a workbench session ends after this long without a request |
 | FRESHLEDGER_WORKBENCH_ABSOLUTE_S | 43200: and this long after its sign-in, whatever happens |
+| FRESHLEDGER_KIOSK_IDLE_S | 60: seconds without a tap before the touchscreen returns to its start |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
@@ -46,6 +47,8 @@ class ApiSettings(LedgerSettings):
     public_scheme: Literal["https", "http"] = "https"
     #: The market's time zone, for the dates printed on labels and pages.
     market_timezone: str = "Asia/Shanghai"
+    #: Seconds without a tap before the touchscreen (``/kiosk``) returns to its start screen.
+    kiosk_idle_s: int = Field(default=60, ge=5, le=3600)
     #: Gas money the authority sends a participant whose key the market creates, so that it
     #: can pay for its transactions (0 on a chain without gas fees).
     participant_funding_wei: int = 10**18

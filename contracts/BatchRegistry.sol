@@ -645,7 +645,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         if (date > block.timestamp) revert DateInFuture(date, block.timestamp);
     }
 
-    function _requireCid(bytes calldata cid) private pure {
+    function _requireCid(bytes calldata cid) internal pure {
         if (!Gs1.isDocumentCid(cid)) revert InvalidDocumentCid(cid);
     }
 

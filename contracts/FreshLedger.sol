@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {BatchRegistry} from "./BatchRegistry.sol";
 import {ParticipantRegistry} from "./ParticipantRegistry.sol";
+import {INoticeBoard} from "./interfaces/INoticeBoard.sol";
 
 /**
  * @title FreshLedger
@@ -10,7 +11,35 @@ import {ParticipantRegistry} from "./ParticipantRegistry.sol";
  * suppliers, customs, labs, vendors, regulators) and the batches they harvest, import,
  * hand over, repack, test, sell and recall. See {IBatchRegistry} and {IParticipantRegistry}.
  */
-contract FreshLedger is BatchRegistry {
+contract FreshLedger is BatchRegistry, INoticeBoard {
     /// @param authority The market authority, holder of DEFAULT_ADMIN_ROLE.
     constructor(address authority) ParticipantRegistry(authority) {}
+
+    // ---------------------------------------------------------------- notices and floor plan
+    // Event-only: the text and the plan are documents; the indexer keeps what is current.
+
+    /// @inheritdoc INoticeBoard
+    function publishNotice(bytes calldata cid, uint64 validFrom, uint64 validUntil, bytes32 batchId, address stall)
+        external
+    {
+        // hasRole is false for a suspended regulator (ParticipantRegistry.hasRole).
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(REGULATOR_ROLE, msg.sender)) {
+            revert NoticeAuthorUnauthorized(msg.sender);
+        }
+        _requireDocument(cid);
+        if (validFrom >= validUntil || validUntil <= block.timestamp) revert NoticeWindowInvalid(validFrom, validUntil);
+        emit NoticePublished(msg.sender, batchId, stall, cid, validFrom, validUntil);
+    }
+
+    /// @inheritdoc INoticeBoard
+    function publishLayout(bytes calldata cid) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _requireDocument(cid);
+        emit LayoutPublished(msg.sender, cid);
+    }
+
+    /// @dev A notice's text and a plan are documents: unlike a batch's, the CID is required.
+    function _requireDocument(bytes calldata cid) private pure {
+        if (cid.length == 0) revert InvalidDocumentCid(cid);
+        _requireCid(cid);
+    }
 }

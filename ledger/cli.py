@@ -9,6 +9,7 @@ freshledger customs check|import FILE   a customs declaration file (see ledger.i
 freshledger recall --gtin G --lot L     a regulator recalls a lot and all made from it (ledger.recall.cli)
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
 freshledger submit                      the write queue's submitters, outside the API (ledger.intents.cli)
+freshledger notice publish --title-en T --body-en B --hours H   a notice (ledger.notices.cli)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from ledger.errors import ConfigurationError, LedgerError
 from ledger.fsma.cli import fsma204
 from ledger.intake.cli import customs_app
 from ledger.intents.cli import submit as submit_command
+from ledger.notices.cli import notice_app
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
 from ledger.settings import load_settings
@@ -46,6 +48,7 @@ app.add_typer(chain_app, name="chain")
 app.add_typer(docs_app, name="docs")
 app.add_typer(epcis_app, name="epcis")
 app.add_typer(customs_app, name="customs")
+app.add_typer(notice_app, name="notice")
 app.command("recall")(recall_command)
 app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)

@@ -125,6 +125,8 @@ _EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind("QuarantineReleased", "quarantine_releases", None, "released"),
     EventKind("SaleRecorded", "sales", None, "sold"),
     EventKind("RecallIssued", "recalls", None, "recalled"),
+    EventKind("NoticePublished", "notices"),
+    EventKind("LayoutPublished", "layouts"),
 )
 #: Solidity event name -> its names downstream.
 EVENTS: dict[str, EventKind] = {e.event: e for e in _EVENT_KINDS}

@@ -23,6 +23,8 @@ BOARD_CSS = TEMPLATES / "board.css"
 BOARD_SCRIPT = TEMPLATES / "board_refresh.js"
 #: The participants' workbench's stylesheet.
 WORKBENCH_CSS = TEMPLATES / "workbench.css"
+#: The market touchscreen's stylesheet (``/kiosk``).
+KIOSK_CSS = TEMPLATES / "kiosk.css"
 
 
 @cache
@@ -49,6 +51,11 @@ def workbench_css() -> Markup:
     return Markup(WORKBENCH_CSS.read_text(encoding="utf-8"))
 
 
+def kiosk_css() -> Markup:
+    """The touchscreen's CSS."""
+    return Markup(KIOSK_CSS.read_text(encoding="utf-8"))
+
+
 def csp_hash(text: str) -> str:
     """The CSP source of an inline element with content `text`: ``'sha256-...'``."""
     return f"'sha256-{base64.b64encode(hashlib.sha256(text.encode('utf-8')).digest()).decode()}'"
@@ -56,7 +63,7 @@ def csp_hash(text: str) -> str:
 
 def style_hashes() -> list[str]:
     """The CSP sources of every inline stylesheet a page may have."""
-    return [csp_hash(page_css()), csp_hash(board_css()), csp_hash(workbench_css())]
+    return [csp_hash(page_css()), csp_hash(board_css()), csp_hash(workbench_css()), csp_hash(kiosk_css())]
 
 
 def script_hashes() -> list[str]:

@@ -33,6 +33,7 @@ from api.pages.board_rows import (
 )
 from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
+from api.pages.notice_cards import NoticeCard
 from api.pages.shopper import LanguageLink, environment
 from api.pages.shopper import stylesheet as shopper_stylesheet
 from api.pages.stall_names import place_order
@@ -60,6 +61,7 @@ class BoardData:
     as_of_block: int | None
     now: int
     products: Mapping[str, str] = field(default_factory=dict)  # GTIN -> name in the page's language
+    notices: list[NoticeCard] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class StallData:
     phone_url: str
     now: int
     products: Mapping[str, str] = field(default_factory=dict)  # GTIN -> name in the page's language
+    notices: list[NoticeCard] = field(default_factory=list)
 
 
 @dataclass
@@ -104,6 +107,7 @@ def render_board(
         "stalls": [stall_row(s, t) for s in sorted(data.stalls, key=place_order)],
         "prices": [price_line(p, t, fmt, names) for p in data.prices],
         "arrivals": [arrival_line(s, t, fmt, names) for s in data.supply],
+        "notices": data.notices,
     }
     return _render("board.html", page, fragment, **context)
 
@@ -124,6 +128,7 @@ def render_stall_screen(
         "phone_url": data.phone_url,
         "updated": fmt.datetime(data.now),
         "as_of_block": screen.as_of_block,
+        "notices": data.notices,
     }
     return _render("board_stall.html", page, fragment, **context)
 

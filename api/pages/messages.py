@@ -372,3 +372,9 @@ from api.pages.messages_board import BOARD  # noqa: E402
 
 for _lang, _strings in BOARD.items():
     CATALOG[_lang].update(_strings)
+
+# The touchscreen's, the notices' and the floor map's strings.
+from api.pages.messages_kiosk import KIOSK  # noqa: E402
+
+for _lang, _strings in KIOSK.items():
+    CATALOG[_lang].update(_strings)

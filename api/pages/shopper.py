@@ -11,7 +11,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from functools import cache
@@ -26,6 +26,7 @@ from api.pages.blocks import Links
 from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
 from api.pages.lineage_svg import lineage_svg
+from api.pages.notice_cards import NoticeCard
 from api.pages.rating_form import RatingForm
 from api.pages.sections import lab_tests, origin_cards, summary
 from api.pages.timeline import timeline
@@ -61,12 +62,14 @@ def render_shopper_page(
     tz: tzinfo = UTC,
     product_name: str | None = None,
     rating: RatingForm | None = None,
+    notices: Sequence[NoticeCard] = (),
 ) -> str:
     """The page of one sale: banner, purchase, lineage picture, origins, lab tests, every step.
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
-    the caller knows the GTIN's product; `rating` adds the stall rating form.
+    the caller knows the GTIN's product; `rating` adds the stall rating form; `notices` are the
+    current notices about the lot, its stall, or the whole market.
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)
@@ -84,6 +87,7 @@ def render_shopper_page(
         as_of_block=chain.as_of_block,
         zone=fmt.zone(chain.sale.time),
         rating=rating,
+        notices=list(notices),
     )
 
 

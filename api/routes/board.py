@@ -24,13 +24,16 @@ from pydantic import AfterValidator
 
 from api.deps import ServicesDep
 from api.pages.board import DEFAULT_REFRESH, BoardData, StallData, render_board, render_stall_screen
-from api.pages.i18n import LANG_COOKIE, negotiate
+from api.pages.formats import Formatter
+from api.pages.i18n import LANG_COOKIE, Messages, negotiate
+from api.pages.notice_cards import NoticeCard, notice_cards
 from api.qr import qr_svg
 from api.schemas import Address
 from api.services import Services
 from api.views import plain
 from ledger.queries.board import alerts_between, inspections_between
 from ledger.queries.days import market_window
+from ledger.queries.notices import current_notices
 from ledger.queries.prices import prices, supply
 from ledger.queries.stalls import stall_directory, stall_profile
 from ledger.queries.status import checkpoint
@@ -128,6 +131,15 @@ def _page(request: Request, html: str, lang: str) -> HTMLResponse:
     return page
 
 
+def _notices(services: Services, lang: str, *, stall: str | None = None) -> list[NoticeCard]:
+    """The notices shown now: all of them on the wall, a stall's and the general ones above
+    a stall (an expired notice is not current, so it is gone at the next refresh)."""
+    rows = current_notices(services.engine, int(time.time()), stalls=[stall] if stall else None)
+    t = Messages(lang)
+    names = {entry.address: entry.name for entry in stall_directory(services.engine)}
+    return notice_cards(rows, services.published, t, Formatter(lang, t, _zone(services)), stalls=names)
+
+
 @router.get("/board", response_class=HTMLResponse)
 def board(
     request: Request, services: ServicesDep, day: Day = None, refresh: Refresh = DEFAULT_REFRESH, fragment: bool = False
@@ -147,6 +159,7 @@ def board(
         as_of_block=panels.as_of_block,
         now=int(time.time()),
         products=product_names(services.engine, lang),
+        notices=_notices(services, lang),
     )
     html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment)
     return _page(request, html, lang)
@@ -174,6 +187,7 @@ def stall_board(
         phone_url=phone_url,
         now=int(time.time()),
         products=product_names(services.engine, lang),
+        notices=_notices(services, lang, stall=address),
     )
     return _page(request, render_stall_screen(data, lang=lang, tz=tz, refresh=refresh, fragment=fragment), lang)
 

@@ -10,6 +10,7 @@ so only the stall that made the sale gets them (:mod:`api.policy`).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.deps import ServicesDep
 from api.labels import SaleLabel, label_pdf, label_png
-from api.pages.i18n import LANG_COOKIE, negotiate
+from api.pages.formats import Formatter
+from api.pages.i18n import LANG_COOKIE, Messages, negotiate
+from api.pages.notice_cards import NoticeCard, notice_cards
 from api.pages.rating_form import RatingForm
 from api.pages.shopper import render_bad_request, render_not_found, render_shopper_page
 from api.policy import SaleVendorDep
@@ -33,6 +36,7 @@ from ledger.errors import NotFound
 from ledger.hexes import to_hex
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
+from ledger.queries.notices import current_notices
 from ledger.queries.views import CustodyChain, SaleView
 from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale
@@ -183,7 +187,19 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
         tz=ZoneInfo(services.settings.market_timezone),
         product_name=product_name(services.engine, chain.sale.gtin, lang),
         rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id), proof),
+        notices=_notices(services, chain, lang),
     )
+
+
+def _notices(services: Services, chain: CustodyChain, lang: str) -> list[NoticeCard]:
+    """Current notices about the sold lot or any lot it came from, its stall, or everyone."""
+    lots = {chain.batch.batch_id: chain.batch.lot, **{e.batch_id: e.lot for e in chain.events if e.batch_id}}
+    stall = chain.sale.vendor.address
+    rows = current_notices(services.engine, int(time.time()), batch_ids=sorted(lots), stalls=[stall])
+    t = Messages(lang)
+    fmt = Formatter(t.lang, t, ZoneInfo(services.settings.market_timezone))
+    names = {stall: chain.sale.vendor.name or stall}
+    return notice_cards(rows, services.published, t, fmt, lots=lots, stalls=names)
 
 
 def _problem(request: Request, status: int, name: str, message: str, wants_json: bool) -> Response:

@@ -114,6 +114,7 @@ def _signed(value: int, bits: int) -> int:
 _STORED_SPECIAL: dict[tuple[str, str], Callable[[Any], Any]] = {
     ("documentCid", "bytes"): cid_text,
     ("reportCid", "bytes"): cid_text,
+    ("cid", "bytes"): cid_text,
     ("unit", "bytes3"): _text_code,
     ("currency", "bytes3"): _text_code,
     ("originCountry", "bytes2"): _text_code,

@@ -273,6 +273,34 @@ class FreshLedgerContract:
 
     # ------------------------------------------------------------ views
 
+    # ------------------------------------------------------------ notices and floor plan
+
+    def publish_notice(
+        self,
+        author: LocalAccount,
+        cid: bytes,
+        valid_from: int,
+        valid_until: int,
+        *,
+        batch_id: bytes | None = None,
+        stall: str | None = None,
+    ) -> TxResult:
+        """Publish the notice whose text is document `cid` for ``[valid_from, valid_until)``;
+        `batch_id` and `stall` name the lot and the stall it concerns, if any."""
+        return self.transact(
+            author,
+            "publishNotice",
+            cid,
+            valid_from,
+            valid_until,
+            batch_id or bytes(32),
+            to_checksum_address(stall) if stall else ZERO_ADDRESS,
+        )
+
+    def publish_layout(self, authority: LocalAccount, cid: bytes) -> TxResult:
+        """Set the market's floor plan to document `cid`."""
+        return self.transact(authority, "publishLayout", cid)
+
     def batch(self, batch_id: bytes) -> BatchState:
         (view,) = self.read("batch", batch_id)
         return BatchState(

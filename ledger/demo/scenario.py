@@ -28,6 +28,7 @@ from sqlalchemy import Engine
 from ledger.chain.client import TxResult
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.demo import market, papers
+from ledger.demo import notices as demo_notices
 from ledger.demo.declaration_file import declaration_paper, write_declaration
 from ledger.demo.market import HOUR, Cast, cast
 from ledger.documents.cid import cid_of
@@ -104,6 +105,7 @@ def scenario_size() -> int:
         + len(market.SALES)
         + 1  # the refused hand-off
         + 1  # the recall (one transaction: three batches fit any block)
+        + 3  # two notices and the floor plan
     )
 
 
@@ -135,6 +137,7 @@ def record_scenario(
     recorder.sales()
     recorder.refused_hand_off()
     recorder.recall(indexed())
+    recorder.notices(int(time.time()))
     return recorder.steps
 
 
@@ -352,6 +355,34 @@ class _Recorder:
         )
         for tx in recall.outcome.transactions:
             self._add(Step("recall", "Market Supervision Bureau", detail, tx.block_number, tx.gas_used))
+
+    def notices(self, now: int) -> None:
+        """The bureau's notice about the recalled lot, the market's opening hours, and the
+        floor plan (:mod:`ledger.demo.notices`)."""
+        until = now + demo_notices.NOTICE_DAYS * 24 * HOUR
+        recalled = self.keep(papers.Paper(demo_notices.RECALL_NOTICE.document(), "application/json"))
+        self.note(
+            "publish notice",
+            "Market Supervision Bureau",
+            "strawberry recall, in Korean, Chinese and English",
+            self.ledger.publish_notice(self.who.regulator, recalled, now, until, batch_id=lot_id(market.RECALLED_LOT)),
+        )
+        hours = self.keep(papers.Paper(demo_notices.HOURS_NOTICE.document(), "application/json"))
+        self.note(
+            "publish notice",
+            "market authority",
+            "opening hours",
+            self.ledger.publish_notice(self.who.authority, hours, now, until),
+        )
+        plan = demo_notices.floor_plan(self.who)
+        self.note(
+            "set floor plan",
+            "market authority",
+            f"{len(plan.stalls)} stalls, {len(plan.empty)} empty places, the lab, {len(plan.entrances)} gates",
+            self.ledger.publish_layout(
+                self.who.authority, self.keep(papers.Paper(plan.document(), "application/json"))
+            ),
+        )
 
 
 def _unit(code: str) -> str:

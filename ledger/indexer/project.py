@@ -344,3 +344,20 @@ class Projector:
     def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], status=RECALLED)
         self.rows.add("recalls", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])
+
+    # ------------------------------------------------------------ notices and floor plan
+
+    def _on_NoticePublished(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self.rows.add(
+            "notices",
+            e,
+            author=a["author"],
+            cid=a["cid"],
+            valid_from=a["validFrom"],
+            valid_until=a["validUntil"],
+            batch_id=None if int(a["batchId"], 16) == 0 else a["batchId"],
+            stall=None if int(a["stall"], 16) == 0 else a["stall"],
+        )
+
+    def _on_LayoutPublished(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self.rows.add("layouts", e, authority=a["authority"], cid=a["cid"])

@@ -138,7 +138,7 @@ def stall_profile(
             conn, [address, *(i["lab"] for i in inspections), *(row["pending_recipient"] for row in stock_rows)]
         )
         residues = residue_views(conn, inspections)
-        stock = [_stock_lot(conn, row, batch_view(row, parties)) for row in stock_rows]
+        stock = [stock_lot(conn, row, batch_view(row, parties)) for row in stock_rows]
         block = indexed_block(conn)
     (entry,) = stall_entries(engine, [vendor])
     return StallProfile(
@@ -166,7 +166,8 @@ def stall_profile(
     )
 
 
-def _stock_lot(conn: Connection, row: Mapping[str, Any], view: BatchView) -> StockLot:
+def stock_lot(conn: Connection, row: Mapping[str, Any], view: BatchView) -> StockLot:
+    """Lot `row` (shown as `view`) with its origins and its latest lab test."""
     lineage = ancestors(conn, row["batch_id"])
     ids = sorted(lineage)
     origins: list[tuple[int, str, str]] = []  # (block, kind, text)

@@ -237,6 +237,27 @@ class Document(EventRow, Base):
     step: Mapped[str] = mapped_column(String(12))
 
 
+class Notice(EventRow, Base):
+    """A notice of a regulator or the market authority: its text is document `cid`, shown in
+    ``[valid_from, valid_until)``; `batch_id` and `stall` name what it concerns (None: none)."""
+
+    __tablename__ = "notices"
+    author: Mapped[str] = mapped_column(ADDRESS)
+    cid: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[int] = mapped_column(BigInteger, index=True)
+    batch_id: Mapped[str | None] = mapped_column(HEX32, nullable=True, index=True)
+    stall: Mapped[str | None] = mapped_column(ADDRESS, nullable=True, index=True)
+
+
+class Layout(EventRow, Base):
+    """A floor plan the market authority set (document `cid`); the latest row is current."""
+
+    __tablename__ = "layouts"
+    authority: Mapped[str] = mapped_column(ADDRESS)
+    cid: Mapped[str] = mapped_column(Text)
+
+
 # ------------------------------------------------------------------ the API's own tables
 
 
@@ -266,6 +287,8 @@ EVENT_TABLES = (
     Sale,
     Recall,
     Document,
+    Notice,
+    Layout,
 )
 
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)

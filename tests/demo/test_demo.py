@@ -5,6 +5,7 @@ it keeps, and that a second run, or an interrupted one, never records the market
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from ledger.demo.catalog import add_demo_products
 from ledger.demo.run import DemoMarket, DemoProgress, prepare_demo
 from ledger.documents.backends import open_store
 from ledger.gs1 import is_valid_gtin
+from ledger.hexes import to_hex
 from ledger.intake import read_table
+from ledger.notices import FloorPlan, NoticeText
 from ledger.queries import chain_of_custody, stall_profile, trace_forward
 from ledger.queries.declarations import get_declaration
+from ledger.queries.notices import current_notices, latest_layout
 from ledger.store.products import product_names
 from ledger.store.ratings import stall_rating
 
@@ -267,3 +271,19 @@ def test_generated_documents_are_the_same_bytes_every_run() -> None:
     )
     assert report.media_type == "application/pdf" and report.data.startswith(b"%PDF")
     assert report != papers.lab_report([("Report no.", "CMA-2026-0417-0106")])
+
+
+def test_demo_publishes_notices_and_a_floor_plan(prepared: DemoMarket, data_dir: Path) -> None:
+    store = open_store(data_dir)
+    notices = current_notices(prepared.engine, int(time.time()))
+    texts = {NoticeText.parse(store.get(n.cid)).title["en"]: n for n in notices}
+    assert set(texts) == {"Strawberry lot SB-2611-07 recalled", "Opening hours"}
+    recall = texts["Strawberry lot SB-2611-07 recalled"]
+    assert recall.author == market.cast().regulator.address
+    assert recall.batch_id == to_hex(demo.lot_id(market.RECALLED_LOT))
+    layout = latest_layout(prepared.engine)
+    assert layout is not None
+    who = market.cast()
+    stalls = [who.stall_a.address, who.stall_b.address, who.stall_c.address]
+    plan = FloorPlan.parse(store.get(layout.cid), registered=stalls)
+    assert len(plan.stalls) == 3 and len(plan.empty) == 3 and plan.entrances

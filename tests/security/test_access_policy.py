@@ -22,6 +22,7 @@ from api.settings import ApiSettings
 from ledger.epcis.identifiers import lot_uri
 from ledger.epcis.pages import MAX_EXPORT_EVENTS
 from ledger.epcis.validate import validate_document
+from ledger.queries.stalls import stall_directory
 from tests.api.conftest import Market, api_market, cast  # noqa: F401 - fixtures
 from tests.api.test_epcis import _document, _harvest
 from tests.api.test_ratings import harvest_at_stall
@@ -42,6 +43,7 @@ class World:
     capture_id: str
     spare: str
     suspended_key: str
+    layout: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +73,26 @@ def world(api_market: Market, cast: dict) -> World:  # noqa: F811 - fixtures
     )
     assert suspended.status_code == 200, suspended.text
     m.sync()
-    return World(batch_id, sold.json(), stored.json()["cid"], captured.json()["captureID"], spare, suspended_key)
+    layout = _layout_of_every_stall(m)
+    planned = m.client.put("/market/layout", json=layout, headers=m.auth(m.authority_key))
+    assert planned.status_code == 200, planned.text  # GET /board/map needs a plan to draw
+    m.sync()
+    return World(
+        batch_id, sold.json(), stored.json()["cid"], captured.json()["captureID"], spare, suspended_key, layout
+    )
+
+
+def _layout_of_every_stall(m: Market) -> dict[str, Any]:
+    """A floor plan placing every registered stall in a row (a plan must place them all)."""
+    stalls = [entry.address for entry in stall_directory(m.client.app.state.services.engine)]
+    places = [{"stall": address, "x": 1 + 3 * i, "y": 1, "w": 2, "h": 2} for i, address in enumerate(stalls)]
+    return {
+        "width": 3 * len(stalls) + 10,
+        "height": 10,
+        "stalls": places,
+        "entrances": [{"label": "Gate", "x": 0, "y": 5}],
+        "lab": {"x": 1, "y": 5, "w": 3, "h": 3},
+    }
 
 
 @dataclass(frozen=True)
@@ -101,7 +122,13 @@ def call_of(route: str, w: World, roles: dict) -> Call:
     for name, value in values.items():
         path = path.replace(name, value)
     params = {"/regulators/fsma204": {"since": "2000-01-01T00:00:00Z"}, "/epcis/export": {"perPage": "5"}}.get(template)
-    bodies = {"PUT /products/{gtin}": {"name": "Leafy greens"}}
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    bodies = {
+        "PUT /products/{gtin}": {"name": "Leafy greens"},
+        "POST /notices": {"title": {"en": "Access check"}, "body": {"en": "A notice."}, "valid_until": until},
+        "PUT /market/layout": w.layout,
+    }
+    params = params or {"/market/search": {"product": GTIN}}.get(template)
     return Call(path, params, bodies.get(route, {} if method in ("POST", "PUT") else None))
 
 

@@ -68,6 +68,8 @@ class ApiSettings(LedgerSettings):
     role_cache_s: float = Field(0.0, ge=0)
     #: While the node does not answer, roles read up to this long ago let writes be queued.
     role_cache_stale_s: float = Field(600.0, ge=0)
+    #: Megabytes of rendered scan answers each API worker keeps (:mod:`api.scan_cache`).
+    scan_cache_mb: int = Field(64, ge=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

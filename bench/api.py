@@ -173,8 +173,10 @@ def fill(database_url: str, events: int) -> list[tuple[str, int]]:
 
 
 def recorded_sales(database_url: str) -> list[tuple[str, int]]:
-    """(lot, serial) of every sale in an already filled database."""
+    """(lot, serial) of every sale in an already filled database (migrated first: the two
+    workers would otherwise race to migrate a database kept from an older version)."""
     engine = make_engine(database_url)
+    migrate(engine)
     with engine.connect() as conn:
         rows = conn.execute(
             text("SELECT b.lot, s.serial FROM sales s JOIN batches b ON b.batch_id = s.batch_id ORDER BY s.sale_id")

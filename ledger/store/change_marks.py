@@ -124,16 +124,21 @@ class MarkReader:
             marks = ", ".join([self._placeholder] * len(keys))
             statement = f"SELECT MAX(generation), MAX(changed_at) FROM change_marks WHERE key IN ({marks})"
             self._statements[len(keys)] = statement
-        connection = self._connection()
         try:
-            cursor = connection.cursor()
-            cursor.execute(statement, tuple(keys))
-            generation, changed_at = cursor.fetchone()
-            cursor.close()
+            generation, changed_at = self._read(statement, tuple(keys))
         except Exception:
-            self._discard()  # a broken connection is replaced on the next read
-            raise
+            # The connection may have died with the server (a restart): one more try on a new one.
+            self._discard()
+            generation, changed_at = self._read(statement, tuple(keys))
         return int(generation or 0), None if changed_at is None else int(changed_at)
+
+    def _read(self, statement: str, keys: tuple[str, ...]) -> tuple[Any, Any]:
+        cursor = self._connection().cursor()
+        try:
+            cursor.execute(statement, keys)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
 
     def close(self) -> None:
         """Give this thread's connection back (the others go with their threads)."""

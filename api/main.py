@@ -78,6 +78,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
             yield
         finally:
             app.state.services.stop_queue()
+            app.state.services.scan_cache.close()
             app.state.services.engine.dispose()
 
     app = FastAPI(

@@ -1,7 +1,7 @@
 """What the routes work with, built once per app: the database engine (read path), the
 chain client and contract (write path), the participants' keystore, the receipts' key, the
 box that seals webhook secrets, and the write queue (the submitters this process runs and the
-watcher that wakes waiting requests)."""
+watcher that wakes waiting requests), and the worker's cache of scan answers."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from api.receipts import ReceiptProofs
 from api.roles import KeyCache, RoleCache
+from api.scan_cache import ScanCache
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
@@ -57,6 +58,15 @@ class Services:
                 key.get_secret_value() if key else None, self.settings.data_dir
             )
         return self._receipts
+
+    _scan_cache: ScanCache | None = None
+
+    @property
+    def scan_cache(self) -> ScanCache:
+        """This worker's rendered scan answers (made on first use)."""
+        if self._scan_cache is None:
+            self._scan_cache = ScanCache(self.engine, self.settings.scan_cache_mb * 1024 * 1024)
+        return self._scan_cache
 
     roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
     api_keys: KeyCache = field(default_factory=lambda: KeyCache(0.0))

@@ -81,6 +81,8 @@ class ApiSettings(LedgerSettings):
     #: A workbench session ends after this long without a request, and this long after sign-in.
     workbench_idle_s: float = Field(30 * 60.0, gt=0)
     workbench_absolute_s: float = Field(12 * 3600.0, gt=0)
+    #: Megabytes of rendered scan answers each API worker keeps (:mod:`api.scan_cache`).
+    scan_cache_mb: int = Field(64, ge=0)
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:

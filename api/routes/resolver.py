@@ -10,14 +10,16 @@ so only the stall that made the sale gets them (:mod:`api.policy`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.deps import ServicesDep
 from api.labels import SaleLabel, label_pdf, label_png
 from api.pages.formats import Formatter
 from api.pages.i18n import LANG_COOKIE, Messages, negotiate
@@ -27,6 +29,8 @@ from api.pages.shopper import render_bad_request, render_not_found, render_shopp
 from api.policy import SaleVendorDep
 from api.qr import qr_png, qr_svg
 from api.receipts import RECEIPT_PARAMETER, with_proof
+from api.scan_cache import matches
+from api.scans import JSON, LINKSET, PAGE, Scan, scan_seen
 from api.schemas import BatchId
 from api.services import Services
 from api.views import custody_json_bytes
@@ -37,7 +41,8 @@ from ledger.hexes import to_hex
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.notices import current_notices
-from ledger.queries.views import CustodyChain, SaleView
+from ledger.queries.views import CustodyChain, Party, SaleView
+from ledger.store.change_marks import product_key, rating_key
 from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale
 
@@ -45,6 +50,13 @@ router = APIRouter(tags=["shoppers"])
 LINKSET_TYPE = "application/linkset+json"
 #: A receipt's QR code and label hold its rating proof: kept out of shared caches.
 PRIVATE = {"Cache-Control": "private, no-store"}
+#: A scan's answer may be kept by the phone or a CDN, but asked after each time (a 304 when
+#: unchanged): a recall must reach the next scan.
+REVALIDATE = "public, no-cache"
+#: A page with the receipt's rating proof: kept by no one.
+PRIVATE_PAGE = "private, no-store"
+#: What picks among a scan's answers at one URL.
+VARY = "Accept, Accept-Language, Cookie"
 GS1 = "https://gs1.org/voc/"
 
 
@@ -62,45 +74,70 @@ def receipt_uri(services: Services, sale: SaleView) -> str:
 
 
 @router.get("/01/{rest:path}", response_model=None, summary="GS1 Digital Link resolver")
-async def resolve(rest: str, request: Request, services: ServicesDep) -> Response:
+async def resolve(rest: str, request: Request) -> Response:
     """Resolve a sale's Digital Link (``/01/{gtin}/10/{lot}/21/{serial}``).
 
-    The hot path of every QR scan runs on the event loop: its queries are a few indexed
-    lookups (milliseconds), and handing each scan to the thread pool cost more under load
-    (GIL hand-offs) than the queries themselves.
+    Answers come from the worker's scan cache (:mod:`api.scan_cache`), checked against the
+    change marks of what they show; a miss reads the chain of custody and renders it. Every
+    answer carries a strong ``ETag`` and ``Last-Modified``, and ``If-None-Match`` with the
+    current tag gets ``304 Not Modified``. The hot path runs on the event loop: a cached answer
+    costs one indexed statement, and handing each scan to the thread pool cost more under load
+    (GIL hand-offs) than the queries themselves. For the same reason the services come
+    straight from the app rather than through a dependency (FastAPI's dependency solving was
+    a tenth of a cached scan).
     """
+    services: Services = request.app.state.services
     wants_json = _wants_json(request)
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     try:
-        link = parse_path(raw_path)
+        link = _parse(raw_path)
     except DigitalLinkError as exc:
         return _problem(request, 400, "InvalidDigitalLink", str(exc), wants_json)
     # One URI per sale: the serial is the sale's number written plainly ("12", not "012").
     if link.lot is None or link.serial is None or not link.serial.isdigit() or link.serial != str(int(link.serial)):
         return _problem(request, 404, "NotFound", "this code names no sale of this market", wants_json)
-    sale_id = to_hex(sale_id_of(batch_id_of(link.gtin, link.lot), int(link.serial)))
-    try:
-        chain = chain_of_custody(services.engine, sale_id)
-    except NotFound:
-        return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
+    sale_id = _sale_id(link.gtin, link.lot, int(link.serial))
+    lang = proof = None
     if request.query_params.get("linkType") == "all":
-        return JSONResponse(_linkset(services, chain), media_type=LINKSET_TYPE)
-    if wants_json:
-        return Response(custody_json_bytes(chain), media_type="application/json")
-    lang = _language(request)
-    # A valid proof goes into the rating form (and the language links, so the form survives a
-    # switch); a wrong one is dropped, never echoed. The page then sends no Referer and is not
-    # kept in shared caches.
-    proof = request.query_params.get(RECEIPT_PARAMETER)
-    if not services.receipts.verify(sale_id, proof):
-        proof = None
-    headers = {"Vary": "Accept, Accept-Language, Cookie", "Referrer-Policy": "no-referrer"}
-    if proof:
-        headers["Cache-Control"] = "private, no-store"
-    page = HTMLResponse(_shopper_page(services, chain, lang, proof), headers=headers)
-    if request.query_params.get("lang") == lang:
-        page.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax")  # the choice sticks
-    return page
+        form = LINKSET
+    elif wants_json:
+        form = JSON
+    else:
+        form = PAGE
+        lang = _language(request)
+        # A valid proof goes into the rating form (and the language links, so the form survives
+        # a switch); a wrong one is dropped, never echoed. The page then sends no Referer and is
+        # kept by no cache but the worker's own, under a key only that proof reaches.
+        proof = request.query_params.get(RECEIPT_PARAMETER)
+        if not services.receipts.verify(sale_id, proof):
+            proof = None
+    key = (sale_id, form, lang, proof is not None)
+    cache = services.scan_cache
+    answer = cache.get(key)
+    if answer is None:
+        generation = cache.generation()  # before the rows: a change committed after it shows
+        try:
+            chain = chain_of_custody(services.engine, sale_id)
+        except NotFound:
+            return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
+        body, media_type = _render(services, chain, form, lang, proof)
+        answer = cache.make(body, media_type, _depends_on(chain), generation, _newest(chain))
+        cache.put(key, answer)
+    revalidated = matches(request.headers.get("if-none-match"), answer.etag)
+    scan_seen(request, services, Scan(sale_id, form, lang, proof, revalidated))
+    headers = {
+        "ETag": answer.etag,
+        "Last-Modified": answer.last_modified,
+        "Cache-Control": PRIVATE_PAGE if proof else REVALIDATE,
+        "Vary": VARY,
+    }
+    if revalidated:
+        response = Response(status_code=304, headers=headers)
+    else:
+        response = Response(answer.body, media_type=answer.media_type, headers=headers)
+    if form == PAGE and request.query_params.get("lang") == lang:
+        response.set_cookie(LANG_COOKIE, str(lang), max_age=365 * 24 * 3600, samesite="lax")  # the choice sticks
+    return response
 
 
 @router.get("/sales/{sale_id}/qr.svg", response_model=None)
@@ -173,6 +210,58 @@ def _language(request: Request) -> str:
     return negotiate(
         request.headers.get("accept-language"), request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)
     )
+
+
+#: Codes read before: the GS1 checks of a path are a tenth of a cached scan (errors are not kept).
+_parse = lru_cache(maxsize=65_536)(parse_path)
+
+
+@lru_cache(maxsize=65_536)
+def _sale_id(gtin: str, lot: str, serial: int) -> str:
+    """The sale id a code names: two Keccak hashes, a sixth of a cached scan, so remembered."""
+    return to_hex(sale_id_of(batch_id_of(gtin, lot), serial))
+
+
+def _render(
+    services: Services, chain: CustodyChain, form: str, lang: str | None, proof: str | None
+) -> tuple[bytes, str]:
+    """The body and media type of a scan's answer in `form`."""
+    if form == LINKSET:
+        return orjson.dumps(_linkset(services, chain)), LINKSET_TYPE
+    if form == JSON:
+        return custody_json_bytes(chain), "application/json"
+    return _shopper_page(services, chain, str(lang), proof).encode(), "text/html; charset=utf-8"
+
+
+def _depends_on(chain: CustodyChain) -> set[str]:
+    """The change-mark keys of what `chain` shows: every batch and participant in it, the
+    product's names and the sale's rating."""
+    keys = {product_key(chain.sale.gtin), rating_key(chain.sale.sale_id)}
+
+    def walk(value: object) -> None:
+        if isinstance(value, Party):
+            keys.add(value.address)
+        elif dataclasses.is_dataclass(value):
+            for item in dataclasses.fields(value):
+                inner = getattr(value, item.name)
+                if item.name == "batch_id" and isinstance(inner, str):
+                    keys.add(inner)
+                else:
+                    walk(inner)
+        elif isinstance(value, list | tuple):
+            for inner in value:
+                walk(inner)
+        elif isinstance(value, dict):
+            for inner in value.values():
+                walk(inner)
+
+    walk(chain)
+    return keys
+
+
+def _newest(chain: CustodyChain) -> int:
+    """The time of the newest step shown (Last-Modified where no change mark has been written)."""
+    return max((event.time for event in chain.events), default=chain.sale.time)
 
 
 def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str | None) -> str:

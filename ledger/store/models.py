@@ -404,3 +404,25 @@ class Product(Base):
     name: Mapped[str] = mapped_column(Text)
     names: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # language code -> name
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# ------------------------------------------------------------------ change marks
+
+
+class ChangeMark(Base):
+    """When what a scan shows last changed, per key (:mod:`ledger.store.change_marks`): a
+    batch, a participant, a product's names or a sale's rating; ``*`` stands for everything."""
+
+    __tablename__ = "change_marks"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)
+    changed_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class ChangeCounter(Base):
+    """The newest generation handed to a change mark (one row): its row lock orders the marks'
+    writers, so generations grow in the order their transactions commit."""
+
+    __tablename__ = "change_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger)

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ledger.errors import LedgerError
 from ledger.gs1 import normalize_gtin
 from ledger.store import models
+from ledger.store.change_marks import mark_changed, product_key
 
 _PRODUCTS = models.Product.__table__
 
@@ -109,6 +110,7 @@ def set_product(
     )
     with engine.begin() as conn:
         conn.execute(statement)
+        mark_changed(conn, [product_key(record.gtin)], record.updated_at)  # scans show the names
     return record
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ledger.errors import LedgerError, NotFound
 from ledger.store import models
+from ledger.store.change_marks import mark_changed, rating_key
 
 _RATINGS = models.Rating.__table__
 _SALES = models.Sale.__table__
@@ -118,6 +119,7 @@ def add_rating(
                 )
         except IntegrityError:
             raise AlreadyRated(sale_id) from None
+        mark_changed(conn, [rating_key(sale_id)], record.created_at)  # the sale's page shows it
     return record
 
 

@@ -1,7 +1,8 @@
 """The indexer's writes: one database transaction per block range, rollbacks on reorg.
 
 :meth:`IndexStore.write_range` inserts the range's event rows, writes the changed batch and
-participant states and their undo journal, the recent block hashes and the checkpoint, all
+participant states and their undo journal, the recent block hashes, the change marks of the
+batches and participants it touched (:mod:`ledger.store.change_marks`) and the checkpoint, all
 in one transaction: a crash at any point leaves either the whole range or none of it.
 Re-writing a range that is already stored changes nothing (rows are keyed by block and log
 index, and the checkpoint says where to resume).
@@ -13,6 +14,7 @@ batches and participants created above the ancestor.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -23,6 +25,7 @@ from sqlalchemy import JSON, Engine, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
+from ledger.store.change_marks import mark_changed, mark_everything, range_keys
 
 #: Rows per INSERT statement: large enough to amortise round trips, small enough for
 #: SQLite's limit on bound parameters (32,766) with our widest table (~15 columns).
@@ -138,6 +141,7 @@ class IndexStore:
                 _insert_chunks(conn, _RECENT, [{"number": n, "hash": h} for n, h in write.recent_blocks])
             conn.execute(delete(_RECENT).where(_RECENT.c.number < write.prune_below))
             conn.execute(delete(_JOURNAL).where(_JOURNAL.c.block_number < write.prune_below))
+            mark_changed(conn, range_keys(write.rows, write.batches, write.participants), int(time.time()))
             _set_checkpoint(conn, write.checkpoint)
 
     def rollback_to(self, ancestor: CheckpointRecord) -> int:
@@ -168,6 +172,7 @@ class IndexStore:
             conn.execute(delete(_PARTICIPANTS).where(_PARTICIPANTS.c.registered_block > ancestor.block_number))
             conn.execute(delete(_JOURNAL).where(_JOURNAL.c.block_number > ancestor.block_number))
             conn.execute(delete(_RECENT).where(_RECENT.c.number > ancestor.block_number))
+            mark_everything(conn, int(time.time()))
             _set_checkpoint(conn, ancestor)
         return int(removed or 0)
 

@@ -1,0 +1,137 @@
+"""Rendered scan answers, kept per worker and checked against the change marks on every use.
+
+A scan's answer (the shopper's page in one language, the JSON, the linkset) changes only when
+something it was made from changes: a batch of the sale's lineage, a participant it names, the
+product's names, the sale's rating. Whoever changes one writes a change mark in the same
+transaction (:mod:`ledger.store.change_marks`), so every worker of the API, on any host, sees
+the change with the commit: a recall or a quarantine reaches the next scan as soon as the
+indexer's poll that read it commits. No answer expires by time.
+
+Each worker keeps a least-recently-used set of answers, bounded by the bytes of their bodies.
+An answer is used only while none of its keys has a mark newer than the generation read before
+its rows were (one indexed statement on a connection of its own); otherwise it is made again.
+The JSON's ``as_of_block`` (and the page's "current to block") is therefore the block the
+answer was made at: nothing it shows has changed since, up to the newest checkpoint.
+
+An answer's key is everything its bytes depend on: the sale, the form (JSON, linkset, page),
+the page's language and whether the request carried the sale's valid receipt proof. The proof
+is a function of the sale id (:mod:`api.receipts`), so a page with the rating form is the same
+for everyone who holds that receipt and is served only to a request that carries it.
+
+The strong ``ETag`` is a hash of the body; ``Last-Modified`` is the time of the newest mark
+among the answer's keys (the checkpoint's block time when there is none).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email.utils import formatdate
+
+from sqlalchemy import Engine
+
+from ledger.store.change_marks import EVERYTHING, MarkReader, current_generation
+
+#: Bytes of answers a worker keeps by default: about 2,500 pages of 26 KB.
+DEFAULT_BUDGET = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    """One rendered answer and what it was made from."""
+
+    body: bytes
+    media_type: str
+    etag: str
+    last_modified: str
+    #: The change-mark keys the answer depends on (always with ``*``).
+    keys: tuple[str, ...]
+    #: The newest generation of any mark when its rows were read.
+    generation: int
+
+
+def entity_tag(body: bytes) -> str:
+    """A strong entity tag: 128 bits of BLAKE2b of the body, quoted."""
+    digest = hashlib.blake2b(body, digest_size=16).digest()
+    return '"' + base64.urlsafe_b64encode(digest).decode().rstrip("=") + '"'
+
+
+def http_date(seconds: int) -> str:
+    return formatdate(seconds, usegmt=True)
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an ``If-None-Match`` header names `etag` (weak comparison, as RFC 9110 asks)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
+
+
+class ScanCache:
+    """The worker's answers, at most `budget` bytes of bodies, least recently used out first."""
+
+    def __init__(self, engine: Engine, budget: int = DEFAULT_BUDGET) -> None:
+        self.engine = engine
+        self.budget = budget
+        self.size = 0
+        self._answers: OrderedDict[tuple, ScanAnswer] = OrderedDict()
+        self._lock = threading.Lock()
+        self._marks = MarkReader(engine)
+
+    def __len__(self) -> int:
+        return len(self._answers)
+
+    def get(self, key: tuple) -> ScanAnswer | None:
+        """The answer kept under `key` if none of its keys changed since it was made."""
+        with self._lock:
+            answer = self._answers.get(key)
+            if answer is None:
+                return None
+            self._answers.move_to_end(key)
+        newest, _ = self._marks.newest(answer.keys)
+        if newest > answer.generation:
+            self._drop(key, answer)
+            return None
+        return answer
+
+    def generation(self) -> int:
+        """The generation to make a new answer under: read it before the answer's rows."""
+        return current_generation(self.engine)
+
+    def make(
+        self, body: bytes, media_type: str, keys: Iterable[str], generation: int, fallback_time: int
+    ) -> ScanAnswer:
+        """An answer for `body` made from the rows of `keys` read after `generation`."""
+        wanted = tuple(sorted({key.lower() for key in keys} | {EVERYTHING}))
+        _, changed_at = self._marks.newest(wanted)
+        return ScanAnswer(
+            body, media_type, entity_tag(body), http_date(changed_at or fallback_time), wanted, generation
+        )
+
+    def put(self, key: tuple, answer: ScanAnswer) -> None:
+        if len(answer.body) > self.budget:
+            return
+        with self._lock:
+            old = self._answers.pop(key, None)
+            if old is not None:
+                self.size -= len(old.body)
+            self._answers[key] = answer
+            self.size += len(answer.body)
+            while self.size > self.budget:
+                _, evicted = self._answers.popitem(last=False)
+                self.size -= len(evicted.body)
+
+    def close(self) -> None:
+        self._marks.close()
+
+    def _drop(self, key: tuple, answer: ScanAnswer) -> None:
+        with self._lock:
+            if self._answers.get(key) is answer:
+                del self._answers[key]
+                self.size -= len(answer.body)

@@ -1,0 +1,233 @@
+"""Scans served from the workers' cache: strong ETags, 304s, and every change to a sale's
+lineage (a recall of the farm lot it was split from, a quarantine, a new sale, a reorg that
+takes a recall away, a product's new name, a rating) in the next scan after one indexer poll;
+on SQLite and PostgreSQL, over a real anvil."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
+
+import httpx
+import pytest
+
+from api.receipts import RECEIPT_PARAMETER
+from ledger.chain.node import rpc
+from tests.api.conftest import Market, market_at
+from tests.api.test_writes import GTIN, deliver, harvest, lot
+from tests.support.databases import KINDS, Databases
+
+PAGE = {"Accept": "text/html", "Accept-Language": "en"}
+JSON = {"Accept": "application/json"}
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
+    base = tmp_path_factory.mktemp(f"scans-{request.param}")
+    databases = Databases(request.param, base)
+    try:
+        with market_at(base, databases.url()) as market:
+            yield market
+    finally:
+        databases.close()
+
+
+@pytest.fixture(scope="module")
+def cast(market: Market) -> dict[str, tuple[str, str]]:
+    return {
+        "farm": market.admit("SUPPLIER", "Green Valley Farm"),
+        "wholesaler": market.admit("SUPPLIER", "West Lake Wholesale"),
+        "lab": market.admit("LAB", "Market Lab", "CMA-2026-0417"),
+        "vendor": market.admit("VENDOR", "Stall A12", "JY33010600012345"),
+        "regulator": market.admit("REGULATOR", "Market Supervision Bureau", "SAMR-HZ-01"),
+    }
+
+
+def sell(m: Market, cast: dict, batch_id: str) -> dict:
+    sold = m.client.post(
+        "/sales", json={"batch_id": batch_id, "quantity": 1, "price": 900}, headers=m.auth(cast["vendor"][1])
+    )
+    assert sold.status_code == 201, sold.text
+    m.sync()
+    return sold.json()
+
+
+def split_lot_at_the_stall(m: Market, cast: dict) -> tuple[str, str]:
+    """A farm lot, split at the wholesaler, the part delivered to the stall: (farm lot, part)."""
+    parent = harvest(m, cast["farm"][1], quantity=200)
+    deliver(m, parent, cast["farm"], cast["wholesaler"])
+    split = m.client.post(
+        f"/batches/{parent}/split",
+        json={"parts": [{"lot": lot(), "quantity": 20}]},
+        headers=m.auth(cast["wholesaler"][1]),
+    )
+    assert split.status_code == 201, split.text
+    (part,) = split.json()["batch_ids"]
+    deliver(m, part, cast["wholesaler"], cast["vendor"])
+    m.sync()
+    return parent, part
+
+
+def path_of(sale: dict) -> str:
+    return "/" + sale["qr_url"].split("?")[0].split("/", 3)[3]
+
+
+def scan(m: Market, path: str, headers: dict[str, str], **params: str) -> httpx.Response:
+    answer = m.client.get(path, headers=headers, params=params)
+    assert answer.status_code in (200, 304), answer.text
+    return answer
+
+
+def still_fresh(m: Market, path: str, headers: dict[str, str], etag: str) -> bool:
+    """Whether a client holding `etag` may keep its copy (304) rather than take a new one (200)."""
+    return scan(m, path, {**headers, "If-None-Match": etag}).status_code == 304
+
+
+def test_every_scan_answer_has_a_strong_etag_and_304s_on_it(market: Market, cast: dict) -> None:
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    kinds = {"page": (PAGE, {}), "json": (JSON, {}), "linkset": ({}, {"linkType": "all"})}
+    tags = set()
+    for name, (headers, params) in kinds.items():
+        first = scan(m, path, headers, **params)
+        again = scan(m, path, headers, **params)
+        etag = first.headers["etag"]
+        assert first.status_code == 200 and etag.startswith('"') and not etag.startswith("W/"), name
+        assert again.headers["etag"] == etag and again.content == first.content  # the cached answer
+        assert first.headers["cache-control"] == "public, no-cache"  # a CDN or phone asks again each time
+        assert "Accept" in first.headers["vary"] and "Accept-Language" in first.headers["vary"]
+        assert parsedate_to_datetime(first.headers["last-modified"]).year >= 2025
+        tags.add(etag)
+
+        revalidated = scan(m, path, {**headers, "If-None-Match": etag}, **params)
+        assert revalidated.status_code == 304 and revalidated.content == b""
+        assert revalidated.headers["etag"] == etag
+        assert revalidated.headers["last-modified"] == first.headers["last-modified"]
+        assert revalidated.headers["cache-control"] == "public, no-cache"
+        for held in (f'"x", W/{etag}', "*"):  # a list, a weak form of the same tag, any tag at all
+            assert scan(m, path, {**headers, "If-None-Match": held}, **params).status_code == 304
+        stale = scan(m, path, {**headers, "If-None-Match": '"not-this-one"'}, **params)
+        assert stale.status_code == 200 and stale.content == first.content
+    assert len(tags) == 3  # page, JSON and linkset are three answers
+
+    chinese = scan(m, path, {"Accept": "text/html", "Accept-Language": "zh-CN"})
+    assert chinese.headers["etag"] not in tags and 'lang="zh' in chinese.text
+    assert not still_fresh(m, path, {"Accept": "text/html", "Accept-Language": "zh-CN"}, next(iter(tags)))
+
+
+def test_the_receipts_page_is_never_served_without_its_proof(market: Market, cast: dict) -> None:
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path, proof = path_of(sale), sale["receipt"]
+
+    receipt = scan(m, path, PAGE, receipt=proof)
+    assert proof in receipt.text and f'name="{RECEIPT_PARAMETER}"' in receipt.text
+    assert receipt.headers["cache-control"] == "private, no-store"
+    public = scan(m, path, PAGE)  # made after the receipt's page: the cache must not hand that over
+    assert proof not in public.text and public.headers["cache-control"] == "public, no-cache"
+    assert public.headers["etag"] != receipt.headers["etag"]
+    wrong = scan(m, path, PAGE, receipt="A" * 16)
+    assert proof not in wrong.text and wrong.headers["etag"] == public.headers["etag"]
+    assert not still_fresh(m, path, PAGE, receipt.headers["etag"])
+    assert scan(m, path, PAGE, receipt=proof).text == receipt.text  # the cached receipt's page
+
+
+def test_a_recall_of_the_farm_lot_reaches_the_next_scan(market: Market, cast: dict) -> None:
+    m = market
+    farm_lot, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    page, custody = scan(m, path, PAGE), scan(m, path, JSON)
+    assert "banner-recalled" not in page.text
+
+    recalled = m.client.post(
+        "/recalls",
+        json={"batch_ids": [farm_lot], "reason": "Listeria in the farm lot"},
+        headers=m.auth(cast["regulator"][1]),
+    )
+    assert recalled.status_code == 201, recalled.text
+    assert still_fresh(m, path, PAGE, page.headers["etag"])  # the index has not read it yet
+    m.sync()  # one indexer poll
+    assert not still_fresh(m, path, PAGE, page.headers["etag"])
+    assert not still_fresh(m, path, JSON, custody.headers["etag"])
+    assert "banner-recalled" in scan(m, path, PAGE).text
+    assert [a["details"]["reason"] for a in scan(m, path, JSON).json()["alerts"]] == ["Listeria in the farm lot"]
+
+
+def test_a_quarantine_reaches_the_next_scan(market: Market, cast: dict) -> None:
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    page = scan(m, path, PAGE)
+    tested = m.client.post(
+        "/inspections",
+        headers=m.auth(cast["lab"][1]),
+        json={
+            "batch_id": part,
+            "passed": False,
+            "residues": [{"substance": "carbofuran", "measured": 37, "limit": 20}],
+        },
+    )
+    assert tested.status_code == 201, tested.text
+    m.sync()
+    assert not still_fresh(m, path, PAGE, page.headers["etag"])
+    assert "banner-quarantined" in scan(m, path, PAGE).text
+    assert scan(m, path, JSON).json()["batch"]["status"] == "quarantined"
+
+
+def test_a_new_sale_in_the_lineage_reaches_the_next_scan(market: Market, cast: dict) -> None:
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    first = sell(m, cast, part)
+    path = path_of(first)
+    before = scan(m, path, JSON)
+    assert still_fresh(m, path, JSON, before.headers["etag"])
+    sell(m, cast, part)  # the stall sells from the same lot again
+    assert not still_fresh(m, path, JSON, before.headers["etag"])
+    after = scan(m, path, JSON).json()
+    assert after["batch"]["remaining"] == before.json()["batch"]["remaining"] - 1
+
+
+def test_a_product_name_and_a_rating_reach_the_next_scan(market: Market, cast: dict) -> None:
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    page = scan(m, path, PAGE)
+    named = m.client.put(f"/products/{GTIN}", json={"name": "Leafy greens"}, headers=m.auth(m.authority_key))
+    assert named.status_code == 200, named.text
+    assert not still_fresh(m, path, PAGE, page.headers["etag"])  # no indexer poll needed: it is ours
+    named_page = scan(m, path, PAGE)
+    assert "Leafy greens" in named_page.text
+    rated = m.client.post(f"/sales/{sale['sale_id']}/rating", json={"stars": 5, "receipt": sale["receipt"]})
+    assert rated.status_code == 201, rated.text
+    assert not still_fresh(m, path, PAGE, named_page.headers["etag"])
+
+
+def test_a_reorg_that_drops_a_recall_reaches_the_next_scan(market: Market, cast: dict) -> None:
+    """Last in the module: the reorg leaves the chain behind the API's nonces."""
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    recalled = m.client.post(
+        "/recalls",
+        json={"batch_ids": [part], "reason": "a recall the chain forgets"},
+        headers=m.auth(cast["regulator"][1]),
+    )
+    assert recalled.status_code == 201, recalled.text
+    m.sync()
+    page = scan(m, path, PAGE)
+    assert "banner-recalled" in page.text
+
+    head = int(str(rpc(m.rpc_url, "eth_blockNumber")), 16)
+    assert recalled.json()["block_number"] == head  # the recall is the newest block
+    rpc(m.rpc_url, "anvil_reorg", [1, []])  # replaced by an empty block
+    m.sync()
+    assert not still_fresh(m, path, PAGE, page.headers["etag"])
+    assert "banner-recalled" not in scan(m, path, PAGE).text
+    assert scan(m, path, JSON).json()["alerts"] == []

@@ -5,7 +5,8 @@ something it was made from changes: a batch of the sale's lineage, a participant
 product's names, the sale's rating. Whoever changes one writes a change mark in the same
 transaction (:mod:`ledger.store.change_marks`), so every worker of the API, on any host, sees
 the change with the commit: a recall or a quarantine reaches the next scan as soon as the
-indexer's poll that read it commits. No answer expires by time.
+indexer's poll that read it commits. An answer expires by time only when it shows notices:
+at the moment one of them expires or a later one begins.
 
 Each worker keeps a least-recently-used set of answers, bounded by the bytes of their bodies.
 An answer is used only while none of its keys has a mark newer than the generation read before
@@ -27,6 +28,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,6 +54,9 @@ class ScanAnswer:
     keys: tuple[str, ...]
     #: The newest generation of any mark when its rows were read.
     generation: int
+    #: Unix time at which the answer goes stale with no new mark (a notice on the page
+    #: expires or begins), or None.
+    fresh_until: int | None = None
 
 
 def entity_tag(body: bytes) -> str:
@@ -94,6 +99,9 @@ class ScanCache:
             if answer is None:
                 return None
             self._answers.move_to_end(key)
+        if answer.fresh_until is not None and time.time() >= answer.fresh_until:
+            self._drop(key, answer)
+            return None
         newest, _ = self._marks.newest(answer.keys)
         if newest > answer.generation:
             self._drop(key, answer)
@@ -105,13 +113,26 @@ class ScanCache:
         return current_generation(self.engine)
 
     def make(
-        self, body: bytes, media_type: str, keys: Iterable[str], generation: int, fallback_time: int
+        self,
+        body: bytes,
+        media_type: str,
+        keys: Iterable[str],
+        generation: int,
+        fallback_time: int,
+        fresh_until: int | None = None,
     ) -> ScanAnswer:
-        """An answer for `body` made from the rows of `keys` read after `generation`."""
+        """An answer for `body` made from the rows of `keys` read after `generation`, right
+        until a mark of them is newer or `fresh_until` (unix time) passes."""
         wanted = tuple(sorted({key.lower() for key in keys} | {EVERYTHING}))
         _, changed_at = self._marks.newest(wanted)
         return ScanAnswer(
-            body, media_type, entity_tag(body), http_date(changed_at or fallback_time), wanted, generation
+            body,
+            media_type,
+            entity_tag(body),
+            http_date(changed_at or fallback_time),
+            wanted,
+            generation,
+            fresh_until,
         )
 
     def put(self, key: tuple, answer: ScanAnswer) -> None:

@@ -40,7 +40,7 @@ from ledger.errors import NotFound
 from ledger.hexes import to_hex
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
-from ledger.queries.notices import current_notices
+from ledger.queries.notices import current_notices, next_notice_change
 from ledger.queries.views import CustodyChain, Party, SaleView
 from ledger.store.change_marks import product_key, rating_key
 from ledger.store.products import product_name
@@ -121,7 +121,8 @@ async def resolve(rest: str, request: Request) -> Response:
         except NotFound:
             return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
         body, media_type = _render(services, chain, form, lang, proof)
-        answer = cache.make(body, media_type, _depends_on(chain), generation, _newest(chain))
+        fresh_until = _notices_change(services, chain) if form == PAGE else None
+        answer = cache.make(body, media_type, _depends_on(chain), generation, _newest(chain), fresh_until)
         cache.put(key, answer)
     revalidated = matches(request.headers.get("if-none-match"), answer.etag)
     scan_seen(request, services, Scan(sale_id, form, lang, proof, revalidated))
@@ -280,9 +281,20 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
     )
 
 
+def _notice_lots(chain: CustodyChain) -> dict[str, str]:
+    """The lots whose notices a sale's page shows: the sold lot and every lot it came from."""
+    return {chain.batch.batch_id: chain.batch.lot, **{e.batch_id: e.lot for e in chain.events if e.batch_id}}
+
+
+def _notices_change(services: Services, chain: CustodyChain) -> int | None:
+    """When the notices the page shows change by time alone (one expires, another begins)."""
+    lots, stall = _notice_lots(chain), chain.sale.vendor.address
+    return next_notice_change(services.engine, int(time.time()), batch_ids=sorted(lots), stalls=[stall])
+
+
 def _notices(services: Services, chain: CustodyChain, lang: str) -> list[NoticeCard]:
     """Current notices about the sold lot or any lot it came from, its stall, or everyone."""
-    lots = {chain.batch.batch_id: chain.batch.lot, **{e.batch_id: e.lot for e in chain.events if e.batch_id}}
+    lots = _notice_lots(chain)
     stall = chain.sale.vendor.address
     rows = current_notices(services.engine, int(time.time()), batch_ids=sorted(lots), stalls=[stall])
     t = Messages(lang)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, and_, func, or_, select
+from sqlalchemy import Engine, and_, case, func, or_, select
 
 from ledger.queries.stalls import vendor_rows
 from ledger.store import models
@@ -50,6 +50,22 @@ class LayoutRow:
     block_number: int
     tx_hash: str
     published_at: int
+
+
+def next_notice_change(engine: Engine, now: int, *, batch_ids: Iterable[str], stalls: Iterable[str]) -> int | None:
+    """The first moment after `now` at which the notices :func:`current_notices` gives for
+    these lots and stalls change with no new block: a current one expires or a later one
+    begins (None: never)."""
+    bound = func.min(case((_NOTICES.c.valid_from > now, _NOTICES.c.valid_from), else_=_NOTICES.c.valid_until))
+    concerns = [and_(_NOTICES.c.batch_id.is_(None), _NOTICES.c.stall.is_(None))]
+    if batch_ids := list(batch_ids):
+        concerns.append(_NOTICES.c.batch_id.in_(batch_ids))
+    if stalls := list(stalls):
+        concerns.append(_NOTICES.c.stall.in_(stalls))
+    query = select(bound).where(_NOTICES.c.valid_until > now, or_(*concerns))
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else int(found)
 
 
 def current_notices(

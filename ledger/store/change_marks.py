@@ -63,6 +63,13 @@ def range_keys(
     """The keys a block range changes: every batch its rows name, and the batches and
     participants whose state it changed."""
     keys = {key.lower() for key in (*batches, *participants)}
+    for notice in rows_by_table.get("notices", ()):
+        # A notice shows on the pages of the lot and the stall it concerns, or on every page.
+        concerns = [value for value in (notice.get("batch_id"), notice.get("stall")) if value]
+        if concerns:
+            keys.update(value.lower() for value in concerns)
+        else:
+            keys.add(EVERYTHING)
     for rows in rows_by_table.values():
         for row in rows:
             for column in _BATCH_COLUMNS:

@@ -125,6 +125,7 @@ _EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind("QuarantineReleased", "quarantine_releases", None, "released"),
     EventKind("SaleRecorded", "sales", None, "sold"),
     EventKind("RecallIssued", "recalls", None, "recalled"),
+    EventKind("PluMapped", "plu_mappings"),  # a stall's scale key, not a step of the batch
 )
 #: Solidity event name -> its names downstream.
 EVENTS: dict[str, EventKind] = {e.event: e for e in _EVENT_KINDS}

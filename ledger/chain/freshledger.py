@@ -295,6 +295,10 @@ class FreshLedgerContract:
     def recall(self, regulator: LocalAccount, batch_ids: Sequence[bytes], reason: str) -> TxResult:
         return self.transact(regulator, "recall", list(batch_ids), reason)
 
+    def map_plu(self, vendor: LocalAccount, plu: int, batch_id: bytes) -> TxResult:
+        """Set the vendor's scale key `plu` to sell from `batch_id` (one it could sell now)."""
+        return self.transact(vendor, "mapPlu", plu, batch_id)
+
     # ------------------------------------------------------------ views
 
     def batch(self, batch_id: bytes) -> BatchState:

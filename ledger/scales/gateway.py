@@ -85,7 +85,9 @@ class StallGateway:
         self.client.on_message = self._on_message
         self._threads = [
             threading.Thread(target=self._loop, args=(self._take_round, 0.0), name="gateway-take", daemon=True),
-            threading.Thread(target=self._loop, args=(self._answer_round, ANSWER_S), name="gateway-answer", daemon=True),
+            threading.Thread(
+                target=self._loop, args=(self._answer_round, ANSWER_S), name="gateway-answer", daemon=True
+            ),
             threading.Thread(target=self._loop, args=(self._block_round, BLOCKS_S), name="gateway-blocks", daemon=True),
         ]
 
@@ -171,7 +173,9 @@ class StallGateway:
                 continue  # still waiting for its sale: answered when final
             known[key] = self._take_new(key, weighing, tables.get(key[0], {}))
 
-    def _take_new(self, key: store.Key, weighing: protocol.Weighing, table: dict[int, PluEntry]) -> store.WeighingRecord:
+    def _take_new(
+        self, key: store.Key, weighing: protocol.Weighing, table: dict[int, PluEntry]
+    ) -> store.WeighingRecord:
         stall, scale_id, seq = key
         body = weighing.to_json()
         entry = table.get(weighing.plu)
@@ -183,13 +187,21 @@ class StallGateway:
         else:
             quantity = protocol.sale_quantity(weighing.net, weighing.unit, entry.unit)
             if quantity is None:
-                reason = ("WeightNotWhole", f"the ledger records whole {entry.unit}; {weighing.net} {weighing.unit} is not")
+                reason = (
+                    "WeightNotWhole",
+                    f"the ledger records whole {entry.unit}; {weighing.net} {weighing.unit} is not",
+                )
         if reason is not None:
             answer = protocol.refusal(seq, *reason)
             return store.take_weighing(self.engine, key, body, intent_id=None, answer=answer)
         assert entry is not None and quantity is not None
         body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
-        sale = {"batch_id": entry.batch_id, "quantity": quantity, "price": weighing.total, "currency": weighing.currency}
+        sale = {
+            "batch_id": entry.batch_id,
+            "quantity": quantity,
+            "price": weighing.total,
+            "currency": weighing.currency,
+        }
         try:
             ((intent, _created),) = accept(self.engine, stall, "sale", [(sale, f"scale/{scale_id}/{seq}")])
         except KeyReused as exc:  # taken before a crash, while the key mapped another lot

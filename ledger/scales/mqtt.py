@@ -17,9 +17,7 @@ SESSION_EXPIRY_S = 86_400
 
 def connect(client_id: str, credentials: Credentials, url: str, *, manual_ack: bool = False) -> mqtt.Client:
     """A client connected (asynchronously: call ``loop_start``) to the broker at `url`."""
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack
-    )
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack)
     client.username_pw_set(credentials.username, credentials.password)
     client.reconnect_delay_set(min_delay=0.1, max_delay=2)
     client.max_inflight_messages_set(100)

@@ -49,6 +49,7 @@ class ScaleSimulator:
         self.on_answer = on_answer
         self.resend_s = resend_s
         self.blocked: dict[int, str] = {}
+        self.blocks_seen = 0  # blocks messages received (the retained one at each connection too)
         self.sent_at: dict[int, float] = {}  # seq -> first send (monotonic), for latencies
         self.answered_at: dict[int, float] = {}
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -159,6 +160,7 @@ class ScaleSimulator:
             return
         if body.get("type") == "blocks":
             self.blocked = {int(b["plu"]): str(b["reason"]) for b in body.get("blocked", []) if isinstance(b, dict)}
+            self.blocks_seen += 1
             return
         seq = body.get("seq")
         if type(seq) is not int:

@@ -33,7 +33,7 @@ from ledger.keys import KeyStore
 from ledger.scales.broker import Broker, BrokerConfig
 from ledger.scales.gateway import StallGateway
 from ledger.scales.simulator import ScaleSimulator, receipt_png, receipt_text
-from ledger.settings import load_settings
+from ledger.settings import LedgerSettings, load_settings
 from ledger.store.db import make_engine, migrate
 
 scale_app = typer.Typer(help="The stalls' networked scales.", no_args_is_help=True)
@@ -49,6 +49,17 @@ def _stall(address: str) -> str:
     if not is_address(address):
         raise typer.BadParameter(f"{address!r} is not an address")
     return to_checksum_address(address)
+
+
+_address: list[str] = []
+
+
+def _deployment_address(settings: LedgerSettings) -> str:
+    """The contract's address, read once the node answers: the gateway starts (and takes the
+    scales' weighings into the queue) while the chain is down; a submitter asks when it runs."""
+    if not _address:
+        _address.append(load_deployment(ChainClient(settings.rpc_url), settings.data_dir).address)
+    return _address[0]
 
 
 def _wait_for_signal() -> None:
@@ -83,14 +94,13 @@ def stall_gateway(
         broker = Broker(config, free_port())
         broker.start()
         mqtt_url = broker.url
-    pool = None
+    pool: SubmitterPool | None = None
     if submit:
         keys = KeyStore(settings.keystore_dir, settings.market_keystore_password())
-        address = load_deployment(ChainClient(settings.rpc_url), settings.data_dir).address
         pool = SubmitterPool(
             engine,
             rpc_url=settings.rpc_url,
-            contract=lambda client: FreshLedgerContract(client, address),
+            contract=lambda client: FreshLedgerContract(client, _deployment_address(settings)),
             account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
         )
         pool.start()

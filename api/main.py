@@ -30,6 +30,7 @@ from api.routes import (
     ratings,
     regulators,
     resolver,
+    scales,
     suppliers,
     transactions,
     vendors,
@@ -84,6 +85,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets
     routers += (intents,)  # the write queue: where an accepted write stands
+    routers += (scales,)  # the stalls' scale keys
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

@@ -80,3 +80,15 @@ def plu_tables(engine: Engine, stalls: list[str]) -> dict[str, dict[int, PluEntr
                 mapped_block=row["block_number"],
             )
     return tables
+
+
+def sellable_lots(engine: Engine, stall: str) -> list[tuple[str, str, int]]:
+    """(batch id, unit, remaining) of each lot `stall` could sell now, most left first."""
+    b = _BATCHES.c
+    query = (
+        select(b.batch_id, b.unit, b.remaining)
+        .where(b.custodian == stall, b.status == "active", b.pending_recipient.is_(None), b.remaining > 0)
+        .order_by(b.remaining.desc(), b.batch_id)
+    )
+    with engine.connect() as conn:
+        return [(row.batch_id, row.unit, row.remaining) for row in conn.execute(query)]

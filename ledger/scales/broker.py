@@ -85,15 +85,20 @@ class BrokerConfig:
 
     def add_scale(self, stall: str, scale_id: str) -> ScaleEntry:
         """Credentials for a scale at `stall` (kept when it has some), and the access files."""
-        if not SCALE_ID.match(scale_id):
-            raise ConfigurationError("a scale id is 1-32 letters, digits, '-' or '_'")
-        path = self._scale_path(stall, scale_id)
-        if not path.exists():
-            creds = {"username": scale_username(stall, scale_id), "password": secrets.token_urlsafe(24)}
-            _write_secret(path, {"stall": stall, "scale_id": scale_id, **creds})
+        return self.add_scales([(stall, scale_id)])[0]
+
+    def add_scales(self, scales: list[tuple[str, str]]) -> list[ScaleEntry]:
+        """Credentials for each (stall, scale id), then the access files once."""
+        for stall, scale_id in scales:
+            if not SCALE_ID.match(scale_id):
+                raise ConfigurationError("a scale id is 1-32 letters, digits, '-' or '_'")
+            path = self._scale_path(stall, scale_id)
+            if not path.exists():
+                creds = {"username": scale_username(stall, scale_id), "password": secrets.token_urlsafe(24)}
+                _write_secret(path, {"stall": stall, "scale_id": scale_id, **creds})
         self.gateway()
         self.write_access()
-        return self.scale(stall, scale_id)
+        return [self.scale(stall, scale_id) for stall, scale_id in scales]
 
     def scale(self, stall: str, scale_id: str) -> ScaleEntry:
         path = self._scale_path(stall, scale_id)

@@ -54,6 +54,8 @@ class ScaleSimulator:
         self.answered_at: dict[int, float] = {}
         state_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(state_dir / f"{entry.stall}-{entry.scale_id}.sqlite", check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")  # a scale's memory survives a crash of the scale's
+        self._db.execute("PRAGMA synchronous=NORMAL")  # process; NORMAL in WAL: not each commit fsynced
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS weighings (seq INTEGER PRIMARY KEY, payload BLOB NOT NULL,"
             " answer BLOB, sent REAL NOT NULL DEFAULT 0)"

@@ -19,6 +19,8 @@ def test_a_vendor_maps_its_keys_and_the_index_shows_them(api_market: Market, cas
     m.sync()
     shown = m.client.get(f"/stalls/{vendor[0]}/plu").json()
     assert [(e["plu"], e["batch_id"], e["blocked"]) for e in shown["data"]] == [(3, batch_id, None)]
+    screen = m.client.get(f"/board/stalls/{vendor[0]}", headers={"Accept-Language": "en"}).text
+    assert "Scale keys" in screen and "Key 3" in screen and "Blocked" not in screen
 
     recall = m.client.post(
         "/recalls", json={"batch_ids": [batch_id], "reason": "listeria"}, headers=m.auth(cast["regulator"][1])
@@ -26,6 +28,8 @@ def test_a_vendor_maps_its_keys_and_the_index_shows_them(api_market: Market, cas
     assert recall.status_code == 201, recall.text
     m.sync()
     assert m.client.get(f"/stalls/{vendor[0]}/plu").json()["data"][0]["blocked"] == "recalled"
+    screen = m.client.get(f"/board/stalls/{vendor[0]}", headers={"Accept-Language": "en"}).text
+    assert "Blocked: not for sale" in screen
 
 
 def test_lots_not_held_quarantined_or_recalled_are_refused(api_market: Market, cast: dict) -> None:

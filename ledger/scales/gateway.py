@@ -57,6 +57,21 @@ class _Message:
     payload: bytes
 
 
+def _sale_of(
+    weighing: protocol.Weighing, entry: PluEntry | None
+) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    """The sale payload of a weighing of a key mapped to `entry`, or why there is none."""
+    if entry is None or entry.gtin is None or entry.unit is None:
+        return None, ("PluNotMapped", f"key {weighing.plu} sells no lot at this stall")
+    if entry.blocked:
+        return None, ("PluBlocked", f"key {weighing.plu}: its lot {entry.lot} is {entry.blocked}, do not sell")
+    quantity = protocol.sale_quantity(weighing.net, weighing.unit, entry.unit)
+    if quantity is None:
+        return None, ("WeightNotWhole", f"the ledger records whole {entry.unit}; {weighing.net} {weighing.unit} is not")
+    sale = {"batch_id": entry.batch_id, "quantity": quantity, "price": weighing.total, "currency": weighing.currency}
+    return sale, None
+
+
 class StallGateway:
     """Runs until :meth:`stop`: an MQTT client and three threads (take, answer, block)."""
 
@@ -165,50 +180,54 @@ class StallGateway:
             return
         known = store.known_weighings(self.engine, [key for key, _ in parsed])
         tables = plu_tables(self.engine, sorted({key[0] for key, _ in parsed if key not in known}))
+        fresh: dict[store.Key, protocol.Weighing] = {}
         for key, weighing in parsed:
             record = known.get(key)
             if record is not None:
                 if record.answer is not None:
                     self._publish(protocol.replies_topic(key[0], key[1]), record.answer)
                 continue  # still waiting for its sale: answered when final
-            known[key] = self._take_new(key, weighing, tables.get(key[0], {}))
+            fresh.setdefault(key, weighing)  # a resend in the same round counts once
+        if fresh:
+            self._take_new(fresh, tables)
 
-    def _take_new(
-        self, key: store.Key, weighing: protocol.Weighing, table: dict[int, PluEntry]
-    ) -> store.WeighingRecord:
-        stall, scale_id, seq = key
-        body = weighing.to_json()
-        entry = table.get(weighing.plu)
-        reason = None
-        if entry is None or entry.gtin is None or entry.unit is None:
-            reason = ("PluNotMapped", f"key {weighing.plu} sells no lot at this stall")
-        elif entry.blocked:
-            reason = ("PluBlocked", f"key {weighing.plu}: its lot {entry.lot} is {entry.blocked}, do not sell")
-        else:
-            quantity = protocol.sale_quantity(weighing.net, weighing.unit, entry.unit)
-            if quantity is None:
-                reason = (
-                    "WeightNotWhole",
-                    f"the ledger records whole {entry.unit}; {weighing.net} {weighing.unit} is not",
-                )
-        if reason is not None:
-            answer = protocol.refusal(seq, *reason)
-            return store.take_weighing(self.engine, key, body, intent_id=None, answer=answer)
-        assert entry is not None and quantity is not None
-        body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
-        sale = {
-            "batch_id": entry.batch_id,
-            "quantity": quantity,
-            "price": weighing.total,
-            "currency": weighing.currency,
-        }
+    def _take_new(self, fresh: dict[store.Key, protocol.Weighing], tables: dict[str, dict[int, PluEntry]]) -> None:
+        """Store new weighings: refusals with their answer, sales as intents of their stall
+        (one transaction a stall) and then the weighings' rows (one transaction)."""
+        rows: list[store.NewWeighing] = []
+        sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]] = {}
+        for key, weighing in fresh.items():
+            body = weighing.to_json()
+            entry = tables.get(key[0], {}).get(weighing.plu)
+            sale, reason = _sale_of(weighing, entry)
+            if reason is not None:
+                rows.append(store.NewWeighing(key, body, None, protocol.refusal(key[2], *reason)))
+                continue
+            assert entry is not None and sale is not None
+            body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
+            sales.setdefault(key[0], []).append((key, body, sale))
+        for stall, items in sales.items():
+            for (key, body, _), intent_id in zip(items, self._accept(stall, items), strict=True):
+                rows.append(store.NewWeighing(key, body, intent_id, None))
+        store.take_weighings(self.engine, rows)
+        for stall in sales:
+            self.wake(stall)
+
+    def _accept(self, stall: str, items: list[tuple[store.Key, dict[str, Any], dict[str, Any]]]) -> list[int]:
+        """The sale intent of each item (Idempotency-Key ``scale/{id}/{seq}``): new, or the one
+        stored before a crash."""
+        requests = [(sale, f"scale/{key[1]}/{key[2]}") for key, _, sale in items]
         try:
-            ((intent, _created),) = accept(self.engine, stall, "sale", [(sale, f"scale/{scale_id}/{seq}")])
-        except KeyReused as exc:  # taken before a crash, while the key mapped another lot
-            intent = exc.first
-        record = store.take_weighing(self.engine, key, body, intent_id=intent.id, answer=None)
-        self.wake(stall)
-        return record
+            return [intent.id for intent, _ in accept(self.engine, stall, "sale", requests)]
+        except KeyReused:  # one was taken before a crash while its key mapped another lot
+            ids = []
+            for request in requests:
+                try:
+                    ((intent, _),) = accept(self.engine, stall, "sale", [request])
+                except KeyReused as exc:
+                    intent = exc.first
+                ids.append(intent.id)
+            return ids
 
     def _answer_round(self) -> None:
         if not self.client.is_connected():

@@ -50,6 +50,41 @@ def known_weighings(engine: Engine, keys: Sequence[Key]) -> dict[Key, WeighingRe
     return found
 
 
+@dataclass(frozen=True)
+class NewWeighing:
+    key: Key
+    weighing: dict[str, Any]
+    intent_id: int | None
+    answer: dict[str, Any] | None
+
+
+def take_weighings(engine: Engine, new: Sequence[NewWeighing]) -> None:
+    """Store new weighings in one transaction; when one was taken meanwhile by another process,
+    each alone (that one's record wins)."""
+    now = time.time()
+    rows = [
+        {
+            "stall": n.key[0],
+            "scale_id": n.key[1],
+            "seq": n.key[2],
+            "received_at": now,
+            "weighing": n.weighing,
+            "intent_id": n.intent_id,
+            "answer": n.answer,
+            "answered_at": None,
+        }
+        for n in new
+    ]
+    if not rows:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(_W), rows)
+    except IntegrityError:
+        for n in new:
+            take_weighing(engine, n.key, n.weighing, intent_id=n.intent_id, answer=n.answer)
+
+
 def take_weighing(
     engine: Engine, key: Key, weighing: dict[str, Any], *, intent_id: int | None, answer: dict[str, Any] | None
 ) -> WeighingRecord:

@@ -154,7 +154,9 @@ class BrokerConfig:
             "autosave_interval 1",
             "persistent_client_expiration 7d",
             "max_queued_messages 100000",
-            "max_inflight_messages 100",
+            # QoS 1 messages sent to a client and not yet acknowledged: the gateway acknowledges
+            # a round of weighings once stored, so a larger window makes larger rounds.
+            "max_inflight_messages 1000",
             "max_packet_size 4096",
             f"log_dest file {self.directory / 'mosquitto.log'}",
             "log_type error",

@@ -146,7 +146,11 @@ def main() -> None:
             scales.append(scale)
         while not all(s.client.is_connected() for s in scales):
             time.sleep(0.1)
-        time.sleep(2)  # the gateway subscribed
+        # A weighing sent before the gateway's first subscription reaches nobody until the
+        # scale sends it again (after resend_s): start once the gateway has said it runs.
+        while b"stall gateway on" not in (base / "gateway.log").read_bytes():
+            time.sleep(0.2)
+        time.sleep(2)
         log(f"{len(scales)} scales connected; weighing for {args.duration:.0f} s")
 
         weighings: list[tuple[ScaleSimulator, int]] = []

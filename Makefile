@@ -21,9 +21,11 @@ NETWORK ?= development
 setup: system-packages $(VENV)/.installed $(BROWNIE_VENV)/.installed node_modules/.installed $(TOOLCHAIN)/.linked
 
 # Debian packages: a CJK font for sale labels (reportlab embeds its TrueType outlines),
-# Chromium for the shopper-page tests and wrk, the C load generator of bench/api.py.
+# Chromium for the shopper-page tests, wrk, the C load generator of bench/api.py, and
+# Mosquitto, the MQTT broker between the stalls' scales and the stall gateway (the tests and
+# the demo start their own on a free port; the Debian service on 1883 is never used).
 # Installed only when missing; needs root (or sudo).
-SYSTEM_PACKAGES := fonts-wqy-zenhei chromium wrk
+SYSTEM_PACKAGES := fonts-wqy-zenhei chromium wrk mosquitto
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

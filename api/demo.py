@@ -25,6 +25,7 @@ from ledger.chain.freshledger import sale_id_of
 from ledger.demo import market
 from ledger.demo.people import DEMO_PASSWORD, DemoPerson, add_demo_people
 from ledger.demo.run import DemoMarket, DemoProgress, print_summary
+from ledger.demo.scales import DemoScales
 from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
 from ledger.hexes import to_hex
@@ -51,6 +52,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         target=demo.indexer.follow, kwargs={"poll_interval": FOLLOW_POLL_S, "stop": stop}, daemon=True
     )
     notifying: threading.Thread | None = None  # recall notifications to stalls' webhooks
+    scales: DemoScales | None = None  # a simulated scale at each stall
     server: uvicorn.Server | None = None
     thread: threading.Thread | None = None
     try:
@@ -81,12 +83,25 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         progress.stop()
         print_summary(console, demo)
         _print_urls(console, settings, app, keys, people)
+        stalls = [who.stall_a, who.stall_b, who.stall_c]
+        scales = DemoScales(
+            services.engine,
+            demo.ledger,
+            stalls,
+            settings.data_dir,
+            public_host=settings.public_host or f"127.0.0.1:{settings.api_port}",
+            wake=services.wake,
+            console=console,
+        )
+        console.print(f"Scales: one at each stall, weighing; MQTT broker {scales.start()} (see README, Scales)")
         while thread.is_alive():
             thread.join(timeout=0.5)
     except KeyboardInterrupt:
         pass
     finally:
         progress.stop()
+        if scales is not None:
+            scales.stop()
         if server is not None:
             server.should_exit = True
         if thread is not None and thread.is_alive():

@@ -33,6 +33,7 @@ from api.routes import (
     ratings,
     regulators,
     resolver,
+    scales,
     suppliers,
     transactions,
     vendors,
@@ -100,6 +101,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
     routers += (workbench_customs, workbench_authority)
     routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
+    routers += (scales,)  # the stalls' scale keys
     for module in routers:
         app.include_router(module.router)
     install_error_handlers(app)

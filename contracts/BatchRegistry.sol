@@ -45,7 +45,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         bytes24 header;
     }
 
-    mapping(bytes32 batchId => Batch) private _batches;
+    mapping(bytes32 batchId => Batch) internal _batches;
     mapping(bytes32 declarationId => DeclarationRecord) private _declarations;
 
     // ---------------------------------------------------------------- origins
@@ -529,7 +529,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
      * the batch exists, is held by the vendor, and is active, not used up and not in transit.
      */
     function _checkSaleBatch(bytes32 batchId, Batch memory b, uint32 vendor)
-        private
+        internal
         view
         returns (bytes memory refusal)
     {
@@ -557,7 +557,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
     }
 
     /// @dev Reverts with `refusal`, an encoded custom error, unless it is empty.
-    function _raise(bytes memory refusal) private pure {
+    function _raise(bytes memory refusal) internal pure {
         if (refusal.length != 0) {
             assembly ("memory-safe") {
                 revert(add(refusal, 0x20), mload(refusal))

@@ -10,6 +10,8 @@ freshledger recall --gtin G --lot L     a regulator recalls a lot and all made f
 freshledger notify [--once]             signed recall notifications to stalls' webhooks (ledger.notify.cli)
 freshledger submit                      the write queue's submitters, outside the API (ledger.intents.cli)
 freshledger notice publish --title-en T --body-en B --hours H   a notice (ledger.notices.cli)
+freshledger stall-gateway               the scales' weighings become sales and receipts (ledger.scales.cli)
+freshledger scale add|simulate          a scale's credentials; a simulated scale (ledger.scales.cli)
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from ledger.intents.cli import submit as submit_command
 from ledger.notices.cli import notice_app
 from ledger.notify.cli import notify as notify_command
 from ledger.recall.cli import recall as recall_command
+from ledger.scales.cli import scale_app, stall_gateway
 from ledger.settings import load_settings
 
 app = typer.Typer(
@@ -54,6 +57,8 @@ app.command("notify")(notify_command)
 app.command("fsma204")(fsma204)
 app.command("audit")(audit_command)
 app.command("submit")(submit_command)
+app.add_typer(scale_app, name="scale")
+app.command("stall-gateway")(stall_gateway)
 console = Console()
 
 

@@ -127,6 +127,7 @@ _EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind("RecallIssued", "recalls", None, "recalled"),
     EventKind("NoticePublished", "notices"),
     EventKind("LayoutPublished", "layouts"),
+    EventKind("PluMapped", "plu_mappings"),  # a stall's scale key, not a step of the batch
 )
 #: Solidity event name -> its names downstream.
 EVENTS: dict[str, EventKind] = {e.event: e for e in _EVENT_KINDS}

@@ -38,6 +38,7 @@ from api.pages.shopper import LanguageLink, environment
 from api.pages.shopper import stylesheet as shopper_stylesheet
 from api.pages.stall_names import place_order
 from ledger.queries.days import market_day
+from ledger.queries.plu import PluEntry
 from ledger.queries.views import BoardInspection, LotAlert, PriceRow, StallEntry, StallProfile, SupplyRow
 from ledger.store.ratings import RatingRecord
 
@@ -75,6 +76,7 @@ class StallData:
     now: int
     products: Mapping[str, str] = field(default_factory=dict)  # GTIN -> name in the page's language
     notices: list[NoticeCard] = field(default_factory=list)
+    plu: list[PluEntry] = field(default_factory=list)  # the stall's scale keys
 
 
 @dataclass
@@ -129,6 +131,15 @@ def render_stall_screen(
         "updated": fmt.datetime(data.now),
         "as_of_block": screen.as_of_block,
         "notices": data.notices,
+        "plu": [
+            {
+                "key": t("plu_key", plu=e.plu),
+                "lot": e.lot or e.batch_id[:10],
+                "product": data.products.get(e.gtin or "") or (t("product_code", gtin=e.gtin) if e.gtin else ""),
+                "blocked": e.blocked,
+            }
+            for e in data.plu
+        ],
     }
     return _render("board_stall.html", page, fragment, **context)
 

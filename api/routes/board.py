@@ -34,6 +34,7 @@ from api.views import plain
 from ledger.queries.board import alerts_between, inspections_between
 from ledger.queries.days import market_window
 from ledger.queries.notices import current_notices
+from ledger.queries.plu import plu_table
 from ledger.queries.prices import prices, supply
 from ledger.queries.stalls import stall_directory, stall_profile
 from ledger.queries.status import checkpoint
@@ -188,6 +189,7 @@ def stall_board(
         now=int(time.time()),
         products=product_names(services.engine, lang),
         notices=_notices(services, lang, stall=address),
+        plu=sorted(plu_table(services.engine, address).values(), key=lambda e: e.plu),
     )
     return _page(request, render_stall_screen(data, lang=lang, tz=tz, refresh=refresh, fragment=fragment), lang)
 

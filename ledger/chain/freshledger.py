@@ -271,6 +271,10 @@ class FreshLedgerContract:
     def recall(self, regulator: LocalAccount, batch_ids: Sequence[bytes], reason: str) -> TxResult:
         return self.transact(regulator, "recall", *recall_args(batch_ids, reason))
 
+    def map_plu(self, vendor: LocalAccount, plu: int, batch_id: bytes) -> TxResult:
+        """Set the vendor's scale key `plu` to sell from `batch_id` (one it could sell now)."""
+        return self.transact(vendor, "mapPlu", plu, batch_id)
+
     # ------------------------------------------------------------ views
 
     # ------------------------------------------------------------ notices and floor plan

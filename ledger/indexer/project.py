@@ -341,6 +341,9 @@ class Projector:
             currency=a["currency"],
         )
 
+    def _on_PluMapped(self, e: ChainEvent, a: dict[str, Any]) -> None:
+        self.rows.add("plu_mappings", e, vendor=a["vendor"], plu=a["plu"], batch_id=a["batchId"])
+
     def _on_RecallIssued(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], status=RECALLED)
         self.rows.add("recalls", e, batch_id=a["batchId"], regulator=a["regulator"], reason=a["reason"])

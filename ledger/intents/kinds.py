@@ -253,6 +253,7 @@ KINDS: dict[str, Kind] = {
             _created("BatchesMerged", "childId"),
         ),
         Kind("inspection", "recordInspection", _inspection_args, _batch_of),
+        Kind("plu", "mapPlu", lambda p: [p["plu"], _bytes(p["batch_id"])], _batch_of),
         Kind(
             "release",
             "releaseQuarantine",

@@ -227,6 +227,15 @@ class Recall(EventRow, Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class PluMapping(EventRow, Base):
+    """A stall's scale key (PLU) set to sell from a batch; the latest row per (vendor, plu) holds."""
+
+    __tablename__ = "plu_mappings"
+    vendor: Mapped[str] = mapped_column(ADDRESS)
+    plu: Mapped[int] = mapped_column(Integer)
+    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+
+
 class Document(EventRow, Base):
     """A document CID recorded at one step of a batch (harvest, import, inspection)."""
 
@@ -289,9 +298,11 @@ EVENT_TABLES = (
     Document,
     Notice,
     Layout,
+    PluMapping,
 )
 
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
+Index("ix_plu_mappings_vendor_plu_block", PluMapping.vendor, PluMapping.plu, PluMapping.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
 
 

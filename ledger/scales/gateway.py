@@ -1,0 +1,323 @@
+"""``freshledger stall-gateway``: the scales' weighings become sales, each answered with its
+receipt.
+
+A weighing arriving on ``.../scales/{id}/weighings`` is acknowledged to the broker (QoS 1,
+manual acknowledgement) only once it is stored: as a sale intent of the stall in the write
+queue (Idempotency-Key ``scale/{id}/{seq}``) and as a row of ``scale_weighings`` keyed by
+(stall, scale, sequence number). So a gateway killed at any moment loses nothing (the broker
+sends the unacknowledged message again) and records nothing twice (the row and the key are
+there). Once the intent is final the scale gets its receipt (or the contract's refusal) on
+its replies topic; a resent weighing gets the same answer again.
+
+A key (PLU) whose lot is quarantined (a failed lab test) or recalled is blocked: every scale
+of the stall gets the list of its blocked keys as a retained message on its blocks topic a
+fraction of a second after the indexer recorded the event, and a weighing of a blocked key is
+refused without a sale.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+from sqlalchemy import Engine
+
+from ledger.digital_link import DigitalLink, build_uri
+from ledger.intents.accept import accept
+from ledger.queries.plu import PluEntry, plu_tables
+from ledger.scales import protocol
+from ledger.scales.broker import BrokerConfig
+from ledger.scales.escpos import receipt_bytes
+from ledger.scales.mqtt import connect
+from ledger.store import scales as store
+from ledger.store.intents import IntentRecord, KeyReused, get_intents
+from ledger.store.products import product_name
+
+log = logging.getLogger(__name__)
+#: Most weighings taken in one round (one query for their keys, one store each).
+ROUND = 500
+#: Seconds between looks for answers to send and for keys to block.
+ANSWER_S, BLOCKS_S = 0.05, 0.25
+UNIT_SYMBOLS = {"KGM": "kg", "GRM": "g", "H87": "pcs"}
+
+
+@dataclass
+class _Message:
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+
+
+def _sale_of(
+    weighing: protocol.Weighing, entry: PluEntry | None
+) -> tuple[dict[str, Any] | None, tuple[str, str] | None]:
+    """The sale payload of a weighing of a key mapped to `entry`, or why there is none."""
+    if entry is None or entry.gtin is None or entry.unit is None:
+        return None, ("PluNotMapped", f"key {weighing.plu} sells no lot at this stall")
+    if entry.blocked:
+        return None, ("PluBlocked", f"key {weighing.plu}: its lot {entry.lot} is {entry.blocked}, do not sell")
+    quantity = protocol.sale_quantity(weighing.net, weighing.unit, entry.unit)
+    if quantity is None:
+        return None, ("WeightNotWhole", f"the ledger records whole {entry.unit}; {weighing.net} {weighing.unit} is not")
+    sale = {"batch_id": entry.batch_id, "quantity": quantity, "price": weighing.total, "currency": weighing.currency}
+    return sale, None
+
+
+class StallGateway:
+    """Runs until :meth:`stop`: an MQTT client and three threads (take, answer, block)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: BrokerConfig,
+        mqtt_url: str,
+        *,
+        public_host: str,
+        public_scheme: str = "https",
+        wake: Callable[[str], None] | None = None,
+        client_id: str = "freshledger-stall-gateway",
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.public_host = public_host
+        self.public_scheme = public_scheme
+        self.wake = wake or (lambda _sender: None)
+        self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._stop = threading.Event()
+        self._published_blocks: dict[tuple[str, str], dict[int, str]] = {}
+        self._names: dict[str, str | None] = {}
+        self.client = connect(client_id, config.gateway(), mqtt_url, manual_ack=True)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self._threads = [
+            threading.Thread(target=self._loop, args=(self._take_round, 0.0), name="gateway-take", daemon=True),
+            threading.Thread(
+                target=self._loop, args=(self._answer_round, ANSWER_S), name="gateway-answer", daemon=True
+            ),
+            threading.Thread(target=self._loop, args=(self._block_round, BLOCKS_S), name="gateway-blocks", daemon=True),
+        ]
+
+    def start(self) -> None:
+        self.client.loop_start()
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(10)
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    # ------------------------------------------------------------ MQTT callbacks
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.error("gateway: the broker refused the connection: %s", reason)
+            return
+        client.subscribe(protocol.ALL_WEIGHINGS, qos=1)
+        self._published_blocks.clear()  # publish every scale's blocks again
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self._inbox.put(_Message(message.mid, message.qos, message.topic, bytes(message.payload)))
+
+    # ------------------------------------------------------------ rounds
+
+    def _loop(self, work: Callable[[], None], pause: float) -> None:
+        while not self._stop.is_set():
+            try:
+                work()
+            except Exception:  # the database or the broker is away: the next round retries
+                log.exception("gateway: %s failed", threading.current_thread().name)
+                self._stop.wait(0.5)
+            if pause:
+                self._stop.wait(pause)
+
+    def _take_round(self) -> None:
+        try:
+            first = self._inbox.get(timeout=0.2)
+        except queue.Empty:
+            return
+        messages = [first]
+        while len(messages) < ROUND:
+            try:
+                messages.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        self.take(messages)
+        for message in messages:
+            if message.qos > 0:
+                self.client.ack(message.mid, message.qos)
+
+    def take(self, messages: list[_Message]) -> None:
+        """Store each weighing of `messages` once (its sale intent, or the refusal to send)."""
+        parsed: list[tuple[store.Key, protocol.Weighing]] = []
+        for message in messages:
+            where = protocol.parse_topic(message.topic)
+            if where is None:
+                continue
+            stall, scale_id = where
+            try:
+                weighing = protocol.parse_weighing(message.payload)
+                if weighing.scale_id != scale_id:
+                    raise protocol.BadWeighing("InvalidField", "scale_id is not the topic's scale")
+            except protocol.BadWeighing as exc:
+                # Not stored: without a valid number there is nothing to deduplicate by.
+                answer = protocol.refusal(protocol.seq_of(message.payload), exc.reason, str(exc))
+                self._publish(protocol.replies_topic(stall, scale_id), answer)
+                continue
+            parsed.append(((stall, scale_id, weighing.seq), weighing))
+        if not parsed:
+            return
+        known = store.known_weighings(self.engine, [key for key, _ in parsed])
+        tables = plu_tables(self.engine, sorted({key[0] for key, _ in parsed if key not in known}))
+        fresh: dict[store.Key, protocol.Weighing] = {}
+        for key, weighing in parsed:
+            record = known.get(key)
+            if record is not None:
+                if record.answer is not None:
+                    self._publish(protocol.replies_topic(key[0], key[1]), record.answer)
+                continue  # still waiting for its sale: answered when final
+            fresh.setdefault(key, weighing)  # a resend in the same round counts once
+        if fresh:
+            self._take_new(fresh, tables)
+
+    def _take_new(self, fresh: dict[store.Key, protocol.Weighing], tables: dict[str, dict[int, PluEntry]]) -> None:
+        """Store new weighings: refusals with their answer, sales as intents of their stall
+        (one transaction a stall) and then the weighings' rows (one transaction)."""
+        rows: list[store.NewWeighing] = []
+        sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]] = {}
+        for key, weighing in fresh.items():
+            body = weighing.to_json()
+            entry = tables.get(key[0], {}).get(weighing.plu)
+            sale, reason = _sale_of(weighing, entry)
+            if reason is not None:
+                rows.append(store.NewWeighing(key, body, None, protocol.refusal(key[2], *reason)))
+                continue
+            assert entry is not None and sale is not None
+            body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
+            sales.setdefault(key[0], []).append((key, body, sale))
+        for stall, items in sales.items():
+            for (key, body, _), intent_id in zip(items, self._accept(stall, items), strict=True):
+                rows.append(store.NewWeighing(key, body, intent_id, None))
+        store.take_weighings(self.engine, rows)
+        for stall in sales:
+            self.wake(stall)
+
+    def _accept(self, stall: str, items: list[tuple[store.Key, dict[str, Any], dict[str, Any]]]) -> list[int]:
+        """The sale intent of each item (Idempotency-Key ``scale/{id}/{seq}``): new, or the one
+        stored before a crash."""
+        requests = [(sale, f"scale/{key[1]}/{key[2]}") for key, _, sale in items]
+        try:
+            return [intent.id for intent, _ in accept(self.engine, stall, "sale", requests)]
+        except KeyReused:  # one was taken before a crash while its key mapped another lot
+            ids = []
+            for request in requests:
+                try:
+                    ((intent, _),) = accept(self.engine, stall, "sale", [request])
+                except KeyReused as exc:
+                    intent = exc.first
+                ids.append(intent.id)
+            return ids
+
+    def _answer_round(self) -> None:
+        if not self.client.is_connected():
+            return
+        waiting = store.unanswered(self.engine)
+        if not waiting:
+            return
+        intents = get_intents(self.engine, [r.intent_id for r in waiting if r.intent_id is not None])
+        answers = []
+        for record in waiting:
+            answer = record.answer
+            if answer is None and record.intent_id is not None:
+                intent = intents.get(record.intent_id)
+                if intent is None or not intent.final:
+                    continue
+                answer = self.receipt(record, intent)
+            if answer is None:
+                continue
+            self._publish(protocol.replies_topic(record.stall, record.scale_id), answer)
+            answers.append((record.key, answer))
+        if answers:
+            store.mark_answered(self.engine, answers)
+
+    def receipt(self, record: store.WeighingRecord, intent: IntentRecord) -> dict[str, Any]:
+        """The scale's answer for a final sale intent: the receipt, or the contract's refusal."""
+        if intent.status != "recorded":
+            error = intent.error or {}
+            return protocol.refusal(record.seq, error.get("name", "SaleRefused"), error.get("message") or "not sold")
+        result = intent.result or {}
+        sale = record.weighing["sale"]
+        serial = result["serial"]
+        uri = build_uri(
+            self.public_host, DigitalLink(sale["gtin"], lot=sale["lot"], serial=str(serial)), self.public_scheme
+        )
+        product = product_name(self.engine, sale["gtin"])
+        stall_name = self._stall_name(record.stall)
+        quantity, price, currency = intent.payload["quantity"], intent.payload["price"], intent.payload["currency"]
+        unit = UNIT_SYMBOLS.get(sale["unit"], sale["unit"])
+        lines = [
+            stall_name or record.stall,
+            product or f"GTIN {sale['gtin']}",
+            f"Lot {sale['lot']}",
+            f"{quantity} {unit}   {price / 100:.2f} {currency}",
+        ]
+        return {
+            "v": protocol.VERSION,
+            "type": "receipt",
+            "seq": record.seq,
+            "scale_id": record.scale_id,
+            "sale_id": result.get("sale_id"),
+            "serial": serial,
+            "digital_link": uri,
+            "stall": {"address": record.stall, "name": stall_name},
+            "product": product,
+            "gtin": sale["gtin"],
+            "lot": sale["lot"],
+            "quantity": quantity,
+            "unit": sale["unit"],
+            "net": record.weighing["net"],
+            "net_unit": record.weighing["unit"],
+            "price": price,
+            "currency": currency,
+            "block_number": intent.block_number,
+            "transaction_hash": intent.tx_hash,
+            "escpos": base64.b64encode(receipt_bytes(lines, uri)).decode(),
+        }
+
+    def _stall_name(self, stall: str) -> str | None:
+        if stall not in self._names:
+            from ledger.queries.stalls import stall_entry
+
+            try:
+                self._names[stall] = stall_entry(self.engine, stall).name
+            except Exception:  # not indexed yet: the address stands in
+                return None
+        return self._names[stall]
+
+    def _block_round(self) -> None:
+        if not self.client.is_connected():
+            return
+        scales = self.config.scales()
+        tables = plu_tables(self.engine, sorted({s.stall for s in scales}))
+        now = time.time()
+        for scale in scales:
+            blocked = {plu: e.blocked for plu, e in tables.get(scale.stall, {}).items() if e.blocked}
+            where = (scale.stall, scale.scale_id)
+            if self._published_blocks.get(where) != blocked:
+                topic = protocol.blocks_topic(scale.stall, scale.scale_id)
+                self._publish(topic, protocol.blocks(blocked, now), retain=True)
+                self._published_blocks[where] = blocked
+
+    def _publish(self, topic: str, body: dict[str, Any], *, retain: bool = False) -> None:
+        self.client.publish(topic, orjson.dumps(body), qos=1, retain=retain)

@@ -1,0 +1,136 @@
+"""The stall gateway's SQL: weighings taken once per (stall, scale, sequence number), the
+sale intent each became, and the answer each scale was given."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ledger.store.scale_models import ScaleWeighing
+
+_W = ScaleWeighing.__table__
+Key = tuple[str, str, int]  # (stall, scale id, sequence number)
+
+
+@dataclass(frozen=True)
+class WeighingRecord:
+    stall: str
+    scale_id: str
+    seq: int
+    weighing: dict[str, Any]
+    intent_id: int | None
+    answer: dict[str, Any] | None
+
+    @property
+    def key(self) -> Key:
+        return (self.stall, self.scale_id, self.seq)
+
+
+def _record(row: Any) -> WeighingRecord:
+    return WeighingRecord(row.stall, row.scale_id, row.seq, row.weighing, row.intent_id, row.answer)
+
+
+def _where(keys: Sequence[Key]) -> Any:
+    return or_(*(and_(_W.c.stall == s, _W.c.scale_id == i, _W.c.seq == n) for s, i, n in keys))
+
+
+def known_weighings(engine: Engine, keys: Sequence[Key]) -> dict[Key, WeighingRecord]:
+    """The weighings of `keys` taken before."""
+    found: dict[Key, WeighingRecord] = {}
+    with engine.connect() as conn:
+        for start in range(0, len(keys), 200):
+            for row in conn.execute(select(_W).where(_where(keys[start : start + 200]))):
+                record = _record(row)
+                found[record.key] = record
+    return found
+
+
+@dataclass(frozen=True)
+class NewWeighing:
+    key: Key
+    weighing: dict[str, Any]
+    intent_id: int | None
+    answer: dict[str, Any] | None
+
+
+def take_weighings(engine: Engine, new: Sequence[NewWeighing]) -> None:
+    """Store new weighings in one transaction; when one was taken meanwhile by another process,
+    each alone (that one's record wins)."""
+    now = time.time()
+    rows = [
+        {
+            "stall": n.key[0],
+            "scale_id": n.key[1],
+            "seq": n.key[2],
+            "received_at": now,
+            "weighing": n.weighing,
+            "intent_id": n.intent_id,
+            "answer": n.answer,
+            "answered_at": None,
+        }
+        for n in new
+    ]
+    if not rows:
+        return
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(_W), rows)
+    except IntegrityError:
+        for n in new:
+            take_weighing(engine, n.key, n.weighing, intent_id=n.intent_id, answer=n.answer)
+
+
+def take_weighing(
+    engine: Engine, key: Key, weighing: dict[str, Any], *, intent_id: int | None, answer: dict[str, Any] | None
+) -> WeighingRecord:
+    """Store a new weighing with its sale intent (or its answer, a refusal). Taken before by
+    another process meanwhile: that one's record wins."""
+    stall, scale_id, seq = key
+    now = time.time()
+    row = {
+        "stall": stall,
+        "scale_id": scale_id,
+        "seq": seq,
+        "received_at": now,
+        "weighing": weighing,
+        "intent_id": intent_id,
+        "answer": answer,
+        "answered_at": None,
+    }
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(_W), [row])
+    except IntegrityError:
+        return known_weighings(engine, [key])[key]
+    return WeighingRecord(stall, scale_id, seq, weighing, intent_id, answer)
+
+
+def unanswered(engine: Engine, limit: int = 1000) -> list[WeighingRecord]:
+    """Weighings whose answer has not been sent yet, oldest first."""
+    query = select(_W).where(_W.c.answered_at.is_(None)).order_by(_W.c.received_at).limit(limit)
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(query)]
+
+
+def mark_answered(engine: Engine, answers: Sequence[tuple[Key, dict[str, Any]]]) -> None:
+    """Record that each weighing was answered with its answer (sent to the broker)."""
+    now = time.time()
+    with engine.begin() as conn:
+        for (stall, scale_id, seq), answer in answers:
+            conn.execute(
+                update(_W)
+                .where(and_(_W.c.stall == stall, _W.c.scale_id == scale_id, _W.c.seq == seq))
+                .values(answer=answer, answered_at=now)
+            )
+
+
+def weighing_count(engine: Engine) -> int:
+    from sqlalchemy import func
+
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(_W)).scalar_one()

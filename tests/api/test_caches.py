@@ -15,7 +15,7 @@ import pytest
 
 from api.roles import KeyCache, RoleCache, Roles
 from api.services import Services
-from ledger.store.api_keys import issue_key, revoke_keys
+from ledger.store.api_keys import address_for_key, issue_key, revoke_keys
 from ledger.store.intents import intents_of
 from tests.api.conftest import Market
 from tests.api.test_queue import sale, stocked
@@ -67,10 +67,9 @@ def test_a_suspension_is_refused_before_queueing_even_while_roles_are_cached(
     assert before.status_code == 201, before.text  # the roles are now cached, not suspended
     queued = len(intents_of(cached.engine, address))
 
-    suspended = m.client.post(
-        f"/participants/{address}/suspend", json={"reason": "licence expired"}, headers=m.auth(m.authority_key)
-    )
-    assert suspended.status_code == 200, suspended.text
+    # Suspended through another API worker: this one's cache still holds the old roles.
+    authority = cached.keys.account(address_for_key(cached.engine, m.authority_key))
+    cached.ledger.suspend_participant(authority, address, "licence expired")
     assert not cached.roles.get(address, lambda: pytest.fail("the roles should still be cached")).suspended
 
     at_once = m.client.post("/sales", json=sale(batch_id), headers=m.auth(key))
@@ -103,3 +102,18 @@ def test_a_revoked_key_is_refused_once_its_owner_expires(api_market: Market, cas
     for _ in range(3):
         assert cached.api_keys.get("fl_0000_wrong", unknown) is None
     assert looked_up == 3  # an unknown key is looked up every time, never kept
+
+
+def test_a_suspension_through_this_worker_drops_the_cached_roles_at_once(
+    api_market: Market, cast: dict, cached: Services
+) -> None:
+    m = api_market
+    address, key = m.admit("VENDOR", "Stall C08", "JY33010600099998")
+    batch_id = stocked(m, cast | {"vendor": (address, key)})
+    assert m.client.post("/sales", json=sale(batch_id), headers=m.auth(key)).status_code == 201  # cached
+    suspended = m.client.post(
+        f"/participants/{address}/suspend", json={"reason": "licence expired"}, headers=m.auth(m.authority_key)
+    )
+    assert suspended.status_code == 200, suspended.text
+    at_once = m.client.post("/sales", json=sale(batch_id), headers=m.auth(key))
+    assert at_once.status_code == 403 and "suspended" in at_once.text, at_once.text

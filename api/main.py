@@ -67,6 +67,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
             yield
         finally:
             app.state.services.stop_queue()
+            app.state.services.stop_scans()
             app.state.services.engine.dispose()
 
     app = FastAPI(

@@ -122,6 +122,7 @@ POLICY: dict[str, Audience] = {
     "GET /batches/{batch_id}/trace": A.REGULATOR,
     "GET /regulators/fsma204": A.REGULATOR,
     "GET /regulators/audit": A.REGULATOR,
+    "GET /regulators/suspect-receipts": A.REGULATOR,
     "GET /regulators/stalls": A.REGULATOR_OR_AUTHORITY,
     "POST /participants": A.AUTHORITY,
     "POST /participants/{address}/suspend": A.AUTHORITY,

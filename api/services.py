@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from api.receipts import ReceiptProofs
 from api.roles import RoleCache
+from api.scan_counter import ScanCounter
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
@@ -23,6 +24,7 @@ from ledger.keys import KeyStore
 from ledger.notify.secret_box import SecretBox, load_secret_box
 from ledger.notify.targets import TargetPolicy
 from ledger.store.db import make_engine, migrate
+from ledger.store.receipt_scans import CopyRule
 from ledger.store.webhooks import seal_clear_secrets
 
 
@@ -46,6 +48,17 @@ class Services:
                 key.get_secret_value() if key else None, self.settings.data_dir
             )
         return self._receipts
+
+    _scans: ScanCounter | None = None
+
+    @property
+    def scans(self) -> ScanCounter:
+        """The receipt scans' counter (its writer thread starts with the first scan)."""
+        if self._scans is None:
+            s = self.settings
+            rule = CopyRule(networks=s.scan_flag_networks, window_s=s.scan_flag_window_s)
+            self._scans = ScanCounter(self.engine, rule, flush_s=s.scan_flush_s, retention_s=s.scan_retention_s)
+        return self._scans
 
     roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
     pool: SubmitterPool | None = None
@@ -89,6 +102,11 @@ class Services:
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+
+    def stop_scans(self) -> None:
+        """Write the receipt scans waiting in memory and stop their writer."""
+        if self._scans is not None:
+            self._scans.close()
 
     def wake(self, sender: str) -> None:
         """An intent of `sender` was stored: its submitter, if in this process, looks now."""

@@ -27,9 +27,11 @@ from api.pages.formats import Formatter
 from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES, Messages, supported
 from api.pages.lineage_svg import lineage_svg
 from api.pages.rating_form import RatingForm
+from api.pages.receipt_scans import scan_notice
 from api.pages.sections import lab_tests, origin_cards, summary
 from api.pages.timeline import timeline
 from ledger.queries.views import CustodyChain
+from ledger.store.receipt_scans import ScanSummary
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,15 @@ def render_shopper_page(
     tz: tzinfo = UTC,
     product_name: str | None = None,
     rating: RatingForm | None = None,
+    scans: ScanSummary | None = None,
+    scan_window_s: int = 3600,
 ) -> str:
     """The page of one sale: banner, purchase, lineage picture, origins, lab tests, every step.
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
-    the caller knows the GTIN's product; `rating` adds the stall rating form.
+    the caller knows the GTIN's product; `rating` adds the stall rating form; `scans` the
+    receipt's scans (flagged ones as possibly copied within `scan_window_s`).
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)
@@ -84,6 +89,7 @@ def render_shopper_page(
         as_of_block=chain.as_of_block,
         zone=fmt.zone(chain.sale.time),
         rating=rating,
+        scans=scan_notice(scans, t, fmt, scan_window_s),
     )
 
 

@@ -79,6 +79,8 @@ async def resolve(rest: str, request: Request, services: ServicesDep) -> Respons
         chain = chain_of_custody(services.engine, sale_id)
     except NotFound:
         return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
+    # One dictionary update; the counts are written off this path (api.scan_counter).
+    services.scans.record(sale_id, request.client.host if request.client else None)
     if request.query_params.get("linkType") == "all":
         return JSONResponse(_linkset(services, chain), media_type=LINKSET_TYPE)
     if wants_json:
@@ -183,6 +185,8 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
         tz=ZoneInfo(services.settings.market_timezone),
         product_name=product_name(services.engine, chain.sale.gtin, lang),
         rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id), proof),
+        scans=services.scans.summary(sale_id),
+        scan_window_s=services.settings.scan_flag_window_s,
     )
 
 

@@ -76,6 +76,8 @@ POLICY: dict[str, Audience] = {
     "GET /board/stalls/{address}": A.ANYONE,
     "GET /market/prices": A.ANYONE,
     "GET /market/arrivals": A.ANYONE,
+    "GET /market/status": A.ANYONE,
+    "GET /market/status.csv": A.ANYONE,
     "GET /products": A.ANYONE,
     "GET /customs/declarations/template.csv": A.ANYONE,
     "GET /customs/declarations/template.xlsx": A.ANYONE,

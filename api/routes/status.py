@@ -13,17 +13,24 @@ from fastapi.responses import HTMLResponse, Response
 from api.deps import ServicesDep
 from api.pages.market_status import render_status_page, status_csv
 from ledger.queries.days import day_window, market_window
-from ledger.queries.market_status import MarketStatus, market_status
+from ledger.queries.market_status import DayFigures, MarketStatus, market_status
 
 router = APIRouter(tags=["market"])
 Days = Annotated[int, Query(ge=1, le=366, description="market days up to today")]
+#: The sums of settled market days (they no longer change), by database and time zone: a page
+#: over 30 days then sums only today (a day is a few hundred bytes; a year of them is kept).
+_SETTLED: dict[tuple[str, str], dict[int, DayFigures]] = {}
+KEEP_DAYS = 400
 
 
 def _status(services: ServicesDep, days: int) -> MarketStatus:
     tz = ZoneInfo(services.settings.market_timezone)
     today, _, end = market_window(None, tz)
     start, _ = day_window(today - timedelta(days=days - 1), tz)
-    return market_status(services.engine, start, end, tz)
+    settled = _SETTLED.setdefault((str(services.engine.url), services.settings.market_timezone), {})
+    while len(settled) > KEEP_DAYS:
+        settled.pop(min(settled))
+    return market_status(services.engine, start, end, tz, settled=settled)
 
 
 @router.get("/market/status", response_class=HTMLResponse)

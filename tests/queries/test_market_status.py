@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from api.pages.market_status import render_status_page, status_csv
 from ledger.queries.days import day_window, market_window
-from ledger.queries.market_status import market_status
+from ledger.queries.market_status import DayFigures, market_status
 from tests.factories.busy_day import STALLS, write_busy_day
 from tests.support.databases import Databases
 from tests.support.html import parse_html
@@ -48,3 +48,19 @@ def test_market_status_sums_the_busy_day(databases: Databases) -> None:
     assert {r["figure"]: r["value"] for r in sold_today} == {"arrived": "10000", "sold": "588"}
     per_stall = sum(int(r["value"]) for r in rows if r["section"] == "stall_day" and r["figure"] == "sold")
     assert per_stall == 588
+
+
+def test_market_status_keeps_settled_days_and_sums_today_again(databases: Databases) -> None:
+    engine = databases.engine()
+    write_busy_day(engine, TZ)
+    today, _, end = market_window(None, TZ)
+    start, _ = day_window(today - timedelta(days=29), TZ)
+    settled: dict = {}
+    first = market_status(engine, start, end, TZ, settled=settled)
+    assert len(settled) == 29  # every day before today; today is still open
+    yesterday = max(settled)
+    settled[yesterday] = DayFigures(tests=7, sold={first.stalls[0].address: 5})
+    again = market_status(engine, start, end, TZ, settled=settled)
+    assert again.tests == first.tests + 7  # read from what was kept, not summed again
+    assert again.stalls[0].sold == first.stalls[0].sold + 5
+    assert again.days[-1] == first.days[-1]

@@ -144,6 +144,9 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
         say(f"Market board (wall screen): {base}/board")
     if _serves(app, f"/board/stalls/{who.stall_a.address}"):
         say(f"  the screen above Stall A12: {base}/board/stalls/{who.stall_a.address}")
+    if _serves(app, "/market/status"):
+        say(f"The market's status (stalls, origins, 30 days of arrivals and sales): {base}/market/status")
+        say(f"  the same figures as CSV: {base}/market/status.csv")
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
@@ -154,6 +157,9 @@ def _print_urls(console: Console, settings: ApiSettings, app: FastAPI, keys: dic
     if _serves(app, "/regulators/stalls"):
         overview = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/stalls"
         say(f"Regulator's stall overview (ratings beside inspections): {overview}")
+    if _serves(app, "/regulators/suspect-receipts"):
+        suspects = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/suspect-receipts"
+        say(f"Receipts that look copied (scanned from many networks): {suspects}")
     say(f"Participants: {base}/participants")
     say(f"OpenAPI docs: {base}/docs")
     for holder, key in keys.items():

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from sqlalchemy import Engine
 
@@ -34,6 +35,7 @@ MAX_PENDING = 100_000
 PRUNE_EVERY_S = 600
 
 
+@lru_cache(maxsize=65_536)  # a scanner scans again; parsing an address is the costly part
 def network_of(host: str | None) -> str | None:
     """The network of a client address, as stored: ``203.0.113.0/24`` or ``2001:db8:1::/48``
     (None when the address is not an IP address, e.g. a test client's name).

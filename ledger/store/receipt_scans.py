@@ -30,6 +30,8 @@ from ledger.store import models
 
 _SCANS = models.ReceiptScan.__table__
 _TOTALS = models.ReceiptScanTotal.__table__
+#: Receipts per ``IN (...)`` list.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ class CopyRule:
 @dataclass(frozen=True)
 class ScanSummary:
     """A receipt's scans in all; `networks` is the most networks seen within the rule's window
-    (when flagged) or in all (before)."""
+    when it was flagged (0 while not flagged)."""
 
     sale_id: str
     first_at: int
@@ -81,18 +83,28 @@ def add_scans(engine: Engine, tallies: Sequence[ScanTally], *, rule: CopyRule) -
     # Two-argument MIN/MAX are SQLite's LEAST/GREATEST.
     least, greatest = (func.min, func.max) if dialect is sqlite else (func.least, func.greatest)
     with engine.begin() as conn:
-        scans = dialect.insert(_SCANS).values([_row(t) for t in tallies])
-        conn.execute(
-            scans.on_conflict_do_update(
-                index_elements=[_SCANS.c.sale_id, _SCANS.c.network],
-                set_={
-                    "first_at": least(_SCANS.c.first_at, scans.excluded.first_at),
-                    "last_at": greatest(_SCANS.c.last_at, scans.excluded.last_at),
-                    "scans": _SCANS.c.scans + scans.excluded.scans,
-                },
-            )
+        # executemany: the driver batches the rows, whatever the database's parameter limit.
+        scans = dialect.insert(_SCANS)
+        scans = scans.on_conflict_do_update(
+            index_elements=[_SCANS.c.sale_id, _SCANS.c.network],
+            set_={
+                "first_at": least(_SCANS.c.first_at, scans.excluded.first_at),
+                "last_at": greatest(_SCANS.c.last_at, scans.excluded.last_at),
+                "scans": _SCANS.c.scans + scans.excluded.scans,
+            },
         )
-        totals = dialect.insert(_TOTALS).values(
+        conn.execute(scans, [_row(t) for t in tallies])
+        totals = dialect.insert(_TOTALS)
+        totals = totals.on_conflict_do_update(
+            index_elements=[_TOTALS.c.sale_id],
+            set_={
+                "first_at": least(_TOTALS.c.first_at, totals.excluded.first_at),
+                "last_at": greatest(_TOTALS.c.last_at, totals.excluded.last_at),
+                "scans": _TOTALS.c.scans + totals.excluded.scans,
+            },
+        )
+        conn.execute(
+            totals,
             [
                 {
                     "sale_id": sale,
@@ -103,17 +115,7 @@ def add_scans(engine: Engine, tallies: Sequence[ScanTally], *, rule: CopyRule) -
                     "flagged_at": None,
                 }
                 for sale, group in per_sale.items()
-            ]
-        )
-        conn.execute(
-            totals.on_conflict_do_update(
-                index_elements=[_TOTALS.c.sale_id],
-                set_={
-                    "first_at": least(_TOTALS.c.first_at, totals.excluded.first_at),
-                    "last_at": greatest(_TOTALS.c.last_at, totals.excluded.last_at),
-                    "scans": _TOTALS.c.scans + totals.excluded.scans,
-                },
-            )
+            ],
         )
         return _judge(conn, sorted(per_sale), rule, now=max(t.last_at for t in tallies))
 
@@ -129,27 +131,32 @@ def _row(tally: ScanTally) -> dict[str, object]:
 
 
 def _judge(conn: Connection, sales: list[str], rule: CopyRule, *, now: int) -> list[str]:
-    """Update the network counts of `sales` not yet flagged, and flag those over `rule`."""
-    open_sales = list(
-        conn.execute(
-            select(_TOTALS.c.sale_id).where(_TOTALS.c.sale_id.in_(sales), _TOTALS.c.flagged_at.is_(None))
-        ).scalars()
-    )
-    if not open_sales:
-        return []
-    firsts: dict[str, list[int]] = defaultdict(list)
-    query = select(_SCANS.c.sale_id, _SCANS.c.first_at).where(_SCANS.c.sale_id.in_(open_sales))
-    for sale, first_at in conn.execute(query):
-        firsts[sale].append(int(first_at))
+    """Flag those of `sales` (not flagged yet) scanned from enough networks within the rule's
+    window. Only receipts with at least that many networks in all are looked at closer: a real
+    receipt (one or two networks) costs one grouped count."""
     flagged = []
-    for sale in open_sales:
-        times = sorted(firsts[sale])
-        within = most_within(times, rule.window_s)
-        values: dict[str, object] = {"networks": within if within >= rule.networks else len(times)}
-        if within >= rule.networks:
-            values["flagged_at"] = now
-            flagged.append(sale)
-        conn.execute(update(_TOTALS).where(_TOTALS.c.sale_id == sale).values(**values))
+    for chunk in (sales[i : i + CHUNK] for i in range(0, len(sales), CHUNK)):
+        candidates = list(
+            conn.execute(
+                select(_SCANS.c.sale_id)
+                .join(_TOTALS, _TOTALS.c.sale_id == _SCANS.c.sale_id)
+                .where(_SCANS.c.sale_id.in_(chunk), _TOTALS.c.flagged_at.is_(None))
+                .group_by(_SCANS.c.sale_id)
+                .having(func.count() >= rule.networks)
+            ).scalars()
+        )
+        if not candidates:
+            continue
+        firsts: dict[str, list[int]] = defaultdict(list)
+        query = select(_SCANS.c.sale_id, _SCANS.c.first_at).where(_SCANS.c.sale_id.in_(candidates))
+        for sale, first_at in conn.execute(query):
+            firsts[sale].append(int(first_at))
+        for sale in candidates:
+            within = most_within(sorted(firsts[sale]), rule.window_s)
+            if within >= rule.networks:
+                values = {"networks": within, "flagged_at": now}
+                conn.execute(update(_TOTALS).where(_TOTALS.c.sale_id == sale).values(**values))
+                flagged.append(sale)
     return flagged
 
 

@@ -20,6 +20,7 @@ from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.gs1 import make_gtin
 from ledger.indexer.sync import write_events
 from ledger.queries.days import market_window
+from ledger.store.products import set_product
 from ledger.store.writer import CheckpointRecord, IndexStore
 from ledger.vocabulary import ROLE_IDS, to_hex
 
@@ -128,3 +129,31 @@ def write_busy_day(engine: Engine, tz: tzinfo) -> BusyDay:
         prune_below=last.block_number,
     )
     return day
+
+
+#: Catalog names for the busy day's products (English, Chinese, Korean), repeated with a grade.
+NAMES = [
+    ("Bok choy", "上海青", "청경채"),
+    ("Napa cabbage", "大白菜", "배추"),
+    ("Spinach", "菠菜", "시금치"),
+    ("Tomatoes", "番茄", "토마토"),
+    ("Cucumbers", "黄瓜", "오이"),
+    ("Eggplant", "茄子", "가지"),
+    ("Lotus root", "莲藕", "연근"),
+    ("Bamboo shoots", "春笋", "죽순"),
+    ("Garlic chives", "韭菜", "부추"),
+    ("Winter melon", "冬瓜", "동아"),
+    ("Shiitake", "香菇", "표고버섯"),
+    ("Monthong durian", "金枕榴莲", "몬통 두리안"),
+    ("Strawberries", "草莓", "딸기"),
+    ("Mandarins", "柑橘", "귤"),
+    ("Lychee", "荔枝", "리치"),
+]
+
+
+def name_products(engine: Engine, day: BusyDay) -> None:
+    """Name the day's products in the catalog, as a real market does: the screens must fit names."""
+    for n, gtin in enumerate(day.products):
+        en, zh, ko = NAMES[n % len(NAMES)]
+        grade = n // len(NAMES) + 1
+        set_product(engine, gtin, f"{en}, grade {grade}", {"zh": f"{zh} {grade}级", "ko": f"{ko} {grade}등급"})

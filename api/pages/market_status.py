@@ -20,8 +20,11 @@ WIDTH, HEIGHT, PAD = 720, 220, 30
 ARRIVED, SOLD = "#15803d", "#b45309"
 
 
-def day_chart(days: list[DayFlow], title: str) -> Markup:
-    """Bars of arrived and sold per day, with the largest value marked."""
+def day_chart(days: list[DayFlow], title: str, *, small: bool = False) -> Markup:
+    """Bars of arrived and sold per day, with the largest value marked (`small`: a sparkline
+    for a table row, bars only)."""
+    if small:
+        return _sparkline(days, title)
     top = max([1, *(max(d.arrived, d.sold) for d in days)])
     slot = (WIDTH - 2 * PAD) / max(1, len(days))
     bar = max(1.0, slot / 2 - 1)
@@ -51,6 +54,32 @@ def day_chart(days: list[DayFlow], title: str) -> Markup:
     return Markup("".join(parts))
 
 
+def _sparkline(days: list[DayFlow], title: str, width: int = 180, height: int = 36) -> Markup:
+    top = max([1, *(max(d.arrived, d.sold) for d in days)])
+    slot = width / max(1, len(days))
+    parts = [
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img"'
+        f' aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+    ]
+    for i, d in enumerate(days):
+        for j, (value, colour) in enumerate(((d.arrived, ARRIVED), (d.sold, SOLD))):
+            h = (height - 2) * value / top
+            if value:
+                x, w = i * slot + j * slot / 2, max(0.8, slot / 2 - 0.3)
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{height - h:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{colour}"/>'
+                )
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def key(colour: str) -> Markup:
+    """A legend's colour square."""
+    return Markup(
+        f'<svg width="14" height="14" aria-hidden="true"><rect width="14" height="14" fill="{colour}"/></svg>'
+    )
+
+
 def _shares(pairs: list[tuple[str, int]], other: str = "") -> list[tuple[str, int]]:
     """(label, percent) of each pair's share of the total, largest first."""
     total = sum(q for _, q in pairs) or 1
@@ -73,7 +102,7 @@ def render_status_page(status: MarketStatus, csv_href: str) -> str:
                 "sold": s.sold,
                 "suppliers": _shares(s.suppliers),
                 "countries": _shares(s.countries, other="not imported"),
-                "chart": day_chart(s.days, f"{named.sign}: arrived and sold per day"),
+                "chart": day_chart(s.days, f"{named.sign}: arrived and sold per day", small=True),
             }
         )
     return (
@@ -87,8 +116,8 @@ def render_status_page(status: MarketStatus, csv_href: str) -> str:
             chart=day_chart(status.days, "Arrived and sold per day, all stalls"),
             stalls=stalls,
             csv_href=csv_href,
-            arrived_colour=ARRIVED,
-            sold_colour=SOLD,
+            arrived_key=key(ARRIVED),
+            sold_key=key(SOLD),
         )
     )
 

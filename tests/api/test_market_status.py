@@ -16,7 +16,7 @@ def test_status_page_and_csv(api_market: Market, cast: dict) -> None:
     doc = parse_html(page.text)
     assert doc.find_all("script") == []
     assert doc.find("a", download="").attrs["href"] == "/market/status.csv?days=30"
-    addresses = {a.attrs["data-address"] for a in doc.by_id("stalls").find_all("article")}
+    addresses = {a.attrs["data-address"] for a in doc.by_id("stalls").find_all("tr", cls="stall")}
     assert {cast["vendor"][0], cast["vendor2"][0]} <= addresses
     assert doc.by_id("licensed").text() == str(len(addresses))
     sheet = m.client.get("/market/status.csv", params={"days": 7})

@@ -39,7 +39,7 @@ def test_market_status_sums_the_busy_day(databases: Databases) -> None:
     assert doc.find_all("script") == []
     bars = doc.by_id("market-chart").find_all("rect", cls="arrived")
     assert len(bars) == 30 and bars[-1].attrs["data-value"] == "10000"
-    assert len(doc.by_id("stalls").find_all("article")) == STALLS
+    assert len(doc.by_id("stalls").find_all("tr", cls="stall")) == STALLS
 
     rows = list(csv.DictReader(io.StringIO(status_csv(status))))
     figures = {r["figure"]: r["value"] for r in rows if r["section"] == "market"}

@@ -18,6 +18,8 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
 | FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
+| FRESHLEDGER_SCAN_FLAG_NETWORKS / _WINDOW_S | 5 / 3600: that many networks within seconds flag a receipt as copied |
+| FRESHLEDGER_SCAN_FLUSH_S / _RETENTION_S | 2 / 604800: receipt scans' batched writes; how long networks are kept |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """

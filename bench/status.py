@@ -94,6 +94,7 @@ def main() -> None:
                 log(f"filled in {time.perf_counter() - began:.0f} s")
                 engine = make_engine(url)
                 result[backend] = measure(engine, args.runs)
+                log(f"{backend}: {json.dumps(result[backend])}")  # kept if a later backend fails
                 engine.dispose()
             finally:
                 if backend != "sqlite":

@@ -172,6 +172,9 @@ def _print_urls(
     if _serves(app, "/kiosk"):
         say(f"Market touchscreen (kiosk, portrait 1080x1920): {base}/kiosk")
         say(f"  the floor map: {base}/board/map · notices: {base}/notices · search: {base}/market/search?q=durian")
+    if _serves(app, "/market/status"):
+        say(f"The market's status (stalls, origins, 30 days of arrivals and sales): {base}/market/status")
+        say(f"  the same figures as CSV: {base}/market/status.csv")
     regulator = keys["regulator"]
     trace = f"curl -H 'Authorization: Bearer {regulator}' {base}/batches/{recalled_lot}/trace"
     say(f"Regulator's trace of {market.RECALLED_LOT}: {trace}")
@@ -182,6 +185,9 @@ def _print_urls(
     if _serves(app, "/regulators/stalls"):
         overview = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/stalls"
         say(f"Regulator's stall overview (ratings beside inspections): {overview}")
+    if _serves(app, "/regulators/suspect-receipts"):
+        suspects = f"curl -H 'Authorization: Bearer {regulator}' {base}/regulators/suspect-receipts"
+        say(f"Receipts that look copied (scanned from many networks): {suspects}")
     say(f"Participants: {base}/participants")
     say(f"OpenAPI docs: {base}/docs")
     for holder, key in keys.items():

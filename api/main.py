@@ -34,6 +34,7 @@ from api.routes import (
     regulators,
     resolver,
     scales,
+    status,
     suppliers,
     transactions,
     vendors,
@@ -80,6 +81,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         finally:
             app.state.services.stop_queue()
             app.state.services.scan_cache.close()
+            app.state.services.stop_scans()
             app.state.services.engine.dispose()
 
     app = FastAPI(
@@ -92,7 +94,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     app.state.services = services
     routers = (public, resolver, suppliers, customs, labs, vendors, regulators, admin, transactions, documents)
     routers += (webhooks,)
-    routers += (board, ratings)  # the market board and shoppers' ratings
+    routers += (board, ratings, status)  # the market board, shoppers' ratings, the market's status
     routers += (epcis,)  # GS1 EPCIS 2.0 capture and queries
     routers += (products,)  # the product catalog: names behind the GTINs
     routers += (intake,)  # declaration files and harvest sheets

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from api.receipts import ReceiptProofs
 from api.roles import KeyCache, RoleCache
 from api.scan_cache import ScanCache
+from api.scan_counter import ScanCounter
 from api.settings import ApiSettings
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
@@ -27,6 +28,7 @@ from ledger.notices.publish import DocumentCache
 from ledger.notify.secret_box import SecretBox, load_secret_box
 from ledger.notify.targets import TargetPolicy
 from ledger.store.db import make_engine, migrate
+from ledger.store.receipt_scans import CopyRule
 from ledger.store.webhooks import seal_clear_secrets
 
 
@@ -67,6 +69,17 @@ class Services:
         if self._scan_cache is None:
             self._scan_cache = ScanCache(self.engine, self.settings.scan_cache_mb * 1024 * 1024)
         return self._scan_cache
+
+    _scans: ScanCounter | None = None
+
+    @property
+    def scans(self) -> ScanCounter:
+        """The receipt scans' counter (its writer thread starts with the first scan)."""
+        if self._scans is None:
+            s = self.settings
+            rule = CopyRule(networks=s.scan_flag_networks, window_s=s.scan_flag_window_s)
+            self._scans = ScanCounter(self.engine, rule, flush_s=s.scan_flush_s, retention_s=s.scan_retention_s)
+        return self._scans
 
     roles: RoleCache = field(default_factory=lambda: RoleCache(0.0, 0.0))
     api_keys: KeyCache = field(default_factory=lambda: KeyCache(0.0))
@@ -130,6 +143,11 @@ class Services:
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+
+    def stop_scans(self) -> None:
+        """Write the receipt scans waiting in memory and stop their writer."""
+        if self._scans is not None:
+            self._scans.close()
 
     def wake(self, sender: str) -> None:
         """An intent of `sender` was stored: its submitter, if in this process, looks now."""

@@ -21,6 +21,8 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_WORKBENCH_IDLE_S | 1800: a workbench session ends after this long without a request |
 | FRESHLEDGER_WORKBENCH_ABSOLUTE_S | 43200: and this long after its sign-in, whatever happens |
 | FRESHLEDGER_KIOSK_IDLE_S | 60: seconds without a tap before the touchscreen returns to its start |
+| FRESHLEDGER_SCAN_FLAG_NETWORKS / _WINDOW_S | 5 / 3600: that many networks within seconds flag a receipt as copied |
+| FRESHLEDGER_SCAN_FLUSH_S / _RETENTION_S | 2 / 604800: receipt scans' batched writes; how long networks are kept |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
@@ -84,8 +86,22 @@ class ApiSettings(LedgerSettings):
     #: Megabytes of rendered scan answers each API worker keeps (:mod:`api.scan_cache`).
     scan_cache_mb: int = Field(64, ge=0)
 
+    #: A receipt is flagged as possibly copied once this many different networks (an IPv4 /24,
+    #: an IPv6 /48) first scanned it within ``scan_flag_window_s`` seconds: a shopper's own
+    #: phone moves between home, mobile and market Wi-Fi, a copy posted on a stack of boxes
+    #: is scanned by strangers.
+    scan_flag_networks: int = Field(5, ge=2)
+    scan_flag_window_s: int = Field(3600, ge=1)
+    #: Scan counts wait in memory this long before one batched write.
+    scan_flush_s: float = Field(2.0, gt=0, le=300)
+    #: Which networks scanned a receipt is kept this long after their last scan, then deleted
+    #: (the totals, which name no network, stay).
+    scan_retention_s: int = Field(7 * 86400, ge=60)
+
     @model_validator(mode="after")
     def _fill_and_check(self) -> ApiSettings:
+        if self.scan_retention_s < self.scan_flag_window_s:
+            raise ValueError("scan_retention_s must be at least scan_flag_window_s (the flag needs the window's scans)")
         try:  # refused at startup rather than at the first signature
             self.market_keystore_password()
         except ConfigurationError as exc:

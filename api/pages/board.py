@@ -44,6 +44,9 @@ from ledger.store.ratings import RatingRecord
 
 #: Seconds between the board's refreshes unless the route asks otherwise.
 DEFAULT_REFRESH = 5
+#: Seconds a wall-screen panel that holds more than fits shows one page before the next: long
+#: enough to read a page of a dozen tests from across the hall.
+DEFAULT_TURN = 10
 
 
 # ------------------------------------------------------------------ what the routes pass in
@@ -87,16 +90,26 @@ class Page:
     fmt: Formatter
     refresh: int
     languages: list[LanguageLink] = field(default_factory=list)
+    turn: int = DEFAULT_TURN
 
 
 # ------------------------------------------------------------------ rendering
 
 
 def render_board(
-    data: BoardData, *, lang: str, tz: tzinfo, refresh: int = DEFAULT_REFRESH, fragment: bool = False
+    data: BoardData,
+    *,
+    lang: str,
+    tz: tzinfo,
+    refresh: int = DEFAULT_REFRESH,
+    fragment: bool = False,
+    turn: int = DEFAULT_TURN,
 ) -> str:
-    """The wall screen of market day `data.day` (or only its refreshable fragment)."""
+    """The wall screen of market day `data.day` (or only its refreshable fragment). With the
+    refresh on, panels holding more than fits page through their items in place, one page
+    every `turn` seconds (0: only when the page counter is tapped)."""
     page = _page(lang, tz, refresh)
+    page.turn = turn
     t, fmt = page.t, page.fmt
     stalls = {s.address for s in data.stalls}
     names = data.products
@@ -176,7 +189,8 @@ def _render(template: str, page: Page, fragment: bool, **context: Any) -> str:
     (``<name>_live.html``, which the page includes), for the script to swap in."""
     if fragment:
         template = template.removesuffix(".html") + "_live.html"
-    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "css": board_stylesheet()}
+    values = {"t": page.t, "languages": page.languages, "refresh": page.refresh, "turn": page.turn}
+    values["css"] = board_stylesheet()
     values |= {"script": board_script(), **context}
     return environment().get_template(template).render(values)
 

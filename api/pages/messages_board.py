@@ -69,6 +69,14 @@ EN: dict[str, str] = {
     "rating_unknown_sale": "No purchase with this code has been recorded, so it cannot be rated.",
     "rating_no_receipt": "Only the buyer can rate: open this page from the QR code on your receipt.",
     "back_to_purchase": "Back to your purchase",
+    # the receipt's scans on the shopper's page
+    "scans_heading": "This receipt",
+    "scans_once": "First scanned {when}; this is its only scan so far.",
+    "scans_first": "First scanned {when}; scanned {count} times so far.",
+    "scans_copied": (
+        "Possibly copied: this receipt was scanned from {networks} different networks within {minutes} minutes. "
+        "If you did not get it from the stall yourself, the goods may not be the ones recorded here."
+    ),
 }
 
 KO: dict[str, str] = {
@@ -133,6 +141,13 @@ KO: dict[str, str] = {
     "rating_unknown_sale": "이 코드로 기록된 구매가 없어 평가할 수 없습니다.",
     "rating_no_receipt": "구매자만 평가할 수 있습니다. 영수증의 QR 코드로 이 페이지를 여세요.",
     "back_to_purchase": "구매 정보로 돌아가기",
+    "scans_heading": "이 영수증",
+    "scans_once": "{when}에 처음 스캔되었습니다. 지금까지 스캔은 이번이 처음입니다.",
+    "scans_first": "{when}에 처음 스캔되었고, 지금까지 {count}번 스캔되었습니다.",
+    "scans_copied": (
+        "복사되었을 수 있음: 이 영수증은 {minutes}분 안에 서로 다른 네트워크 {networks}곳에서 스캔되었습니다. "
+        "매장에서 직접 받은 영수증이 아니라면, 상품이 여기 기록된 것과 다를 수 있습니다."
+    ),
 }
 
 ZH: dict[str, str] = {
@@ -195,6 +210,13 @@ ZH: dict[str, str] = {
     "rating_unknown_sale": "没有与此代码对应的购买记录，无法评价。",
     "rating_no_receipt": "只有购买者可以评价：请扫描购物小票上的二维码打开此页面。",
     "back_to_purchase": "返回购买信息",
+    "scans_heading": "本小票",
+    "scans_once": "首次扫描于 {when}；这是目前唯一的一次扫描。",
+    "scans_first": "首次扫描于 {when}；目前共扫描 {count} 次。",
+    "scans_copied": (
+        "可能是复制的小票：{minutes} 分钟内有 {networks} 个不同网络扫描了此小票。"
+        "如果小票不是您本人从摊位拿到的，商品可能与这里记录的不符。"
+    ),
 }
 
 BOARD: dict[str, dict[str, str]] = {"en": EN, "ko": KO, "zh": ZH}

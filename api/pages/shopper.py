@@ -28,9 +28,11 @@ from api.pages.i18n import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, NATIVE_NAMES,
 from api.pages.lineage_svg import lineage_svg
 from api.pages.notice_cards import NoticeCard
 from api.pages.rating_form import RatingForm
+from api.pages.receipt_scans import scan_notice
 from api.pages.sections import lab_tests, origin_cards, summary
 from api.pages.timeline import timeline
 from ledger.queries.views import CustodyChain
+from ledger.store.receipt_scans import ScanSummary
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,16 @@ def render_shopper_page(
     product_name: str | None = None,
     rating: RatingForm | None = None,
     notices: Sequence[NoticeCard] = (),
+    scans: ScanSummary | None = None,
+    scan_window_s: int = 3600,
 ) -> str:
     """The page of one sale: banner, purchase, lineage picture, origins, lab tests, every step.
 
     `links` overrides :data:`api.pages.blocks.DEFAULT_LINKS` (documents, language switch) and may
     add ``stall`` (``{address}``); times are shown in `tz`; `product_name` titles the page when
     the caller knows the GTIN's product; `rating` adds the stall rating form; `notices` are the
-    current notices about the lot, its stall, or the whole market.
+    current notices about the lot, its stall, or the whole market; `scans` the receipt's scans
+    (flagged ones as possibly copied within `scan_window_s`).
     """
     t, page_links = Messages(_language(lang)), Links(links)
     fmt = Formatter(t.lang, t, tz)
@@ -88,6 +93,7 @@ def render_shopper_page(
         zone=fmt.zone(chain.sale.time),
         rating=rating,
         notices=list(notices),
+        scans=scan_notice(scans, t, fmt, scan_window_s),
     )
 
 

@@ -4,7 +4,8 @@ prices and arrivals as JSON. Every answer is read from the indexer's database an
 ratings; "today" is the market day in ``ApiSettings.market_timezone``.
 
 ``?day=YYYY-MM-DD`` shows another market day, ``?lang=`` a language (kept in a cookie),
-``?refresh=N`` the seconds between in-place refreshes (0: none), and ``?fragment=1`` only the
+``?refresh=N`` the seconds between in-place refreshes (0: none, and no paging: the page
+scrolls), ``?turn=N`` the seconds each page of a panel too full for the screen shows, and ``?fragment=1`` only the
 refreshable part, which the page's script fetches.
 """
 
@@ -23,7 +24,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator
 
 from api.deps import ServicesDep
-from api.pages.board import DEFAULT_REFRESH, BoardData, StallData, render_board, render_stall_screen
+from api.pages.board import DEFAULT_REFRESH, DEFAULT_TURN, BoardData, StallData, render_board, render_stall_screen
 from api.pages.formats import Formatter
 from api.pages.i18n import LANG_COOKIE, Messages, negotiate
 from api.pages.notice_cards import NoticeCard, notice_cards
@@ -60,6 +61,9 @@ Day = Annotated[
     Query(description="market day, YYYY-MM-DD (default: today in the market's time zone)"),
 ]
 Refresh = Annotated[int, Query(ge=0, le=3600, description="seconds between in-place refreshes; 0 for none")]
+Turn = Annotated[
+    int, Query(ge=0, le=3600, description="seconds a panel shows one page of its items; 0: turn only on a tap")
+]
 #: Comments shown on a stall's screen.
 STALL_COMMENTS = 5
 
@@ -143,10 +147,16 @@ def _notices(services: Services, lang: str, *, stall: str | None = None) -> list
 
 @router.get("/board", response_class=HTMLResponse)
 def board(
-    request: Request, services: ServicesDep, day: Day = None, refresh: Refresh = DEFAULT_REFRESH, fragment: bool = False
+    request: Request,
+    services: ServicesDep,
+    day: Day = None,
+    refresh: Refresh = DEFAULT_REFRESH,
+    fragment: bool = False,
+    turn: Turn = DEFAULT_TURN,
 ) -> HTMLResponse:
     """The market's wall screen: the day's lab tests, quarantined and recalled lots, the stall
-    directory with ratings, prices and arrivals."""
+    directory with ratings, prices and arrivals. It fits one screen: a panel holding more than
+    fits pages through its items in place (``turn`` seconds a page), alerts always first."""
     chosen, start, end = _window(services, day)
     panels = PANELS.get(services, start, end)
     lang = _language(request)
@@ -162,7 +172,7 @@ def board(
         products=product_names(services.engine, lang),
         notices=_notices(services, lang),
     )
-    html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment)
+    html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment, turn=turn)
     return _page(request, html, lang)
 
 

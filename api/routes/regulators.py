@@ -1,4 +1,5 @@
-"""Regulators: recalls, quarantine releases, and the forward trace a recall must cover."""
+"""Regulators: recalls, quarantine releases, the forward trace a recall must cover, and the
+receipts that look copied."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import Caller, CallerDep, require
 from api.recall_schemas import LotRecallCreate, LotRecallPublic
+from api.routes.resolver import sale_uri
 from api.schemas import BatchId, Gtin, Lot, RecallCreate, ReleaseCreate, TxResponse
 from api.views import oversight_json, trace_json
 from api.write_queue import ACCEPTED, idempotency_key, intent_json, refusal, wait_final, wants_async, write
@@ -23,8 +25,10 @@ from ledger.errors import NotFound
 from ledger.hexes import from_hex, to_hex
 from ledger.intents.accept import accept, request_hash
 from ledger.queries import trace_forward
+from ledger.queries.batches import get_sale
 from ledger.queries.oversight import stall_oversight
 from ledger.queries.views import TraceResult
+from ledger.store import receipt_scans
 from ledger.store.intents import IntentRecord, KeyReused, intent_by_key
 
 router = APIRouter(tags=["regulators"])
@@ -172,3 +176,39 @@ def audit(caller: Regulator) -> dict[str, Any]:
         caller.services.engine, rpc_url=settings.rpc_url, source=source, documents=caller.services.documents
     )
     return report.to_dict()
+
+
+@router.get("/regulators/suspect-receipts")
+def suspect_receipts(
+    caller: Regulator,
+    limit: Annotated[int, Query(ge=1, le=1000, description="at most this many, newest flag first")] = 100,
+) -> dict[str, Any]:
+    """Receipts flagged as possibly copied: scanned from ``FRESHLEDGER_SCAN_FLAG_NETWORKS``
+    different networks within ``FRESHLEDGER_SCAN_FLAG_WINDOW_S`` seconds. Each with its sale
+    (the stall, the lot, the Digital Link), when first and last scanned, how often, and from
+    how many networks (no network itself)."""
+    services = caller.services
+    services.scans.flush()  # the scans waiting in this process count too
+    found = receipt_scans.suspect_receipts(services.engine, limit=limit)
+    data = []
+    for summary in found:
+        try:
+            sale, _ = get_sale(services.engine, summary.sale_id)
+        except NotFound:  # a sale undone by a reorg since: its scans stay, the sale does not
+            sale = None
+        data.append(
+            {
+                "sale_id": summary.sale_id,
+                "link": None if sale is None else sale_uri(services, sale),
+                "vendor": None if sale is None else sale.vendor.address,
+                "gtin": None if sale is None else sale.gtin,
+                "lot": None if sale is None else sale.lot,
+                "serial": None if sale is None else sale.serial,
+                "first_scanned_at": summary.first_at,
+                "last_scanned_at": summary.last_at,
+                "scans": summary.scans,
+                "networks": summary.networks,
+                "flagged_at": summary.flagged_at,
+            }
+        )
+    return {"data": data, "count": len(data)}

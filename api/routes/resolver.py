@@ -42,9 +42,10 @@ from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.notices import current_notices, next_notice_change
 from ledger.queries.views import CustodyChain, Party, SaleView
-from ledger.store.change_marks import product_key, rating_key
+from ledger.store.change_marks import product_key, rating_key, scans_key
 from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale
+from ledger.store.receipt_scans import scan_summary
 
 router = APIRouter(tags=["shoppers"])
 LINKSET_TYPE = "application/linkset+json"
@@ -122,7 +123,8 @@ async def resolve(rest: str, request: Request) -> Response:
             return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
         body, media_type = _render(services, chain, form, lang, proof)
         fresh_until = _notices_change(services, chain) if form == PAGE else None
-        answer = cache.make(body, media_type, _depends_on(chain), generation, _newest(chain), fresh_until)
+        keys = _depends_on(chain) | ({scans_key(sale_id)} if form == PAGE else set())
+        answer = cache.make(body, media_type, keys, generation, _newest(chain), fresh_until)
         cache.put(key, answer)
     revalidated = matches(request.headers.get("if-none-match"), answer.etag)
     scan_seen(request, services, Scan(sale_id, form, lang, proof, revalidated))
@@ -278,6 +280,9 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
         product_name=product_name(services.engine, chain.sale.gtin, lang),
         rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id), proof),
         notices=_notices(services, chain, lang),
+        # As stored: the counts' writer marks the receipt changed (a cached page shows them).
+        scans=scan_summary(services.engine, sale_id),
+        scan_window_s=services.settings.scan_flag_window_s,
     )
 
 

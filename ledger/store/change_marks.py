@@ -16,7 +16,7 @@ one committed after it has a higher generation. A rollback after a reorg marks `
 :data:`MAX_KEYS` keys (a backfill), where one mark is cheaper than thousands.
 
 Keys are lower case: batch ids and addresses as the chain gives them, ``product:{gtin}`` and
-``rating:{sale_id}`` for what the market keeps off the chain.
+``rating:{sale_id}`` and ``scans:{sale_id}`` for what the market keeps off the chain.
 
 Example::
 
@@ -47,6 +47,11 @@ EVERYTHING = "*"
 MAX_KEYS = 1_000
 #: The columns of event and state rows that name a batch.
 _BATCH_COLUMNS = ("batch_id", "parent_id", "child_id")
+
+
+def scans_key(sale_id: str) -> str:
+    """The key of a receipt's scan counts (:mod:`ledger.store.receipt_scans`)."""
+    return f"scans:{sale_id.lower()}"
 
 
 def product_key(gtin: str) -> str:

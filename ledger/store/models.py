@@ -437,3 +437,33 @@ class ChangeCounter(Base):
     __tablename__ = "change_counter"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger)
+
+
+# ------------------------------------------------------------------ receipt scans
+
+
+class ReceiptScan(Base):
+    """How often one network scanned one sale's receipt, first and last: kept by the API only,
+    pruned ``last_at`` + the retention later. ``network`` is the scanner's address cut to its
+    network (``203.0.113.0/24``, ``2001:db8:1::/48``): nothing finer is stored."""
+
+    __tablename__ = "receipt_scans"
+    sale_id: Mapped[str] = mapped_column(HEX32, primary_key=True)
+    network: Mapped[str] = mapped_column(String(43), primary_key=True)
+    first_at: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[int] = mapped_column(BigInteger, index=True)
+    scans: Mapped[int] = mapped_column(Integer)
+
+
+class ReceiptScanTotal(Base):
+    """A sale's receipt scans in all: first, last, how often, and when it was flagged as
+    possibly copied (scanned from ``networks`` different networks in a short time). No
+    network is kept here, so the totals outlive the pruned per-network rows."""
+
+    __tablename__ = "receipt_scan_totals"
+    sale_id: Mapped[str] = mapped_column(HEX32, primary_key=True)
+    first_at: Mapped[int] = mapped_column(BigInteger)
+    last_at: Mapped[int] = mapped_column(BigInteger)
+    scans: Mapped[int] = mapped_column(BigInteger)
+    networks: Mapped[int] = mapped_column(Integer)
+    flagged_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)

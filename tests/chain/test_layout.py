@@ -66,6 +66,8 @@ def event_logs(draw: st.DrawFn, entry: dict[str, Any]) -> dict[str, Any]:
         kind = abi_type(param)
         if param["name"] in ("documentCid", "reportCid"):
             value = draw(st.sampled_from([b"", CID]))
+        elif param["name"] == "cid":  # a notice's text, a floor plan: always a document
+            value = CID
         elif param["name"] in ("unit", "currency", "originCountry", "hsCode"):
             value = draw(st.text("ABCDEFGHKMNXYZ0123456789", max_size=int(kind[5:])).map(str.encode))
         else:

@@ -45,7 +45,7 @@ from ledger.queries.views import CustodyChain, Party, SaleView
 from ledger.store.change_marks import product_key, rating_key, scans_key
 from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale
-from ledger.store.receipt_scans import scan_summary
+from ledger.store.receipt_scans import ScanSummary, scan_summary
 
 router = APIRouter(tags=["shoppers"])
 LINKSET_TYPE = "application/linkset+json"
@@ -280,10 +280,16 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
         product_name=product_name(services.engine, chain.sale.gtin, lang),
         rating=RatingForm.for_sale(sale_id, rating_for_sale(services.engine, sale_id), proof),
         notices=_notices(services, chain, lang),
-        # As stored: the counts' writer marks the receipt changed (a cached page shows them).
-        scans=scan_summary(services.engine, sale_id),
+        scans=_scans(services, sale_id),
         scan_window_s=services.settings.scan_flag_window_s,
     )
+
+
+def _scans(services: Services, sale_id: str) -> ScanSummary:
+    """The receipt's scans as written: the counts' writer marks the receipt changed, so a cached
+    page shows them from its next write on. None written yet: this scan is its first."""
+    now = int(time.time())
+    return scan_summary(services.engine, sale_id) or ScanSummary(sale_id, now, now, 1, 0, None)
 
 
 def _notice_lots(chain: CustodyChain) -> dict[str, str]:

@@ -34,8 +34,9 @@ DURIAN = f"/01/{demo.DURIAN_GTIN}/10/TH-DUR-0931-A/21/1"
 STRAWBERRIES = f"/01/{demo.STRAWBERRY_GTIN}/10/SB-2611-07-A/21/1"
 MERGED = f"/01/{demo.GREENS_GTIN}/10/{MERGED_LOT}/21/1"
 #: The sections of a sale's page, in English, as a QR scan opens it.
-ENGLISH_HEADINGS = ["From farm to stall", "Origin", "Lab tests", "Rate this stall", "Every step"]
-CHINESE_HEADINGS = ["从产地到摊位", "产地", "检测结果", "评价该摊位", "全程记录"]
+#: The receipt's scans come first: every scan of a sale's page is one of its receipt.
+ENGLISH_HEADINGS = ["This receipt", "From farm to stall", "Origin", "Lab tests", "Rate this stall", "Every step"]
+CHINESE_HEADINGS = ["本小票", "从产地到摊位", "产地", "检测结果", "评价该摊位", "全程记录"]
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,7 @@ def test_language_links_and_accept_language_choose_the_language(
 ) -> None:
     shopper = phone("en-US,en;q=0.9")
     shopper.open(GREENS)
-    assert shopper.headings()[1] == "Origin"
+    assert shopper.headings()[2] == "Origin"
     shopper.page.get_by_role("link", name="中文").click()
     shopper.page.wait_for_load_state()
     assert shopper.page.url.endswith(GREENS + "?lang=zh")
@@ -194,14 +195,21 @@ def test_language_links_and_accept_language_choose_the_language(
     assert (cookie["value"], cookie["sameSite"], cookie["domain"]) == ("zh", "Lax", "127.0.0.1")
     assert cookie["expires"] > 0  # kept across visits, not for this session only
     shopper.open(GREENS)  # the resolver keeps the choice in the cookie
-    assert shopper.headings()[1] == "产地"
+    assert shopper.headings()[2] == "产地"
     assert shopper.open(f"{GREENS}?lang=en").status == 200  # a new choice replaces it
     shopper.open(GREENS)
-    assert shopper.headings()[1] == "Origin"
+    assert shopper.headings()[2] == "Origin"
 
     korean = phone("ko-KR,ko;q=0.9,en-US;q=0.8")
     korean.open(DURIAN)
-    assert korean.headings() == ["산지에서 매장까지", "원산지", "검사 결과", "이 매장 평가하기", "전체 이력"]
+    assert korean.headings() == [
+        "이 영수증",
+        "산지에서 매장까지",
+        "원산지",
+        "검사 결과",
+        "이 매장 평가하기",
+        "전체 이력",
+    ]
     assert korean.page.locator("#origin dd").first.inner_text() == "태국 (TH)"
     korean.screenshot(artifacts_dir / "shopper-durian-ko.png")
     for used in (shopper, korean):

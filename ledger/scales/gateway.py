@@ -114,7 +114,8 @@ class StallGateway:
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(10)
+            if thread.ident is not None:  # stopped before it started (the demo interrupted early)
+                thread.join(10)
         self.client.disconnect()
         self.client.loop_stop()
 

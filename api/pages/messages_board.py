@@ -73,7 +73,6 @@ EN: dict[str, str] = {
     "scans_heading": "This receipt",
     "scans_once": "First scanned {when}; this is its only scan so far.",
     "scans_first": "First scanned {when}; scanned {count} times so far.",
-    "scans_at_least": "First scanned {when}; scanned at least {count} times so far.",
     "scans_copied": (
         "Possibly copied: this receipt was scanned from {networks} different networks within {minutes} minutes. "
         "If you did not get it from the stall yourself, the goods may not be the ones recorded here."
@@ -145,7 +144,6 @@ KO: dict[str, str] = {
     "scans_heading": "이 영수증",
     "scans_once": "{when}에 처음 스캔되었습니다. 지금까지 스캔은 이번이 처음입니다.",
     "scans_first": "{when}에 처음 스캔되었고, 지금까지 {count}번 스캔되었습니다.",
-    "scans_at_least": "{when}에 처음 스캔되었고, 지금까지 {count}번 이상 스캔되었습니다.",
     "scans_copied": (
         "복사되었을 수 있음: 이 영수증은 {minutes}분 안에 서로 다른 네트워크 {networks}곳에서 스캔되었습니다. "
         "매장에서 직접 받은 영수증이 아니라면, 상품이 여기 기록된 것과 다를 수 있습니다."
@@ -215,7 +213,6 @@ ZH: dict[str, str] = {
     "scans_heading": "本小票",
     "scans_once": "首次扫描于 {when}；这是目前唯一的一次扫描。",
     "scans_first": "首次扫描于 {when}；目前共扫描 {count} 次。",
-    "scans_at_least": "首次扫描于 {when}；目前至少扫描 {count} 次。",
     "scans_copied": (
         "可能是复制的小票：{minutes} 分钟内有 {networks} 个不同网络扫描了此小票。"
         "如果小票不是您本人从摊位拿到的，商品可能与这里记录的不符。"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from api.pages.formats import Formatter
 from api.pages.i18n import Messages
-from ledger.store.receipt_scans import ScanSummary, shown_count
+from ledger.store.receipt_scans import ScanSummary
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,7 @@ def scan_notice(summary: ScanSummary | None, t: Messages, fmt: Formatter, window
     if summary is None:
         return None
     when = fmt.datetime(summary.first_at)
-    shown = shown_count(summary.scans)
-    if summary.scans == 1:
-        text = t("scans_once", when=when)
-    elif shown == summary.scans:
-        text = t("scans_first", when=when, count=summary.scans)
-    else:  # rounded down, so the page need not be made again for every scan of a busy receipt
-        text = t("scans_at_least", when=when, count=shown)
+    text = t("scans_once", when=when) if summary.scans == 1 else t("scans_first", when=when, count=summary.scans)
     warning = None
     if summary.flagged:
         minutes = max(1, round(window_s / 60))

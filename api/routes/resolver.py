@@ -122,7 +122,10 @@ async def resolve(rest: str, request: Request) -> Response:
         except NotFound:
             return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
         body, media_type = _render(services, chain, form, lang, proof)
-        fresh_until = _notices_change(services, chain) if form == PAGE else None
+        fresh_until = None
+        if form == PAGE:  # its notices change by time; its receipt's scan count at least this often
+            bounds = (_notices_change(services, chain), int(time.time()) + SCAN_COUNT_FRESH_S)
+            fresh_until = min(b for b in bounds if b is not None)
         keys = _depends_on(chain) | ({scans_key(sale_id)} if form == PAGE else set())
         answer = cache.make(body, media_type, keys, generation, _newest(chain), fresh_until)
         cache.put(key, answer)
@@ -285,9 +288,14 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
     )
 
 
+#: Seconds a cached page's count of its receipt's scans may lag (a first scan and a copy flag
+#: reach the next scan at once, through the receipt's change mark).
+SCAN_COUNT_FRESH_S = 30
+
+
 def _scans(services: Services, sale_id: str) -> ScanSummary:
-    """The receipt's scans as written: the counts' writer marks the receipt changed, so a cached
-    page shows them from its next write on. None written yet: this scan is its first."""
+    """The receipt's scans as written (a cached page's count lags by at most
+    :data:`SCAN_COUNT_FRESH_S`). None written yet: this scan is its first."""
     now = int(time.time())
     return scan_summary(services.engine, sale_id) or ScanSummary(sale_id, now, now, 1, 0, None)
 

@@ -121,30 +121,13 @@ def add_scans(engine: Engine, tallies: Sequence[ScanTally], *, rule: CopyRule) -
         now = max(t.last_at for t in tallies)
         flagged = _judge(conn, sorted(per_sale), rule, now=now)
         added = {sale: sum(t.scans for t in group) for sale, group in per_sale.items()}
-        # A cached page of the receipt is stale only when what it shows changed: the count as
-        # shown (exact to 5, then 10, 20, 50, 100, ...) or the flag. Marking every scanned
-        # receipt would make every busy receipt's page be made again after each write.
-        shown_changed = [
-            sale
-            for sale, total in _totals(conn, sorted(added))
-            if shown_count(total) != shown_count(total - added[sale])
-        ]
-        mark_changed(conn, [scans_key(sale) for sale in {*shown_changed, *flagged}], now)
+        # A cached page of the receipt is stale at once when it is first scanned (the page now
+        # says when) or flagged; its count may lag by the cache's SCAN_COUNT_FRESH_S
+        # (api.routes.resolver). Marking every scanned receipt on each write would make every
+        # busy receipt's page be made again after each write.
+        first = [sale for sale, total in _totals(conn, sorted(added)) if total == added[sale]]
+        mark_changed(conn, [scans_key(sale) for sale in {*first, *flagged}], now)
         return flagged
-
-
-def shown_count(scans: int) -> int:
-    """How many scans a receipt's page says: exact up to 5, then the 1-2-5 step at or below.
-
-    >>> [shown_count(n) for n in (0, 1, 5, 6, 19, 20, 49, 50, 1234)]
-    [0, 1, 5, 5, 10, 20, 20, 50, 1000]
-    """
-    if scans <= 5:
-        return scans
-    step = 1
-    while step * 10 <= scans:
-        step *= 10
-    return max(m * step for m in (1, 2, 5) if m * step <= scans) if scans >= 10 else 5
 
 
 def _totals(conn: Connection, sales: list[str]) -> list[tuple[str, int]]:

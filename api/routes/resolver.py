@@ -288,9 +288,10 @@ def _shopper_page(services: Services, chain: CustodyChain, lang: str, proof: str
     )
 
 
-#: Seconds a cached page's count of its receipt's scans may lag (a first scan and a copy flag
-#: reach the next scan at once, through the receipt's change mark).
-SCAN_COUNT_FRESH_S = 30
+#: Seconds a cached page's count of its receipt's scans may lag (a copy flag reaches the next
+#: scan at once, through the receipt's change mark; a page made before its receipt's first
+#: scan was written calls that scan the first).
+SCAN_COUNT_FRESH_S = 300
 
 
 def _scans(services: Services, sale_id: str) -> ScanSummary:

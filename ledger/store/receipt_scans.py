@@ -120,22 +120,11 @@ def add_scans(engine: Engine, tallies: Sequence[ScanTally], *, rule: CopyRule) -
         )
         now = max(t.last_at for t in tallies)
         flagged = _judge(conn, sorted(per_sale), rule, now=now)
-        added = {sale: sum(t.scans for t in group) for sale, group in per_sale.items()}
-        # A cached page of the receipt is stale at once when it is first scanned (the page now
-        # says when) or flagged; its count may lag by the cache's SCAN_COUNT_FRESH_S
-        # (api.routes.resolver). Marking every scanned receipt on each write would make every
-        # busy receipt's page be made again after each write.
-        first = [sale for sale, total in _totals(conn, sorted(added)) if total == added[sale]]
-        mark_changed(conn, [scans_key(sale) for sale in {*first, *flagged}], now)
+        # A receipt's cached page is stale at once when it is flagged; its count may lag by the
+        # cache's SCAN_COUNT_FRESH_S (api.routes.resolver). Marking every scanned receipt on each
+        # write would make every busy receipt's page be made again after each write.
+        mark_changed(conn, [scans_key(sale) for sale in flagged], now)
         return flagged
-
-
-def _totals(conn: Connection, sales: list[str]) -> list[tuple[str, int]]:
-    found = []
-    for chunk in (sales[i : i + CHUNK] for i in range(0, len(sales), CHUNK)):
-        query = select(_TOTALS.c.sale_id, _TOTALS.c.scans).where(_TOTALS.c.sale_id.in_(chunk))
-        found += [(sale, int(scans)) for sale, scans in conn.execute(query)]
-    return found
 
 
 def _row(tally: ScanTally) -> dict[str, object]:

@@ -49,7 +49,7 @@ from api.routes import (
 )
 from api.services import Services, build_services
 from api.settings import ApiSettings
-from api.workbench.session import install_workbench_handlers
+from api.workbench.handlers import install_workbench_handlers
 
 DESCRIPTION = """
 Provenance of fresh produce from farm harvest or customs entry to the market stall.

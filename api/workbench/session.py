@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from api.deps import Caller, ServicesDep, caller_for
@@ -190,20 +190,3 @@ FormDep = Annotated[FormData, Depends(posted_form)]
 def sign_in_url(next_path: str, reason: str | None = None) -> str:
     url = f"{SIGN_IN_PATH}?next={quote(next_path, safe='/')}"
     return url + (f"&reason={reason}" if reason else "")
-
-
-def install_workbench_handlers(app: FastAPI) -> None:
-    """SignInNeeded: 303 to the sign-in page (the session cookie cleared); Refused: its page."""
-    from api.workbench.render import render_refusal  # the pages import this module
-
-    async def to_sign_in(request: Request, exc: SignInNeeded) -> Response:
-        answer = RedirectResponse(sign_in_url(exc.next_path, exc.reason), status_code=303)
-        if request.cookies.get(SESSION_COOKIE):
-            clear_session_cookie(answer, request.app.state.services)
-        return answer
-
-    async def refused(request: Request, exc: Refused) -> Response:
-        return HTMLResponse(render_refusal(exc), status_code=exc.status_code)
-
-    app.add_exception_handler(SignInNeeded, to_sign_in)  # type: ignore[arg-type] - called with its class only
-    app.add_exception_handler(Refused, refused)  # type: ignore[arg-type]

@@ -11,18 +11,15 @@ refreshable part, which the page's script fetches.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import AfterValidator
 
+from api.day_panels import DAY_PANELS, day_window, market_zone
 from api.deps import ServicesDep
 from api.pages.board import DEFAULT_REFRESH, DEFAULT_TURN, BoardData, StallData, render_board, render_stall_screen
 from api.pages.formats import Formatter
@@ -32,14 +29,10 @@ from api.qr import qr_svg
 from api.schemas import Address
 from api.services import Services
 from api.views import plain
-from ledger.queries.board import alerts_between, inspections_between
-from ledger.queries.days import market_window
 from ledger.queries.notices import current_notices
 from ledger.queries.plu import plu_table
 from ledger.queries.prices import prices, supply
 from ledger.queries.stalls import stall_directory, stall_profile
-from ledger.queries.status import checkpoint
-from ledger.queries.views import BoardInspection, LotAlert, PriceRow, SupplyRow
 from ledger.store.products import product_names
 from ledger.store.ratings import recent_ratings
 
@@ -68,61 +61,6 @@ Turn = Annotated[
 STALL_COMMENTS = 5
 
 
-@dataclass(frozen=True)
-class DayPanels:
-    """The chain-derived panels of one market day (the directory and ratings are not here:
-    ratings change without the chain)."""
-
-    inspections: list[BoardInspection]
-    alerts: list[LotAlert]
-    prices: list[PriceRow]
-    supply: list[SupplyRow]
-    as_of_block: int | None
-
-
-class PanelCache:
-    """Day panels by (database, day, indexer checkpoint): they only change when the indexer
-    moves its checkpoint, so screens refreshing every few seconds share one computation per
-    indexed block (about 0.4 s for a day of 28,000 sales) instead of one each."""
-
-    def __init__(self, size: int = 8) -> None:
-        self._size = size
-        self._found: OrderedDict[tuple[Any, ...], DayPanels] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, services: Services, start: int, end: int) -> DayPanels:
-        engine, tz = services.engine, _zone(services)
-        mark = checkpoint(engine)
-        key = (str(engine.url), start, end, mark)
-        with self._lock:
-            if key in self._found:
-                self._found.move_to_end(key)
-                return self._found[key]
-        panels = DayPanels(
-            inspections=inspections_between(engine, start, end),
-            alerts=alerts_between(engine, start, end),
-            prices=prices(engine, start, end, tz),
-            supply=supply(engine, start, end, tz),
-            as_of_block=mark[0] if mark else None,
-        )
-        with self._lock:
-            self._found[key] = panels
-            while len(self._found) > self._size:
-                self._found.popitem(last=False)
-        return panels
-
-
-PANELS = PanelCache()
-
-
-def _zone(services: Services) -> ZoneInfo:
-    return ZoneInfo(services.settings.market_timezone)
-
-
-def _window(services: Services, day: date | None) -> tuple[date, int, int]:
-    return market_window(day, _zone(services))
-
-
 def _language(request: Request) -> str:
     return negotiate(
         request.headers.get("accept-language"), request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)
@@ -142,7 +80,7 @@ def _notices(services: Services, lang: str, *, stall: str | None = None) -> list
     rows = current_notices(services.engine, int(time.time()), stalls=[stall] if stall else None)
     t = Messages(lang)
     names = {entry.address: entry.name for entry in stall_directory(services.engine)}
-    return notice_cards(rows, services.published, t, Formatter(lang, t, _zone(services)), stalls=names)
+    return notice_cards(rows, services.published, t, Formatter(lang, t, market_zone(services)), stalls=names)
 
 
 @router.get("/board", response_class=HTMLResponse)
@@ -157,8 +95,8 @@ def board(
     """The market's wall screen: the day's lab tests, quarantined and recalled lots, the stall
     directory with ratings, prices and arrivals. It fits one screen: a panel holding more than
     fits pages through its items in place (``turn`` seconds a page), alerts always first."""
-    chosen, start, end = _window(services, day)
-    panels = PANELS.get(services, start, end)
+    chosen, start, end = day_window(services, day)
+    panels = DAY_PANELS.get(services, start, end)
     lang = _language(request)
     data = BoardData(
         day=chosen,
@@ -172,7 +110,7 @@ def board(
         products=product_names(services.engine, lang),
         notices=_notices(services, lang),
     )
-    html = render_board(data, lang=lang, tz=_zone(services), refresh=refresh, fragment=fragment, turn=turn)
+    html = render_board(data, lang=lang, tz=market_zone(services), refresh=refresh, fragment=fragment, turn=turn)
     return _page(request, html, lang)
 
 
@@ -187,8 +125,8 @@ def stall_board(
 ) -> HTMLResponse:
     """The screen above one stall: owner, licence, rating, stock with origins and latest lab
     test per lot, the day's prices, and a QR code that opens this page on a phone."""
-    _, start, end = _window(services, day)
-    tz = _zone(services)
+    _, start, end = day_window(services, day)
+    tz = market_zone(services)
     phone_url = services.settings.public_url(f"/board/stalls/{address}")
     lang = _language(request)
     data = StallData(
@@ -211,8 +149,8 @@ def market_prices(
     """Per product (GTIN) on a market day: median and range of the unit price (minor units of
     the currency per unit), market-wide, per stall (`by_stall`), or at one stall (`vendor`).
     `product` is the catalog's name of the GTIN (null when the market has not named it)."""
-    chosen, start, end = _window(services, day)
-    found = prices(services.engine, start, end, _zone(services), vendor=vendor, by_stall=by_stall)
+    chosen, start, end = day_window(services, day)
+    found = prices(services.engine, start, end, market_zone(services), vendor=vendor, by_stall=by_stall)
     names = product_names(services.engine)
     data = [{**plain(row), "product": names.get(row.gtin)} for row in found]
     return {"day": chosen.isoformat(), "data": data, "count": len(found)}
@@ -222,8 +160,8 @@ def market_prices(
 def market_arrivals(services: ServicesDep, day: Day = None) -> dict[str, Any]:
     """Per product (GTIN) on a market day: quantities received by accepted hand-off and
     registered by customs import; `product` as in ``/market/prices``."""
-    chosen, start, end = _window(services, day)
-    found = supply(services.engine, start, end, _zone(services))
+    chosen, start, end = day_window(services, day)
+    found = supply(services.engine, start, end, market_zone(services))
     names = product_names(services.engine)
     return {
         "day": chosen.isoformat(),

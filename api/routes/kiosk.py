@@ -10,12 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
+from api.day_panels import DAY_PANELS, day_window, market_zone
 from api.deps import ServicesDep
 from api.pages.formats import Formatter
 from api.pages.i18n import Messages, negotiate
 from api.pages.kiosk import KioskData, render_kiosk
 from api.pages.notice_cards import notice_cards
-from api.routes.board import PANELS, _window, _zone
 from api.routes.market_map import current_plan
 from api.schemas import Address, Gtin
 from api.services import Services
@@ -47,10 +47,10 @@ def kiosk(
     """The touchscreen: the catalog to tap, the stalls that have a product now (lit on the
     map), a stall's stock, the notices and today's tests; back to the start after a minute."""
     lang = negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
-    engine, tz = services.engine, _zone(services)
+    engine, tz = services.engine, market_zone(services)
     catalog = list_products(engine)
     now = int(time.time())
-    _, start, end = _window(services, None)
+    _, start, end = day_window(services, None)
     t = Messages(lang)
     directory = {entry.address: entry.name for entry in stall_directory(engine)}
     chosen = _product(catalog, product) if product else None
@@ -64,7 +64,7 @@ def kiosk(
         states=stall_states(engine),
         stall_names=directory,
         notices=notice_cards(notices, services.published, t, Formatter(lang, t, tz), stalls=directory),
-        tests=PANELS.get(services, start, end).inspections,
+        tests=DAY_PANELS.get(services, start, end).inspections,
         product=chosen,
         offers=stock_offers(engine, [chosen.gtin]) if chosen else [],
         stall=profile,

@@ -7,12 +7,11 @@ participants' own systems recorded through the write path.
 - :mod:`ledger.epcis.export`: events to documents, with the participants as master data;
 - :mod:`ledger.epcis.validate`: GS1's JSON Schema and CBV checks, problems named by JSON pointer;
 - :mod:`ledger.epcis.plan`: events to the contract calls they mean (or why they cannot be recorded);
-- :mod:`ledger.epcis.capture`: those calls sent for one participant, and their outcome;
+- :mod:`ledger.epcis.queued`: those calls queued as the participant's intents, and each event's outcome;
 - :mod:`ledger.epcis.query`: the REST binding's event query parameters and paging;
 - :mod:`ledger.epcis.cli`: ``freshledger epcis export|validate|capture``.
 """
 
-from ledger.epcis.capture import EventResult, execute
 from ledger.epcis.export import epcis_document, export_document, export_events, query_document
 from ledger.epcis.mapping import MappedEvent
 from ledger.epcis.plan import PartyResolver, plan_events
@@ -21,7 +20,6 @@ from ledger.epcis.validate import InvalidDocument, Problem, check_document, vali
 
 __all__ = [
     "EventQuery",
-    "EventResult",
     "InvalidDocument",
     "MappedEvent",
     "PartyResolver",
@@ -29,7 +27,6 @@ __all__ = [
     "QueryError",
     "check_document",
     "epcis_document",
-    "execute",
     "export_document",
     "export_events",
     "parse_query",

@@ -238,28 +238,39 @@ def measure(engine: Engine, runs: int) -> dict[str, Any]:
     return figures
 
 
+def on_filled_databases(
+    events: int, backends: str, measure_one: Callable[[Engine], dict[str, Any]], prefix: str
+) -> dict[str, Any]:
+    """Fill each of `backends` (comma-separated: sqlite, postgresql) with `events` synthetic
+    events and measure it; each backend's figures are logged as soon as they are known, so they
+    are kept if a later backend fails."""
+    result: dict[str, Any] = {"events": events}
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        for backend in backends.split(","):
+            url = f"sqlite:///{Path(tmp) / 'market.db'}" if backend == "sqlite" else postgres_url()
+            try:
+                log(f"filling {backend} with {events:,} events")
+                began = time.perf_counter()
+                fill(url, events)
+                log(f"filled in {time.perf_counter() - began:.0f} s")
+                engine = make_engine(url)
+                result[backend] = measure_one(engine)
+                log(f"{backend}: {json.dumps(result[backend])}")
+                engine.dispose()
+            finally:
+                if backend != "sqlite":
+                    drop_schema(url)
+    result["loadavg"] = Path("/proc/loadavg").read_text().split()[:3] if os.path.exists("/proc/loadavg") else None
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    result: dict[str, Any] = {"events": args.events}
-    with tempfile.TemporaryDirectory(prefix="board-bench-") as tmp:
-        for backend in args.backends.split(","):
-            url = f"sqlite:///{Path(tmp) / 'board.db'}" if backend == "sqlite" else postgres_url()
-            try:
-                log(f"filling {backend} with {args.events:,} events")
-                began = time.perf_counter()
-                fill(url, args.events)
-                log(f"filled in {time.perf_counter() - began:.0f} s")
-                engine = make_engine(url)
-                result[backend] = measure(engine, args.runs)
-                engine.dispose()
-            finally:
-                if backend != "sqlite":
-                    drop_schema(url)
-    print(json.dumps(result))
+    print(json.dumps(on_filled_databases(args.events, args.backends, lambda e: measure(e, args.runs), "board-bench-")))
 
 
 if __name__ == "__main__":

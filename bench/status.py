@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -31,12 +28,10 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from sqlalchemy import Engine, func, select
 
 from api.pages.market_status import render_status_page, status_csv
-from bench.api import log
-from bench.board import UTC8, drop_schema, fill, postgres_url, timed
+from bench.board import UTC8, on_filled_databases, timed
 from ledger.queries.days import day_window, market_day
 from ledger.queries.market_status import market_status
 from ledger.store import models
-from ledger.store.db import make_engine
 
 DAYS = 30
 
@@ -83,24 +78,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
-    result: dict[str, Any] = {"events": args.events}
-    with tempfile.TemporaryDirectory(prefix="status-bench-") as tmp:
-        for backend in args.backends.split(","):
-            url = f"sqlite:///{Path(tmp) / 'status.db'}" if backend == "sqlite" else postgres_url()
-            try:
-                log(f"filling {backend} with {args.events:,} events")
-                began = time.perf_counter()
-                fill(url, args.events)
-                log(f"filled in {time.perf_counter() - began:.0f} s")
-                engine = make_engine(url)
-                result[backend] = measure(engine, args.runs)
-                log(f"{backend}: {json.dumps(result[backend])}")  # kept if a later backend fails
-                engine.dispose()
-            finally:
-                if backend != "sqlite":
-                    drop_schema(url)
-    result["loadavg"] = Path("/proc/loadavg").read_text().split()[:3] if os.path.exists("/proc/loadavg") else None
-    print(json.dumps(result))
+    print(json.dumps(on_filled_databases(args.events, args.backends, lambda e: measure(e, args.runs), "status-bench-")))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from ledger.chain.freshledger import (
     import_args,
     inspection_args,
     merge_args,
+    notice_args,
     participant_args,
     recall_args,
     reinstate_args,
@@ -273,6 +274,16 @@ KINDS: dict[str, Kind] = {
             group_key=lambda p: p["reason"],
             owns=lambda p, e: e["args"]["batchId"] in p["batch_ids"],
             max_group=50,
+        ),
+        # A notice of a regulator (or the authority): its text is stored as a document first,
+        # so the intent carries only the CID, the window, and the lot and stall it concerns.
+        Kind(
+            "notice",
+            "publishNotice",
+            lambda p: notice_args(
+                _bytes(p["cid"]), p["valid_from"], p["valid_until"], _bytes(p.get("batch_id")), p.get("stall")
+            ),
+            lambda p, e: {"batch_ids": [p["batch_id"]] if p.get("batch_id") else []},
         ),
         # The market authority's writes.
         Kind(

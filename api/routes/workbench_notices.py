@@ -68,7 +68,7 @@ def _page(request: Request, who: SignedIn, state: FormState, form_key: str, stat
         status_code=status_code,
         f=state,
         form_key=form_key,
-        languages=[(lang, who.t(f"language_{lang}")) for lang in _order(who.lang)],
+        notice_languages=[(lang, who.t(f"language_{lang}")) for lang in _order(who.lang)],
         products=[("", who.t("no_lot")), *products],
         stalls=[("", who.t("no_stall")), *stalls],
         notices=shown,

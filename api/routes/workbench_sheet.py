@@ -30,7 +30,7 @@ Supplier = Annotated[SignedIn, Depends(person_with("SUPPLIER"))]
 
 def _page(request: Request, who: SignedIn, report: dict | None = None, status_code: int = 200) -> Response:
     if report is not None:  # every key the template reads, whichever outcome this is
-        report = {"error": None, "problems": [], "lots": [], **report}
+        report = {"error": None, "problems": [], "lots": [], "again": False, **report}
     return render(
         request,
         who,

@@ -226,7 +226,7 @@ def _batches_of(intent: Any) -> list[str]:
     result = intent.result or {}
     ids = list(result.get("batch_ids") or [])
     payload = intent.payload or {}
-    if payload.get("batch_id"):
+    if payload.get("batch_id") and int(payload["batch_id"], 16):  # zero: a scale key cleared
         ids.insert(0, payload["batch_id"])
     return list(dict.fromkeys(ids))[:5] if intent.status == "recorded" else []
 

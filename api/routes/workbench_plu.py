@@ -1,21 +1,22 @@
 """The vendor's scale keys (PLUs): the stall's keys with the lot each sells from (blocked ones
 marked), and a key mapped to a lot in the stall's custody through the durable queue as
 ``PUT /stalls/{address}/plu/{key}`` does (``mapPlu``): the contract's refusals (a lot not
-held, quarantined, recalled, sold out or in transit) are shown beside the lot. The contract
-has no call that clears a key: a key is moved to another lot, and the scales refuse a key
-whose lot is blocked."""
+held, quarantined, recalled, sold out or in transit) are shown beside the lot. A key is
+cleared as ``DELETE /stalls/{address}/plu/{key}`` clears it (``mapPlu`` with the zero batch
+id)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from api.routes.scales import CLEARED
 from api.workbench.fields import Reader
 from api.workbench.render import FormState, render
-from api.workbench.session import FormDep, SignedIn, person_with
+from api.workbench.session import FormDep, Refused, SignedIn, person_with
 from api.workbench.submit import new_form_key, submit
 from ledger.queries.batches import search_batches
 from ledger.queries.plu import plu_table
@@ -90,4 +91,15 @@ async def map_plu(request: Request, who: Vendor, form: FormDep) -> Response:
     if done.intent is None or done.refusal:
         read.state.errors["batch_id"] = done.refusal or who.t("error_choice")
         return _page(request, who, read.state, new_form_key() if done.intent else form_key, 409)
+    return RedirectResponse(f"/workbench/intents/{done.intent.id}", status_code=303)
+
+
+@router.post("/vendor/plu/{key}/clear", response_class=HTMLResponse)
+async def clear_plu(
+    request: Request, key: Annotated[int, Path(ge=1, le=MAX_PLU)], who: Vendor, form: FormDep
+) -> Response:
+    """Clear a key of the stall: the scales sell nothing under it until it is mapped again."""
+    done = await submit(request, who, form, "plu", {"plu": key, "batch_id": CLEARED}, "plu_clear")
+    if done.intent is None or done.refusal:
+        raise Refused(409, "refused_by_ledger", who.lang, detail=done.refusal)
     return RedirectResponse(f"/workbench/intents/{done.intent.id}", status_code=303)

@@ -136,6 +136,10 @@ def _created(event: str, arg: str) -> Callable[[Payload, list[Event]], dict[str,
     return ids
 
 
+def _mapped_lot(payload: Payload, _events: list[Event]) -> dict[str, Any]:
+    return {"batch_ids": [payload["batch_id"]] if int(payload["batch_id"], 16) else []}
+
+
 def _sale_ids(payload: Payload, events: list[Event]) -> dict[str, Any]:
     sale = next(e["args"] for e in events if e["name"] == "SaleRecorded")
     return {"batch_ids": [payload["batch_id"]], "sale_id": sale["saleId"], "serial": sale["serial"]}
@@ -254,7 +258,8 @@ KINDS: dict[str, Kind] = {
             _created("BatchesMerged", "childId"),
         ),
         Kind("inspection", "recordInspection", _inspection_args, _batch_of),
-        Kind("plu", "mapPlu", lambda p: [p["plu"], _bytes(p["batch_id"])], _batch_of),
+        # A scale key mapped to a lot, or cleared (the zero batch id, which names no lot).
+        Kind("plu", "mapPlu", lambda p: [p["plu"], _bytes(p["batch_id"])], _mapped_lot),
         Kind(
             "release",
             "releaseQuarantine",

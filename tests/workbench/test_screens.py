@@ -143,7 +143,7 @@ def test_harvest_sheet_a_lot_already_recorded_records_none_of_it(bench: Bench) -
 # ------------------------------------------------------------------ scale keys
 
 
-def test_plu_maps_a_held_lot_and_refuses_a_quarantined_one_beside_the_lot(bench: Bench) -> None:
+def test_plu_maps_a_held_lot_refuses_a_quarantined_one_beside_the_lot_and_clears(bench: Bench) -> None:
     held = _lot_at_stall(bench, "WB-PLU-OK")
     failing = _lot_at_stall(bench, "WB-PLU-BAD")
     _api(
@@ -175,6 +175,14 @@ def test_plu_maps_a_held_lot_and_refuses_a_quarantined_one_beside_the_lot(bench:
     bench.sync()
     listed = vendor.get("/workbench/vendor/plu").text
     assert '<td class="mono">7</td>' in listed and "WB-PLU-OK" in listed
+    # Cleared from its row's form: the scales sell nothing under it any more.
+    clear = hidden_fields(listed, "/workbench/vendor/plu/7/clear")
+    cleared = _intent_id(vendor.post("/workbench/vendor/plu/7/clear", data=clear))
+    assert _intent_id(vendor.post("/workbench/vendor/plu/7/clear", data=clear)) == cleared
+    result = vendor.get(f"/workbench/intents/{cleared}").text
+    assert "Recorded on the ledger in block" in result and "/batches/0x00" not in result
+    bench.sync()
+    assert '<td class="mono">7</td>' not in vendor.get("/workbench/vendor/plu").text
 
 
 # ------------------------------------------------------------------ notices

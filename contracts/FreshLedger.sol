@@ -63,8 +63,9 @@ contract FreshLedger is BatchRegistry, INoticeBoard {
      * the same key replaces it.
      */
     function mapPlu(uint16 plu, bytes32 batchId) external {
-        uint32 vendor = _activeIndex(msg.sender, VENDOR_ROLE);
-        if (batchId != bytes32(0)) _raise(_checkSaleBatch(batchId, _batches[batchId], vendor));
+        // No lot has the zero id (its zeroed record would be refused as BatchNotFound).
+        if (batchId == bytes32(0)) _activeIndex(msg.sender, VENDOR_ROLE);
+        else _raise(_checkSaleBatch(batchId, _batches[batchId], _activeIndex(msg.sender, VENDOR_ROLE)));
         emit PluMapped(msg.sender, plu, batchId);
     }
 }

@@ -138,11 +138,15 @@ async def publish(request: Request, who: Regulator, form: FormDep) -> Response:
     gtin = read.state.values.get("gtin", "")
     lot_code = read.state.values.get("lot", "").strip()
     batch_id = None
-    if gtin or lot_code:
-        gtin = read.choice("gtin", products) if gtin else read.fail("gtin", "error_notice_product")
-        lot_code = read.lot() if lot_code else read.fail("lot", "error_required")
-        if gtin and lot_code:
-            batch_id = batch_id_of(gtin, lot_code)
+    if gtin or lot_code:  # a lot is named by its product and its code, both or neither
+        chosen = read.choice("gtin", products) if gtin else None
+        code = read.lot() if lot_code else None
+        if not gtin:
+            read.fail("gtin", "error_notice_product")
+        if not lot_code:
+            read.fail("lot", "error_required")
+        if chosen and code:
+            batch_id = batch_id_of(chosen, code)
     stall = None
     if read.state.values.get("stall"):
         stall = read.choice("stall", await run_in_threadpool(_stalls, services.engine))

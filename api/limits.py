@@ -112,9 +112,9 @@ class BodyLimits(BaseSettings):
 
 
 def _workbench_upload(path: str) -> bool:
-    """``/workbench/supplier/harvest``, ``/workbench/customs/declarations`` and
-    ``/workbench/lab/lots/{batch_id}/test``."""
-    if path in ("/workbench/supplier/harvest", "/workbench/customs/declarations"):
+    """``/workbench/supplier/harvest``, ``/workbench/supplier/sheet``,
+    ``/workbench/customs/declarations`` and ``/workbench/lab/lots/{batch_id}/test``."""
+    if path in ("/workbench/supplier/harvest", "/workbench/supplier/sheet", "/workbench/customs/declarations"):
         return True
     parts = path.split("/")
     return len(parts) == 6 and parts[1:4] == ["workbench", "lab", "lots"] and parts[5] == "test"

@@ -43,7 +43,10 @@ from api.routes import (
     workbench_authority,
     workbench_customs,
     workbench_lab,
+    workbench_notices,
+    workbench_plu,
     workbench_regulator,
+    workbench_sheet,
     workbench_supplier,
     workbench_vendor,
 )
@@ -102,6 +105,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     # the participants' workbench: screens for people signed in with a password
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
     routers += (workbench_customs, workbench_authority)
+    routers += (workbench_sheet, workbench_plu, workbench_notices)  # harvest sheets, scale keys, notices
     routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
     routers += (scales,)  # the stalls' scale keys
     for module in routers:

@@ -146,6 +146,7 @@ POLICY: dict[str, Audience] = {
     "POST /sales": A.VENDOR,
     "POST /sales/bulk": A.VENDOR,
     "PUT /stalls/{address}/plu/{key}": A.VENDOR,
+    "DELETE /stalls/{address}/plu/{key}": A.VENDOR,
     "POST /webhooks": A.VENDOR,
     "GET /webhooks": A.VENDOR,
     "DELETE /webhooks/{webhook_id}": A.VENDOR,
@@ -195,6 +196,14 @@ POLICY: dict[str, Audience] = {
     "POST /workbench/authority/participants": A.PERSON_AUTHORITY,
     "POST /workbench/authority/participants/{address}/suspend": A.PERSON_AUTHORITY,
     "POST /workbench/authority/participants/{address}/reinstate": A.PERSON_AUTHORITY,
+    # the workbench's harvest sheet, scale keys, and regulator's notices
+    "GET /workbench/supplier/sheet": A.PERSON_SUPPLIER,
+    "POST /workbench/supplier/sheet": A.PERSON_SUPPLIER,
+    "GET /workbench/vendor/plu": A.PERSON_VENDOR,
+    "POST /workbench/vendor/plu": A.PERSON_VENDOR,
+    "POST /workbench/vendor/plu/{key}/clear": A.PERSON_VENDOR,
+    "GET /workbench/regulator/notices": A.PERSON_REGULATOR,
+    "POST /workbench/regulator/notices": A.PERSON_REGULATOR,
     "PUT /market/layout": A.AUTHORITY,
 }
 

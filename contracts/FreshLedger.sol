@@ -45,17 +45,27 @@ contract FreshLedger is BatchRegistry, INoticeBoard {
 
     // ---------------------------------------------------------------- scales' PLU keys
 
-    /// @dev `vendor` set its scales' price look-up key `plu` to sell from `batchId`.
+    /// @dev `vendor` set its scales' price look-up key `plu` to sell from `batchId` (zero:
+    /// the key was cleared and sells nothing).
     event PluMapped(address indexed vendor, uint16 indexed plu, bytes32 indexed batchId);
 
     /**
-     * @dev Maps the caller's PLU key `plu` to `batchId`. Only an active vendor, for a batch it
-     * holds that it could sell now: reverts as {recordSale} would (BatchNotFound,
-     * NotCustodian, BatchQuarantined, BatchRecalled, BatchSoldOut, BatchInTransit).
-     * Event-only: the indexer keeps the mapping, a later event for the same key replaces it.
+     * @dev Maps the caller's PLU key `plu` to `batchId`, or clears the key when `batchId` is
+     * zero (no batch has that id: ids are hashes of a GTIN and a lot).
+     *
+     * Requirements:
+     * - the caller is an active vendor;
+     * - a non-zero `batchId` is a batch it holds that it could sell now: reverts as
+     *   {recordSale} would (BatchNotFound, NotCustodian, BatchQuarantined, BatchRecalled,
+     *   BatchSoldOut, BatchInTransit).
+     *
+     * Emits a {PluMapped} event. Event-only: the indexer keeps the mapping, a later event for
+     * the same key replaces it.
      */
     function mapPlu(uint16 plu, bytes32 batchId) external {
-        _raise(_checkSaleBatch(batchId, _batches[batchId], _activeIndex(msg.sender, VENDOR_ROLE)));
+        // No lot has the zero id (its zeroed record would be refused as BatchNotFound).
+        if (batchId == bytes32(0)) _activeIndex(msg.sender, VENDOR_ROLE);
+        else _raise(_checkSaleBatch(batchId, _batches[batchId], _activeIndex(msg.sender, VENDOR_ROLE)));
         emit PluMapped(msg.sender, plu, batchId);
     }
 }

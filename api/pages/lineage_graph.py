@@ -92,7 +92,12 @@ def lineage_of(chain: CustodyChain) -> Lineage:
         )
         for batch_id, lot in lots.items()
     }
-    return Lineage(nodes, edges, _rows(list(nodes), edges), chain.batch.unit)
+    return laid_out(nodes, edges, chain.batch.unit)
+
+
+def laid_out(nodes: dict[str, Node], edges: list[Edge], unit: str) -> Lineage:
+    """`nodes` and `edges` (parents before children in `nodes`' order) arranged in rows."""
+    return Lineage(nodes, edges, _rows(list(nodes), edges), unit)
 
 
 def _layers(order: list[str], edges: list[Edge]) -> dict[str, int]:

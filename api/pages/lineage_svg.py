@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from typing import Protocol
 from xml.sax.saxutils import escape
 
 from api.pages.formats import Formatter
@@ -55,17 +56,27 @@ class Box:
     width: float
 
 
+class Labels(Protocol):
+    """A catalogue of the picture's labels (``node_*``, ``edge_*``, ``svg_desc_*``): the
+    shopper pages' :class:`Messages` or the workbench's."""
+
+    def __call__(self, key: str, **values: object) -> str: ...
+
+
 def lineage_svg(chain: CustodyChain, *, lang: str = "en") -> str:
     """An SVG picture of the sale's lineage, labels in `lang`."""
     t = Messages(lang)
-    fmt = Formatter(lang, t)
-    lineage = lineage_of(chain)
+    return draw_lineage(lineage_of(chain), t("svg_title", lot=chain.sale.lot), t, Formatter(lang, t))
+
+
+def draw_lineage(lineage: Lineage, title: str, t: Labels, fmt: Formatter) -> str:
+    """The SVG of `lineage` laid out in rows, titled `title`, labelled by `t`."""
     boxes, width, height = _layout(lineage)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="lineage{" wide" if width > WIDTH else ""}" role="img" '
         f'aria-labelledby="{ID}-title {ID}-desc" viewBox="0 0 {_n(width)} {_n(height)}" '
         f'width="{_n(width)}" height="{_n(height)}" font-family="system-ui, sans-serif">',
-        f'<title id="{ID}-title">{_x(t("svg_title", lot=chain.sale.lot))}</title>',
+        f'<title id="{ID}-title">{_x(title)}</title>',
         f'<desc id="{ID}-desc">{_x(_description(lineage, t, fmt))}</desc>',
         f'<defs><marker id="{ID}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         f'markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="{EDGE}"/></marker></defs>',
@@ -90,7 +101,7 @@ def _layout(lineage: Lineage) -> tuple[dict[str, Box], float, float]:
     return boxes, width, height
 
 
-def _node(node: Node, box: Box, t: Messages, fmt: Formatter, unit: str) -> str:
+def _node(node: Node, box: Box, t: Labels, fmt: Formatter, unit: str) -> str:
     style = "alert" if node.alert else "sold" if node.sold else node.origin or "repack"
     fill, stroke, stroke_width = _STYLES[style]
     holder = (node.holder.name or node.holder.address) if node.holder else ""
@@ -113,7 +124,7 @@ def _node(node: Node, box: Box, t: Messages, fmt: Formatter, unit: str) -> str:
     )
 
 
-def _tag(node: Node, t: Messages, fmt: Formatter, unit: str, room: float | None = None) -> str:
+def _tag(node: Node, t: Labels, fmt: Formatter, unit: str, room: float | None = None) -> str:
     """How the batch began (or "sold here") and its quantity; only the first if both do not fit."""
     kind = t("node_sold") if node.sold else t(f"node_{node.origin}") if node.origin else ""
     amount = fmt.quantity(node.quantity, unit) if node.quantity is not None else ""
@@ -123,7 +134,7 @@ def _tag(node: Node, t: Messages, fmt: Formatter, unit: str, room: float | None 
     return kind or amount
 
 
-def _edges(lineage: Lineage, boxes: dict[str, Box], t: Messages, fmt: Formatter) -> list[str]:
+def _edges(lineage: Lineage, boxes: dict[str, Box], t: Labels, fmt: Formatter) -> list[str]:
     def spread(edges: list[Edge], own: str, other: str) -> dict[int, float]:
         """x offsets of several arrows leaving (or entering) one box, ordered by the far end."""
         found: dict[int, float] = {}
@@ -175,7 +186,7 @@ def _bezier(
     )
 
 
-def _description(lineage: Lineage, t: Messages, fmt: Formatter) -> str:
+def _description(lineage: Lineage, t: Labels, fmt: Formatter) -> str:
     sentences = []
     for row in lineage.rows:
         for batch_id in row:

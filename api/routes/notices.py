@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel, Field
 
-from api.deps import Caller, CallerDep, ServicesDep
+from api.deps import CallerDep, ServicesDep
 from api.schemas import Address, Gtin, Lot, PlainLine, PlainLines, Strict
 from api.writes import tx_response
 from ledger.chain.freshledger import batch_id_of
@@ -20,16 +20,14 @@ from ledger.errors import NotFound
 from ledger.notices import NoticeInvalid, NoticeText
 from ledger.notices.publish import publish_notice
 from ledger.notices.text import MAX_BODY, MAX_TITLE
+from ledger.notices.window import check_concerns, check_window
 from ledger.queries.notices import current_notices
-from ledger.vocabulary import ROLE_BITS
 
 router = APIRouter(prefix="/notices", tags=["notices"])
 
 Language = Literal["ko", "zh", "en"]
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), PlainLine]
 Body = Annotated[str, Field(min_length=1, max_length=MAX_BODY), PlainLines]
-#: A notice is shown for at most a year: longer is a rule, not a notice.
-MAX_WINDOW_S = 366 * 24 * 3600
 
 
 class NoticeCreate(Strict):
@@ -77,32 +75,29 @@ def post_notice(body: NoticeCreate, caller: CallerDep) -> dict[str, Any]:
     now = int(time.time())
     start = _seconds(body.valid_from) if body.valid_from else now
     end = _seconds(body.valid_until)
-    if not start < end or end <= now or end - start > MAX_WINDOW_S or end >= 2**63:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "valid_until must be later than valid_from and than now, at most a year after valid_from",
-        )
-    batch_id = _lot(caller, body.gtin, body.lot)
-    if body.stall is not None:
-        (record,) = services.ledger.read("participant", body.stall)
-        if not int(record["roles"]) & ROLE_BITS["VENDOR"]:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.stall} is not a registered stall")
+    try:
+        check_window(start, end, now)
+    except NoticeInvalid as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
+    batch_id = _lot(body.gtin, body.lot)
+    try:
+        check_concerns(services.ledger, batch_id, body.stall)
+    except NotFound:
+        raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded") from None
+    except NoticeInvalid as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     published = publish_notice(
         services.ledger, services.documents, caller.account, text, start, end, batch_id=batch_id, stall=body.stall
     )
     return tx_response(published.result, cid=published.cid)
 
 
-def _lot(caller: Caller, gtin: str | None, lot: str | None) -> bytes | None:
+def _lot(gtin: str | None, lot: str | None) -> bytes | None:
     if (gtin is None) != (lot is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "a lot is named by both gtin and lot")
     if gtin is None or lot is None:
         return None
-    batch_id = batch_id_of(gtin, lot)
-    # The write path asks the chain itself: a lot registered a moment ago counts.
-    if caller.services.ledger.batch(batch_id).status == "none":
-        raise NotFound(f"no lot {lot} of GTIN {gtin} is recorded")
-    return batch_id
+    return batch_id_of(gtin, lot)
 
 
 @router.get("")

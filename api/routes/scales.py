@@ -1,6 +1,6 @@
 """The stalls' scale keys (PLUs): a vendor maps a key to a lot it holds (on-chain, ``mapPlu``,
-so the contract refuses a lot not held, quarantined or recalled); everyone reads a stall's keys
-(the stall screen shows them, blocked ones marked)."""
+so the contract refuses a lot not held, quarantined or recalled) or clears it; everyone reads a
+stall's keys (the stall screen shows them, blocked ones marked)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ from ledger.queries.status import indexed_block
 router = APIRouter(tags=["scales"])
 Vendor = Annotated[Caller, Depends(require("VENDOR"))]
 PluKey = Annotated[int, Path(ge=1, le=9999, description="the scale's price look-up key")]
+#: The batch id that clears a key: no lot has it (ids are hashes of a GTIN and a lot).
+CLEARED = "0x" + "00" * 32
 
 
 class PluMapping(Strict):
@@ -32,6 +34,15 @@ async def map_plu(request: Request, address: Address, key: PluKey, body: PluMapp
     if address != caller.address:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a stall maps only its own scale keys")
     return await write(request, caller, "plu", {"plu": key, "batch_id": body.batch_id}, status_code=200)
+
+
+@router.delete("/stalls/{address}/plu/{key}", response_model=TxResponse, responses=ACCEPTED)
+async def clear_plu(request: Request, address: Address, key: PluKey, caller: Vendor) -> Response:
+    """Clear the stall's scale key `key` (``mapPlu`` with the zero batch id): the scales sell
+    nothing under it until it is mapped again."""
+    if address != caller.address:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a stall clears only its own scale keys")
+    return await write(request, caller, "plu", {"plu": key, "batch_id": CLEARED}, status_code=200)
 
 
 @router.get("/stalls/{address}/plu")

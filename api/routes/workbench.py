@@ -21,6 +21,7 @@ from api.workbench.session import (
     SIGN_IN_COOKIE,
     FormDep,
     Refused,
+    SignedIn,
     SignedInDep,
     clear_session_cookie,
     language,
@@ -207,16 +208,25 @@ def intent_page(request: Request, intent_id: int, who: SignedInDep) -> Response:
         refusal=describe_revert(request, refusal(intent)) if intent.status == "refused" else None,
         person_name=sender.display_name if sender else "",
         sent_at=when(intent.created_at),
-        public_links=[{"href": f"/batches/{b}", "label": who.t("public_record")} for b in _batches_of(intent)],
+        public_links=_public_links(who, intent),
         back="/workbench",
     )
+
+
+def _public_links(who: SignedIn, intent: Any) -> list[dict[str, str]]:
+    """The public pages of what the write recorded: its lots, and for a notice the
+    touchscreen that shows it."""
+    links = [{"href": f"/batches/{b}", "label": who.t("public_record")} for b in _batches_of(intent)]
+    if intent.kind == "notice" and intent.status == "recorded":
+        links.append({"href": "/kiosk", "label": who.t("public_notices")})
+    return links
 
 
 def _batches_of(intent: Any) -> list[str]:
     result = intent.result or {}
     ids = list(result.get("batch_ids") or [])
     payload = intent.payload or {}
-    if "batch_id" in payload:
+    if payload.get("batch_id") and int(payload["batch_id"], 16):  # zero: a scale key cleared
         ids.insert(0, payload["batch_id"])
     return list(dict.fromkeys(ids))[:5] if intent.status == "recorded" else []
 

@@ -1,6 +1,6 @@
-"""The regulator's screens: alerts (failed tests, recalls), trace a lot, a recall previewed
-(every lot, stall and sale it reaches) before it is confirmed, and a quarantine released with
-a reason."""
+"""The regulator's screens: alerts (failed tests, recalls, receipts that look copied), trace a
+lot with its lineage picture, a recall previewed (every lot, stall and sale it reaches) before
+it is confirmed, and a quarantine released with a reason. Notices: :mod:`api.routes.workbench_notices`."""
 
 from __future__ import annotations
 
@@ -10,23 +10,31 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from api.limits import MAX_RECALL_BATCHES
+from api.routes.resolver import sale_uri
 from api.schemas import BatchId
 from api.workbench.fields import Reader
+from api.workbench.lineage import lineage_picture
 from api.workbench.render import FormState, render, when
 from api.workbench.session import FormDep, Refused, SignedIn, person_with
 from api.workbench.submit import new_form_key, submit
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
+from ledger.queries.batches import get_sale
 from ledger.queries.board import alerts_between
 from ledger.queries.events import batches_of_lot
+from ledger.queries.lineage_graph import lineage_graph
 from ledger.queries.views import TraceResult
+from ledger.store import receipt_scans
 from ledger.store.products import product_names
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], include_in_schema=False)
 Regulator = Annotated[SignedIn, Depends(person_with("REGULATOR"))]
+#: Receipts that look copied, newest flag first, listed among the alerts.
+MAX_SUSPECT_RECEIPTS = 50
 
 
 def _alerts_page(request: Request, who: SignedIn, state: FormState, status_code: int = 200) -> Response:
@@ -41,7 +49,42 @@ def _alerts_page(request: Request, who: SignedIn, state: FormState, status_code:
         }
         for a in alerts_between(who.services.engine, 0, int(time.time()) + 3600)
     ]
-    return render(request, who, "regulator.html", "title_regulator", status_code=status_code, f=state, alerts=alerts)
+    return render(
+        request,
+        who,
+        "regulator.html",
+        "title_regulator",
+        status_code=status_code,
+        f=state,
+        alerts=alerts,
+        receipts=_suspect_receipts(who),
+    )
+
+
+def _suspect_receipts(who: SignedIn) -> list[dict]:
+    """Receipts flagged as possibly copied (scanned from many networks within the rule's
+    window), each with its lot, stall and receipt page, as ``GET /regulators/suspect-receipts``."""
+    services = who.services
+    services.scans.flush()  # the scans waiting in this process count too
+    rows = []
+    for summary in receipt_scans.suspect_receipts(services.engine, limit=MAX_SUSPECT_RECEIPTS):
+        try:
+            sale, _ = get_sale(services.engine, summary.sale_id)
+        except NotFound:  # a sale undone by a reorg since: its scans stay, the sale does not
+            continue
+        rows.append(
+            {
+                "when": when(summary.flagged_at),
+                "batch_id": sale.batch_id,
+                "lot": sale.lot,
+                "serial": sale.serial,
+                "stall": sale.vendor.name or sale.vendor.address,
+                "scans": summary.scans,
+                "networks": summary.networks,
+                "link": sale_uri(services, sale),
+            }
+        )
+    return rows
 
 
 @router.get("/regulator", response_class=HTMLResponse)
@@ -85,6 +128,7 @@ def _lot_page(
     names = product_names(who.services.engine, who.lang)
     batch = trace.batch
     todo = _to_recall(trace)
+    picture = lineage_picture(lineage_graph(who.services.engine, batch.batch_id), who.t, names)
     return render(
         request,
         who,
@@ -110,6 +154,9 @@ def _lot_page(
         stalls=[s.name or s.address for s in trace.stalls],
         sales=[f"{s.lot} #{s.serial} · {s.vendor.name or s.vendor.address} · {when(s.time)}" for s in trace.sales],
         can_recall=0 < len(todo) <= MAX_RECALL_BATCHES,
+        lineage=Markup(picture.svg),  # built from escaped text only
+        lineage_lines=picture.lines,
+        lineage_cut=picture.cut,
     )
 
 

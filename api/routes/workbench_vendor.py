@@ -1,7 +1,7 @@
 """The vendor's screen: the stall's stock (with each lot's latest lab test), today's sales and
 prices, and shoppers' rating. Sales themselves come from the stall's till or scales through
-the API (``POST /sales``); the scales' PLU mapping has its place here once the scales are
-connected (see the template's ``plu`` section)."""
+the API (``POST /sales``); the scales' keys are on their own screen
+(:mod:`api.routes.workbench_plu`)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ in each: a test checks it). Data (names, lots, reasons) is shown as recorded, ne
 from __future__ import annotations
 
 from api.pages.i18n import HTML_LANG
+from api.workbench import messages_screens as screens
 
 EN: dict[str, str] = {
     "nav_customs": "Declarations",
@@ -700,6 +701,11 @@ ZH: dict[str, str] = {
     "error_reason": "请填写原因（最多 200 个字符）。",
     "error_lot_unknown": "没有该批次号的记录。",
 }
+
+# The harvest sheet, scale keys, lineage, notice and receipt screens' messages (their module).
+EN |= screens.EN
+KO |= screens.KO
+ZH |= screens.ZH
 
 CATALOG = {"en": EN, "ko": KO, "zh": ZH}
 

@@ -22,10 +22,13 @@ SCREENS: tuple[tuple[str, str, str | None], ...] = (
     ("/workbench", "nav_home", None),
     ("/workbench/supplier", "nav_supplier", "SUPPLIER"),
     ("/workbench/supplier/harvest", "nav_harvest", "SUPPLIER"),
+    ("/workbench/supplier/sheet", "nav_sheet", "SUPPLIER"),
     ("/workbench/customs", "nav_customs", "CUSTOMS"),
     ("/workbench/vendor", "nav_vendor", "VENDOR"),
+    ("/workbench/vendor/plu", "nav_plu", "VENDOR"),
     ("/workbench/lab", "nav_lab", "LAB"),
     ("/workbench/regulator", "nav_regulator", "REGULATOR"),
+    ("/workbench/regulator/notices", "nav_notices", "REGULATOR"),
     ("/workbench/authority", "nav_authority", "ADMIN"),
     ("/workbench/activity", "nav_activity", None),
 )

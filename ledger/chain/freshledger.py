@@ -291,15 +291,7 @@ class FreshLedgerContract:
     ) -> TxResult:
         """Publish the notice whose text is document `cid` for ``[valid_from, valid_until)``;
         `batch_id` and `stall` name the lot and the stall it concerns, if any."""
-        return self.transact(
-            author,
-            "publishNotice",
-            cid,
-            valid_from,
-            valid_until,
-            batch_id or bytes(32),
-            to_checksum_address(stall) if stall else ZERO_ADDRESS,
-        )
+        return self.transact(author, "publishNotice", *notice_args(cid, valid_from, valid_until, batch_id, stall))
 
     def publish_layout(self, authority: LocalAccount, cid: bytes) -> TxResult:
         """Set the market's floor plan to document `cid`."""
@@ -409,6 +401,13 @@ def sale_args(sale: Sale) -> list[Any]:
 def recall_args(batch_ids: Sequence[bytes], reason: str) -> list[Any]:
     """``recall`` of many batches."""
     return [list(batch_ids), reason]
+
+
+def notice_args(
+    cid: bytes, valid_from: int, valid_until: int, batch_id: bytes | None = None, stall: str | None = None
+) -> list[Any]:
+    """``publishNotice``: no lot is the zero batch id, no stall the zero address."""
+    return [cid, valid_from, valid_until, batch_id or bytes(32), to_checksum_address(stall) if stall else ZERO_ADDRESS]
 
 
 def harvests_args(lots: Sequence[HarvestLot]) -> list[Any]:

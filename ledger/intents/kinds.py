@@ -35,6 +35,7 @@ from ledger.chain.freshledger import (
     import_args,
     inspection_args,
     merge_args,
+    notice_args,
     participant_args,
     recall_args,
     reinstate_args,
@@ -133,6 +134,10 @@ def _created(event: str, arg: str) -> Callable[[Payload, list[Event]], dict[str,
         return {"batch_ids": [e["args"][arg] for e in events if e["name"] == event]}
 
     return ids
+
+
+def _mapped_lot(payload: Payload, _events: list[Event]) -> dict[str, Any]:
+    return {"batch_ids": [payload["batch_id"]] if int(payload["batch_id"], 16) else []}
 
 
 def _sale_ids(payload: Payload, events: list[Event]) -> dict[str, Any]:
@@ -253,7 +258,8 @@ KINDS: dict[str, Kind] = {
             _created("BatchesMerged", "childId"),
         ),
         Kind("inspection", "recordInspection", _inspection_args, _batch_of),
-        Kind("plu", "mapPlu", lambda p: [p["plu"], _bytes(p["batch_id"])], _batch_of),
+        # A scale key mapped to a lot, or cleared (the zero batch id, which names no lot).
+        Kind("plu", "mapPlu", lambda p: [p["plu"], _bytes(p["batch_id"])], _mapped_lot),
         Kind(
             "release",
             "releaseQuarantine",
@@ -273,6 +279,16 @@ KINDS: dict[str, Kind] = {
             group_key=lambda p: p["reason"],
             owns=lambda p, e: e["args"]["batchId"] in p["batch_ids"],
             max_group=50,
+        ),
+        # A notice of a regulator (or the authority): its text is stored as a document first,
+        # so the intent carries only the CID, the window, and the lot and stall it concerns.
+        Kind(
+            "notice",
+            "publishNotice",
+            lambda p: notice_args(
+                _bytes(p["cid"]), p["valid_from"], p["valid_until"], _bytes(p.get("batch_id")), p.get("stall")
+            ),
+            lambda p, e: {"batch_ids": [p["batch_id"]] if p.get("batch_id") else []},
         ),
         # The market authority's writes.
         Kind(

@@ -104,3 +104,27 @@ def descendant_sales(conn: Connection, batch_id: str) -> Sequence[Row]:
     """Every sale of `batch_id` and of the batches made from it, in chain order, as rows of
     :data:`DESCENDANT_SALE_COLUMNS` (price as the driver returns it: int or Decimal)."""
     return conn.execute(_DESCENDANT_SALES, {"batch_id": batch_id, "max_depth": MAX_DEPTH}).all()
+
+
+def _nearest(to_column: str, from_column: str) -> TextClause:
+    """A walk's batches, nearest first, at most ``:limit`` (a picture of a huge lineage)."""
+    return text(
+        _walk_cte(to_column, from_column)
+        + "SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id ORDER BY min(depth), batch_id LIMIT :limit"
+    )
+
+
+_NEAREST_ANCESTORS = _nearest("parent_id", "child_id")
+_NEAREST_DESCENDANTS = _nearest("child_id", "parent_id")
+
+
+def nearest_ancestors(conn: Connection, batch_id: str, limit: int) -> dict[str, int]:
+    """At most `limit` of :func:`ancestors`, fewest steps back first (`batch_id` itself first)."""
+    rows = conn.execute(_NEAREST_ANCESTORS, {"batch_id": batch_id, "max_depth": MAX_DEPTH, "limit": limit})
+    return {row.batch_id: row.depth for row in rows}
+
+
+def nearest_descendants(conn: Connection, batch_id: str, limit: int) -> dict[str, int]:
+    """At most `limit` of :func:`descendants`, fewest steps forward first (`batch_id` first)."""
+    rows = conn.execute(_NEAREST_DESCENDANTS, {"batch_id": batch_id, "max_depth": MAX_DEPTH, "limit": limit})
+    return {row.batch_id: row.depth for row in rows}

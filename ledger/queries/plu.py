@@ -1,7 +1,8 @@
 """A stall's scale keys (PLUs): which lot each key sells from, and whether it is blocked.
 
-The mapping is the latest ``PluMapped`` event per (stall, key); a key is blocked while its lot
-is quarantined (a failed lab test) or recalled, which is what the stall gateway tells the
+The mapping is the latest ``PluMapped`` event per (stall, key) (a zero batch id clears the
+key: it is not listed); a key is blocked while its lot is quarantined (a failed lab test) or
+recalled, which is what the stall gateway tells the
 scales and the stall screen shows.
 """
 
@@ -69,6 +70,8 @@ def plu_tables(engine: Engine, stalls: list[str]) -> dict[str, dict[int, PluEntr
     tables: dict[str, dict[int, PluEntry]] = {}
     with engine.connect() as conn:
         for row in conn.execute(query).mappings():
+            if int(row["batch_id"], 16) == 0:
+                continue  # the key's latest mapping cleared it
             tables.setdefault(row["vendor"], {})[row["plu"]] = PluEntry(
                 plu=row["plu"],
                 batch_id=row["batch_id"],

@@ -228,6 +228,11 @@ def intent_by_key(engine: Engine, sender: str, key: str) -> IntentRecord | None:
     return _by_keys(engine, sender, [key]).get(key)
 
 
+def intents_by_keys(engine: Engine, sender: str, keys: list[str]) -> dict[str, IntentRecord]:
+    """`sender`'s intents of those Idempotency-Keys that were used, by key."""
+    return _by_keys(engine, sender, keys)
+
+
 def get_intents(engine: Engine, ids: Sequence[int]) -> dict[int, IntentRecord]:
     return _by_ids(engine, ids)
 

@@ -62,3 +62,21 @@ def test_lots_not_held_quarantined_or_recalled_are_refused(api_market: Market, c
     )
     farm = cast["farm"]
     assert m.client.put(f"/stalls/{farm[0]}/plu/1", json={"batch_id": mine}, headers=m.auth(farm[1])).status_code == 403
+
+
+def test_a_vendor_clears_its_key_and_the_index_no_longer_lists_it(api_market: Market, cast: dict) -> None:
+    m = api_market
+    vendor = cast["vendor"]
+    batch_id = harvest(m, cast["farm"][1])
+    deliver(m, batch_id, cast["farm"], cast["vendor"])
+    assert (
+        m.client.put(f"/stalls/{vendor[0]}/plu/8", json={"batch_id": batch_id}, headers=m.auth(vendor[1])).status_code
+        == 200
+    )
+    other = m.client.delete(f"/stalls/{cast['farm'][0]}/plu/8", headers=m.auth(vendor[1]))
+    assert other.status_code == 403
+    cleared = m.client.delete(f"/stalls/{vendor[0]}/plu/8", headers=m.auth(vendor[1]))
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["batch_ids"] == [] and [e["name"] for e in cleared.json()["events"]] == ["PluMapped"]
+    m.sync()
+    assert 8 not in [e["plu"] for e in m.client.get(f"/stalls/{vendor[0]}/plu").json()["data"]]

@@ -36,3 +36,13 @@ def test_quarantined_and_recalled_lots_are_refused(market: Market) -> None:
         "BatchRecalled",
         {"batchId": recalled},
     )
+
+
+def test_the_zero_batch_id_clears_a_key_of_an_active_vendor_only(market: Market) -> None:
+    batch_id = at_stall(market)
+    market.ledger.map_plu(market.vendor, 7, batch_id)
+    cleared = market.ledger.map_plu(market.vendor, 7, bytes(32))
+    assert cleared.event("PluMapped").args == {"vendor": market.vendor.address, "plu": 7, "batchId": bytes(32)}
+    assert (
+        refusal(lambda: market.ledger.map_plu(market.supplier, 7, bytes(32)))[0] == "AccessControlUnauthorizedAccount"
+    )

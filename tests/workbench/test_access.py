@@ -34,7 +34,8 @@ RIGHT_AND_WRONG = {
 
 def _path(route: str) -> str:
     template = route.split(" ", 1)[1]
-    return template.replace("{batch_id}", NO_BATCH).replace("{address}", NOBODY).replace("{intent_id}", "999999")
+    path = template.replace("{batch_id}", NO_BATCH).replace("{address}", NOBODY).replace("{intent_id}", "999999")
+    return path.replace("{key}", "7")
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Notices of the regulator and the market authority: ``POST /notices`` stores the text (title
-and body in up to three languages) as a document and publishes its CID on-chain with the
-validity window and, optionally, the lot and the stall it concerns; ``GET /notices`` lists the
-current ones (an expired notice is gone by itself) with their texts, for anyone."""
+and body in up to three languages) as a document and publishes its CID on-chain through the
+write queue, with the validity window and, optionally, the lot and the stall it concerns;
+``GET /notices`` lists the current ones (an expired notice is gone by itself) with their
+texts, for anyone."""
 
 from __future__ import annotations
 
@@ -9,17 +10,19 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from api.deps import CallerDep, ServicesDep
 from api.schemas import Address, Gtin, Lot, PlainLine, PlainLines, Strict
-from api.writes import tx_response
+from api.write_queue import ACCEPTED, write
 from ledger.chain.freshledger import batch_id_of
 from ledger.errors import NotFound
+from ledger.hexes import to_hex
 from ledger.notices import NoticeInvalid, NoticeText
-from ledger.notices.publish import publish_notice
-from ledger.notices.text import MAX_BODY, MAX_TITLE
+from ledger.notices.text import MAX_BODY, MAX_TITLE, MEDIA_TYPE
 from ledger.notices.window import check_concerns, check_window
 from ledger.queries.notices import current_notices
 
@@ -61,10 +64,11 @@ def _seconds(moment: datetime) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
-@router.post("", status_code=201, responses={422: {"description": "bad text, window, lot or stall"}})
-def post_notice(body: NoticeCreate, caller: CallerDep) -> dict[str, Any]:
-    """Publish a notice (regulator or market authority). The contract checks the author and
-    the window again; the answer carries the text's CID and the transaction."""
+@router.post("", status_code=201, responses={**ACCEPTED, 422: {"description": "bad text, window, lot or stall"}})
+async def post_notice(request: Request, body: NoticeCreate, caller: CallerDep) -> Response:
+    """Publish a notice (regulator or market authority). The text is stored as a document, then
+    its CID is published through the write queue; the contract checks the author and the
+    window again. The answer carries the text's CID and the transaction."""
     if caller.suspended or not (caller.is_admin or caller.has("REGULATOR")):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the regulator role or the market authority")
     services = caller.services
@@ -81,15 +85,21 @@ def post_notice(body: NoticeCreate, caller: CallerDep) -> dict[str, Any]:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
     batch_id = _lot(body.gtin, body.lot)
     try:
-        check_concerns(services.ledger, batch_id, body.stall)
+        await run_in_threadpool(check_concerns, services.ledger, batch_id, body.stall)
     except NotFound:
         raise NotFound(f"no lot {body.lot} of GTIN {body.gtin} is recorded") from None
     except NoticeInvalid as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    published = publish_notice(
-        services.ledger, services.documents, caller.account, text, start, end, batch_id=batch_id, stall=body.stall
-    )
-    return tx_response(published.result, cid=published.cid)
+    cid = await run_in_threadpool(services.documents.put, text.document(), MEDIA_TYPE)
+    payload = {
+        "cid": to_hex(bytes(cid)),
+        "valid_from": start,
+        "valid_until": end,
+        "batch_id": to_hex(batch_id) if batch_id is not None else None,
+        "stall": body.stall,
+    }
+    shown = cid.encode("base32")
+    return await write(request, caller, "notice", payload, extra=lambda _intent: {"cid": shown})
 
 
 def _lot(gtin: str | None, lot: str | None) -> bytes | None:

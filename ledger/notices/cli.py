@@ -5,7 +5,8 @@ freshledger notice publish --title-zh T --body-zh B --hours 48 --keystore FILE -
 
 The text (title and body in Korean, Chinese and/or English) is stored in the document store
 of the data directory (or the IPFS node of ``$FRESHLEDGER_IPFS_API``) and its CID published
-on-chain with the window; ``--gtin``/``--lot`` and ``--stall`` name what it concerns.
+on-chain with the window, through the write queue of the indexer's database like every write;
+``--gtin``/``--lot`` and ``--stall`` name what it concerns.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
 from ledger.documents import open_store
-from ledger.errors import ConfigurationError
+from ledger.errors import ConfigurationError, ContractRevert
 from ledger.gs1 import normalize_gtin
+from ledger.hexes import to_hex
+from ledger.intents.local import queue_and_wait
 from ledger.keys import KeyStore
-from ledger.notices.publish import publish_notice
-from ledger.notices.text import NoticeInvalid, NoticeText
+from ledger.notices.text import MEDIA_TYPE, NoticeInvalid, NoticeText
 from ledger.settings import LedgerSettings, load_settings
+from ledger.store.db import make_engine, migrate
 
 notice_app = typer.Typer(help="Notices of the regulator and the market authority.", no_args_is_help=True)
 
@@ -52,6 +55,10 @@ def publish(
     author: Annotated[str | None, typer.Option(help="address whose key the market keeps")] = None,
     keystore: Annotated[Path | None, typer.Option(help="the author's encrypted JSON keystore")] = None,
     rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="SQLAlchemy URL of the write queue's database (default: FRESHLEDGER_DATABASE_URL)"),
+    ] = None,
 ) -> None:
     """Publish a notice now, shown until --until (or for --hours)."""
     titles = {k: v for k, v in (("ko", title_ko), ("zh", title_zh), ("en", title_en)) if v is not None}
@@ -71,17 +78,24 @@ def publish(
     account = _author(settings, author, keystore)
     client = ChainClient(settings.rpc_url)
     contract = FreshLedgerContract(client, load_deployment(client, settings.data_dir).address)
-    published = publish_notice(
-        contract,
-        open_store(settings.data_dir),
-        account,
-        text,
-        now,
-        end,
-        batch_id=batch_id,
-        stall=to_checksum_address(stall) if stall else None,
-    )
-    answer = {"cid": published.cid, "transaction_hash": published.result.tx_hash, "valid_until": end}
+    cid = open_store(settings.data_dir).put(text.document(), MEDIA_TYPE)
+    payload = {
+        "cid": to_hex(bytes(cid)),
+        "valid_from": now,
+        "valid_until": end,
+        "batch_id": to_hex(batch_id) if batch_id is not None else None,
+        "stall": to_checksum_address(stall) if stall else None,
+    }
+    engine = make_engine(database_url)
+    try:
+        migrate(engine)
+        (intent,) = queue_and_wait(engine, contract, account, [("notice", payload)])
+    finally:
+        engine.dispose()
+    if intent.status == "refused":
+        error = intent.error or {}
+        raise ContractRevert(error.get("name", "TransactionReverted"), error.get("args") or {}, error.get("message"))
+    answer = {"cid": cid.encode("base32"), "transaction_hash": intent.tx_hash, "valid_until": end}
     typer.echo(json.dumps(answer))
 
 

@@ -13,6 +13,8 @@ from ledger.chain.deploy import save
 from ledger.documents import open_store
 from ledger.keys import KeyStore
 from ledger.notices import NoticeText
+from ledger.store.db import make_engine
+from ledger.store.intents import transaction_intents
 from tests.factories.chain import Chain
 from tests.factories.market import harvest
 
@@ -48,6 +50,21 @@ def test_notice_publish_stores_the_text_and_publishes_its_cid(chain: Chain, tmp_
     assert text.title == {"zh": "批次下架", "en": "Lot withdrawn"}
     receipt = chain.market.ledger.client.receipt(answer["transaction_hash"])
     assert receipt is not None
+    # Sent through the write queue of the data directory's database, like every write.
+    engine = make_engine(f"sqlite:///{data_dir / 'freshledger.db'}")
+    (intent,) = transaction_intents(engine, answer["transaction_hash"])
+    engine.dispose()
+    assert (intent.kind, intent.status, intent.sender) == ("notice", "recorded", regulator.address)
+
+
+def test_notice_publish_names_the_contracts_refusal(chain: Chain, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    save(chain.deployment, data_dir)
+    vendor = chain.market.vendor
+    KeyStore(data_dir / "keystores", "freshledger-development").create(vendor.key)
+    refused = run(chain, data_dir, "--title-en", "T", "--body-en", "B", "--hours", "1", "--author", vendor.address)
+    assert refused.returncode != 0
+    assert "NoticeAuthorUnauthorized" in refused.stderr + refused.stdout
 
 
 def test_notice_publish_refuses_bad_input_with_a_message(chain: Chain, tmp_path: Path) -> None:

@@ -41,7 +41,10 @@ from api.routes import (
     webhooks,
     workbench,
     workbench_authority,
+    workbench_catalog,
     workbench_customs,
+    workbench_floor_plan,
+    workbench_keys,
     workbench_lab,
     workbench_regulator,
     workbench_supplier,
@@ -102,6 +105,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     # the participants' workbench: screens for people signed in with a password
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
     routers += (workbench_customs, workbench_authority)
+    routers += (workbench_keys, workbench_catalog, workbench_floor_plan)  # the market authority's desk
     routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
     routers += (scales,)  # the stalls' scale keys
     for module in routers:

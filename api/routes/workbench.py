@@ -208,8 +208,12 @@ def intent_page(request: Request, intent_id: int, who: SignedInDep) -> Response:
         person_name=sender.display_name if sender else "",
         sent_at=when(intent.created_at),
         public_links=[{"href": f"/batches/{b}", "label": who.t("public_record")} for b in _batches_of(intent)],
-        back="/workbench",
+        back="/workbench/authority" if intent.kind in _AUTHORITY_KINDS else "/workbench",
     )
+
+
+#: The market authority's writes: their result page leads back to the participants.
+_AUTHORITY_KINDS = frozenset({"participant", "suspend", "reinstate", "payment"})
 
 
 def _batches_of(intent: Any) -> list[str]:

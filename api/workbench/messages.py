@@ -7,6 +7,7 @@ in each: a test checks it). Data (names, lots, reasons) is shown as recorded, ne
 from __future__ import annotations
 
 from api.pages.i18n import HTML_LANG
+from api.workbench import messages_authority as authority_messages
 
 EN: dict[str, str] = {
     "nav_customs": "Declarations",
@@ -700,6 +701,12 @@ ZH: dict[str, str] = {
     "error_reason": "请填写原因（最多 200 个字符）。",
     "error_lot_unknown": "没有该批次号的记录。",
 }
+
+# --- the market authority's screens (API keys, catalog, floor plan): a module of their own ---
+EN |= authority_messages.EN
+KO |= authority_messages.KO
+ZH |= authority_messages.ZH
+# --- end of the market authority's screens ---
 
 CATALOG = {"en": EN, "ko": KO, "zh": ZH}
 

@@ -27,6 +27,8 @@ SCREENS: tuple[tuple[str, str, str | None], ...] = (
     ("/workbench/lab", "nav_lab", "LAB"),
     ("/workbench/regulator", "nav_regulator", "REGULATOR"),
     ("/workbench/authority", "nav_authority", "ADMIN"),
+    ("/workbench/authority/catalog", "nav_catalog", "ADMIN"),
+    ("/workbench/authority/floor-plan", "nav_floor_plan", "ADMIN"),
     ("/workbench/activity", "nav_activity", None),
 )
 

@@ -82,7 +82,7 @@ def _catalog_page(
         "title_catalog",
         status_code=status_code,
         products=rows,
-        name_languages=NAME_LANGUAGES,
+        name_labels=[(lang, who.t(f"name_{lang}")) for lang in NAME_LANGUAGES],
         f=f,
         editing=editing,
         notice=notice,

@@ -83,7 +83,8 @@ def _map_of(services: Services, plan: FloorPlan | None, lang: str) -> Any:
     if plan is None:
         return None
     names = {entry.address: entry.name for entry in stall_directory(services.engine)}
-    return floor_map(plan, stall_states(services.engine), names, Messages(lang), href=lambda a: f"/board/stalls/{a}")
+    # No links in it: a picture (role=img) may not hold links; the stalls are listed below it.
+    return floor_map(plan, stall_states(services.engine), names, Messages(lang))
 
 
 def _plan_page(

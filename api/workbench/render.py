@@ -53,6 +53,12 @@ class FormState:
     def ok(self) -> bool:
         return not self.errors and self.problem is None
 
+    @property
+    def first_error(self) -> str | None:
+        """The field whose error comes first: the page opens with the focus on it (no
+        script needed: ``autofocus``), so a keyboard or screen-reader user lands on it."""
+        return next(iter(self.errors), None)
+
 
 def navigation(who: SignedIn, path: str) -> list[NavItem]:
     t = who.t

@@ -147,6 +147,9 @@ def read_plan(text: str, max_depth: int, t: Callable[..., str]) -> tuple[dict[st
     except UnicodeDecodeError:
         state.errors[PLAN_FIELD] = t("error_plan_json", detail="not UTF-8", line=1, column=1)
         return None, state
+    except ValueError:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        state.errors[PLAN_FIELD] = t("error_plan_number")
+        return None, state
     if not isinstance(data, dict):
         state.errors[PLAN_FIELD] = t("floor_plan_problems", count=1)
         state.problems = ["a floor plan is a JSON object"]

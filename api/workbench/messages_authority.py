@@ -87,6 +87,7 @@ EN: dict[str, str] = {
     "floor_plan_problems": "{count} problems: nothing was published.",
     "error_plan_size": "The plan is too large (at most {limit} KB).",
     "error_plan_depth": "The plan nests too deep (at most {limit} levels).",
+    "error_plan_number": "A number in the plan is too long.",
     "error_plan_json": "Not JSON: {detail} (line {line}, column {column}).",
 }
 
@@ -165,6 +166,7 @@ KO: dict[str, str] = {
     "floor_plan_problems": "문제 {count}건: 게시하지 않았습니다.",
     "error_plan_size": "배치도가 너무 큽니다 (최대 {limit} KB).",
     "error_plan_depth": "배치도의 중첩이 너무 깊습니다 (최대 {limit}단계).",
+    "error_plan_number": "배치도의 숫자가 너무 깁니다.",
     "error_plan_json": "JSON이 아닙니다: {detail} ({line}행 {column}열).",
 }
 
@@ -238,5 +240,6 @@ ZH: dict[str, str] = {
     "floor_plan_problems": "{count} 个问题：未发布。",
     "error_plan_size": "平面图太大（最大 {limit} KB）。",
     "error_plan_depth": "平面图嵌套太深（最多 {limit} 层）。",
+    "error_plan_number": "平面图中的数字太长。",
     "error_plan_json": "不是 JSON：{detail}（第 {line} 行第 {column} 列）。",
 }

@@ -236,9 +236,10 @@ def test_floor_plan_lists_every_problem_the_api_finds_and_publishes_nothing(benc
         ('{"width": 40, "pad": "' + "x" * 270_000 + '"}', "The plan is too large (at most 256 KB)."),
         ('{"width": 40,', "Not JSON: Expecting property name enclosed in double quotes (line 1, column 14)."),
         ("[1, 2]", "1 problems: nothing was published."),
+        ('{"width": ' + "9" * 5000 + "}", "A number in the plan is too long."),
         ("", "Fill this in."),
     ],
-    ids=["deep", "oversized", "not-json", "not-an-object", "empty"],
+    ids=["deep", "oversized", "not-json", "not-an-object", "long-number", "empty"],
 )
 def test_floor_plan_refuses_hostile_text_before_parsing(
     bench: Bench, desk: httpx.Client, text: str, message: str

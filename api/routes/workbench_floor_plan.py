@@ -1,7 +1,8 @@
 """The market authority's floor-plan screen: the current plan drawn as the board draws it
 (:func:`api.pages.floor_map.floor_map`), and a form to change it as JSON.
 
-The text is measured before it is parsed (its size, then its nesting: Python's parser
+The plan comes typed (or pasted) into the form, or as a JSON file chosen in it. The text is
+measured before it is parsed (its size, then its nesting: Python's parser
 recurses per level, see :mod:`ledger.json_depth`), then checked by the very check behind
 ``PUT /market/layout`` (:func:`api.routes.market_map.checked_layout`), every problem listed
 beside the field, and published the same way (the document stored, ``publishLayout`` on
@@ -23,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData, UploadFile
 
 from api.limits import MAX_LAYOUT_BYTES
 from api.pages.floor_map import floor_map
@@ -42,6 +44,8 @@ from ledger.queries.stalls import stall_directory
 router = APIRouter(prefix="/workbench", tags=["workbench"], include_in_schema=False)
 Authority = Annotated[SignedIn, Depends(person_with("ADMIN"))]
 PLAN_FIELD = "plan"
+#: A JSON file chosen instead of typing: it replaces the text field's plan.
+FILE_FIELD = "plan_file"
 
 
 @dataclass
@@ -157,12 +161,23 @@ def read_plan(text: str, max_depth: int, t: Callable[..., str]) -> tuple[dict[st
     return data, state
 
 
+async def _plan_text(form: FormData) -> str:
+    """The plan's text: the chosen file's (read up to one byte over the limit, so that
+    :func:`read_plan` can say it is too large), else the text field's."""
+    part = form.get(FILE_FIELD)
+    if isinstance(part, UploadFile) and part.filename:
+        data = await part.read(MAX_LAYOUT_BYTES + 1)
+        return data.decode("utf-8", "replace")
+    text = form.get(PLAN_FIELD)
+    return text if isinstance(text, str) else ""
+
+
 @router.post("/authority/floor-plan", response_class=HTMLResponse)
 async def publish(request: Request, who: Authority, form: FormDep) -> Response:
     """Check the plan (every problem beside the field), then publish it once."""
     services, t = who.services, who.t
-    text = form.get(PLAN_FIELD)
-    data, state = read_plan(text if isinstance(text, str) else "", services.settings.limits.max_json_depth, t)
+    text = await _plan_text(form)
+    data, state = read_plan(text, services.settings.limits.max_json_depth, t)
     form_key = form_key_of(form)
     if form_key is None:
         state.problem = t("error_form_key")

@@ -79,6 +79,8 @@ EN: dict[str, str] = {
         "width and height; stalls (stall, x, y, w, h) with every registered stall once; empty places (label, "
         "x, y, w, h); entrances on the edge (label, x, y); the lab (x, y, w, h). No overlaps."
     ),
+    "floor_plan_file": "Or a JSON file",
+    "floor_plan_file_hint": "A file chosen here is published instead of the text above.",
     "floor_plan_stalls": "Registered stalls",
     "publish_floor_plan": "Check and publish",
     "floor_plan_published": "Floor plan published on the ledger in block {block}.",
@@ -158,6 +160,8 @@ KO: dict[str, str] = {
         "width, height; stalls(stall, x, y, w, h)에 등록된 모든 점포를 한 번씩; empty(label, x, y, w, h); "
         "가장자리의 entrances(label, x, y); lab(x, y, w, h). 겹치면 안 됩니다."
     ),
+    "floor_plan_file": "또는 JSON 파일",
+    "floor_plan_file_hint": "여기서 파일을 고르면 위의 글 대신 그 파일을 게시합니다.",
     "floor_plan_stalls": "등록된 점포",
     "publish_floor_plan": "확인 후 게시",
     "floor_plan_published": "배치도를 원장 블록 {block}에 게시했습니다.",
@@ -232,6 +236,8 @@ ZH: dict[str, str] = {
         "width、height；stalls（stall、x、y、w、h）须包含每个已登记摊位各一次；empty（label、x、y、"
         "w、h）；边上的 entrances（label、x、y）；lab（x、y、w、h）。不得重叠。"
     ),
+    "floor_plan_file": "或 JSON 文件",
+    "floor_plan_file_hint": "在此选择文件时，发布该文件而不是上面的文本。",
     "floor_plan_stalls": "已登记摊位",
     "publish_floor_plan": "检查并发布",
     "floor_plan_published": "平面图已发布到账本区块 {block}。",

@@ -253,6 +253,20 @@ def test_floor_plan_refuses_hostile_text_before_parsing(
     assert desk.get(FLOOR).status_code == 200  # the server lives on
 
 
+def test_floor_plan_from_a_file_is_checked_as_typed_text_is(bench: Bench, desk: httpx.Client) -> None:
+    before = _layouts(bench)
+    fields = hidden_fields(desk.get(FLOOR).text, FLOOR)
+    bad = json.dumps(_plan(bench, lab={"x": 39, "y": 20, "w": 6, "h": 6})).encode()
+    answer = desk.post(FLOOR, data={**fields, "plan": ""}, files={"plan_file": ("plan.json", bad, "application/json")})
+    assert answer.status_code == 422
+    assert "<li>lab reaches outside the 40x24 hall</li>" in answer.text
+    assert escape(bad.decode()) in answer.text  # the file's text comes back in the field, to correct
+    big = b'{"pad": "' + b"x" * 300_000 + b'"}'
+    too_big = desk.post(FLOOR, data=fields, files={"plan_file": ("plan.json", big, "application/json")})
+    assert too_big.status_code == 422 and "The plan is too large (at most 256 KB)." in too_big.text
+    assert _layouts(bench) == before
+
+
 def test_floor_plan_form_over_the_body_limit_is_refused_whole(bench: Bench, desk: httpx.Client) -> None:
     before = _layouts(bench)
     answer = _send_plan(desk, "[" * 1_200_000)

@@ -35,6 +35,8 @@ class ApiKeyPublic(BaseModel):
     label: str
     created_at: int
     revoked_at: int | None
+    #: When the API last accepted the key, to the minute (None: never).
+    last_used_at: int | None
 
 
 class ApiKeysPublic(BaseModel):
@@ -120,6 +122,7 @@ def _key_public(record: ApiKeyRecord) -> ApiKeyPublic:
         label=record.label,
         created_at=record.created_at,
         revoked_at=record.revoked_at,
+        last_used_at=record.last_used_at,
     )
 
 

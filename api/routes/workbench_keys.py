@@ -56,6 +56,7 @@ def _keys_page(
             "key_id": k.key_id,
             "label": k.label,
             "created": when(k.created_at),
+            "last_used": when(k.last_used_at) if k.last_used_at else t("never_used"),
             "state": t("key_revoked_at", when=when(k.revoked_at)) if k.revoked else t("key_active"),
             "revoked": k.revoked,
         }

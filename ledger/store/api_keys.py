@@ -21,7 +21,12 @@ from ledger.errors import LedgerError
 from ledger.store import models
 
 _KEYS = models.ApiKey.__table__
+#: What the authority's list shows of a key (never its hash).
+_LISTED = (_KEYS.c.key_id, _KEYS.c.address, _KEYS.c.label, _KEYS.c.created_at, _KEYS.c.revoked_at, _KEYS.c.last_used_at)
 PREFIX = "fl"
+#: How precisely a key's last use is kept, in seconds: a busy key (a till, a LIMS) costs one
+#: write a minute, not one a request, and the authority's list needs no finer time.
+LAST_USED_STEP_S = 60
 #: A key id: 16 lower-case hex digits.
 KEY_ID = re.compile(r"^[0-9a-f]{16}$")
 
@@ -40,6 +45,7 @@ class ApiKeyRecord:
     label: str
     created_at: int
     revoked_at: int | None
+    last_used_at: int | None = None
 
     @property
     def revoked(self) -> bool:
@@ -75,25 +81,35 @@ def issue_key(engine: Engine, address: str, label: str, *, key_id: str | None = 
     return f"{PREFIX}_{key_id}_{secret}"
 
 
-def address_for_key(engine: Engine, key: str) -> str | None:
-    """The address a valid, unrevoked key belongs to; None for anything else."""
+def address_for_key(engine: Engine, key: str, *, now: int | None = None) -> str | None:
+    """The address a valid, unrevoked key belongs to; None for anything else. Notes when
+    the key was used, at most once a :data:`LAST_USED_STEP_S`."""
     parts = key.split("_", 2)
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
     _, key_id, secret = parts
+    columns = (_KEYS.c.secret_hash, _KEYS.c.address, _KEYS.c.revoked_at, _KEYS.c.last_used_at)
     with engine.connect() as conn:
-        row = conn.execute(
-            select(_KEYS.c.secret_hash, _KEYS.c.address, _KEYS.c.revoked_at).where(_KEYS.c.key_id == key_id)
-        ).first()
+        row = conn.execute(select(*columns).where(_KEYS.c.key_id == key_id)).first()
     if row is None or row.revoked_at is not None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
+    now = int(time.time()) if now is None else now
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP_S:
+        _note_use(engine, key_id, now)
     return row.address
+
+
+def _note_use(engine: Engine, key_id: str, now: int) -> None:
+    """Set the key's last use to `now`, unless a request racing this one did it already."""
+    stale = _KEYS.c.last_used_at.is_(None) | (_KEYS.c.last_used_at <= now - LAST_USED_STEP_S)
+    with engine.begin() as conn:
+        conn.execute(update(_KEYS).where(_KEYS.c.key_id == key_id, stale).values(last_used_at=now))
 
 
 def keys_of(engine: Engine, address: str) -> list[ApiKeyRecord]:
     """Every key issued to `address`, revoked ones too, newest first."""
     query = (
-        select(_KEYS.c.key_id, _KEYS.c.address, _KEYS.c.label, _KEYS.c.created_at, _KEYS.c.revoked_at)
+        select(*_LISTED)
         .where(_KEYS.c.address.in_(_spellings(address)))
         .order_by(_KEYS.c.created_at.desc(), _KEYS.c.key_id)
     )
@@ -108,9 +124,7 @@ def revoke_key(engine: Engine, address: str, key_id: str) -> ApiKeyRecord | None
     owned = (_KEYS.c.key_id == key_id) & _KEYS.c.address.in_(_spellings(address))
     with engine.begin() as conn:
         conn.execute(update(_KEYS).where(owned, _KEYS.c.revoked_at.is_(None)).values(revoked_at=int(time.time())))
-        row = conn.execute(
-            select(_KEYS.c.key_id, _KEYS.c.address, _KEYS.c.label, _KEYS.c.created_at, _KEYS.c.revoked_at).where(owned)
-        ).first()
+        row = conn.execute(select(*_LISTED).where(owned)).first()
     return ApiKeyRecord(*row) if row is not None else None
 
 

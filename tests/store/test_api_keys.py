@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from ledger.store.api_keys import (
     KEY_ID,
+    LAST_USED_STEP_S,
     KeyAlreadyIssued,
     address_for_key,
     issue_key,
@@ -60,3 +61,16 @@ def test_revoke_key_refuses_that_key_only_and_changes_nothing_twice(engine: Engi
     again = revoke_key(engine, LAB, key_id)
     assert again == record  # the first revocation's time stays
     assert revoke_key(engine, LAB, "0" * 16) is None
+
+
+def test_a_keys_use_is_noted_once_a_minute(engine: Engine) -> None:
+    key = issue_key(engine, LAB, "LIMS")
+    assert keys_of(engine, LAB)[0].last_used_at is None
+    assert address_for_key(engine, key, now=1_790_000_000) == LAB
+    assert keys_of(engine, LAB)[0].last_used_at == 1_790_000_000
+    address_for_key(engine, key, now=1_790_000_000 + LAST_USED_STEP_S - 1)  # within the minute: no write
+    assert keys_of(engine, LAB)[0].last_used_at == 1_790_000_000
+    address_for_key(engine, key, now=1_790_000_000 + LAST_USED_STEP_S)
+    assert keys_of(engine, LAB)[0].last_used_at == 1_790_000_000 + LAST_USED_STEP_S
+    assert address_for_key(engine, key.replace("_", "-", 1), now=1_800_000_000) is None  # not a key: no note
+    assert keys_of(engine, LAB)[0].last_used_at == 1_790_000_000 + LAST_USED_STEP_S

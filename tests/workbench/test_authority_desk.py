@@ -18,6 +18,7 @@ from markupsafe import escape
 from sqlalchemy import func, select
 
 from api.roles import KeyCache
+from api.workbench.render import when
 from ledger.demo.market import GREENS_GTIN
 from ledger.store import models
 from ledger.store.api_keys import keys_of
@@ -85,8 +86,11 @@ def test_issued_key_is_shown_once_works_and_is_refused_at_once_after_revoking(
     finally:
         bench.services.api_keys = cached
     (record,) = [k for k in keys_of(bench.services.engine, bench.addresses["lab"]) if k.key_id == key_id]
-    assert record.revoked
-    assert f'action="{path}/{key_id}/revoke"' not in desk.get(path).text  # no button for a revoked key
+    assert record.revoked and record.last_used_at is not None  # used once through the API
+    listing = desk.get(path).text
+    assert f'action="{path}/{key_id}/revoke"' not in listing  # no button for a revoked key
+    row = listing[listing.index(f"fl_{key_id}_…") :]
+    assert row.index(when(record.last_used_at)) < row.index("</tr>")
 
 
 def test_key_form_without_a_label_says_so_beside_the_field(bench: Bench, desk: httpx.Client) -> None:

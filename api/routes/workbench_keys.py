@@ -81,9 +81,11 @@ def _keys_page(
 @router.get("/authority/participants/{address}/keys", response_class=HTMLResponse)
 def keys(request: Request, address: Address, who: Authority) -> Response:
     """The keys; after a revocation (``?revoked=<key id>``) its notice."""
+    name, engine = _name_of(who, address), who.services.engine
     revoked = request.query_params.get("revoked", "")
-    notice = who.t("key_revoked", key_id=revoked) if KEY_ID.match(revoked) else None
-    return _keys_page(request, who, address, _name_of(who, address), notice=notice)
+    done = KEY_ID.match(revoked) and any(k.key_id == revoked and k.revoked for k in keys_of(engine, address))
+    notice = who.t("key_revoked", key_id=revoked) if done else None
+    return _keys_page(request, who, address, name, notice=notice)
 
 
 @router.post("/authority/participants/{address}/keys", response_class=HTMLResponse)

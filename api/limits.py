@@ -24,6 +24,7 @@ may nest: every limit in one place (enforced by :mod:`api.bodies` before a route
 | (fixed) | 65536 | ``POST /notices`` (a title and a body in three languages) |
 | (fixed) | 8388608 (8 MiB) | ``POST /customs/declarations``, ``POST /harvests/bulk`` (``ledger.intake``) |
 | (fixed) | 11534336 (11 MiB) | the workbench's forms with a photo or a report (a 10 MiB file) |
+| (fixed) | 262144 (256 KiB) | the floor plan's JSON in the workbench's form (the form itself: 1 MiB) |
 | FRESHLEDGER_MAX_JSON_BYTES | 1048576 (1 MiB) | every other body |
 | FRESHLEDGER_BODY_TIMEOUT_S | 30 | seconds a body may take to arrive (408 after) |
 | FRESHLEDGER_DOCUMENT_TIMEOUT_S | 300 | the same for a document upload |
@@ -52,6 +53,10 @@ MIB = 1024 * 1024
 #: A notice's title (120) and body (2000 characters) in three languages, as UTF-8 JSON with
 #: room for escapes: well under 64 KiB.
 MAX_NOTICE_BYTES = 64 * 1024
+#: A floor plan typed into the workbench's form, in UTF-8 bytes: a hall of a few hundred
+#: places takes some 40 KiB pretty-printed. Sent URL-encoded, its brackets and quotes take
+#: three bytes each, so the form stays under the 1 MiB every form body is held to.
+MAX_LAYOUT_BYTES = 256 * 1024
 #: Declaration files and harvest sheets: CSV, XLSX (binary) or JSON, streamed to the route,
 #: which reads them with the same cap and its own depth check (ledger.intake).
 FILE_ROUTES = frozenset({"/customs/declarations", "/harvests/bulk"})

@@ -41,7 +41,10 @@ from api.routes import (
     webhooks,
     workbench,
     workbench_authority,
+    workbench_catalog,
     workbench_customs,
+    workbench_floor_plan,
+    workbench_keys,
     workbench_lab,
     workbench_notices,
     workbench_plu,
@@ -106,6 +109,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     routers += (workbench, workbench_supplier, workbench_vendor, workbench_lab, workbench_regulator)
     routers += (workbench_customs, workbench_authority)
     routers += (workbench_sheet, workbench_plu, workbench_notices)  # harvest sheets, scale keys, notices
+    routers += (workbench_keys, workbench_catalog, workbench_floor_plan)  # the market authority's desk
     routers += (notices, market_map, kiosk)  # notices, the floor plan and the touchscreen
     routers += (scales,)  # the stalls' scale keys
     for module in routers:

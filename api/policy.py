@@ -165,6 +165,8 @@ POLICY: dict[str, Audience] = {
     "POST /participants/{address}/suspend": A.AUTHORITY,
     "POST /participants/{address}/reinstate": A.AUTHORITY,
     "POST /participants/{address}/keys": A.AUTHORITY,
+    "GET /participants/{address}/keys": A.AUTHORITY,
+    "DELETE /participants/{address}/keys/{key_id}": A.AUTHORITY,
     "PUT /products/{gtin}": A.AUTHORITY,
     # the participants' workbench (api.workbench): sessions, CSRF on every form, role gates
     "GET /workbench/sign-in": A.SIGN_IN,
@@ -204,6 +206,13 @@ POLICY: dict[str, Audience] = {
     "POST /workbench/vendor/plu/{key}/clear": A.PERSON_VENDOR,
     "GET /workbench/regulator/notices": A.PERSON_REGULATOR,
     "POST /workbench/regulator/notices": A.PERSON_REGULATOR,
+    "GET /workbench/authority/participants/{address}/keys": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/participants/{address}/keys": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/participants/{address}/keys/{key_id}/revoke": A.PERSON_AUTHORITY,
+    "GET /workbench/authority/catalog": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/catalog": A.PERSON_AUTHORITY,
+    "GET /workbench/authority/floor-plan": A.PERSON_AUTHORITY,
+    "POST /workbench/authority/floor-plan": A.PERSON_AUTHORITY,
     "PUT /market/layout": A.AUTHORITY,
 }
 

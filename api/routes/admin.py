@@ -11,18 +11,38 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from api.deps import Caller, require
+from api.registration import queue_funding, registration_address
 from api.schemas import Address, ParticipantCreate, ParticipantCreated, SuspendCreate, TxResponse
 from api.write_queue import ACCEPTED, idempotency_key, write
 from ledger.errors import NotFound
-from ledger.intents.accept import accept, precheck
-from ledger.store.api_keys import issue_key
-from ledger.store.intents import intent_by_key
+from ledger.store.api_keys import KEY_ID, ApiKeyRecord, issue_key, keys_of, revoke_key
 from ledger.store.people import end_sessions_of_participant
+
+KeyId = Annotated[str, Path(pattern=KEY_ID.pattern, description="the key's id: its part after `fl_`")]
+
+
+class ApiKeyPublic(BaseModel):
+    """An API key without its secret (the market keeps only its hash)."""
+
+    key_id: str
+    address: str
+    label: str
+    created_at: int
+    revoked_at: int | None
+    #: When the API last accepted the key, to the minute (None: never).
+    last_used_at: int | None
+
+
+class ApiKeysPublic(BaseModel):
+    data: list[ApiKeyPublic]
+    count: int
+
 
 router = APIRouter(prefix="/participants", tags=["market authority"])
 Authority = Annotated[Caller, Depends(require("ADMIN"))]
@@ -34,39 +54,13 @@ async def register_participant(request: Request, body: ParticipantCreate, caller
     and keeps it encrypted; either way the answer carries the participant's API key, once (a
     retry with the same Idempotency-Key answers the same participant with a new API key)."""
     key = idempotency_key(request)
-    address = await run_in_threadpool(_address_for, caller, body, key)
+    address = await run_in_threadpool(registration_address, caller, body.address, key)
     payload = {"address": address, "role": body.role, "name": body.name, "identifier": body.identifier}
     if body.address is None:
-        await run_in_threadpool(_queue_funding, caller, payload, key)
+        await run_in_threadpool(queue_funding, caller, payload, key)
     answer = await write(request, caller, "participant", payload, extra=lambda _intent: {"address": address})
     api_key = await run_in_threadpool(issue_key, caller.services.engine, address, f"{body.name} ({body.role.lower()})")
     return _with(answer, address=address, api_key=api_key)
-
-
-def _address_for(caller: Caller, body: ParticipantCreate, key: str | None) -> str:
-    """The participant's address: given, or the one a first attempt with this Idempotency-Key
-    created, or a new key the market makes and keeps."""
-    if body.address is not None:
-        return body.address
-    if key is not None:
-        first = intent_by_key(caller.services.engine, caller.address, key)
-        if first is not None and first.kind == "participant":
-            return first.payload["address"]  # write() checks the rest of the request is the same
-    return caller.services.keys.create()
-
-
-def _queue_funding(caller: Caller, registration: dict[str, Any], key: str | None) -> None:
-    """Queue the new participant's gas money, unless the registration would be refused now
-    (then nothing is queued and write() answers the refusal) or it has enough already."""
-    services, ledger = caller.services, caller.services.ledger
-    funding = services.settings.participant_funding_wei
-    if not funding or ledger.client.balance(registration["address"]) >= funding:
-        return
-    (reason,) = precheck(ledger, caller.address, "participant", [registration])
-    if reason is not None:
-        return
-    payment = {"to": registration["address"], "wei": funding}
-    accept(services.engine, caller.address, "payment", [(payment, f"{key}#funding" if key else None)])
 
 
 def _with(answer: Response, **fields: Any) -> Response:
@@ -101,6 +95,35 @@ def new_key(address: Address, caller: Authority) -> dict:
     """Issue another API key for a participant (e.g. after losing one)."""
     _require_registered(caller, address)
     return {"address": address, "api_key": issue_key(caller.services.engine, address, "issued by the authority")}
+
+
+@router.get("/{address}/keys", response_model=ApiKeysPublic)
+def list_keys(address: Address, caller: Authority) -> ApiKeysPublic:
+    """The participant's API keys, revoked ones too (never a secret: it is not kept)."""
+    found = [_key_public(record) for record in keys_of(caller.services.engine, address)]
+    return ApiKeysPublic(data=found, count=len(found))
+
+
+@router.delete("/{address}/keys/{key_id}", response_model=ApiKeyPublic)
+def revoke(address: Address, key_id: KeyId, caller: Authority) -> ApiKeyPublic:
+    """Revoke one of the participant's keys: refused by the API from the next request on.
+    Revoking a revoked key changes nothing and answers it as it is."""
+    record = revoke_key(caller.services.engine, address, key_id)
+    if record is None:
+        raise NotFound(f"{address} has no API key {key_id}")
+    caller.services.api_keys.forget()  # the cache would let the key in for role_cache_s more
+    return _key_public(record)
+
+
+def _key_public(record: ApiKeyRecord) -> ApiKeyPublic:
+    return ApiKeyPublic(
+        key_id=record.key_id,
+        address=record.address,
+        label=record.label,
+        created_at=record.created_at,
+        revoked_at=record.revoked_at,
+        last_used_at=record.last_used_at,
+    )
 
 
 def _require_registered(caller: Caller, address: str) -> None:

@@ -4,6 +4,7 @@ the registered stalls, stores it as a document and publishes its CID on-chain;
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
@@ -32,13 +33,19 @@ def put_layout(caller: Authority, plan: Annotated[dict[str, Any], Body(examples=
     registered stall placed once (`stalls`: stall, x, y, w, h), `empty` places (label, x, y,
     w, h), `entrances` on the edge (label, x, y) and the `lab` (x, y, w, h); no overlaps."""
     services = caller.services
-    registered = [entry.address for entry in stall_directory(services.engine)]
     try:
-        checked = FloorPlan.parse(plan, registered=registered)
+        checked = checked_layout(services, plan)
     except LayoutInvalid as exc:
         return JSONResponse({"error": "LayoutInvalid", "message": str(exc), "problems": exc.problems}, status_code=422)
     published = publish_layout(services.ledger, services.documents, caller.account, checked)
     return tx_response(published.result, cid=published.cid)
+
+
+def checked_layout(services: Services, plan: Mapping[str, Any]) -> FloorPlan:
+    """`plan` checked against the registered stalls (every one placed once);
+    :class:`LayoutInvalid` lists every problem. The API and the workbench both check here."""
+    registered = [entry.address for entry in stall_directory(services.engine)]
+    return FloorPlan.parse(plan, registered=registered)
 
 
 def current_plan(services: Services) -> FloorPlan | None:

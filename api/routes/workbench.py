@@ -209,8 +209,12 @@ def intent_page(request: Request, intent_id: int, who: SignedInDep) -> Response:
         person_name=sender.display_name if sender else "",
         sent_at=when(intent.created_at),
         public_links=_public_links(who, intent),
-        back="/workbench",
+        back="/workbench/authority" if intent.kind in _AUTHORITY_KINDS else "/workbench",
     )
+
+
+#: The market authority's writes: their result page leads back to the participants.
+_AUTHORITY_KINDS = frozenset({"participant", "suspend", "reinstate", "payment"})
 
 
 def _public_links(who: SignedIn, intent: Any) -> list[dict[str, str]]:

@@ -1,9 +1,12 @@
 """The market authority's screens: participants (register, suspend, reinstate) and the
 people accounts of each. Suspending a participant ends its people's sessions at once.
 
-Registering, suspending and reinstating are the authority's own contract calls, sent at once
-as the API's ``/participants`` routes send them (the write queue carries the participants'
-writes, not these)."""
+Registering, suspending and reinstating go through the durable write queue as the API's
+``/participants`` routes send them (kinds ``participant``, ``suspend``, ``reinstate``, and
+``payment`` for a new participant's gas money), each form keyed by its form key: a second
+submit of the same form finds the first write and records nothing twice. The API keys, the
+catalog and the floor plan have modules of their own (``workbench_keys``,
+``workbench_catalog``, ``workbench_floor_plan``)."""
 
 from __future__ import annotations
 
@@ -11,18 +14,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.pages.i18n import LANGUAGES, NATIVE_NAMES
+from api.registration import queue_funding, registration_address
 from api.schemas import Address
 from api.workbench.fields import Reader
 from api.workbench.render import FormState, render
 from api.workbench.session import FormDep, Refused, SignedIn, person_with
-from ledger.errors import ContractRevert
+from api.workbench.submit import form_key_of, new_form_key, request_key, submit
 from ledger.people import totp
 from ledger.people.passwords import MAX_LENGTH, MIN_LENGTH
 from ledger.queries.batches import list_participants
-from ledger.store.api_keys import issue_key
 from ledger.store.people import USERNAME, UsernameTaken, create_person, end_sessions_of_participant, people_of
 from ledger.vocabulary import ROLE_NAMES, has_role
 
@@ -36,6 +39,7 @@ def _page(
     *,
     pf: FormState | None = None,
     rf: FormState | None = None,
+    rf_key: str | None = None,
     notice: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -51,6 +55,7 @@ def _page(
             "roles": ", ".join(t(f"role_{r.lower()}") for r in ROLE_NAMES if has_role(p.roles, r)),
             "suspended": p.suspended,
             "people": people.get(p.party.address.lower(), []),
+            "form_key": new_form_key(),
         }
         for p in list_participants(engine).items
     ]
@@ -66,6 +71,7 @@ def _page(
         role_options=[(r, t(f"role_{r.lower()}")) for r in ROLE_NAMES],
         pf=pf or FormState(values={"language": who.lang}),
         rf=rf or FormState(),
+        rf_key=rf_key or new_form_key(),
         notice=notice,
     )
 
@@ -126,31 +132,31 @@ async def create_account(request: Request, who: Authority, form: FormDep) -> Res
 
 @router.post("/authority/participants", response_class=HTMLResponse)
 async def register(request: Request, who: Authority, form: FormDep) -> Response:
-    """Admit a participant with a role; the market makes and keeps its key."""
+    """Admit a participant with a role; the market makes and keeps its key, and sends it gas
+    money first (both queued, as ``POST /participants`` queues them)."""
     read = Reader(form, who.t)
     role = read.choice("role", list(ROLE_NAMES))
     name = read.text("name")
     identifier = read.text("identifier", max_length=64)
-    if not read.state.ok:
-        return _page(request, who, rf=read.state, status_code=422)
-    services = who.services
+    form_key = form_key_of(form)
+    if form_key is None:
+        read.state.problem = who.t("error_form_key")
+    if not read.state.ok or form_key is None:
+        return _page(request, who, rf=read.state, rf_key=form_key, status_code=422)
+    key = request_key(form_key)
+    address = await run_in_threadpool(registration_address, who.caller, None, key)
+    payload = {"address": address, "role": role, "name": name, "identifier": identifier}
+    await run_in_threadpool(queue_funding, who.caller, payload, key)
+    done = await submit(request, who, form, "participant", payload, "register_participant")
+    if done.intent is None or done.refusal:
+        read.state.problem = done.refusal
+        return _page(request, who, rf=read.state, rf_key=None if done.intent else form_key, status_code=409)
+    return _result(done.intent.id)
 
-    def admit() -> str:
-        address = services.keys.create()
-        ledger = services.ledger
-        ledger.register_participant(who.caller.account, address, role or "", name or "", identifier or "")
-        funding = services.settings.participant_funding_wei
-        if funding and ledger.client.balance(address) < funding:
-            ledger.client.fund(who.caller.account, address, funding, abi=ledger.abi)
-        issue_key(services.engine, address, f"{name} ({(role or '').lower()})")
-        return address
 
-    try:
-        await run_in_threadpool(admit)
-    except ContractRevert as exc:
-        read.state.problem = str(exc)
-        return _page(request, who, rf=read.state, status_code=409)
-    return _page(request, who, notice=who.t("participant_registered", name=name))
+def _result(intent_id: int) -> Response:
+    """The write's result page (on the ledger, or still on its way)."""
+    return RedirectResponse(f"/workbench/intents/{intent_id}", status_code=303)
 
 
 def _name_of(who: SignedIn, address: str) -> str:
@@ -162,26 +168,24 @@ def _name_of(who: SignedIn, address: str) -> str:
 
 @router.post("/authority/participants/{address}/suspend", response_class=HTMLResponse)
 async def suspend(request: Request, address: Address, who: Authority, form: FormDep) -> Response:
-    """Suspend on-chain, then end every session of the participant's people at once."""
-    name = await run_in_threadpool(_name_of, who, address)
+    """Queue the suspension, then end every session of the participant's people at once."""
+    await run_in_threadpool(_name_of, who, address)
     reason = Reader(form, who.t).text("reason") or who.t("suspended_by_authority")
-    services = who.services
-    try:
-        await run_in_threadpool(services.ledger.suspend_participant, who.caller.account, address, reason)
-    except ContractRevert as exc:
-        raise Refused(409, "refused_by_ledger", who.lang, detail=str(exc)) from None
-    await run_in_threadpool(end_sessions_of_participant, services.engine, address)
-    services.roles.forget(address)
-    return _page(request, who, notice=who.t("participant_suspended", name=name))
+    done = await submit(request, who, form, "suspend", {"address": address, "reason": reason}, "suspend_participant")
+    if done.intent is None or done.refusal:
+        raise Refused(409, "refused_by_ledger", who.lang, detail=done.refusal)
+    # As the API does: once the suspension is accepted, not when it is mined (the contract
+    # refuses the participant's writes from then on anyway).
+    await run_in_threadpool(end_sessions_of_participant, who.services.engine, address)
+    who.services.roles.forget(address)
+    return _result(done.intent.id)
 
 
 @router.post("/authority/participants/{address}/reinstate", response_class=HTMLResponse)
 async def reinstate(request: Request, address: Address, who: Authority, form: FormDep) -> Response:
-    name = await run_in_threadpool(_name_of, who, address)
-    services = who.services
-    try:
-        await run_in_threadpool(services.ledger.reinstate_participant, who.caller.account, address)
-    except ContractRevert as exc:
-        raise Refused(409, "refused_by_ledger", who.lang, detail=str(exc)) from None
-    services.roles.forget(address)
-    return _page(request, who, notice=who.t("participant_reinstated", name=name))
+    await run_in_threadpool(_name_of, who, address)
+    done = await submit(request, who, form, "reinstate", {"address": address}, "reinstate_participant")
+    if done.intent is None or done.refusal:
+        raise Refused(409, "refused_by_ledger", who.lang, detail=done.refusal)
+    who.services.roles.forget(address)
+    return _result(done.intent.id)

@@ -7,6 +7,7 @@ in each: a test checks it). Data (names, lots, reasons) is shown as recorded, ne
 from __future__ import annotations
 
 from api.pages.i18n import HTML_LANG
+from api.workbench import messages_authority as authority_messages
 from api.workbench import messages_screens as screens
 
 EN: dict[str, str] = {
@@ -706,6 +707,11 @@ ZH: dict[str, str] = {
 EN |= screens.EN
 KO |= screens.KO
 ZH |= screens.ZH
+# --- the market authority's screens (API keys, catalog, floor plan): a module of their own ---
+EN |= authority_messages.EN
+KO |= authority_messages.KO
+ZH |= authority_messages.ZH
+# --- end of the market authority's screens ---
 
 CATALOG = {"en": EN, "ko": KO, "zh": ZH}
 

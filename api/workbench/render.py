@@ -30,6 +30,8 @@ SCREENS: tuple[tuple[str, str, str | None], ...] = (
     ("/workbench/regulator", "nav_regulator", "REGULATOR"),
     ("/workbench/regulator/notices", "nav_notices", "REGULATOR"),
     ("/workbench/authority", "nav_authority", "ADMIN"),
+    ("/workbench/authority/catalog", "nav_catalog", "ADMIN"),
+    ("/workbench/authority/floor-plan", "nav_floor_plan", "ADMIN"),
     ("/workbench/activity", "nav_activity", None),
 )
 
@@ -53,6 +55,12 @@ class FormState:
     @property
     def ok(self) -> bool:
         return not self.errors and self.problem is None
+
+    @property
+    def first_error(self) -> str | None:
+        """The field whose error comes first: the page opens with the focus on it (no
+        script needed: ``autofocus``), so a keyboard or screen-reader user lands on it."""
+        return next(iter(self.errors), None)
 
 
 def navigation(who: SignedIn, path: str) -> list[NavItem]:

@@ -35,6 +35,11 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(18)
 
 
+def request_key(form_key: str) -> str:
+    """The Idempotency-Key of the write a form with `form_key` makes."""
+    return f"wb-{form_key}"
+
+
 def form_key_of(form: FormData) -> str | None:
     value = form.get(FORM_KEY_FIELD)
     return value if isinstance(value, str) and _FORM_KEY.match(value) else None
@@ -58,7 +63,7 @@ async def submit(
         return Submitted(None, who.t("error_form_key"))
     services = who.services
     try:
-        intent = await accept_write(who.caller, kind, payload, f"wb-{form_key}")
+        intent = await accept_write(who.caller, kind, payload, request_key(form_key))
     except HTTPException as exc:  # the market does not hold the key (403), a key reused (422)
         message = who.t("error_form_reused") if exc.status_code == 422 else str(exc.detail)
         return Submitted(None, message)

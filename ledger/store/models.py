@@ -281,6 +281,8 @@ class ApiKey(Base):
     label: Mapped[str] = mapped_column(Text)
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    #: When the key was last accepted, to :data:`ledger.store.api_keys.LAST_USED_STEP_S`.
+    last_used_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 #: Tables holding one row (or several) per event; a reorg deletes their rows above the ancestor.

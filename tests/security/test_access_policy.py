@@ -113,6 +113,7 @@ def call_of(route: str, w: World, roles: dict) -> Call:
         "{cid}": w.cid,
         "{capture_id}": w.capture_id,
         "{webhook_id}": "wh_nosuchhook00000000",
+        "{key_id}": "0" * 16,
         "{intent_id}": str(w.sale["intent_id"]),
         "{gtin}": GTIN,
         "{rest:path}": urlsplit(w.sale["qr_url"]).path.removeprefix("/01/"),

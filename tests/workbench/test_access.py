@@ -35,7 +35,7 @@ RIGHT_AND_WRONG = {
 def _path(route: str) -> str:
     template = route.split(" ", 1)[1]
     path = template.replace("{batch_id}", NO_BATCH).replace("{address}", NOBODY).replace("{intent_id}", "999999")
-    return path.replace("{key}", "7")
+    return path.replace("{key}", "7").replace("{key_id}", "0123456789abcdef")
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,9 @@ def test_suspending_a_participant_ends_its_peoples_sessions_at_once(bench: Bench
     action = f"/workbench/authority/participants/{bench.addresses['customs']}/suspend"
     fields = hidden_fields(page.text, action)
     done = authority.post(action, data=fields)
-    assert done.status_code == 200 and "suspended; its people" in done.text
+    assert done.status_code == 303 and done.headers["location"].startswith("/workbench/intents/")
+    result = authority.get(done.headers["location"])
+    assert "Participant suspended" in result.text and "On the ledger" in result.text
     ended = customs.get("/workbench")
     assert ended.status_code == 303
     again = sign_in(bench.client(), "customs.one", PASSWORD)
@@ -154,7 +156,7 @@ def test_suspending_a_participant_ends_its_peoples_sessions_at_once(bench: Bench
     bench.sync()
     page = authority.get("/workbench/authority")
     action = f"/workbench/authority/participants/{bench.addresses['customs']}/reinstate"
-    assert authority.post(action, data=hidden_fields(page.text, action)).status_code == 200
+    assert authority.post(action, data=hidden_fields(page.text, action)).status_code == 303
     assert sign_in(bench.client(), "customs.one", PASSWORD).status_code == 303
 
 

@@ -103,7 +103,6 @@ def stall_gateway(
             contract=lambda client: FreshLedgerContract(client, _deployment_address(settings)),
             account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
         )
-        pool.start()
     gateway = StallGateway(
         engine,
         config,
@@ -112,6 +111,9 @@ def stall_gateway(
         public_scheme=public_scheme,
         wake=pool.wake if pool else None,
     )
+    if pool is not None:
+        pool.on_final = gateway.intents_final  # receipts go out as the sales are settled
+        pool.start()
     gateway.start()
     console.print(f"stall gateway on {mqtt_url} ({len(config.scales())} scales; Ctrl-C stops)")
     try:

@@ -182,17 +182,29 @@ def _key(name: str) -> tuple[str, int]:
     return scale_id, int(seq)
 
 
+def _wait_flag(flag: Any, seconds: float) -> bool:
+    """Whether `flag` (a shared byte) was raised within `seconds`, looking every 0.1 s."""
+    deadline = time.monotonic() + seconds
+    while not flag.value:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 def run_fleet(plan: FleetPlan, ready: Any, go: Any, start_at: Any, quit_: Any, reports: Any) -> None:
-    """A fleet process's body: `ready` gets the connected count, `go` (an event) starts the
-    weighing at `start_at` (a shared monotonic time), `quit_` (an event) cuts the run short,
-    and `reports` gets the :class:`FleetReport` once."""
+    """A fleet process's body: `ready` (a queue) gets the connected count, `go` (a shared
+    byte) starts the weighing at `start_at` (a shared monotonic time), `quit_` (a shared byte)
+    cuts the run short, and `reports` (a queue) gets the :class:`FleetReport` once. Flags and
+    not multiprocessing events: a process killed while waiting on an event leaves its
+    condition broken, and the next ``set`` fails or blocks."""
     fleet = _Fleet(plan)
     note = ""
     try:
         fleet.report.connected = fleet.connect(timeout=30)
         ready.put(fleet.report.connected)
-        while not go.wait(0.2):
-            if quit_.is_set():
+        while not _wait_flag(go, 0.2):
+            if quit_.value:
                 reports.put(fleet.finish("told to stop before the start"))
                 return
         prober = threading.Thread(target=fleet.probe, daemon=True)
@@ -200,13 +212,14 @@ def run_fleet(plan: FleetPlan, ready: Any, go: Any, start_at: Any, quit_: Any, r
         weigher = threading.Thread(target=fleet.weigh, args=(start_at.value,), daemon=True)
         weigher.start()
         while weigher.is_alive():
-            if quit_.wait(0.2):
+            if _wait_flag(quit_, 0.2):
                 note = "told to stop while weighing"
+                fleet.stop.set()
                 break
         weigher.join(5)
         deadline = time.monotonic() + plan.drain_s
         while not note and time.monotonic() < deadline:
-            if quit_.wait(0.2):
+            if _wait_flag(quit_, 0.2):
                 note = "told to stop while draining"
                 break
             if fleet.pending() == (0, 0):

@@ -143,13 +143,14 @@ class BenchRun:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.started_wall = time.time()
         self.base = Path(tempfile.mkdtemp(prefix="bench-scales-"))
         self.node = LocalNode(self.base / "anvil", port=free_port(), persist=False)
         self.broker: Broker | None = None
         self.helpers: dict[str, subprocess.Popen[bytes]] = {}
         self.fleets: list[mp.process.BaseProcess] = []
         self.context = mp.get_context("spawn")
-        self.quit = self.context.Event()
+        self.quit = self.context.RawValue("b", 0)  # a flag: see bench.scale_fleet.run_fleet
         self.reports: list[FleetReport] = []
         self.result: dict[str, Any] = {
             "bench": "scales",
@@ -248,7 +249,7 @@ class BenchRun:
         shares = [self.entries[n::count] for n in range(count)]
         ready = self.context.Queue()
         self.report_queue = reports = self.context.Queue()
-        go, start_at = self.context.Event(), self.context.Value("d", 0.0)
+        go, start_at = self.context.RawValue("b", 0), self.context.RawValue("d", 0.0)
         for n, share in enumerate(shares):
             plan = FleetPlan(
                 entries=share,
@@ -276,7 +277,7 @@ class BenchRun:
         cpu = {"gateway": _cpu_s(gateway), "indexer": _cpu_s(self.helpers["indexer"].pid)}
         self.started_wall = time.time() + 1.0
         start_at.value = time.monotonic() + 1.0
-        go.set()
+        go.value = 1
         deadline = time.monotonic() + 1.0 + args.duration + args.drain + 30
         while len(self.reports) < len(self.fleets):
             try:
@@ -332,32 +333,49 @@ class BenchRun:
         logs = rpc(self.rpc_url, "eth_getLogs", [query], timeout=120)
         chain_sales = event_codec(self.ledger.abi, "abi").decode_logs(logs)
         on_chain = {to_hex(e.args["saleId"]) for e in chain_sales}
-        span = self.args.duration
+        # The weighing's length (shorter when the run was cut), or until the last sale's block.
+        span = max(1.0, min(self.args.duration, time.time() - self.started_wall))
         last = max((e.block_number for e in chain_sales), default=None)
         if last is not None:
             block = rpc(self.rpc_url, "eth_getBlockByNumber", [hex(last), False])
             span = max(span, int(block["timestamp"], 16) - self.started_wall)  # type: ignore[index]
-        self.result.update(
-            on_chain=len(chain_sales),
-            weighings_per_s=round(len(chain_sales) / span, 1),
-            lost=sum(1 for key in sent if receipts.get(key) not in on_chain),
-            doubled=max(0, len(chain_sales) - len(set(receipts.values()) & on_chain)),
-        )
+        unanswered = sum(r.unanswered for r in reports)
+        self.result.update(on_chain=len(chain_sales), weighings_per_s=round(len(chain_sales) / span, 1))
+        if unanswered or len(reports) < len(self.fleets):
+            # A weighing not answered yet may still be sold, and a sale whose receipt did not
+            # reach its scale is not a double: counted only when every weighing was answered.
+            self.result.update(unanswered=unanswered, lost=None, doubled=None)
+        else:
+            self.result.update(
+                lost=sum(1 for key in sent if receipts.get(key) not in on_chain),
+                doubled=max(0, len(chain_sales) - len(set(receipts.values()) & on_chain)),
+            )
 
     # ------------------------------------------------------------ ending
 
     def close(self) -> None:
-        self.quit.set()
-        for fleet in self.fleets:
-            fleet.join(GRACE_S)
-            if fleet.is_alive():
-                fleet.kill()
-                fleet.join(GRACE_S)
-        for helper in self.helpers.values():
-            _stop_group(helper)
-        if self.broker is not None:
-            self.broker.stop()
-        self.node.stop()
+        """Stop everything started, each step on its own: one failing does not leave the
+        others running."""
+        self.quit.value = 1
+        steps: list[tuple[str, Any]] = [(f"fleet {n}", fleet) for n, fleet in enumerate(self.fleets)]
+        steps += [(name, helper) for name, helper in self.helpers.items()]
+        for name, part in steps:
+            try:
+                if isinstance(part, subprocess.Popen):
+                    _stop_group(part)
+                else:
+                    part.join(GRACE_S)
+                    if part.is_alive():
+                        part.kill()
+                        part.join(GRACE_S)
+            except Exception as exc:  # the next part must still be stopped
+                log(f"stopping the {name} failed: {exc!r}")
+        for name, stop in (("broker", self.broker.stop if self.broker else None), ("anvil", self.node.stop)):
+            try:
+                if stop is not None:
+                    stop()
+            except Exception as exc:  # the next part must still be stopped
+                log(f"stopping {name} failed: {exc!r}")
         if self.args.keep:
             log(f"kept {self.base}")
         else:
@@ -395,7 +413,7 @@ def main() -> None:
         except (Interrupted, Exception) as exc:
             reason = "time limit" if isinstance(exc, Interrupted) and str(exc) == "SIGALRM" else repr(exc)
             run.result["stalled"] = f"{run.stage}: {reason}"
-            run.quit.set()
+            run.quit.value = 1
             signal.alarm(int(GRACE_S * 6))  # the counting below must end too
             run.collect_after_quit()
         try:

@@ -42,7 +42,7 @@ from ledger.digital_link import DigitalLink, build_uri
 from ledger.intents.accept import request_hash
 from ledger.queries.plu import PluEntry, plu_tables
 from ledger.scales import protocol
-from ledger.scales.broker import BrokerConfig
+from ledger.scales.broker import BrokerConfig, ScaleEntry
 from ledger.scales.escpos import receipt_bytes
 from ledger.scales.mqtt import connect
 from ledger.store import scales as store
@@ -124,6 +124,8 @@ class StallGateway:
         self._published_blocks: dict[tuple[str, str], dict[int, str]] = {}
         self._names: dict[str, str | None] = {}
         self._products: dict[str, tuple[float, str | None]] = {}
+        self._scales_kept: list[ScaleEntry] = []
+        self._scales_stamp: int | None = None
         self.client = connect(client_id, config.gateway(), mqtt_url, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -391,16 +393,31 @@ class StallGateway:
     def _block_round(self) -> None:
         if not self.client.is_connected():
             return
-        scales = self.config.scales()
+        scales = self._scales()
         tables = plu_tables(self.engine, sorted({s.stall for s in scales}))
+        blocked_at = {
+            stall: {plu: e.blocked for plu, e in table.items() if e.blocked} for stall, table in tables.items()
+        }
         now = time.time()
         for scale in scales:
-            blocked = {plu: e.blocked for plu, e in tables.get(scale.stall, {}).items() if e.blocked}
+            blocked = blocked_at.get(scale.stall, {})
             where = (scale.stall, scale.scale_id)
             if self._published_blocks.get(where) != blocked:
                 topic = protocol.blocks_topic(scale.stall, scale.scale_id)
                 self._publish(topic, protocol.blocks(blocked, now), retain=True)
                 self._published_blocks[where] = blocked
+
+    def _scales(self) -> list[ScaleEntry]:
+        """The market's scales, read again only when a scale was added or removed (the
+        folder of their files changed): four times a second, 200 files cost a busy gateway."""
+        folder = self.config.directory / "scales"
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._scales_stamp or stamp is None:
+            self._scales_kept, self._scales_stamp = self.config.scales(), stamp
+        return self._scales_kept
 
     def _publish(self, topic: str, body: dict[str, Any], *, retain: bool = False) -> None:
         self.client.publish(topic, orjson.dumps(body), qos=1, retain=retain)

@@ -17,7 +17,9 @@ weighing is answered and every watched sale is indexed.
 - ``lost`` / ``doubled``: weighings without their sale on the chain / sales on the chain
   beyond one per weighing (from the node's own ``SaleRecorded`` logs);
 - ``gateway_cpu_ms_per_weighing``: the gateway process's CPU (its submitters included) from
-  the start of the weighing to the end of the drain, per weighing sent.
+  the start of the weighing to the end of the drain, per weighing sent;
+  ``all_cpu_ms_per_weighing`` the same for every process of the run (gateway, indexer, anvil,
+  Mosquitto and the scales' fleets, whose CPU counts from their start).
 
 The run always ends: every wait is bounded, ``--max-run`` bounds the whole (SIGALRM), and
 SIGINT, SIGTERM and SIGHUP end it the same way. Whatever happens, it prints its JSON line with
@@ -159,6 +161,7 @@ class BenchRun:
             "duration_s": args.duration,
             "rate_per_scale": args.rate,
             "block_time_s": args.block_time,
+            "gateway_round_s": args.gateway_round,
             "complete": False,
             "stalled": None,
             "loadavg_start": _loadavg(),
@@ -170,6 +173,7 @@ class BenchRun:
     def set_up(self) -> None:
         args = self.args
         info = self.node.start()
+        self.node_pid = info.pid
         self.rpc_url = info.rpc_url
         self.stage = "deploying and stocking the stalls"
         client = ChainClient(info.rpc_url)
@@ -222,6 +226,8 @@ class BenchRun:
         self.stage = "starting the gateway"
         gateway = ["stall-gateway", "--mqtt-url", self.broker.url, "--config-dir", str(config.directory)]
         gateway += ["--database-url", database_url, "--public-host", "market.example"]
+        if args.gateway_round is not None:
+            gateway += ["--round", str(args.gateway_round)]
         self.helpers["gateway"] = _process(gateway, env, self.base / "gateway.log")
         # A weighing sent before the gateway's first subscription reaches nobody until the
         # scale sends it again: start once the gateway has said it runs.
@@ -274,7 +280,10 @@ class BenchRun:
         log(f"{connected} scales in {count} fleets connected; weighing for {args.duration:.0f} s")
         self.stage = "weighing"
         gateway = self.helpers["gateway"].pid
-        cpu = {"gateway": _cpu_s(gateway), "indexer": _cpu_s(self.helpers["indexer"].pid)}
+        pids = {"gateway": gateway, "indexer": self.helpers["indexer"].pid, "anvil": self.node_pid}
+        if self.broker is not None and self.broker.process is not None:
+            pids["broker"] = self.broker.process.pid
+        cpu = {name: _cpu_s(pid) for name, pid in pids.items()}
         self.started_wall = time.time() + 1.0
         start_at.value = time.monotonic() + 1.0
         go.value = 1
@@ -288,7 +297,7 @@ class BenchRun:
                 if time.monotonic() > start_at.value + args.duration:
                     self.stage = "waiting for the answers and the indexed sales"
         for name, before in cpu.items():
-            after = _cpu_s(self.helpers[name].pid)
+            after = _cpu_s(pids[name])
             if before is not None and after is not None:
                 self.result[f"{name}_cpu_s"] = round(after - before, 2)
 
@@ -328,6 +337,9 @@ class BenchRun:
             self.result["fleet_notes"] = notes
         if self.result.get("gateway_cpu_s") is not None and sent:
             self.result["gateway_cpu_ms_per_weighing"] = round(1000 * self.result["gateway_cpu_s"] / len(sent), 2)
+            parts = ("gateway", "indexer", "anvil", "broker")
+            every = sum(self.result.get(f"{p}_cpu_s") or 0 for p in parts) + self.result["fleet_cpu_s"]
+            self.result["all_cpu_ms_per_weighing"] = round(1000 * every / len(sent), 2)
         topic = to_hex(self.ledger.abi.event_topic("SaleRecorded"))
         query = {"fromBlock": "0x0", "toBlock": "latest", "address": self.ledger.address, "topics": [topic]}
         logs = rpc(self.rpc_url, "eth_getLogs", [query], timeout=120)
@@ -398,6 +410,7 @@ def main() -> None:
     parser.add_argument("--qr-every", type=int, default=10, help="watch every n-th weighing until indexed")
     parser.add_argument("--drain", type=float, default=120.0, help="longest wait for answers after the weighing")
     parser.add_argument("--max-run", type=float, default=None, help="seconds the whole run may take")
+    parser.add_argument("--gateway-round", type=float, default=None, help="the gateway's --round (seconds)")
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs, databases)")
     args = parser.parse_args()
     max_run = args.max_run or args.duration + args.drain + 300

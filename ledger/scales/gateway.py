@@ -107,12 +107,14 @@ class StallGateway:
         public_scheme: str = "https",
         wake: Callable[[str], None] | None = None,
         client_id: str = "freshledger-stall-gateway",
+        round_s: float = ROUND_S,
     ) -> None:
         self.engine = engine
         self.config = config
         self.public_host = public_host
         self.public_scheme = public_scheme
         self.wake = wake or (lambda _sender: None)
+        self.round_s = round_s
         self._inbox: queue.Queue[_Message] = queue.Queue()
         self._final: queue.Queue[list[int]] = queue.Queue()
         #: Weighings taken by this process still waiting for their sale, by intent id.
@@ -185,7 +187,7 @@ class StallGateway:
         except queue.Empty:
             return
         messages = [first]
-        deadline = time.monotonic() + ROUND_S
+        deadline = time.monotonic() + self.round_s
         while len(messages) < ROUND:
             left = deadline - time.monotonic()
             try:

@@ -16,8 +16,10 @@ only, from the indexer's SQLite file). It reports once: at the end, or when told
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing as mp
 import os
+import signal
 import sqlite3
 import threading
 import time
@@ -33,6 +35,7 @@ from ledger.scales.simulator import ScaleSimulator
 FLEET_MAX = 50
 #: Seconds between looks at the index for the watched sales.
 PROBE_S = 0.1
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -71,6 +74,7 @@ class _Fleet:
         self._watched: dict[str, tuple[str, float]] = {}  # scale/seq -> (sale id or "", sent at)
         self._sent_at: dict[tuple[str, int], float] = {}
         self.stop = threading.Event()
+        self.cpu_at_go = _cpu_now()
         self.scales = [
             ScaleSimulator(e, plan.mqtt_url, plan.state_dir, on_answer=self._on_answer(e.scale_id), resend_s=30.0)
             for e in plan.entries
@@ -171,10 +175,14 @@ class _Fleet:
             thread.start()
         for thread in stoppers:
             thread.join(5)
-        times = os.times()
-        self.report.cpu_s = times.user + times.system
+        self.report.cpu_s = _cpu_now() - self.cpu_at_go
         self.report.note = note
         return self.report
+
+
+def _cpu_now() -> float:
+    times = os.times()
+    return times.user + times.system
 
 
 def _key(name: str) -> tuple[str, int]:
@@ -198,6 +206,9 @@ def run_fleet(plan: FleetPlan, ready: Any, go: Any, start_at: Any, quit_: Any, r
     cuts the run short, and `reports` (a queue) gets the :class:`FleetReport` once. Flags and
     not multiprocessing events: a process killed while waiting on an event leaves its
     condition broken, and the next ``set`` fails or blocks."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)  # not the bench's handlers: told by `quit_`
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # with the bench
     fleet = _Fleet(plan)
     note = ""
     try:
@@ -207,6 +218,7 @@ def run_fleet(plan: FleetPlan, ready: Any, go: Any, start_at: Any, quit_: Any, r
             if quit_.value:
                 reports.put(fleet.finish("told to stop before the start"))
                 return
+        fleet.cpu_at_go = _cpu_now()
         prober = threading.Thread(target=fleet.probe, daemon=True)
         prober.start()
         weigher = threading.Thread(target=fleet.weigh, args=(start_at.value,), daemon=True)

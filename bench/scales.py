@@ -19,7 +19,7 @@ weighing is answered and every watched sale is indexed.
 - ``gateway_cpu_ms_per_weighing``: the gateway process's CPU (its submitters included) from
   the start of the weighing to the end of the drain, per weighing sent;
   ``all_cpu_ms_per_weighing`` the same for every process of the run (gateway, indexer, anvil,
-  Mosquitto and the scales' fleets, whose CPU counts from their start).
+  Mosquitto and the scales' fleets).
 
 The run always ends: every wait is bounded, ``--max-run`` bounds the whole (SIGALRM), and
 SIGINT, SIGTERM and SIGHUP end it the same way. Whatever happens, it prints its JSON line with
@@ -151,7 +151,10 @@ class BenchRun:
         self.broker: Broker | None = None
         self.helpers: dict[str, subprocess.Popen[bytes]] = {}
         self.fleets: list[mp.process.BaseProcess] = []
-        self.context = mp.get_context("spawn")
+        # Forked, not spawned: a spawned fleet imports this script again (web3, the API's
+        # settings: 15 s of CPU each on a loaded machine). The bench has no thread of its own
+        # when it forks them.
+        self.context = mp.get_context("fork")
         self.quit = self.context.RawValue("b", 0)  # a flag: see bench.scale_fleet.run_fleet
         self.reports: list[FleetReport] = []
         self.result: dict[str, Any] = {

@@ -16,7 +16,8 @@ weighing is answered and every watched sale is indexed.
   resolver answers 200 from (every ``--qr-every``-th weighing, watched from when it is sent);
 - ``lost`` / ``doubled``: weighings without their sale on the chain / sales on the chain
   beyond one per weighing (from the node's own ``SaleRecorded`` logs);
-- ``gateway_cpu_ms_per_weighing``: the gateway process's CPU (its submitters included) from
+- ``gateway_cpu_ms_per_weighing``: the gateway process's CPU (its submitters included, unless
+  ``--submitter-process`` runs them in a ``freshledger submit`` of their own) from
   the start of the weighing to the end of the drain, per weighing sent;
   ``all_cpu_ms_per_weighing`` the same for every process of the run (gateway, indexer, anvil,
   Mosquitto and the scales' fleets).
@@ -165,6 +166,7 @@ class BenchRun:
             "rate_per_scale": args.rate,
             "block_time_s": args.block_time,
             "gateway_round_s": args.gateway_round,
+            "submitter_process": args.submitter_process,
             "complete": False,
             "stalled": None,
             "loadavg_start": _loadavg(),
@@ -231,6 +233,10 @@ class BenchRun:
         gateway += ["--database-url", database_url, "--public-host", "market.example"]
         if args.gateway_round is not None:
             gateway += ["--round", str(args.gateway_round)]
+        if args.submitter_process:  # the stalls' submitters in a process (an interpreter) of their own
+            gateway += ["--no-submit"]
+            submit = ["submit", "--database-url", database_url]
+            self.helpers["submitter"] = _process(submit, env, self.base / "submitter.log")
         self.helpers["gateway"] = _process(gateway, env, self.base / "gateway.log")
         # A weighing sent before the gateway's first subscription reaches nobody until the
         # scale sends it again: start once the gateway has said it runs.
@@ -284,6 +290,8 @@ class BenchRun:
         self.stage = "weighing"
         gateway = self.helpers["gateway"].pid
         pids = {"gateway": gateway, "indexer": self.helpers["indexer"].pid, "anvil": self.node_pid}
+        if "submitter" in self.helpers:
+            pids["submitter"] = self.helpers["submitter"].pid
         if self.broker is not None and self.broker.process is not None:
             pids["broker"] = self.broker.process.pid
         cpu = {name: _cpu_s(pid) for name, pid in pids.items()}
@@ -340,7 +348,7 @@ class BenchRun:
             self.result["fleet_notes"] = notes
         if self.result.get("gateway_cpu_s") is not None and sent:
             self.result["gateway_cpu_ms_per_weighing"] = round(1000 * self.result["gateway_cpu_s"] / len(sent), 2)
-            parts = ("gateway", "indexer", "anvil", "broker")
+            parts = ("gateway", "submitter", "indexer", "anvil", "broker")
             every = sum(self.result.get(f"{p}_cpu_s") or 0 for p in parts) + self.result["fleet_cpu_s"]
             self.result["all_cpu_ms_per_weighing"] = round(1000 * every / len(sent), 2)
         topic = to_hex(self.ledger.abi.event_topic("SaleRecorded"))
@@ -414,6 +422,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=120.0, help="longest wait for answers after the weighing")
     parser.add_argument("--max-run", type=float, default=None, help="seconds the whole run may take")
     parser.add_argument("--gateway-round", type=float, default=None, help="the gateway's --round (seconds)")
+    parser.add_argument(
+        "--submitter-process", action="store_true", help="the submitters in a process of their own, not the gateway's"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the run's folder (logs, databases)")
     args = parser.parse_args()
     max_run = args.max_run or args.duration + args.drain + 300

@@ -93,6 +93,7 @@ class SubmitterPool:
         account_of: Callable[[str], LocalAccount | None],
         settings: QueueSettings | None = None,
         watcher: IntentWatcher | None = None,
+        on_final: Callable[[list[int]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.rpc_url = rpc_url
@@ -100,6 +101,7 @@ class SubmitterPool:
         self.account_of = account_of
         self.settings = settings or QueueSettings()
         self.watcher = watcher
+        self.on_final = on_final  # told every intent this process's submitters settle
         self.node_up: bool | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -197,6 +199,8 @@ class SubmitterPool:
     def _notify(self, ids: list[int]) -> None:
         if self.watcher is not None and ids:
             self.watcher.done(ids)
+        if self.on_final is not None and ids:
+            self.on_final(ids)
 
     def _node_state(self, up: bool) -> None:
         self.node_up = up

@@ -31,7 +31,7 @@ from ledger.errors import ConfigurationError
 from ledger.intents.pool import SubmitterPool
 from ledger.keys import KeyStore
 from ledger.scales.broker import Broker, BrokerConfig
-from ledger.scales.gateway import StallGateway
+from ledger.scales.gateway import ROUND_S, StallGateway
 from ledger.scales.simulator import ScaleSimulator, receipt_png, receipt_text
 from ledger.settings import LedgerSettings, load_settings
 from ledger.store.db import make_engine, migrate
@@ -81,6 +81,9 @@ def stall_gateway(
     rpc_url: Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")] = None,
     database_url: Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: the indexer's)")] = None,
     submit: Annotated[bool, typer.Option(help="send the stalls' sales from this process too")] = True,
+    round_s: Annotated[
+        float, typer.Option("--round", min=0.0, max=5.0, help="seconds a round of weighings waits for more")
+    ] = ROUND_S,
 ) -> None:
     """Turn the scales' weighings into sales and answer each scale with its receipt."""
     console = Console()
@@ -103,7 +106,6 @@ def stall_gateway(
             contract=lambda client: FreshLedgerContract(client, _deployment_address(settings)),
             account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
         )
-        pool.start()
     gateway = StallGateway(
         engine,
         config,
@@ -111,7 +113,11 @@ def stall_gateway(
         public_host=public_host,
         public_scheme=public_scheme,
         wake=pool.wake if pool else None,
+        round_s=round_s,
     )
+    if pool is not None:
+        pool.on_final = gateway.intents_final  # receipts go out as the sales are settled
+        pool.start()
     gateway.start()
     console.print(f"stall gateway on {mqtt_url} ({len(config.scales())} scales; Ctrl-C stops)")
     try:

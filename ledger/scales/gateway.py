@@ -9,6 +9,14 @@ sends the unacknowledged message again) and records nothing twice (the row and t
 there). Once the intent is final the scale gets its receipt (or the contract's refusal) on
 its replies topic; a resent weighing gets the same answer again.
 
+Weighings are taken in rounds: what arrives within ``ROUND_S`` of a round's first weighing
+is stored at once (one query for the keys seen before, one database transaction for all the
+stalls' intents, one for the weighings' rows), so each stall's submitter finds a few
+hundred sales to pack into one ``recordSales`` instead of a transaction per handful. The
+submitters of this process tell the gateway which intents became final (``intents_final``)
+and their receipts go out at once; a sweep of the database every ``SWEEP_S`` answers the
+rest (taken before a restart, or settled by another process's submitter).
+
 A key (PLU) whose lot is quarantined (a failed lab test) or recalled is blocked: every scale
 of the stall gets the list of its blocked keys as a retained message on its blocks topic a
 fraction of a second after the indexer recorded the event, and a weighing of a blocked key is
@@ -31,21 +39,35 @@ import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
 from ledger.digital_link import DigitalLink, build_uri
-from ledger.intents.accept import accept
+from ledger.intents.accept import request_hash
 from ledger.queries.plu import PluEntry, plu_tables
 from ledger.scales import protocol
-from ledger.scales.broker import BrokerConfig
+from ledger.scales.broker import BrokerConfig, ScaleEntry
 from ledger.scales.escpos import receipt_bytes
 from ledger.scales.mqtt import connect
 from ledger.store import scales as store
-from ledger.store.intents import IntentRecord, KeyReused, get_intents
+from ledger.store.intents import IntentGroup, IntentRecord, KeyReused, NewIntent, add_intent_groups, get_intents
 from ledger.store.products import product_name
 
 log = logging.getLogger(__name__)
-#: Most weighings taken in one round (one query for their keys, one store each).
-ROUND = 500
-#: Seconds between looks for answers to send and for keys to block.
-ANSWER_S, BLOCKS_S = 0.05, 0.25
+#: Most weighings taken in one round: the broker lets 1,000 unacknowledged ones reach the
+#: gateway (``max_inflight_messages`` in :mod:`ledger.scales.broker`).
+ROUND = 1000
+#: Seconds a round waits for more weighings after its first. A round's sales are packed
+#: into one transaction a stall; waiting a quarter of a one-second block costs a receipt at
+#: most that much and keeps each stall's sales in a few transactions a block (a transaction
+#: costs the gateway an estimate, a signature and a receipt to decode, however many sales).
+ROUND_S = 0.25
+#: Seconds between sweeps of the database for answers the submitters here did not announce,
+#: and how old a weighing must be for the sweep to look at it (younger ones are answered as
+#: their intents become final).
+SWEEP_S, SWEEP_AGE_S = 1.0, 2.0
+#: Seconds between sweeps of a gateway no submitter tells (all its answers come from them).
+UNTOLD_SWEEP_S = 0.05
+#: Seconds between looks for keys to block.
+BLOCKS_S = 0.25
+#: Seconds a product's name is kept for receipts.
+NAME_TTL_S = 60.0
 UNIT_SYMBOLS = {"KGM": "kg", "GRM": "g", "H87": "pcs"}
 
 
@@ -85,24 +107,33 @@ class StallGateway:
         public_scheme: str = "https",
         wake: Callable[[str], None] | None = None,
         client_id: str = "freshledger-stall-gateway",
+        round_s: float = ROUND_S,
     ) -> None:
         self.engine = engine
         self.config = config
         self.public_host = public_host
         self.public_scheme = public_scheme
         self.wake = wake or (lambda _sender: None)
+        self.round_s = round_s
         self._inbox: queue.Queue[_Message] = queue.Queue()
+        self._final: queue.Queue[list[int]] = queue.Queue()
+        #: Weighings taken by this process still waiting for their sale, by intent id.
+        self._waiting: dict[int, store.WeighingRecord] = {}
+        self._waiting_guard = threading.Lock()
+        self._swept_at = 0.0
+        self._told = False  # whether a submitter of this process announces final intents
         self._stop = threading.Event()
         self._published_blocks: dict[tuple[str, str], dict[int, str]] = {}
         self._names: dict[str, str | None] = {}
+        self._products: dict[str, tuple[float, str | None]] = {}
+        self._scales_kept: list[ScaleEntry] = []
+        self._scales_stamp: int | None = None
         self.client = connect(client_id, config.gateway(), mqtt_url, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self._threads = [
             threading.Thread(target=self._loop, args=(self._take_round, 0.0), name="gateway-take", daemon=True),
-            threading.Thread(
-                target=self._loop, args=(self._answer_round, ANSWER_S), name="gateway-answer", daemon=True
-            ),
+            threading.Thread(target=self._loop, args=(self._answer_round, 0.0), name="gateway-answer", daemon=True),
             threading.Thread(target=self._loop, args=(self._block_round, BLOCKS_S), name="gateway-blocks", daemon=True),
         ]
 
@@ -110,6 +141,13 @@ class StallGateway:
         self.client.loop_start()
         for thread in self._threads:
             thread.start()
+
+    def intents_final(self, ids: list[int]) -> None:
+        """Told by a submitter of this process: these intents are recorded or refused. Once
+        told, the sweep leaves the young weighings to these announcements; a gateway nobody
+        tells (beside an API whose submitters settle the stalls' sales) sweeps them all."""
+        self._told = True
+        self._final.put(ids)
 
     def stop(self) -> None:
         self._stop.set()
@@ -149,9 +187,11 @@ class StallGateway:
         except queue.Empty:
             return
         messages = [first]
+        deadline = time.monotonic() + self.round_s
         while len(messages) < ROUND:
+            left = deadline - time.monotonic()
             try:
-                messages.append(self._inbox.get_nowait())
+                messages.append(self._inbox.get(timeout=left) if left > 0 else self._inbox.get_nowait())
             except queue.Empty:
                 break
         self.take(messages)
@@ -207,33 +247,68 @@ class StallGateway:
             assert entry is not None and sale is not None
             body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
             sales.setdefault(key[0], []).append((key, body, sale))
-        for stall, items in sales.items():
-            for (key, body, _), intent_id in zip(items, self._accept(stall, items), strict=True):
+        for items, intent_ids in zip(sales.values(), self._accept(sales), strict=True):
+            for (key, body, _), intent_id in zip(items, intent_ids, strict=True):
                 rows.append(store.NewWeighing(key, body, intent_id, None))
         store.take_weighings(self.engine, rows)
+        with self._waiting_guard:
+            for row in rows:
+                if row.intent_id is not None:
+                    self._waiting[row.intent_id] = store.WeighingRecord(*row.key, row.weighing, row.intent_id, None)
         for stall in sales:
             self.wake(stall)
 
-    def _accept(self, stall: str, items: list[tuple[store.Key, dict[str, Any], dict[str, Any]]]) -> list[int]:
-        """The sale intent of each item (Idempotency-Key ``scale/{id}/{seq}``): new, or the one
-        stored before a crash."""
-        requests = [(sale, f"scale/{key[1]}/{key[2]}") for key, _, sale in items]
-        try:
-            return [intent.id for intent, _ in accept(self.engine, stall, "sale", requests)]
-        except KeyReused:  # one was taken before a crash while its key mapped another lot
+    def _accept(self, sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]]) -> list[list[int]]:
+        """The sale intent of each item of each stall (Idempotency-Key ``scale/{id}/{seq}``):
+        new, or the one stored before a crash. All stalls' new intents in one transaction."""
+        groups = [
+            IntentGroup(
+                stall,
+                "sale",
+                [NewIntent(sale, f"scale/{key[1]}/{key[2]}", request_hash("sale", sale)) for key, _, sale in items],
+            )
+            for stall, items in sales.items()
+        ]
+        answers = []
+        for group, outcome in zip(groups, add_intent_groups(self.engine, groups), strict=True):
+            if not isinstance(outcome, KeyReused):
+                answers.append([intent.id for intent, _ in outcome])
+                continue
+            # One was taken before a crash while its key mapped another lot: that one keeps
+            # the first intent, the others are stored.
             ids = []
-            for request in requests:
-                try:
-                    ((intent, _),) = accept(self.engine, stall, "sale", [request])
-                except KeyReused as exc:
-                    intent = exc.first
-                ids.append(intent.id)
-            return ids
+            for item in group.items:
+                (alone,) = add_intent_groups(self.engine, [IntentGroup(group.sender, group.kind, [item])])
+                ids.append(alone.first.id if isinstance(alone, KeyReused) else alone[0][0].id)
+            answers.append(ids)
+        return answers
 
     def _answer_round(self) -> None:
+        """Answer the weighings whose intents this process's submitters settled (as they
+        tell), and every ``SWEEP_S`` the ones found final in the database."""
+        try:
+            ids = self._final.get(timeout=SWEEP_S / 4 if self._told else UNTOLD_SWEEP_S)
+        except queue.Empty:
+            ids = []
+        while True:  # everything told meanwhile, in one go
+            try:
+                ids += self._final.get_nowait()
+            except queue.Empty:
+                break
         if not self.client.is_connected():
+            # Answered once the broker is back: by the sweep (the rows stay unanswered).
             return
-        waiting = store.unanswered(self.engine)
+        if ids:
+            with self._waiting_guard:
+                records = [r for i in ids if (r := self._waiting.pop(i, None)) is not None]
+            self._answer(records)
+        if not self._told:
+            self._answer(store.unanswered(self.engine))
+        elif time.monotonic() - self._swept_at >= SWEEP_S:
+            self._swept_at = time.monotonic()
+            self._answer(store.unanswered(self.engine, older_than=time.time() - SWEEP_AGE_S))
+
+    def _answer(self, waiting: list[store.WeighingRecord]) -> None:
         if not waiting:
             return
         intents = get_intents(self.engine, [r.intent_id for r in waiting if r.intent_id is not None])
@@ -251,6 +326,10 @@ class StallGateway:
             answers.append((record.key, answer))
         if answers:
             store.mark_answered(self.engine, answers)
+        with self._waiting_guard:  # the sweep may answer some this process waits for
+            for record in waiting:
+                if record.intent_id is not None and record.intent_id in intents and intents[record.intent_id].final:
+                    self._waiting.pop(record.intent_id, None)
 
     def receipt(self, record: store.WeighingRecord, intent: IntentRecord) -> dict[str, Any]:
         """The scale's answer for a final sale intent: the receipt, or the contract's refusal."""
@@ -263,7 +342,7 @@ class StallGateway:
         uri = build_uri(
             self.public_host, DigitalLink(sale["gtin"], lot=sale["lot"], serial=str(serial)), self.public_scheme
         )
-        product = product_name(self.engine, sale["gtin"])
+        product = self._product(sale["gtin"])
         stall_name = self._stall_name(record.stall)
         quantity, price, currency = intent.payload["quantity"], intent.payload["price"], intent.payload["currency"]
         unit = UNIT_SYMBOLS.get(sale["unit"], sale["unit"])
@@ -296,6 +375,13 @@ class StallGateway:
             "escpos": base64.b64encode(receipt_bytes(lines, uri)).decode(),
         }
 
+    def _product(self, gtin: str) -> str | None:
+        kept = self._products.get(gtin)
+        if kept is None or time.monotonic() - kept[0] > NAME_TTL_S:
+            kept = (time.monotonic(), product_name(self.engine, gtin))
+            self._products[gtin] = kept
+        return kept[1]
+
     def _stall_name(self, stall: str) -> str | None:
         if stall not in self._names:
             from ledger.queries.stalls import stall_entry
@@ -309,16 +395,31 @@ class StallGateway:
     def _block_round(self) -> None:
         if not self.client.is_connected():
             return
-        scales = self.config.scales()
+        scales = self._scales()
         tables = plu_tables(self.engine, sorted({s.stall for s in scales}))
+        blocked_at = {
+            stall: {plu: e.blocked for plu, e in table.items() if e.blocked} for stall, table in tables.items()
+        }
         now = time.time()
         for scale in scales:
-            blocked = {plu: e.blocked for plu, e in tables.get(scale.stall, {}).items() if e.blocked}
+            blocked = blocked_at.get(scale.stall, {})
             where = (scale.stall, scale.scale_id)
             if self._published_blocks.get(where) != blocked:
                 topic = protocol.blocks_topic(scale.stall, scale.scale_id)
                 self._publish(topic, protocol.blocks(blocked, now), retain=True)
                 self._published_blocks[where] = blocked
+
+    def _scales(self) -> list[ScaleEntry]:
+        """The market's scales, read again only when a scale was added or removed (the
+        folder of their files changed): four times a second, 200 files cost a busy gateway."""
+        folder = self.config.directory / "scales"
+        try:
+            stamp = folder.stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = None
+        if stamp != self._scales_stamp or stamp is None:
+            self._scales_kept, self._scales_stamp = self.config.scales(), stamp
+        return self._scales_kept
 
     def _publish(self, topic: str, body: dict[str, Any], *, retain: bool = False) -> None:
         self.client.publish(topic, orjson.dumps(body), qos=1, retain=retain)

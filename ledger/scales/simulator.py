@@ -72,9 +72,15 @@ class ScaleSimulator:
         self.client.loop_start()
         self._resender.start()
 
+    def request_stop(self) -> None:
+        """Tell the resender to end (:meth:`stop` then returns at once): stopping many scales,
+        tell them all first."""
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
-        self._resender.join(5)
+        if self._resender.ident is not None:
+            self._resender.join(5)
         self.client.disconnect()
         self.client.loop_stop()
         with self._guard:

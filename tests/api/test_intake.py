@@ -1,8 +1,10 @@
 """POST /customs/declarations and POST /harvests/bulk on a real anvil and a real index, on
-SQLite and PostgreSQL: a good file is recorded in one transaction (a long declaration in
-several under its number), a bad one answers 422 with every problem and sends nothing (a line
-the contract would refuse in a later transaction included), a declaration sent again answers
-409 naming the recorded one; the templates download and read back."""
+SQLite and PostgreSQL: a good file goes through the write queue and is recorded in one
+transaction (a long declaration in several under its number; a sheet's lots packed), answered
+with its intents; a bad one answers 422 with every problem and queues nothing (a line the
+contract would refuse in a later transaction included), a declaration sent again answers 409
+naming the recorded one, a retry with the same Idempotency-Key the first answer; the templates
+download and read back."""
 
 from __future__ import annotations
 

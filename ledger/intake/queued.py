@@ -304,12 +304,15 @@ def _store(
     return [found[i] for i in ids]
 
 
-def _retried(engine: Engine, sender: str, kind: str, key: str | None, data: bytes | None) -> QueuedFile:
-    """The first request's intents, after a concurrent retry with the same key won the insert."""
-    first = first_attempt(engine, sender, kind, key or "", data or b"")
-    if first is None:  # the key went to another request of the sender
-        raise KeyReused(key or "", store.intents_by_keys(engine, sender, [f"{key}#0"])[f"{key}#0"])
-    return first
+def _retried(engine: Engine, sender: str, kind: str, items: list[NewIntent], data: bytes | None) -> QueuedFile:
+    """The first request's intents, after a concurrent retry with the same key won the insert;
+    :class:`KeyReused` when a key of the file went to another request of the sender."""
+    key = (items[0].idempotency_key or "").rsplit("#", 1)[0]
+    first = first_attempt(engine, sender, kind, key, data or b"")
+    if first is not None:
+        return first
+    used = store.intents_by_keys(engine, sender, [i.idempotency_key for i in items if i.idempotency_key])
+    raise KeyReused(key, next(iter(used.values())))
 
 
 def queue_declaration(
@@ -354,7 +357,7 @@ def queue_declaration(
     items = _new_intents(DECLARATION_PART, parts, key, data)
     intents = _store(engine, sender, DECLARATION_PART, items, f"declaration:{number}", pending)
     if intents is None:
-        return _retried(engine, sender, DECLARATION_PART, key, data)
+        return _retried(engine, sender, DECLARATION_PART, items, data)
     return QueuedFile(DECLARATION_PART, intents, batch_ids, start)
 
 
@@ -429,7 +432,7 @@ def queue_harvest_sheet(
     items = _new_intents(HARVEST, payloads, key, data)
     intents = _store(engine, sender, HARVEST, items, f"harvests:{sender.lower()}", pending)
     if intents is None:
-        return _retried(engine, sender, HARVEST, key, data)
+        return _retried(engine, sender, HARVEST, items, data)
     return QueuedFile(HARVEST, intents, [_batch_id(lot.gtin, lot.lot) for lot in sheet.lots])
 
 

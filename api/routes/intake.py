@@ -175,7 +175,7 @@ def _queue_file(caller: Caller, flow: _Flow, data: bytes, file_format: str, key:
     caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
     try:
         if key is not None:
-            first = first_attempt(services.engine, sender, flow.intent_kind, key, data)
+            first = first_attempt(services.engine, sender, flow.intent_kind, key, data, file_format)
             if first is not None:
                 return first
         try:
@@ -186,7 +186,9 @@ def _queue_file(caller: Caller, flow: _Flow, data: bytes, file_format: str, key:
         if not checked.ok:
             return _refusal(flow.kind, checked)
         try:
-            queued = flow.queue(services.engine, services.ledger, sender, checked.value, key=key, data=data)
+            queued = flow.queue(
+                services.engine, services.ledger, sender, checked.value, key=key, data=data, file_format=file_format
+            )
         except FilePending as exc:
             return _pending(exc)
     except KeyReused as exc:

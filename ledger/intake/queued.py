@@ -54,8 +54,10 @@ from ledger.chain.reverts import WRAPPING_ERRORS
 from ledger.documents import parse_cid
 from ledger.errors import ContractRevert, FilePending, LedgerError, LineRefused, NodeError, RecordingInterrupted
 from ledger.hexes import from_hex, to_hex
+from ledger.intake import cells
 from ledger.intake.declaration import DeclarationFile
 from ledger.intake.harvests import HarvestSheet
+from ledger.intake.read import read_table
 from ledger.intents.accept import request_hash
 from ledger.intents.kinds import Payload
 from ledger.store import intents as store
@@ -304,11 +306,13 @@ def _store(
     return [found[i] for i in ids]
 
 
-def _retried(engine: Engine, sender: str, kind: str, items: list[NewIntent], data: bytes | None) -> QueuedFile:
+def _retried(
+    engine: Engine, sender: str, kind: str, items: list[NewIntent], data: bytes | None, file_format: str
+) -> QueuedFile:
     """The first request's intents, after a concurrent retry with the same key won the insert;
     :class:`KeyReused` when a key of the file went to another request of the sender."""
     key = (items[0].idempotency_key or "").rsplit("#", 1)[0]
-    first = first_attempt(engine, sender, kind, key, data or b"")
+    first = first_attempt(engine, sender, kind, key, data or b"", file_format)
     if first is not None:
         return first
     used = store.intents_by_keys(engine, sender, [i.idempotency_key for i in items if i.idempotency_key])
@@ -323,11 +327,12 @@ def queue_declaration(
     *,
     key: str | None = None,
     data: bytes | None = None,
+    file_format: str = "csv",
     lines_per_call: int = LINES_PER_CALL,
 ) -> QueuedFile:
     """Queue `declaration` (checked) for `sender`, or the rest of it when it is partly
-    recorded; see the module docstring. `key` and `data` (the file's bytes) bind an
-    Idempotency-Key.
+    recorded; see the module docstring. `key` and `data` (the file's bytes, as `file_format`)
+    bind an Idempotency-Key.
 
     Raises :class:`LineRefused` or :class:`ContractRevert` (nothing queued) when the contract
     would refuse it, :class:`FilePending` when the declaration is in the queue already.
@@ -357,7 +362,7 @@ def queue_declaration(
     items = _new_intents(DECLARATION_PART, parts, key, data)
     intents = _store(engine, sender, DECLARATION_PART, items, f"declaration:{number}", pending)
     if intents is None:
-        return _retried(engine, sender, DECLARATION_PART, items, data)
+        return _retried(engine, sender, DECLARATION_PART, items, data, file_format)
     return QueuedFile(DECLARATION_PART, intents, batch_ids, start)
 
 
@@ -408,13 +413,16 @@ def queue_harvest_sheet(
     *,
     key: str | None = None,
     data: bytes | None = None,
+    file_format: str = "csv",
     lots_per_call: int = LINES_PER_CALL,
 ) -> QueuedFile:
     """Queue every lot of `sheet` (checked) as a ``harvest`` intent of `sender`; `key` and
-    `data` bind an Idempotency-Key. Raises :class:`LineRefused` (nothing queued) when the
-    contract would refuse a lot, :class:`FilePending` when one of its lots is in the queue
-    already (a sheet sent again). While the node does not answer, the lots are queued
-    unchecked."""
+    `data` (the file's bytes, as `file_format`) bind an Idempotency-Key.
+
+    Raises :class:`LineRefused` (nothing queued) when the contract would refuse a lot,
+    :class:`FilePending` when one of its lots is in the queue already (a sheet sent again).
+    While the node does not answer, the lots are queued unchecked.
+    """
     payloads = harvest_payloads(sheet)
     with contextlib.suppress(NodeError):  # checked by the submitter's estimates when it is back
         preflight_harvests(ledger, sender, payloads, lots_per_call)
@@ -432,13 +440,14 @@ def queue_harvest_sheet(
     items = _new_intents(HARVEST, payloads, key, data)
     intents = _store(engine, sender, HARVEST, items, f"harvests:{sender.lower()}", pending)
     if intents is None:
-        return _retried(engine, sender, HARVEST, items, data)
+        return _retried(engine, sender, HARVEST, items, data, file_format)
     return QueuedFile(HARVEST, intents, [_batch_id(lot.gtin, lot.lot) for lot in sheet.lots])
 
 
-def first_attempt(engine: Engine, sender: str, kind: str, key: str, data: bytes) -> QueuedFile | None:
-    """The intents an earlier request with Idempotency-Key `key` queued for the same file, or
-    None when the key is new; raises :class:`KeyReused` when it came with another file."""
+def first_attempt(engine: Engine, sender: str, kind: str, key: str, data: bytes, file_format: str) -> QueuedFile | None:
+    """The intents an earlier request with Idempotency-Key `key` queued for the same file
+    (`data`, as `file_format`), or None when the key is new; raises :class:`KeyReused` when it
+    came with another file."""
     head = store.intent_by_key(engine, sender, f"{key}#0")
     if head is None:
         return None
@@ -451,22 +460,23 @@ def first_attempt(engine: Engine, sender: str, kind: str, key: str, data: bytes)
         found = store.intent_by_key(engine, sender, f"{key}#{len(intents)}")
     if kind == DECLARATION_PART:
         start = intents[0].payload["first_line"]
-        earlier = _recorded_lines(engine, intents[0].payload["declaration_number"], start)
-        batch_ids = earlier + [_batch_id(line["gtin"], line["lot"]) for i in intents for line in i.payload["lines"]]
-        return QueuedFile(kind, intents, batch_ids, start, created=False)
+        return QueuedFile(kind, intents, _declaration_batch_ids(data, file_format), start, created=False)
     return QueuedFile(kind, intents, [_batch_id(i.payload["gtin"], i.payload["lot"]) for i in intents], created=False)
 
 
-def _recorded_lines(engine: Engine, number: str, count: int) -> list[str]:
-    """The batches of the first `count` lines of declaration `number` (recorded before the
-    request being retried, by another file), as far as the index knows them."""
-    if count == 0:
-        return []
-    from ledger.intake.index_state import IndexState
-
-    recorded = IndexState(engine).declaration(number)
-    lots = recorded.lots[:count] if recorded is not None else ()
-    return [_batch_id(gtin, lot) for gtin, lot in lots]
+def _declaration_batch_ids(data: bytes, file_format: str) -> list[str]:
+    """Every line's batch in line order, from the declaration file a key is bound to (it passed
+    the checks when it was first sent, so its cells parse): the lines recorded before the
+    request being retried included, which no intent of it holds."""
+    lines = sorted(
+        (
+            cells.line(row.cells["line"].strip()),
+            cells.gtin(row.cells["gtin"].strip()),
+            cells.lot(row.cells["lot"].strip()),
+        )
+        for row in read_table(data, file_format).rows
+    )
+    return [_batch_id(gtin, lot) for _, gtin, lot in lines]
 
 
 # ------------------------------------------------------------------ outcomes

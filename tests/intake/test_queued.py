@@ -177,17 +177,17 @@ def test_queue_declaration_with_a_key_answers_a_retry_with_the_first_intents(
     data = as_csv(rows)
     declaration = checked(rows, market, deployment)
     sender = market.customs.address
-    assert first_attempt(engine, sender, DECLARATION_PART, "upload-1", data) is None
+    assert first_attempt(engine, sender, DECLARATION_PART, "upload-1", data, "csv") is None
 
     queued = queue_declaration(engine, market.ledger, sender, declaration, key="upload-1", data=data, lines_per_call=2)
 
-    retried = first_attempt(engine, sender, DECLARATION_PART, "upload-1", data)
+    retried = first_attempt(engine, sender, DECLARATION_PART, "upload-1", data, "csv")
     assert retried is not None and not retried.created
     assert retried.ids == queued.ids and retried.batch_ids == queued.batch_ids
     with pytest.raises(KeyReused):
-        first_attempt(engine, sender, DECLARATION_PART, "upload-1", as_csv(rows_of(4)))
+        first_attempt(engine, sender, DECLARATION_PART, "upload-1", as_csv(rows_of(4)), "csv")
     assert submitted(engine, market, queued) is not None
-    again = first_attempt(engine, sender, DECLARATION_PART, "upload-1", data)
+    again = first_attempt(engine, sender, DECLARATION_PART, "upload-1", data, "csv")
     assert again is not None and {i.status for i in again.intents} == {"recorded"}
 
 

@@ -34,22 +34,14 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from ledger.chain.abi import ContractAbi
-from ledger.chain.freshledger import (
-    Declaration,
-    FreshLedgerContract,
-    HarvestLot,
-    ImportLine,
-    batch_id_of,
-    harvests_args,
-    imports_args,
-)
+from ledger.chain.freshledger import FreshLedgerContract, HarvestLot, batch_id_of, harvests_args
 from ledger.chain.reverts import WRAPPING_ERRORS
 from ledger.documents import parse_cid
 from ledger.errors import ContractRevert, FilePending, LedgerError, LineRefused, NodeError, RecordingInterrupted
@@ -59,7 +51,7 @@ from ledger.intake.declaration import DeclarationFile
 from ledger.intake.harvests import HarvestSheet
 from ledger.intake.read import read_table
 from ledger.intents.accept import request_hash
-from ledger.intents.kinds import Payload
+from ledger.intents.kinds import Payload, kind_of
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, KeyReused, NewIntent
 
@@ -171,24 +163,6 @@ def harvest_payloads(sheet: HarvestSheet) -> list[Payload]:
     ]
 
 
-def _header(part: Payload) -> Declaration:
-    return Declaration(
-        part["declaration_number"],
-        part["entry_port"],
-        part["cleared_at"],
-        part["importer"],
-        from_hex(part["document_cid"]) if part.get("document_cid") else b"",
-        part["line_count"],
-    )
-
-
-def _import_lines(part: Payload) -> list[ImportLine]:
-    return [
-        ImportLine(line["gtin"], line["lot"], line["quantity"], line["unit"], line["origin_country"], line["hs_code"])
-        for line in part["lines"]
-    ]
-
-
 def _harvest_lot(payload: Payload) -> HarvestLot:
     document = from_hex(payload["document_cid"]) if payload.get("document_cid") else b""
     return HarvestLot(
@@ -229,16 +203,17 @@ def preflight_declaration(ledger: FreshLedgerContract, sender: str, parts: Seque
     """
     rows = [row for part in parts for row in part["rows"]]
     start = parts[0]["first_line"] if parts else 0
+    kind = kind_of(DECLARATION_PART)
     for part in parts:
-        header, lines, first = _header(part), _import_lines(part), part["first_line"]
+        first = part["first_line"]
         if first == start:
-            args, offset = imports_args(header, lines, first), -start  # the contract counts from line 0
+            call, offset = part, -start  # the contract counts the lines from the declaration's first
         elif start == 0:
-            args, offset = imports_args(replace(header, line_count=len(lines)), lines, 0), first
+            call, offset = {**part, "line_count": len(part["lines"]), "first_line": 0}, first
         else:
             continue
         try:
-            ledger.simulate(sender, "registerImports", *args)
+            ledger.simulate(sender, kind.function, *kind.args(call))
         except ContractRevert as exc:
             raise _refused(exc, rows, offset) from exc
 

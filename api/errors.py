@@ -21,6 +21,7 @@ from ledger.errors import (
     DocumentError,
     DocumentIntegrityError,
     DocumentNotFound,
+    FilePending,
     LedgerError,
     MediaTypeFixed,
     NodeError,
@@ -167,6 +168,8 @@ _DOMAIN_ERRORS: dict[type[Exception], tuple[int, str | None]] = {
     DocumentIntegrityError: (status.HTTP_500_INTERNAL_SERVER_ERROR, "DocumentIntegrityError"),
     # The same bytes uploaded again with another media type: a document keeps its first.
     MediaTypeFixed: (status.HTTP_409_CONFLICT, "MediaTypeFixed"),
+    # A file whose declaration or lots are in the write queue already: wait for those.
+    FilePending: (status.HTTP_409_CONFLICT, "FilePending"),
     DocumentError: (status.HTTP_422_UNPROCESSABLE_CONTENT, None),
     LedgerError: (status.HTTP_500_INTERNAL_SERVER_ERROR, None),
 }

@@ -21,6 +21,7 @@
     │   └── ReorgTooDeep          a reorg deeper than the kept block hashes: re-index from scratch
     ├── NotFound                  a query names a batch, sale or participant the ledger does not know
     ├── FileRefused               a declaration file or harvest sheet cannot be read as a table at all
+    ├── FilePending               the declaration (or lots) of a file is in the write queue already
     ├── WebhookTargetRefused      a webhook URL points where the notifier may not connect
     └── TransactionError          a transaction did not do what was asked
         ├── ContractRevert        the contract refused: a named custom error and its arguments
@@ -168,6 +169,25 @@ class FileRefused(LedgerError):
     def __init__(self, problems: list[Any]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems[:3]))
+
+
+class FilePending(LedgerError):
+    """What a file would record is in the write queue already, not yet recorded or refused:
+    the same declaration (`number`) or lots (`lots`) sent again meanwhile. `intent_ids` are the
+    queued intents; nothing of the file was queued again."""
+
+    def __init__(self, intent_ids: list[int], *, number: str | None = None, lots: list[str] | None = None) -> None:
+        self.intent_ids = intent_ids
+        self.number = number
+        self.lots = lots or []
+        first = intent_ids[0] if intent_ids else None
+        if number is not None:
+            what = f"declaration {number} is in the write queue already (intent {first})"
+        else:
+            shown = ", ".join(self.lots[:3]) + (" ..." if len(self.lots) > 3 else "")
+            count = len(self.lots)
+            what = f"{count} lot{'s are' if count != 1 else ' is'} in the write queue already ({shown}; intent {first})"
+        super().__init__(f"{what}; wait for it (GET /intents/{first}) instead of sending the file again")
 
 
 class TransactionError(LedgerError):

@@ -1,7 +1,9 @@
 """The customs screen: upload a declaration file (CSV or XLSX, the API's templates) and read
-its check report line by line; a file whose every line passes is recorded at once (the
-declaration's lines in as few transactions as fit, :mod:`ledger.intake`), and sending it again
-only shows that it is recorded. Below, the declarations this customs office recorded."""
+its check report line by line; a file whose every line passes goes through the write queue
+(the declaration's lines in as few transactions as fit, :mod:`ledger.intake.queued`) and the
+page answers once they are mined (or says the declaration is queued, when the node is slow
+or away). Sending it again only shows that it is recorded, or still queued. Below, the
+declarations this customs office recorded."""
 
 from __future__ import annotations
 
@@ -15,8 +17,17 @@ from starlette.datastructures import UploadFile
 from api.errors import describe_revert
 from api.workbench.render import render, when
 from api.workbench.session import FormDep, SignedIn, person_with
-from ledger.errors import LineRefused, RecordingInterrupted
-from ledger.intake import FileRefused, UnknownFormat, check_declaration, format_of_name, read_table, record_declaration
+from api.write_queue import wait_final
+from ledger.errors import FilePending, LineRefused, RecordingInterrupted
+from ledger.intake import (
+    FileRefused,
+    UnknownFormat,
+    check_declaration,
+    format_of_name,
+    queue_declaration,
+    read_table,
+    recorded_file,
+)
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.index_state import IndexState
 from ledger.queries.workbench import declarations_by
@@ -35,7 +46,17 @@ def _page(request: Request, who: SignedIn, report: dict[str, Any] | None = None,
         for lot in declaration["lots"]:
             lot["product"] = names.get(lot["gtin"], lot["gtin"])
     if report is not None:  # every key the template reads, whichever outcome this is
-        report = {"error": None, "already": None, "problems": [], "number": None, "lines": [], "block": None, **report}
+        report = {
+            "error": None,
+            "already": None,
+            "pending": None,
+            "queued": None,
+            "problems": [],
+            "number": None,
+            "lines": [],
+            "block": None,
+            **report,
+        }
     return render(
         request, who, "customs.html", "title_customs", status_code=status_code, report=report, recorded=recorded
     )
@@ -70,8 +91,19 @@ async def upload_declaration(request: Request, who: Customs, form: FormDep) -> R
     if not checked.ok or checked.value is None:
         return _page(request, who, {"problems": [p.to_json() for p in checked.problems]}, 422)
     declaration = checked.value
+    sender = who.caller.address
+    who.caller.account  # noqa: B018 - 403 when the market does not hold the officer's key
     try:
-        result = await run_in_threadpool(record_declaration, services.ledger, who.caller.account, declaration)
+        queued = await run_in_threadpool(queue_declaration, services.engine, services.ledger, sender, declaration)
+    except LineRefused as exc:
+        reason = describe_revert(request, exc.cause.inner or exc.cause)
+        return _page(request, who, {"problems": [{"row": exc.row, "column": None, "reason": reason}]}, 409)
+    except FilePending:
+        return _page(request, who, {"pending": declaration.number}, 409)
+    services.wake(sender)
+    intents = await wait_final(services, queued.ids)
+    try:
+        result = recorded_file(queued, intents, services.ledger.abi)
     except LineRefused as exc:
         reason = describe_revert(request, exc.cause.inner or exc.cause)
         return _page(request, who, {"problems": [{"row": exc.row, "column": None, "reason": reason}]}, 409)
@@ -87,7 +119,9 @@ async def upload_declaration(request: Request, who: Customs, form: FormDep) -> R
             "country": line.origin_country,
             "batch_id": batch_id,
         }
-        for line, batch_id in zip(declaration.lines, result.batch_ids, strict=False)
+        for line, batch_id in zip(declaration.lines, queued.batch_ids, strict=False)
     ]
+    if result is None:  # not mined within the queue's wait: the page says it is queued
+        return _page(request, who, {"queued": declaration.number, "lines": lines}, 202)
     report = {"number": declaration.number, "lines": lines, "block": result.last_block}
     return _page(request, who, report)

@@ -26,6 +26,11 @@ EN: dict[str, str] = {
     "declarations_none": "No declarations recorded yet.",
     "error_declaration_format": "Send a .csv or .xlsx file.",
     "declaration_interrupted": "Recording stopped part-way; send the same file again to finish it",
+    "declaration_pending": "Declaration {number} is in the write queue already: nothing was sent again.",
+    "declaration_queued": (
+        "Declaration {number} ({count} lines) is in the write queue: it is recorded as soon as the "
+        "ledger's node answers, and listed below then."
+    ),
     "nav_vendor": "My stall",
     "title_vendor": "My stall",
     "vendor_intro": "Market day {day}.",
@@ -264,6 +269,11 @@ KO: dict[str, str] = {
     "declarations_none": "기록된 신고서가 아직 없습니다.",
     "error_declaration_format": ".csv 또는 .xlsx 파일을 보내세요.",
     "declaration_interrupted": "기록이 중간에 멈췄습니다. 같은 파일을 다시 보내 마무리하세요",
+    "declaration_pending": "신고서 {number}은(는) 이미 기록 대기열에 있어 다시 보내지 않았습니다.",
+    "declaration_queued": (
+        "신고서 {number}({count}개 항목)이(가) 기록 대기열에 있습니다. "
+        "원장 노드가 응답하면 바로 기록되어 아래에 표시됩니다."
+    ),
     "nav_vendor": "내 점포",
     "title_vendor": "내 점포",
     "vendor_intro": "장날 {day}.",
@@ -493,6 +503,8 @@ ZH: dict[str, str] = {
     "declarations_none": "尚无已记录的报关单。",
     "error_declaration_format": "请上传 .csv 或 .xlsx 文件。",
     "declaration_interrupted": "记录中途停止，请重新提交同一文件以完成",
+    "declaration_pending": "报关单 {number} 已在写入队列中，未重复提交。",
+    "declaration_queued": "报关单 {number}（{count} 项）已进入写入队列：账本节点响应后即写入，并显示在下方。",
     "nav_vendor": "我的摊位",
     "title_vendor": "我的摊位",
     "vendor_intro": "市场日 {day}。",

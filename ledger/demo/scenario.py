@@ -2,8 +2,8 @@
 
 Chapters: the authority admits the participants; the farms register their harvests (each
 with a photo in the document store); Ningbo customs clears the importer's Thai fruit
-(durian, mangosteen, longan) from a declaration file, checked and recorded in one
-transaction as ``freshledger customs import`` records one; the harvests and the durian go to
+(durian, mangosteen, longan) from a declaration file, checked and recorded through the write
+queue (one transaction) as ``freshledger customs import`` records one; the harvests and the durian go to
 the wholesaler, who repacks for three stalls; the market lab tests (one strawberry repack
 fails and is quarantined; the wholesaler's attempt to ship it anyway is refused by the
 contract); the stalls receive and sell a day's worth; and the regulator recalls the failed
@@ -120,12 +120,14 @@ def record_scenario(
 ) -> list[Step]:
     """Record the market; return its steps (one per transaction or expected refusal).
 
-    `indexed` brings the database up to the chain's head before the recall is traced;
+    `indexed` brings the database up to the chain's head and returns it: the declaration goes
+    through its write queue, and the recall is traced in its index;
     `documents`, when given, keeps the photos, declaration and reports whose CIDs are recorded;
     `files` is the folder the customs declaration file is written to (a temporary one when
     None); `deploy_block` is where the declaration's check starts reading the registrations.
     """
     recorder = _Recorder(ledger, cast(), on_step, documents)
+    recorder.indexed = indexed
     recorder.files = files
     recorder.deploy_block = deploy_block
     recorder.participants()
@@ -159,6 +161,9 @@ class _Recorder:
         self.names = market.names()
         self.files: Path | None = None
         self.deploy_block = 0
+        #: The demo's database (brought up to the chain's head): the write queue the
+        #: declaration goes through, and the index the recall is traced in.
+        self.indexed: Indexed | None = None
 
     def note(self, action: str, actor: str, detail: str, result: TxResult) -> TxResult:
         self._add(Step(action, actor, detail, result.block_number, result.gas_used))
@@ -222,24 +227,32 @@ class _Recorder:
 
     def declaration(self, now: int) -> None:
         """Customs records the Thai fruit declaration from its file, as a customs officer
-        would with ``freshledger customs import``."""
+        would with ``freshledger customs import``: checked, then through the write queue of
+        the demo's database."""
         declared = market.THAI_FRUIT
         cleared_at = now - declared.hours_ago * HOUR
         paper = declaration_paper(declared, self.name("importer"), cleared_at)
         importer_gln = next(gln for attribute, _, _, gln in market.PARTICIPANTS if attribute == "importer")
+        if self.indexed is None:
+            raise ValueError("the declaration goes through the write queue: record_scenario needs `indexed`")
+        engine = self.indexed()
         with self.folder() as folder:
             file = write_declaration(folder, declared, importer=importer_gln, cleared_at=cleared_at, paper=paper)
             _, recorded = import_declaration_file(
-                file, self.ledger, self.who.customs, deploy_block=self.deploy_block, store=self.documents
+                file,
+                self.ledger,
+                self.who.customs,
+                engine=engine,
+                deploy_block=self.deploy_block,
+                store=self.documents,
             )
         goods = ", ".join(f"{line.product.name.split(' (')[0].lower()} {line.lot}" for line in declared.lines)
-        for tx in recorded.transactions:
-            self.note(
-                "register import",
-                "Ningbo Customs",
-                f"declaration {declared.number} from {file.name}: {goods} from TH, {len(declared.lines)} lines",
-                tx,
-            )
+        for tx_hash in recorded.transactions:
+            receipt = self.ledger.client.receipt(tx_hash)
+            detail = f"declaration {declared.number} from {file.name}: {goods} from TH, {len(declared.lines)} lines"
+            block = int(receipt["blockNumber"]) if receipt is not None else None
+            gas = int(receipt["gasUsed"]) if receipt is not None else None
+            self._add(Step("register import", "Ningbo Customs", detail, block, gas))
 
     def to_wholesaler(self) -> None:
         senders = [(h.lot, h.farm) for h in market.HARVESTS] + [(market.DURIAN_IMPORT.lot, "importer")]

@@ -9,9 +9,13 @@ needed): the importer by address or GLN, whether the declaration or a lot is rec
 stored in the document store before the declaration is recorded. A problem prints as
 ``FILE:ROW: column: reason``; any problem exits 1 with nothing recorded.
 
-The declaration is recorded in one ``registerImports`` transaction, or several under its
-number when it has more lines than one carries; a recording that stops between them (the
-node went away, the process was killed) is finished by running the same import again.
+The declaration goes through the write queue, like every write: its ``registerImports``
+calls (one, or several under its number when it has more lines than one carries) are
+stored as intents in the queue's database (``--database-url``; default: SQLite under the
+data directory) and submitted by this command until they are recorded. A run killed while
+it waits leaves them queued: running the same import again waits for them (or the API's
+submitter sends them, when it holds the same key). A declaration the chain refused part-way
+is finished by the same file, corrected, imported again.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ DeclarationPath = Annotated[
     Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a declaration: .csv, .xlsx or .json")
 ]
 RpcUrl = Annotated[str | None, typer.Option(help="JSON-RPC URL (default: the local chain)")]
+DatabaseUrl = Annotated[
+    str | None, typer.Option(help="SQLAlchemy URL of the write queue's database (default: FRESHLEDGER_DATABASE_URL)")
+]
 
 
 @dataclass(frozen=True)
@@ -95,13 +102,14 @@ def import_declaration(
     account: Annotated[int | None, typer.Option(help="development account index on the local chain")] = None,
     keystore: Annotated[Path | None, typer.Option(help="the customs officer's encrypted JSON keystore")] = None,
     rpc_url: RpcUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Check FILE, then record every line for the customs officer signing; print the batches."""
     from ledger.documents import open_store
-    from ledger.errors import LineRefused, RecordingInterrupted
-    from ledger.intake import record_declaration
-    from ledger.intake.declaration_files import DocumentFiles
+    from ledger.errors import FilePending, LineRefused, RecordingInterrupted
+    from ledger.intake.declaration_files import DocumentFiles, record_queued
     from ledger.signers import command_signer
+    from ledger.store.db import make_engine, migrate
 
     ledger = _connect(rpc_url)
     customs = command_signer(account, keystore, ledger.contract.client.chain_id, who="signs")
@@ -111,10 +119,14 @@ def import_declaration(
         documents.store(open_store(ledger.data_dir))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="FILE") from None
+    engine = make_engine(database_url)
     try:
-        recorded = record_declaration(ledger.contract, customs, declaration)
+        migrate(engine)
+        recorded = record_queued(engine, ledger.contract, customs, declaration)
     except LineRefused as exc:
         _fail(file, [Problem(exc.row, None, f"refused by the contract: {exc.cause.inner or exc.cause}")])
+    except FilePending as exc:
+        _fail(file, [Problem(None, None, str(exc))], "nothing queued again")
     except RecordingInterrupted as exc:
         row = [Problem(exc.row, None, f"refused by the contract: {exc.cause}")] if exc.row is not None else []
         typer.echo(str(exc), err=True)
@@ -122,8 +134,10 @@ def import_declaration(
             file,
             row,
             f"declaration {declaration.number} is partly recorded ({len(exc.recorded)} of "
-            f"{len(declaration.lines)} lines); run the same import again to finish it",
+            f"{len(declaration.lines)} lines); import the same file (corrected) again to finish it",
         )
+    finally:
+        engine.dispose()
     for line, batch_id in zip(declaration.lines, recorded.batch_ids, strict=True):
         typer.echo(f"line {line.line}: lot {line.lot} of GTIN {line.gtin}: batch {batch_id}")
     calls = len(recorded.transactions)

@@ -1,14 +1,20 @@
-"""A declaration file on disk, checked against the chain and recorded: what ``freshledger
-customs import`` does (and the demo, which records its import this way).
+"""A declaration file on disk, checked against the chain and recorded through the write
+queue: what ``freshledger customs import`` does (and the demo, which records its import
+this way).
 
 The ``document`` column holds a CID, or the path of a file (relative to the declaration's
 folder) that is hashed while the declaration is checked and put in the document store
-before the declaration is recorded, so that the CID recorded names a document the store has.
+before the declaration is queued, so that the CID recorded names a document the store has.
+The declaration's intents are stored in the queue's database and submitted by a submitter
+this process runs until they are final (:func:`ledger.intents.local.submit_and_wait`); when
+a run was killed while it waited, its intents stay queued and running the same import again
+waits for them (:func:`ledger.intake.queued.pending_parts`).
 
 Example::
 
     declaration, recorded = import_declaration_file(
-        Path("declaration.csv"), ledger, customs, deploy_block=deployment.deploy_block, store=open_store()
+        Path("declaration.csv"), ledger, customs, engine=engine, deploy_block=deployment.deploy_block,
+        store=open_store(),
     )
 """
 
@@ -19,18 +25,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine
 
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.documents import DocumentStore, cid_of_file
 from ledger.documents.store import DEFAULT_MEDIA_TYPE
+from ledger.errors import FilePending
 from ledger.intake import cells
 from ledger.intake.chain_state import ChainState
 from ledger.intake.checks import Checked
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.declaration import DeclarationFile, check_declaration
 from ledger.intake.problems import FileRefused, Problem
+from ledger.intake.queued import FileRecorded, pending_parts, queue_declaration, recorded_file
 from ledger.intake.read import format_of_name, read_table
-from ledger.intake.record import Recorded, record_declaration
+from ledger.intents.local import submit_and_wait
+from ledger.intents.settings import QueueSettings
 
 #: A document named by path is read whole to hash it; as the API's upload bound.
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -89,14 +99,19 @@ def import_declaration_file(
     ledger: FreshLedgerContract,
     customs: LocalAccount,
     *,
+    engine: Engine,
     deploy_block: int,
     store: DocumentStore | None,
-) -> tuple[DeclarationFile, Recorded]:
+    settings: QueueSettings | None = None,
+) -> tuple[DeclarationFile, FileRecorded]:
     """Check `file`, store the documents it names by path in `store` (None: only their CIDs
-    are recorded), and record it for `customs`.
+    are recorded), queue it for `customs` in `engine`'s write queue and wait until it is
+    recorded.
 
     Raises :class:`FileRefused` with every problem when the file does not check (nothing is
-    recorded), and what :func:`record_declaration` raises.
+    queued); what :func:`queue_declaration` raises (nothing queued); and what
+    :func:`recorded_file` raises when the chain refused a part (``RecordingInterrupted``
+    when lines were recorded before it).
     """
     documents = DocumentFiles(file.parent)
     checked = check_declaration_file(file, ledger, deploy_block, documents)
@@ -104,4 +119,28 @@ def import_declaration_file(
         raise FileRefused(checked.problems)
     if store is not None:
         documents.store(store)
-    return checked.value, record_declaration(ledger, customs, checked.value)
+    return checked.value, record_queued(engine, ledger, customs, checked.value, settings=settings)
+
+
+def record_queued(
+    engine: Engine,
+    ledger: FreshLedgerContract,
+    customs: LocalAccount,
+    declaration: DeclarationFile,
+    *,
+    settings: QueueSettings | None = None,
+) -> FileRecorded:
+    """Queue `declaration` (or wait for this very declaration queued by a run that died),
+    submit it and return what was recorded; see :func:`import_declaration_file`."""
+    try:
+        queued = queue_declaration(engine, ledger, customs.address, declaration)
+    except FilePending as exc:
+        adopted = pending_parts(engine, customs.address, declaration, exc.intent_ids)
+        if adopted is None:
+            raise
+        queued = adopted
+    final = submit_and_wait(engine, ledger, customs, queued.ids, settings=settings)
+    recorded = recorded_file(queued, {i.id: i for i in final}, ledger.abi)
+    if recorded is None:  # submit_and_wait returns them final or raises
+        raise AssertionError("intents returned unfinished")
+    return recorded

@@ -10,9 +10,11 @@ transaction's ``item_event`` events are then shared out in order, ``items(payloa
 intent (or, with ``owns``, by what each event names). A kind without one (or on a contract
 without it) is sent one intent a transaction. ``recall`` packs (the contract's ``recall``
 takes many batches), sales into ``recordSales`` and harvests into ``registerHarvests`` where
-the contract has them. Single imports do not pack: ``registerImports`` records one whole
-declaration (declaration files go through it, :mod:`ledger.intake.record`), while queued
-imports are lines of declarations recorded one call each.
+the contract has them. Single imports do not pack: queued imports are lines of declarations
+recorded one call each. A declaration file is queued as ``declaration_part`` intents (see
+:mod:`ledger.intake.queued`), each one ``registerImports`` call of up to 200 lines under the
+declaration's number that continues where the one before stopped (``firstLine``): they never
+pack, and the submitter sends a sender's intents in order, so the parts go out in line order.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from ledger.chain.freshledger import (
     harvest_args,
     harvests_args,
     import_args,
+    imports_args,
     inspection_args,
     merge_args,
     notice_args,
@@ -187,6 +190,24 @@ def _import_args(p: Payload) -> list[Any]:
     return import_args(line, declaration)
 
 
+def _declaration_part_args(p: Payload) -> list[Any]:
+    """``registerImports(header, firstLine, lines)``: the header carries the whole declaration's
+    line count, so every part names the same declaration."""
+    header = Declaration(
+        p["declaration_number"],
+        p["entry_port"],
+        p["cleared_at"],
+        p["importer"],
+        _bytes(p.get("document_cid")),
+        p["line_count"],
+    )
+    lines = [
+        ImportLine(line["gtin"], line["lot"], line["quantity"], line["unit"], line["origin_country"], line["hs_code"])
+        for line in p["lines"]
+    ]
+    return imports_args(header, lines, p["first_line"])
+
+
 def _inspection_args(p: Payload) -> list[Any]:
     residues = [Residue(r[0], r[1], r[2], r[3]) for r in p["residues"]]
     return inspection_args(_bytes(p["batch_id"]), p["passed"], residues, _bytes(p.get("report_cid")))
@@ -242,6 +263,13 @@ KINDS: dict[str, Kind] = {
             max_group=200,
         ),
         Kind("import", "registerImport", _import_args, _created("ImportRegistered", "batchId")),
+        # A part of a declaration file: one registerImports call, one ImportLineRegistered a line.
+        Kind(
+            "declaration_part",
+            "registerImports",
+            _declaration_part_args,
+            _created("ImportLineRegistered", "batchId"),
+        ),
         Kind("handoff", "handOff", lambda p: hand_off_args(_bytes(p["batch_id"]), p["to"]), _batch_of),
         Kind("accept", "acceptHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),
         Kind("cancel", "cancelHandOff", lambda p: [_bytes(p["batch_id"])], _batch_of),

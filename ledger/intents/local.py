@@ -37,6 +37,21 @@ def queue_and_wait(
         kind_of(kind)
     with engine.begin() as conn:
         ids = insert_intents(conn, account.address, new)
+    return submit_and_wait(engine, ledger, account, ids, settings=settings, timeout=timeout)
+
+
+def submit_and_wait(
+    engine: Engine,
+    ledger: FreshLedgerContract,
+    account: LocalAccount,
+    ids: Sequence[int],
+    *,
+    settings: QueueSettings | None = None,
+    timeout: float = 300.0,
+) -> list[IntentRecord]:
+    """Submit `account`'s intents `ids` (stored already) and return them final, in order.
+    Raises :class:`TransactionTimeout` when they are not final within `timeout`."""
+    ids = list(ids)
     if not ids:
         return []
     pool = SubmitterPool(

@@ -8,12 +8,13 @@ can resume from (see :mod:`ledger.intents.reconcile`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, insert, select, update
+from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store.intent_models import Intent, IntentTransaction
@@ -460,3 +461,34 @@ def insert_intents(conn: Any, sender: str, items: Sequence[tuple[str, NewIntent]
         values = _new_row(sender, kind, item, now)
         ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
     return ids
+
+
+# ------------------------------------------------------------------ files (ledger.intake.queued)
+
+
+def intents_by_keys(engine: Engine, sender: str, keys: Sequence[str]) -> dict[str, IntentRecord]:
+    """`sender`'s intents by Idempotency-Key, for those of `keys` that were used."""
+    return _by_keys(engine, sender, list(keys))
+
+
+def unfinished_in(conn: Any, kind: str, sender: str | None = None) -> list[IntentRecord]:
+    """Queued or sent intents of `kind` (of `sender` only, when given), oldest first, read on
+    `conn` inside the caller's transaction."""
+    query = select(_INTENTS).where(_INTENTS.c.kind == kind, _INTENTS.c.status.in_(UNFINISHED))
+    if sender is not None:
+        query = query.where(_INTENTS.c.sender == sender)
+    return [_intent(row) for row in conn.execute(query.order_by(_INTENTS.c.id)).all()]
+
+
+def exclusive(conn: Any, name: str) -> None:
+    """Make the caller's transaction on `conn` the only one holding `name` until it ends.
+
+    PostgreSQL: a transaction advisory lock (``pg_advisory_xact_lock``, keyed by the schema
+    and `name`), waited for. SQLite needs none: a database has one writer at a time, and a
+    transaction that writes before it reads sees every commit before it.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    digest = hashlib.sha256(f"freshledger-intents:{schema}:{name}".encode()).digest()
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest[:8], "big", signed=True)})

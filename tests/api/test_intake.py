@@ -1,8 +1,10 @@
 """POST /customs/declarations and POST /harvests/bulk on a real anvil and a real index, on
-SQLite and PostgreSQL: a good file is recorded in one transaction (a long declaration in
-several under its number), a bad one answers 422 with every problem and sends nothing (a line
-the contract would refuse in a later transaction included), a declaration sent again answers
-409 naming the recorded one; the templates download and read back."""
+SQLite and PostgreSQL: a good file goes through the write queue and is recorded in one
+transaction (a long declaration in several under its number; a sheet's lots packed), answered
+with its intents; a bad one answers 422 with every problem and queues nothing (a line the
+contract would refuse in a later transaction included), a declaration sent again answers 409
+naming the recorded one, a retry with the same Idempotency-Key the first answer; the templates
+download and read back."""
 
 from __future__ import annotations
 
@@ -13,8 +15,8 @@ import pytest
 from ledger.chain.node import rpc
 from ledger.intake import DECLARATION, read_table
 from ledger.intake.columns import MAX_FILE_BYTES
+from ledger.intake.queued import LINES_PER_CALL
 from ledger.intake.read import XLSX_MEDIA_TYPE
-from ledger.intake.record import LINES_PER_CALL
 from tests.api.conftest import Market, market_at
 from tests.factories.intake import as_csv, as_json, as_xlsx, declaration_rows, harvest_rows
 from tests.support.databases import KINDS, Databases
@@ -256,3 +258,36 @@ def test_templates_download_and_read_back(market: Market, path: str, columns: tu
     assert len(table.rows) == 1
     if columns:
         assert tuple(table.columns) == columns
+
+
+def test_import_declaration_goes_through_the_queue_and_a_key_retry_answers_the_same(market: Market, cast: dict) -> None:
+    rows = declaration_rows(3, number="310120261000110001", importer=cast["importer"][0])
+    headers = {**market.auth(cast["customs"][1]), "Content-Type": "text/csv", "Idempotency-Key": "decl-110001"}
+    answer = market.client.post("/customs/declarations", content=as_csv(rows), headers=headers)
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    (intent_id,) = body["intent_ids"]  # one registerImports call: one declaration_part intent
+    intent = market.client.get(f"/intents/{intent_id}", headers=market.auth(cast["customs"][1])).json()
+    assert (intent["kind"], intent["status"]) == ("declaration_part", "recorded")
+    assert intent["transaction_hash"] == body["transactions"][0]
+    assert intent["result"]["batch_ids"] == body["batch_ids"]
+    head = block(market)
+
+    retried = market.client.post("/customs/declarations", content=as_csv(rows), headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert retried.json() == body  # the first answer, nothing queued again
+    other = declaration_rows(2, number="310120261000110002", importer=cast["importer"][0])
+    reused = market.client.post("/customs/declarations", content=as_csv(other), headers=headers)
+    assert reused.status_code == 422 and "Idempotency-Key" in reused.json()["detail"]
+    assert block(market) == head
+
+
+def test_harvest_sheet_goes_through_the_queue_as_harvest_intents(market: Market, cast: dict) -> None:
+    rows = harvest_rows(3, prefix="HQ")
+    answer = post(market, "/harvests/bulk", as_csv(rows), "csv", cast["farm"][1])
+    assert answer.status_code == 201, answer.text
+    body = answer.json()
+    assert len(body["intent_ids"]) == 3 and len(body["transactions"]) == 1  # packed into one registerHarvests
+    for intent_id, batch_id in zip(body["intent_ids"], body["batch_ids"], strict=True):
+        intent = market.client.get(f"/intents/{intent_id}", headers=market.auth(cast["farm"][1])).json()
+        assert (intent["kind"], intent["status"], intent["result"]["batch_ids"]) == ("harvest", "recorded", [batch_id])

@@ -1,12 +1,12 @@
 """ChainState answers the checks from a real anvil: participants by address and GLN (from
 the registration events), declarations by number (declarationLines and the declaration's
-events), lots (from the batch view); and a checked declaration is recorded through
-record_declaration."""
+events), lots (from the batch view); and a checked declaration is recorded as checked."""
 
 from __future__ import annotations
 
 from ledger.chain.deploy import Deployment
-from ledger.intake import check_declaration, read_table, record_declaration
+from ledger.chain.freshledger import Declaration, ImportLine
+from ledger.intake import check_declaration, read_table
 from ledger.intake.chain_state import ChainState
 from tests.factories.intake import as_csv, declaration_rows
 from tests.factories.market import Market
@@ -33,17 +33,17 @@ def test_chain_state_checks_and_records_a_declaration(market: Market, deployment
     assert checked.value.importer == market.supplier2.address
     assert state.declaration("310120261000700001") is None
 
-    recorded = record_declaration(market.ledger, market.customs, checked.value)
+    declaration = checked.value
+    header = Declaration(
+        declaration.number, declaration.entry_port, declaration.cleared_at, declaration.importer, line_count=3
+    )
+    lines = [ImportLine(x.gtin, x.lot, x.quantity, x.unit, x.origin_country, x.hs_code) for x in declaration.lines]
+    recorded = market.ledger.register_imports(market.customs, header, lines)  # one registerImports
 
-    assert len(recorded.batch_ids) == 3
-    for batch_id, line in zip(recorded.batch_ids, checked.value.lines, strict=True):
-        batch = market.ledger.batch(bytes.fromhex(batch_id[2:]))
-        assert (batch.gtin, batch.remaining, batch.custodian) == (line.gtin, line.quantity, market.supplier2.address)
     found = state.declaration("310120261000700001")
-    assert len(recorded.transactions) == 1  # one registerImports
     assert (found.tx_hash, found.block_number, found.lines, found.line_count) == (
-        recorded.transactions[0].tx_hash,
-        recorded.first_block,
+        recorded.tx_hash,
+        recorded.block_number,
         3,
         3,
     )

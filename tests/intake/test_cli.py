@@ -17,6 +17,8 @@ from ledger.chain.deploy import load
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import free_port
 from ledger.documents import cid_of
+from ledger.store.db import make_engine
+from ledger.store.intents import intents_of
 from tests.factories.intake import as_csv, as_xlsx, declaration_rows
 
 CLI = [sys.executable, "-m", "ledger.cli"]
@@ -82,6 +84,12 @@ def test_customs_import_records_a_declaration_with_its_document(
     stored = Path(env["FRESHLEDGER_DATA_DIR"]) / "documents"
     cid = str(cid_of(paper.read_bytes()))
     assert any(cid in p.name for p in stored.rglob("*")), "the document was stored before recording"
+
+    queue = make_engine(f"sqlite:///{Path(env['FRESHLEDGER_DATA_DIR']) / 'freshledger.db'}")
+    (part,) = intents_of(queue)  # through the write queue of the default database
+    assert (part.kind, part.status) == ("declaration_part", "recorded")
+    assert part.result["batch_ids"][0] == "0x" + batch_id.hex()
+    queue.dispose()
 
     again = run(env, "customs", "import", str(file), "--account", "3", code=1)
     assert "declaration_number: declaration 310120261000800001 is already recorded" in again.stdout

@@ -5,14 +5,13 @@ declaration with no line count."""
 
 from __future__ import annotations
 
-import pytest
-
-from ledger.intake import check_declaration, read_table, record_declaration
+from ledger.chain.freshledger import Declaration, ImportLine
+from ledger.intake import check_declaration, queue_declaration, read_table, recorded_file
 from ledger.intake.index_state import IndexState
 from ledger.queries.declarations import get_declaration
 from tests.factories.chain import Chain, make_indexer
 from tests.factories.intake import as_csv, declaration_rows
-from tests.intake.test_record import Killed, Meddling
+from tests.factories.queue import submit_until_final
 from tests.support.databases import Databases
 
 NUMBER = "310120261000990101"
@@ -27,11 +26,13 @@ def test_index_state_sees_a_declaration_partly_then_wholly_recorded(chain: Chain
     first = check_declaration(read_table(as_csv(rows), "csv"), state)
     assert first.ok, first.problems
 
-    def crash(call: int) -> None:
-        raise Killed
-
-    with pytest.raises(Killed):
-        record_declaration(Meddling(market.ledger, crash), market.customs, first.value, lines_per_call=2)
+    # The first call of the declaration is mined, the rest not (yet).
+    declaration = first.value
+    header = Declaration(
+        NUMBER, declaration.entry_port, declaration.cleared_at, declaration.importer, line_count=len(declaration.lines)
+    )
+    lines = [ImportLine(x.gtin, x.lot, x.quantity, x.unit, x.origin_country, x.hs_code) for x in declaration.lines]
+    market.ledger.register_imports(market.customs, header, lines[:2])
     indexer.sync()
 
     partly = state.declaration(NUMBER)
@@ -39,8 +40,10 @@ def test_index_state_sees_a_declaration_partly_then_wholly_recorded(chain: Chain
     assert partly.lots == tuple((r["gtin"], r["lot"]) for r in rows[:2])
     again = check_declaration(read_table(as_csv(rows), "csv"), state)
     assert again.ok and again.recorded is None, again.problems
-    finished = record_declaration(market.ledger, market.customs, again.value, lines_per_call=2)
-    assert finished.resumed_at == 2
+    queued = queue_declaration(engine, market.ledger, market.customs.address, again.value, lines_per_call=2)
+    final = submit_until_final(engine, market.ledger, [market.customs], queued.ids)
+    finished = recorded_file(queued, final, market.ledger.abi)
+    assert finished is not None and finished.resumed_at == 2
     indexer.sync()
 
     whole = state.declaration(NUMBER)

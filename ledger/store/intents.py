@@ -229,9 +229,9 @@ def intent_by_key(engine: Engine, sender: str, key: str) -> IntentRecord | None:
     return _by_keys(engine, sender, [key]).get(key)
 
 
-def intents_by_keys(engine: Engine, sender: str, keys: list[str]) -> dict[str, IntentRecord]:
+def intents_by_keys(engine: Engine, sender: str, keys: Sequence[str]) -> dict[str, IntentRecord]:
     """`sender`'s intents of those Idempotency-Keys that were used, by key."""
-    return _by_keys(engine, sender, keys)
+    return _by_keys(engine, sender, list(keys))
 
 
 def get_intents(engine: Engine, ids: Sequence[int]) -> dict[int, IntentRecord]:
@@ -464,11 +464,6 @@ def insert_intents(conn: Any, sender: str, items: Sequence[tuple[str, NewIntent]
 
 
 # ------------------------------------------------------------------ files (ledger.intake.queued)
-
-
-def intents_by_keys(engine: Engine, sender: str, keys: Sequence[str]) -> dict[str, IntentRecord]:
-    """`sender`'s intents by Idempotency-Key, for those of `keys` that were used."""
-    return _by_keys(engine, sender, list(keys))
 
 
 def unfinished_in(conn: Any, kind: str, sender: str | None = None) -> list[IntentRecord]:

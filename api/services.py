@@ -125,6 +125,7 @@ class Services:
                 account_of=self._account_of,
                 settings=QueueSettings(
                     max_in_flight=self.settings.queue_max_in_flight,
+                    group_window_s=self.settings.queue_group_window_s,
                     bump_after_blocks=self.settings.queue_bump_after_blocks,
                     bump_percent=self.settings.queue_bump_percent,
                 ),

@@ -25,7 +25,7 @@ accepted sale must appear exactly once among the chain's ``SaleRecorded`` events
 ``api_cpu_ms_per_*_sale``: CPU the API processes (accepting, submitting, answering) used per
 sale in each phase, a figure the shared machine's load does not distort as much as the rates.
 
-Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 50 bulk clients, 1 s
+Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 80 bulk clients, 1 s
 blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``.
 """
 
@@ -301,9 +301,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of each phase")
     parser.add_argument("--clients", type=int, default=50, help="asynchronous clients")
     parser.add_argument("--sync-clients", type=int, default=500, help="clients waiting for mining")
-    # Little's law: with at least half a block of latency each, 6 clients of 100 capped the
-    # figure near 1,200 a second whatever the API did; the goal (5,000) needs about 50.
-    parser.add_argument("--bulk-clients", type=int, default=50, help="clients posting bulk sales")
+    # Little's law: a bulk answer waits about 1.5 s with 1 s blocks (half a block on average,
+    # the group window, settling), so 5,000 sales a second need about 7,500 in flight: 80
+    # clients of 100 (the old 6 capped the figure near 400-600 whatever the API did).
+    parser.add_argument("--bulk-clients", type=int, default=80, help="clients posting bulk sales")
     parser.add_argument("--bulk-size", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2, help="API processes")
     parser.add_argument("--block-time", type=int, default=1, help="seconds between blocks (0: automine)")

@@ -318,6 +318,7 @@ class Submitter:
         store.mark_sent(self.engine, [i.id for i in group], tx)
         self.next_nonce += 1
         self._sent_at = time.monotonic()
+        self._head_checked = -float("inf")  # a node mining on arrival has it already: look once now
         self.in_flight.append(tx)
         crash_point("before_send")
         try:

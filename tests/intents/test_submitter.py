@@ -213,7 +213,7 @@ def test_writes_arriving_while_a_transaction_is_in_flight_share_the_next(chain: 
         rpc_url=chain.node.rpc_url,
         contract=lambda client: FreshLedgerContract(client, market.ledger.address, market.ledger.abi),
         account_of={market.vendor.address: market.vendor}.get,
-        settings=QueueSettings(idle_exit_s=30.0, group_window_s=1.0),
+        settings=QueueSettings(idle_exit_s=30.0, group_window_s=60.0),
     )
     pool.start()
     try:
@@ -221,12 +221,14 @@ def test_writes_arriving_while_a_transaction_is_in_flight_share_the_next(chain: 
         pool.wake(market.vendor.address)
         _wait_for(lambda: get_intents(engine, first)[first[0]].status == "sent")
         # Five bursts, each waking the submitter, while the first transaction is in flight:
-        # they wait for the group window and go out together.
+        # they wait (the window outlasts the test) until the first is mined, then go together.
         later = []
         for _ in range(5):
             later += queue(engine, market.vendor, "sale", [sale, sale])
             pool.wake(market.vendor.address)
             time.sleep(0.02)
+        assert {i.status for i in get_intents(engine, later).values()} == {"queued"}
+        rpc(chain.node.rpc_url, "evm_mine", [])
         _wait_for(lambda: all(i.status == "sent" for i in get_intents(engine, later).values()))
         rpc(chain.node.rpc_url, "evm_mine", [])
         wait_final(engine, first + later, 30.0)

@@ -53,6 +53,10 @@ class RoleCache:
                 previous = self._known.get(address)
             return self._read(address, read, time.monotonic(), previous)
 
+    def cached(self, address: str) -> Roles | None:
+        """The roles of `address` if known and fresh (never reads the chain)."""
+        return self._fresh(address) if self.fresh_s > 0 else None
+
     def _fresh(self, address: str) -> Roles | None:
         with self._guard:
             known = self._known.get(address)
@@ -92,6 +96,17 @@ class KeyCache:
         self.fresh_s = fresh_s
         self._known: dict[bytes, tuple[float, str]] = {}
         self._guard = threading.Lock()
+
+    def cached(self, key: str) -> str | None:
+        """The address of `key` if checked within ``fresh_s`` (never reads the database)."""
+        if self.fresh_s <= 0:
+            return None
+        digest = hashlib.sha256(key.encode()).digest()
+        with self._guard:
+            known = self._known.get(digest)
+        if known is not None and time.monotonic() - known[0] < self.fresh_s:
+            return known[1]
+        return None
 
     def get(self, key: str, look_up: Callable[[], str | None]) -> str | None:
         if self.fresh_s <= 0:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
+from api.lots import LotCache
 from api.receipts import ReceiptProofs
 from api.roles import KeyCache, RoleCache
 from api.scan_cache import ScanCache
@@ -70,6 +71,15 @@ class Services:
             self._scan_cache = ScanCache(self.engine, self.settings.scan_cache_mb * 1024 * 1024)
         return self._scan_cache
 
+    _lots: LotCache | None = None
+
+    @property
+    def lots(self) -> LotCache:
+        """The GTIN and lot of batches sold from, for the sales' QR links (read once each)."""
+        if self._lots is None:
+            self._lots = LotCache(self.engine)
+        return self._lots
+
     _scans: ScanCounter | None = None
 
     @property
@@ -125,6 +135,7 @@ class Services:
                 account_of=self._account_of,
                 settings=QueueSettings(
                     max_in_flight=self.settings.queue_max_in_flight,
+                    group_window_s=self.settings.queue_group_window_s,
                     bump_after_blocks=self.settings.queue_bump_after_blocks,
                     bump_percent=self.settings.queue_bump_percent,
                 ),

@@ -16,6 +16,7 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_QUEUE_SUBMITTERS | true: this process runs write-queue submitters (false: `freshledger submit` does) |
 | FRESHLEDGER_QUEUE_WAIT_S | 60: how long a write waits for mining before answering 202 |
 | FRESHLEDGER_QUEUE_MAX_IN_FLIGHT | 32: transactions of one sender sent and not yet mined |
+| FRESHLEDGER_QUEUE_GROUP_WINDOW_S | 0.2: a sender's next transaction waits this long after one in flight |
 | FRESHLEDGER_ROLE_CACHE_S | 0: seconds a participant's roles read from the chain are reused |
 | FRESHLEDGER_ROLE_CACHE_STALE_S | 600: while the node is down, roles read this long ago still count |
 | FRESHLEDGER_WORKBENCH_IDLE_S | 1800: a workbench session ends after this long without a request |
@@ -70,6 +71,9 @@ class ApiSettings(LedgerSettings):
     #: A write answers once mined; after this long it answers 202 with the intent to follow.
     queue_wait_s: float = Field(60.0, ge=0)
     queue_max_in_flight: int = Field(32, ge=1, le=1024)
+    #: Group commit: while a sender's transaction is in flight, its next is sent at most this
+    #: often with all that queued meanwhile (keep it well under the chain's block time).
+    queue_group_window_s: float = Field(0.2, ge=0, le=60)
     #: A sender's oldest transaction not mined this many blocks after it became the oldest is
     #: replaced with higher fees (0: never); a replacement raises tip and fee cap by this percent.
     queue_bump_after_blocks: int = Field(3, ge=0)

@@ -59,6 +59,9 @@ class KeyStore:
 
     def account(self, address: str) -> LocalAccount:
         """The signing account of `address` (NotFound without a keystore)."""
+        held = self._unlocked.get(address)
+        if held is not None:  # asked on every write: no checksum hashing
+            return held
         address = to_checksum_address(address)
         if address not in self._unlocked:
             path = self.path(address)

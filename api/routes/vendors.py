@@ -14,9 +14,6 @@ from api.schemas import SaleCreate, SalesBulkCreate, TxResponse
 from api.services import Services
 from api.write_queue import ACCEPTED, write, write_many
 from ledger.digital_link import DigitalLink
-from ledger.errors import NotFound
-from ledger.queries.batches import get_batch
-from ledger.queries.views import BatchView
 from ledger.store.intents import IntentRecord
 
 router = APIRouter(tags=["vendors"])
@@ -40,8 +37,6 @@ async def record_sales(request: Request, body: SalesBulkCreate, caller: Vendor) 
 
 
 def _qr(services: Services) -> Any:
-    batches: dict[str, BatchView | None] = {}  # one answer's sales mostly share a batch: read once
-
     def extra(intent: IntentRecord) -> dict[str, Any]:
         # GTIN and lot come from the database (the lot is only in the batch's creation event).
         # Without them (the indexer has not reached the batch yet) there is no Digital Link
@@ -51,21 +46,10 @@ def _qr(services: Services) -> Any:
         if sale_id is None or serial is None:
             return {"qr_url": None}
         proof = services.receipts.proof(sale_id)
-        batch_id = intent.payload["batch_id"]
-        if batch_id not in batches:
-            batches[batch_id] = _indexed_batch(services, batch_id)
-        batch = batches[batch_id]
-        if batch is None:
+        lot = services.lots.get(intent.payload["batch_id"])
+        if lot is None:
             return {"qr_url": None, "receipt": proof}
-        link = DigitalLink(batch.gtin, lot=batch.lot, serial=str(serial))
+        link = DigitalLink(lot[0], lot=lot[1], serial=str(serial))
         return {"qr_url": with_proof(services.settings.digital_link_uri(link), proof), "receipt": proof}
 
     return extra
-
-
-def _indexed_batch(services: Services, batch_id: str) -> BatchView | None:
-    try:
-        batch, _ = get_batch(services.engine, batch_id)
-    except NotFound:
-        return None
-    return batch

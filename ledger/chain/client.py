@@ -5,6 +5,12 @@ Transactions are signed locally with eth-account (the node never holds a key): a
 ``eth_sendRawTransaction`` and receipt polling at a small interval. Nonces are tracked
 locally per sender, so a burst of transactions costs no ``eth_getTransactionCount`` each.
 
+The calls of the write path (calls, estimates, sends, receipts, the head block) go as raw
+JSON-RPC (:mod:`ledger.chain.jsonrpc`): web3's formatting of a packed call's receipt (every
+log's bytes wrapped, every address checksummed) cost more than decoding its events. Receipts
+keep the node's hex for logs and hashes, with the numbers as ints (``status``,
+``blockNumber``, ``gasUsed``). ``w3`` stays for the rest.
+
 Example::
 
     client = ChainClient("http://127.0.0.1:8545")
@@ -21,16 +27,17 @@ from functools import cached_property
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
+from eth_utils import keccak, to_checksum_address
 from hexbytes import HexBytes
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint
 
 from ledger.chain.abi import ContractAbi
 from ledger.chain.events import ChainEvent, event_codec
-from ledger.chain.reverts import revert_from
+from ledger.chain.jsonrpc import JsonRpcConnection, RpcError
+from ledger.chain.reverts import revert_from_rpc
 from ledger.errors import NodeError, TransactionError, TransactionTimeout
+from ledger.hexes import to_hex
 
 #: Receipt polling: first after 10 ms, then each wait half as long again, up to 250 ms.
 #: anvil mines on arrival, so a receipt is there at the first or second poll, and a single
@@ -102,6 +109,7 @@ class ChainClient:
             cacheable_requests={RPCEndpoint("eth_chainId")},
         )
         self.w3 = Web3(provider)
+        self.rpc = JsonRpcConnection(rpc_url, timeout=request_timeout)
         self._nonces: dict[str, int] = {}
         self._lock = threading.Lock()
         self._fees: tuple[float, int, int] | None = None
@@ -114,7 +122,7 @@ class ChainClient:
         return self._rpc(lambda: self.w3.eth.chain_id)
 
     def block_number(self) -> int:
-        return self._rpc(lambda: self.w3.eth.block_number)
+        return int(self.rpc.call("eth_blockNumber", []), 16)
 
     def genesis_hash(self) -> str:
         return self._rpc(lambda: self.w3.eth.get_block(0)["hash"].to_0x_hex())
@@ -126,13 +134,10 @@ class ChainClient:
 
     def call(self, to: str, data: bytes, *, abi: ContractAbi, sender: str | None = None) -> bytes:
         """``eth_call``; a revert raises :class:`ContractRevert` with the decoded error."""
-        tx: dict[str, Any] = {"to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        tx: dict[str, Any] = {"to": to, "data": to_hex(data)}
         if sender:
-            tx["from"] = Web3.to_checksum_address(sender)
-        try:
-            return bytes(self._rpc(lambda: self.w3.eth.call(tx)))
-        except ContractLogicError as exc:
-            raise revert_from(exc, abi) from None
+            tx["from"] = sender
+        return bytes.fromhex(self._call_or_revert("eth_call", [tx, "latest"], abi)[2:])
 
     # ------------------------------------------------------------ transactions
 
@@ -168,22 +173,18 @@ class ChainClient:
         """Sign and send one transaction without waiting; return its hash."""
         sender = account.address
         if gas is None:
-            base: dict[str, Any] = {"from": sender, "data": HexBytes(data), "value": value}
+            base: dict[str, Any] = {"from": sender, "data": to_hex(data), "value": hex(value)}
             if to is not None:
-                base["to"] = Web3.to_checksum_address(to)
+                base["to"] = to
             gas = int(self._estimate(base, abi) * GAS_MARGIN)
         with self._lock:
             nonce = self._next_nonce(sender)
             signed = self.sign(account, to=to, data=data, gas=gas, nonce=nonce, value=value)
             try:
-                self.w3.eth.send_raw_transaction(signed.raw)
-            except (Web3RPCError, ValueError) as exc:
-                if not self._holds(exc, HexBytes(signed.hash)):
-                    self._nonces.pop(sender, None)  # resynchronise from the node next time
-                    raise TransactionError(f"the node refused the transaction: {exc}") from exc
-            except OSError as exc:
-                self._nonces.pop(sender, None)
-                raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+                self.send_raw(signed.raw)
+            except (TransactionError, NodeError):
+                self._nonces.pop(sender, None)  # resynchronise from the node next time
+                raise
             self._nonces[sender] = nonce + 1
         return signed.hash
 
@@ -199,28 +200,23 @@ class ChainClient:
         """Wait until `tx_hash` is mined; raise if it reverted."""
         deadline = time.monotonic() + timeout
         pause = RECEIPT_POLL_S
-        while True:
-            try:
-                receipt = self.w3.eth.get_transaction_receipt(tx_hash)
-                break
-            except TransactionNotFound:
-                if time.monotonic() > deadline:
-                    raise TransactionTimeout(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
-                time.sleep(pause)
-                pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX_S)
-            except OSError as exc:
-                raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+        while (receipt := self.receipt(tx_hash)) is None:
+            if time.monotonic() > deadline:
+                raise TransactionTimeout(f"transaction {tx_hash} not mined within {timeout:.0f} s") from None
+            time.sleep(pause)
+            pause = min(pause * RECEIPT_POLL_GROWTH, RECEIPT_POLL_MAX_S)
         if receipt["status"] != 1:
             raise self._explain_failure(tx_hash, receipt, abi, replay)
         return self.result_of(tx_hash, receipt, abi=abi, event_address=event_address)
 
     def result_of(self, tx_hash: str, receipt: Any, *, abi: ContractAbi, event_address: str | None) -> TxResult:
-        """A successful receipt as a :class:`TxResult` with the contract's decoded events."""
+        """A successful receipt (as :meth:`receipt` gives it) as a :class:`TxResult` with the
+        contract's decoded events."""
         events = event_codec(abi, "abi").decode_receipt(receipt["logs"], event_address) if event_address else []
         return TxResult(
             tx_hash=tx_hash,
             block_number=receipt["blockNumber"],
-            block_hash=receipt["blockHash"].to_0x_hex(),
+            block_hash=receipt["blockHash"],
             gas_used=receipt["gasUsed"],
             events=events,
             contract_address=receipt.get("contractAddress"),
@@ -230,13 +226,9 @@ class ChainClient:
 
     def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi, value: int = 0) -> int:
         """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
-        tx: dict[str, Any] = {
-            "from": Web3.to_checksum_address(sender),
-            "to": Web3.to_checksum_address(to),
-            "data": HexBytes(data),
-        }
+        tx: dict[str, Any] = {"from": sender, "to": to, "data": to_hex(data)}
         if value:
-            tx["value"] = value
+            tx["value"] = hex(value)
         return self._estimate(tx, abi)
 
     def sign(
@@ -261,34 +253,37 @@ class ChainClient:
         signed = account.sign_transaction(tx)
         return SignedTx(bytes(signed.raw_transaction), signed.hash.to_0x_hex(), nonce, gas)
 
-    def receipt(self, tx_hash: str) -> Any | None:
-        """The receipt of `tx_hash`, or None while it is not mined (or unknown)."""
-        try:
-            return self._rpc(lambda: self.w3.eth.get_transaction_receipt(tx_hash))
-        except TransactionNotFound:
+    def receipt(self, tx_hash: str) -> dict[str, Any] | None:
+        """The receipt of `tx_hash`, or None while it is not mined (or unknown): the node's
+        JSON, with ``status``, ``blockNumber``, ``gasUsed``, ``transactionIndex`` as ints and
+        ``contractAddress`` checksummed; logs and hashes stay hex."""
+        receipt = self.rpc.call("eth_getTransactionReceipt", [tx_hash])
+        if receipt is None:
             return None
+        for name in ("status", "blockNumber", "gasUsed", "transactionIndex", "cumulativeGasUsed"):
+            if isinstance(receipt.get(name), str):
+                receipt[name] = int(receipt[name], 16)
+        if receipt.get("contractAddress"):
+            receipt["contractAddress"] = to_checksum_address(receipt["contractAddress"])
+        return receipt
 
     def knows(self, tx_hash: str) -> bool:
         """Whether the node holds `tx_hash`, pending or mined."""
-        try:
-            self._rpc(lambda: self.w3.eth.get_transaction(tx_hash))
-        except TransactionNotFound:
-            return False
-        return True
+        return self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None
 
     def nonce_of(self, sender: str, block: str = "latest") -> int:
         """How many transactions of `sender` the node counts (mined: "latest"; with its pool: "pending")."""
-        return int(self._rpc(lambda: self.w3.eth.get_transaction_count(Web3.to_checksum_address(sender), block)))
+        return int(self.rpc.call("eth_getTransactionCount", [sender, block]), 16)
 
     def revert_reason(
         self, sender: str, *, to: str, data: bytes, abi: ContractAbi, block: int | str = "latest"
     ) -> TransactionError | None:
         """Run a call as `sender` on `block`; the error it reverts with, or None if it passes."""
-        call = {"from": Web3.to_checksum_address(sender), "to": Web3.to_checksum_address(to), "data": HexBytes(data)}
+        call = {"from": sender, "to": to, "data": to_hex(data)}
         try:
-            self._rpc(lambda: self.w3.eth.call(call, block))
-        except ContractLogicError as exc:
-            return revert_from(exc, abi)
+            self._call_or_revert("eth_call", [call, hex(block) if isinstance(block, int) else block], abi)
+        except TransactionError as exc:
+            return exc
         return None
 
     def balance(self, address: str) -> int:
@@ -302,28 +297,22 @@ class ChainClient:
     def send_raw(self, raw: bytes) -> str:
         """Send a signed transaction as it is; return its hash. A node that already holds
         this very transaction (a retried request whose first attempt arrived) is no error."""
-        tx_hash = HexBytes(keccak(HexBytes(raw)))
+        tx_hash = to_hex(keccak(raw))
         try:
-            return self.w3.eth.send_raw_transaction(raw).to_0x_hex()
-        except (Web3RPCError, ValueError) as exc:
+            return str(self.rpc.call("eth_sendRawTransaction", [to_hex(raw)]))
+        except RpcError as exc:
             if not self._holds(exc, tx_hash):
-                raise TransactionError(f"the node refused the transaction: {exc}") from exc
-            return tx_hash.to_0x_hex()
-        except OSError as exc:
-            raise NodeError(f"cannot reach {self.rpc_url}: {exc}") from exc
+                raise TransactionError(f"the node refused the transaction: {exc.rpc_message}") from exc
+            return tx_hash
 
-    def _holds(self, refusal: Exception, tx_hash: bytes) -> bool:
+    def _holds(self, refusal: Exception, tx_hash: str) -> bool:
         """Whether a refused send is in fact on its way: the node already holds this very
         transaction, pending or mined. web3 retries ``eth_sendRawTransaction`` after a dropped
         connection; when the first attempt did arrive, the retry is refused ("already known",
         or "nonce too low" once a block has taken it), yet the transaction is fine."""
         if not any(words in str(refusal).lower() for words in _RETRY_REFUSALS):
             return False
-        try:
-            self.w3.eth.get_transaction(tx_hash)
-        except TransactionNotFound:
-            return False
-        return True
+        return self.knows(tx_hash)
 
     def forget_nonces(self) -> None:
         """Drop the locally tracked nonces; the next transaction of each sender asks the node.
@@ -336,34 +325,42 @@ class ChainClient:
     # ------------------------------------------------------------ internals
 
     def _estimate(self, tx: dict[str, Any], abi: ContractAbi) -> int:
+        return int(self._call_or_revert("eth_estimateGas", [tx], abi), 16)
+
+    def _call_or_revert(self, method: str, params: list[Any], abi: ContractAbi) -> Any:
+        """``eth_call`` or ``eth_estimateGas``; a revert raises the contract's error decoded
+        (:class:`ContractRevert`), any other error answer :class:`RpcError`."""
         try:
-            return int(self._rpc(lambda: self.w3.eth.estimate_gas(tx)))
-        except ContractLogicError as exc:
-            raise revert_from(exc, abi) from None
+            return self.rpc.call(method, params)
+        except RpcError as exc:
+            revert = revert_from_rpc(exc, abi)
+            if revert is None:
+                raise
+            raise revert from None
 
     def _fee_caps(self) -> tuple[int, int]:
         now = time.monotonic()
         if self._fees is None or now - self._fees[0] > FEE_REFRESH_S:
-            base_fee = int(self._rpc(lambda: self.w3.eth.get_block("latest")).get("baseFeePerGas", 0))
+            latest = self.rpc.call("eth_getBlockByNumber", ["latest", False])
+            base_fee = int(latest.get("baseFeePerGas") or "0x0", 16)
             self._fees = (now, 2 * base_fee + PRIORITY_FEE_WEI, PRIORITY_FEE_WEI)
         return self._fees[1], self._fees[2]
 
     def _next_nonce(self, sender: str) -> int:
         if sender not in self._nonces:
-            self._nonces[sender] = int(self._rpc(lambda: self.w3.eth.get_transaction_count(sender, "pending")))
+            self._nonces[sender] = self.nonce_of(sender, "pending")
         return self._nonces[sender]
 
     def _explain_failure(
         self, tx_hash: str, receipt: Any, abi: ContractAbi, replay: dict[str, Any] | None
     ) -> TransactionError:
         """Re-run a reverted transaction as a call on the parent block to recover its error."""
-        if replay is not None:
-            call = {k: v for k, v in replay.items() if v is not None}
-            call["data"] = HexBytes(call["data"])
-            try:
-                self.w3.eth.call(call, receipt["blockNumber"] - 1)
-            except ContractLogicError as exc:
-                return revert_from(exc, abi)
+        if replay is not None and replay.get("to") is not None:
+            reason = self.revert_reason(
+                replay["from"], to=replay["to"], data=replay["data"], abi=abi, block=receipt["blockNumber"] - 1
+            )
+            if reason is not None:
+                return reason
         return TransactionError(f"transaction {tx_hash} reverted in block {receipt['blockNumber']}")
 
     def _rpc(self, fn: Callable[[], Any]) -> Any:

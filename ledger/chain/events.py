@@ -253,28 +253,10 @@ class EventCodec:
         return events
 
     def decode_receipt(self, logs: Iterable[Mapping[str, Any]], address: str) -> list[ChainEvent]:
-        """The events contract `address` emitted, from a web3 receipt's logs (bytes, ints)."""
-        wanted = to_checksum_address(address)
-        events = []
-        for log in logs:
-            topics = [to_hex(t) for t in log["topics"]]
-            decoder = self._by_topic.get(topics[0]) if topics else None
-            if decoder is None or to_checksum_address(log["address"]) != wanted:
-                continue
-            stamp = log.get("blockTimestamp")
-            events.append(
-                ChainEvent(
-                    block_number=int(log["blockNumber"]),
-                    block_hash=to_hex(log["blockHash"]),
-                    block_time=None if stamp is None else _number(stamp),
-                    tx_hash=to_hex(log["transactionHash"]),
-                    tx_index=int(log["transactionIndex"]),
-                    log_index=int(log["logIndex"]),
-                    name=decoder.name,
-                    args=decoder.decode(topics, to_hex(log["data"])),
-                )
-            )
-        return events
+        """The events contract `address` emitted, from a receipt's logs as the node gives them
+        (JSON-RPC hex, as :meth:`decode_logs` takes; a packed call's receipt has hundreds)."""
+        wanted = address.lower()
+        return self.decode_logs(log for log in logs if str(log["address"]).lower() == wanted)
 
 
 def _number(value: Any) -> int:

@@ -18,9 +18,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import orjson
 
+from ledger.chain.jsonrpc import JsonRpcConnection, RpcError
 from ledger.errors import NodeError
 
 #: Words providers use when a log query is too large (matched case-insensitively).
@@ -45,16 +45,6 @@ TARGET_LOGS = 5_000
 DENSE_LOGS = 10_000
 
 
-class RpcError(NodeError):
-    """The node answered a JSON-RPC call with an error object."""
-
-    def __init__(self, method: str, code: int | None, message: str) -> None:
-        self.method = method
-        self.code = code
-        self.rpc_message = message
-        super().__init__(f"{method} failed: {message} (code {code})")
-
-
 class RangeTooLarge(RpcError):
     """The node refused a log query as too large; a smaller range may pass."""
 
@@ -68,11 +58,12 @@ class BlockHeader:
 
 
 class JsonRpc:
-    """Minimal JSON-RPC 2.0 client: single and batched calls on a keep-alive connection."""
+    """Minimal JSON-RPC 2.0 client: single and batched calls on a keep-alive connection
+    (:mod:`ledger.chain.jsonrpc`'s), with the refusals of oversized log queries named."""
 
     def __init__(self, url: str, *, timeout: float = 60.0) -> None:
         self.url = url
-        self._http = httpx.Client(timeout=timeout, headers={"content-type": "application/json"})
+        self._http = JsonRpcConnection(url, timeout=timeout)
         self._ids = itertools.count(1)
 
     def close(self) -> None:
@@ -100,18 +91,14 @@ class JsonRpc:
         return [_result(method, by_id.get(first + i, {})) for i in range(len(params_list))]
 
     def _post(self, payload: Any) -> Any:
+        status, content = self._http.post_raw(orjson.dumps(payload))
+        text = content[:200].decode(errors="replace")
+        if status in _TOO_LARGE_STATUS:
+            raise RangeTooLarge("eth_getLogs", status, f"HTTP {status}: {text}")
+        if status >= 400:
+            raise NodeError(f"{self.url} answered HTTP {status}: {text}")
         try:
-            response = self._http.post(self.url, content=orjson.dumps(payload))
-        except httpx.HTTPError as exc:
-            raise NodeError(f"cannot reach {self.url}: {exc}") from exc
-        if response.status_code in _TOO_LARGE_STATUS:
-            raise RangeTooLarge(
-                "eth_getLogs", response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
-            )
-        if response.status_code >= 400:
-            raise NodeError(f"{self.url} answered HTTP {response.status_code}: {response.text[:200]}")
-        try:
-            return orjson.loads(response.content)
+            return orjson.loads(content)
         except orjson.JSONDecodeError as exc:
             raise NodeError(f"{self.url} answered with invalid JSON: {exc}") from exc
 

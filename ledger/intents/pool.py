@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from eth_account.signers.local import LocalAccount
@@ -106,6 +107,7 @@ class SubmitterPool:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._running: dict[str, tuple[threading.Thread, threading.Event]] = {}
+        self._elsewhere: dict[str, float] = {}  # senders whose lock another process held, and when
         self._guard = threading.Lock()
         self._manager = threading.Thread(target=self._manage, name="submitter-pool", daemon=True)
 
@@ -125,9 +127,13 @@ class SubmitterPool:
         """An intent of `sender` was accepted here: its submitter (if here) looks at once."""
         with self._guard:
             running = self._running.get(sender)
-        if running is not None:
+            elsewhere = time.monotonic() - self._elsewhere.get(sender, -SCAN_S) < SCAN_S
+        if running is not None and running[0].is_alive():
             running[1].set()
-        self._wake.set()
+        elif not elsewhere:
+            # A sender whose lock another process held at the last look waits for the next
+            # scan: a scan for every burst of a busy sender cost more than its writes.
+            self._wake.set()
 
     def running_senders(self) -> list[str]:
         with self._guard:
@@ -155,6 +161,8 @@ class SubmitterPool:
             return  # a key this process does not hold
         lock = try_lock(self.engine, sender)
         if lock is None:
+            with self._guard:
+                self._elsewhere[sender] = time.monotonic()
             return  # another process (or thread) submits for this sender
         wake = threading.Event()
         if account is None:  # a participant keeping its own key: its signed transactions

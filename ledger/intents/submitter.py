@@ -7,7 +7,8 @@ chooses the sender's nonces. One step at a time:
 1. settle: the oldest transactions in flight whose receipts are in;
 2. fill: while fewer than ``max_in_flight`` are in flight, take the run of queued intents of
    one kind at the head of the queue (several when the kind packs: whatever arrived while
-   the previous transactions were in flight), estimate the gas (a revert there names a bad
+   the previous transactions were in flight; while one is in flight the next goes at most
+   every ``group_window_s``, so a busy sender's writes pack), estimate the gas (a revert there names a bad
    intent: the group is halved until each guilty intent stands alone and is refused, and the
    rest go out), sign with the next nonce, store the signed bytes with the intents in one
    database transaction, and only then send them.
@@ -86,6 +87,8 @@ class Submitter:
         self._head_since = 0
         self._replacements: set[str] = set()
         self._bump_checked = 0.0
+        self._head_checked = -float("inf")  # when the head block was last asked for
+        self._sent_at = -float("inf")  # when the last transaction was sent
 
     # ------------------------------------------------------------ the loop
 
@@ -117,8 +120,18 @@ class Submitter:
             elif time.monotonic() - idle_since > self.settings.idle_exit_s:
                 return
             if not busy:
-                self.wake.wait(self.settings.poll_s)
+                self.wake.wait(self._pause())
                 self.wake.clear()
+
+    def _pause(self) -> float:
+        """How long to wait for a wake before looking again: the poll when nothing is in
+        flight, else until the next look at the head or the end of the group window."""
+        if not self.in_flight:
+            return self.settings.poll_s
+        now = time.monotonic()
+        head = self._head_checked + self.settings.head_check_s - now
+        send = self._sent_at + self.settings.group_window_s - now
+        return max(0.0, min(self.settings.poll_s, head, send if send > 0 else head))
 
     def _resume(self) -> None:
         """Reconcile with the node, then continue at the node's next nonce."""
@@ -141,6 +154,10 @@ class Submitter:
         settled = False
         if not self.in_flight:
             return False
+        now = time.monotonic()
+        if now - self._head_checked < self.settings.head_check_s:
+            return False  # woken by new writes: the head was asked for moments ago
+        self._head_checked = now
         head = self.client.block_number()
         if head == self._pending_at:
             return False
@@ -200,7 +217,10 @@ class Submitter:
 
     def fill(self) -> bool:
         """Send transactions for the queue's head while the window allows; True if any
-        intent moved (sent or refused)."""
+        intent moved (sent or refused). While a transaction is in flight, the next waits
+        until ``group_window_s`` after it (group commit), and then takes all that queued."""
+        if self.in_flight and time.monotonic() - self._sent_at < self.settings.group_window_s:
+            return False
         moved = False
         while len(self.in_flight) < self.settings.max_in_flight and self._ready:
             queued = store.queued_run(self.engine, self.sender, LOOKAHEAD)
@@ -297,6 +317,8 @@ class Submitter:
         )
         store.mark_sent(self.engine, [i.id for i in group], tx)
         self.next_nonce += 1
+        self._sent_at = time.monotonic()
+        self._head_checked = -float("inf")  # a node mining on arrival has it already: look once now
         self.in_flight.append(tx)
         crash_point("before_send")
         try:

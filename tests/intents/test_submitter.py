@@ -1,21 +1,27 @@
 """The submitter on a real chain and both databases: group commit packs the intents that
-arrived together into one transaction, a guilty intent is found by halving the group and
+arrived together into one transaction (and those arriving while one is in flight into the
+next, within the group window), a guilty intent is found by halving the group and
 refused with the contract's error while the rest go through, and intents of one sender that
 depend on each other go out in order."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 
 from ledger.chain.abi import ContractAbi
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.node import rpc
 from ledger.intents.accept import accept
 from ledger.intents.lock import try_lock
-from ledger.store.intents import intents_of, transactions_of
+from ledger.intents.pool import SubmitterPool
+from ledger.intents.settings import QueueSettings
+from ledger.store.intents import get_intents, intents_of, transactions_of
 from tests.factories.chain import Chain
 from tests.factories.market import at_stall, harvest
-from tests.factories.queue import events_on_chain, queue, submit_until_final
+from tests.factories.queue import events_on_chain, queue, submit_until_final, wait_final
 from tests.support.databases import Databases
 
 REASON = "Listeria at the packing house"
@@ -195,3 +201,49 @@ def test_harvests_pack_into_register_harvests_and_a_refused_one_stands_alone(
         if intent_id not in guilty:
             assert done[intent_id].result["batch_ids"] == [registered[payload["lot"]]]  # its own batch
     assert len(registered) == 12  # 10 lots and the two registered before: each once
+
+
+def test_writes_arriving_while_a_transaction_is_in_flight_share_the_next(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=1000))
+    sale = {"batch_id": batch, "quantity": 1, "price": 50, "currency": "CNY"}
+    rpc(chain.node.rpc_url, "evm_setAutomine", [False])  # the first stays in flight until mined below
+    pool = SubmitterPool(
+        engine,
+        rpc_url=chain.node.rpc_url,
+        contract=lambda client: FreshLedgerContract(client, market.ledger.address, market.ledger.abi),
+        account_of={market.vendor.address: market.vendor}.get,
+        settings=QueueSettings(idle_exit_s=30.0, group_window_s=60.0),
+    )
+    pool.start()
+    try:
+        first = queue(engine, market.vendor, "sale", [sale])
+        pool.wake(market.vendor.address)
+        _wait_for(lambda: get_intents(engine, first)[first[0]].status == "sent")
+        # Five bursts, each waking the submitter, while the first transaction is in flight:
+        # they wait (the window outlasts the test) until the first is mined, then go together.
+        later = []
+        for _ in range(5):
+            later += queue(engine, market.vendor, "sale", [sale, sale])
+            pool.wake(market.vendor.address)
+            time.sleep(0.02)
+        assert {i.status for i in get_intents(engine, later).values()} == {"queued"}
+        rpc(chain.node.rpc_url, "evm_mine", [])
+        _wait_for(lambda: all(i.status == "sent" for i in get_intents(engine, later).values()))
+        rpc(chain.node.rpc_url, "evm_mine", [])
+        wait_final(engine, first + later, 30.0)
+    finally:
+        pool.stop()
+
+    done = get_intents(engine, first + later)
+    assert {i.status for i in done.values()} == {"recorded"}
+    assert len({done[i].tx_hash for i in later}) == 1 and done[later[0]].tx_hash != done[first[0]].tx_hash
+    assert [tx.intent_count for tx in transactions_of(engine, market.vendor.address)] == [1, 10]
+    assert len(events_on_chain(market.ledger, "SaleRecorded")) == 11
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.02)

@@ -60,7 +60,8 @@ def test_recall_command_recalls_the_lot_and_prints_stalls_and_sales(cli_market: 
     assert [s["address"] for s in answer["stalls"]] == [p.address for p in trace.stalls]
     assert all(market.status(b) == "recalled" for b in traced)
     engine = make_engine(url)  # through the write queue: one recall intent a transaction
-    intents = intents_of(engine)
+    regulator = market.cast.regulator.address
+    intents = [i for i in intents_of(engine) if i.sender == regulator]  # the demo's customs queued its declaration
     engine.dispose()
     assert {(i.kind, i.status) for i in intents} == {("recall", "recorded")}
     assert sorted({i.tx_hash for i in intents}) == sorted(answer["transaction_hashes"])

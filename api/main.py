@@ -5,6 +5,7 @@ Run it with ``freshledger serve`` (uvicorn on 127.0.0.1:8000 by default).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -96,6 +97,11 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "services", None) is None:
             app.state.services = build_services(settings)
+        # What exists now (modules, routes, the services) lives as long as the worker: a full
+        # garbage collection skips it from here on. Else each one walks some 230,000 objects
+        # (~100 ms of CPU), and a recall's trace (10,000 sales of new objects) set one off
+        # every other run.
+        gc.freeze()
         app.state.services.start_queue()
         try:
             yield

@@ -52,7 +52,7 @@ def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], part
     vendors: dict[str, Party] = {}
 
     def fields() -> Iterator[tuple[Any, ...]]:
-        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash in rows:
+        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
             gtin, lot, unit = products[batch]
             party = vendors.get(vendor)
             if party is None:

@@ -6,10 +6,12 @@ form diamonds; the lineage indexes on ``child_id`` and ``parent_id`` make each s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from operator import itemgetter
+from typing import Any
 
-from sqlalchemy import Row, RowMapping, TextClause, text
+from sqlalchemy import RowMapping, TextClause, text
 from sqlalchemy.engine import Connection
 
 #: A guard against a cycle in a corrupted database; real lineage is far shallower.
@@ -68,6 +70,14 @@ _DESCENDANT_SALES = text(
 )
 
 
+#: The same statement in each database's driver's style of named parameters (sqlite3's
+#: ``:name``, psycopg's ``%(name)s``).
+_DESCENDANT_SALES_BY_DATABASE = {
+    "sqlite": _DESCENDANT_SALES.text,
+    "postgresql": re.sub(r":(\w+)", r"%(\1)s", _DESCENDANT_SALES.text),
+}
+
+
 #: The batches of a forward walk as whole ``batches`` rows plus their ``depth``, in one
 #: statement: no id list goes back to the database for the rows.
 _DESCENDANT_BATCHES = text(
@@ -104,9 +114,19 @@ def descendant_batches(conn: Connection, batch_id: str) -> Sequence[RowMapping]:
     return conn.execute(_DESCENDANT_BATCHES, {"batch_id": batch_id, "max_depth": MAX_DEPTH}).mappings().all()
 
 
-def descendant_sales(conn: Connection, batch_id: str) -> Sequence[Row]:
-    """Every sale of `batch_id` and of the batches made from it, in chain order, as rows of
-    :data:`DESCENDANT_SALE_COLUMNS` (price as the driver returns it: int or Decimal)."""
-    rows = conn.execute(_DESCENDANT_SALES, {"batch_id": batch_id, "max_depth": MAX_DEPTH}).all()
+def descendant_sales(conn: Connection, batch_id: str) -> Sequence[tuple[Any, ...]]:
+    """Every sale of `batch_id` and of the batches made from it, in chain order, as tuples of
+    :data:`DESCENDANT_SALE_COLUMNS` (price as the driver returns it: int or Decimal).
+
+    Read from the driver's cursor on `conn`'s connection (in its transaction): SQLAlchemy's
+    row objects for a recall's 10,000 sales cost more than a tenth of the trace, and a text
+    statement's values pass through them unchanged anyway."""
+    params = {"batch_id": batch_id, "max_depth": MAX_DEPTH}
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(_DESCENDANT_SALES_BY_DATABASE[conn.dialect.name], params)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
     rows.sort(key=_CHAIN_ORDER)
     return rows

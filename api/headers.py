@@ -71,6 +71,11 @@ def docs_policy(inline_scripts: Iterable[bytes]) -> str:
     )
 
 
+def page_headers(policy: str) -> dict[str, str]:
+    """What an HTML page carries besides :data:`COMMON`, in the order added."""
+    return {"Content-Security-Policy": policy, "X-Frame-Options": "DENY"}
+
+
 class SecurityHeadersMiddleware:
     """Adds the headers of the module's table to every HTTP answer of `app`.
 
@@ -78,7 +83,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, docs_paths: Iterable[str] = ()) -> None:
         self.app = app
-        self.page_policy = page_policy()
+        self.page_headers = page_headers(page_policy())
         self.docs_paths = frozenset(docs_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -100,8 +105,8 @@ class SecurityHeadersMiddleware:
                     headers.setdefault("Content-Security-Policy", DOCUMENT_POLICY)
                     headers.setdefault("Content-Disposition", "attachment")
                 elif _is_html(headers):
-                    headers.setdefault("Content-Security-Policy", self.page_policy)
-                    headers.setdefault("X-Frame-Options", "DENY")
+                    for name, value in self.page_headers.items():
+                        headers.setdefault(name, value)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -134,5 +139,10 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, hold)
 
 
+def is_html(content_type: str) -> bool:
+    """Whether an answer of `content_type` is an HTML page (gets :func:`page_headers`)."""
+    return content_type.split(";")[0].strip().lower() == "text/html"
+
+
 def _is_html(headers: MutableHeaders) -> bool:
-    return headers.get("content-type", "").split(";")[0].strip().lower() == "text/html"
+    return is_html(headers.get("content-type", ""))

@@ -10,7 +10,12 @@ at the moment one of them expires or a later one begins.
 
 Each worker keeps a least-recently-used set of answers, bounded by the bytes of their bodies.
 An answer is used only while none of its keys has a mark newer than the generation read before
-its rows were (one indexed statement on a connection of its own); otherwise it is made again.
+its rows were; otherwise it is made again. Each use reads the newest generation handed out
+(one primary-key read, on a connection of its own): when no mark has been written since the
+answer was last found current, it still is; else one indexed statement reads its keys' marks.
+Every mark raises the generation in its own transaction, so an unchanged generation means no
+mark committed in between: a hot answer costs the cheap read alone until the next change
+anywhere, then one look at its keys.
 The JSON's ``as_of_block`` (and the page's "current to block") is therefore the block the
 answer was made at: nothing it shows has changed since, up to the newest checkpoint.
 
@@ -78,6 +83,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
+class _Kept:
+    """An answer in the cache, and the newest generation at which it was last found current."""
+
+    __slots__ = ("answer", "checked")
+
+    def __init__(self, answer: ScanAnswer) -> None:
+        self.answer = answer
+        self.checked = answer.generation
+
+
 class ScanCache:
     """The worker's answers, at most `budget` bytes of bodies, least recently used out first."""
 
@@ -85,7 +100,7 @@ class ScanCache:
         self.engine = engine
         self.budget = budget
         self.size = 0
-        self._answers: OrderedDict[tuple, ScanAnswer] = OrderedDict()
+        self._answers: OrderedDict[tuple, _Kept] = OrderedDict()
         self._lock = threading.Lock()
         self._marks = MarkReader(engine)
 
@@ -95,17 +110,24 @@ class ScanCache:
     def get(self, key: tuple) -> ScanAnswer | None:
         """The answer kept under `key` if none of its keys changed since it was made."""
         with self._lock:
-            answer = self._answers.get(key)
-            if answer is None:
+            kept = self._answers.get(key)
+            if kept is None:
                 return None
             self._answers.move_to_end(key)
+        answer = kept.answer
         if answer.fresh_until is not None and time.time() >= answer.fresh_until:
             self._drop(key, answer)
             return None
+        # Read before the keys' marks: a mark committed after this read raises it past `now`,
+        # so `now` never vouches for one the marks' read below did not see.
+        now = self._marks.generation()
+        if now == kept.checked:
+            return answer
         newest, _ = self._marks.newest(answer.keys)
         if newest > answer.generation:
             self._drop(key, answer)
             return None
+        kept.checked = now
         return answer
 
     def generation(self) -> int:
@@ -141,18 +163,19 @@ class ScanCache:
         with self._lock:
             old = self._answers.pop(key, None)
             if old is not None:
-                self.size -= len(old.body)
-            self._answers[key] = answer
+                self.size -= len(old.answer.body)
+            self._answers[key] = _Kept(answer)
             self.size += len(answer.body)
             while self.size > self.budget:
                 _, evicted = self._answers.popitem(last=False)
-                self.size -= len(evicted.body)
+                self.size -= len(evicted.answer.body)
 
     def close(self) -> None:
         self._marks.close()
 
     def _drop(self, key: tuple, answer: ScanAnswer) -> None:
         with self._lock:
-            if self._answers.get(key) is answer:
+            kept = self._answers.get(key)
+            if kept is not None and kept.answer is answer:
                 del self._answers[key]
                 self.size -= len(answer.body)

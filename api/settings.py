@@ -24,6 +24,8 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_KIOSK_IDLE_S | 60: seconds without a tap before the touchscreen returns to its start |
 | FRESHLEDGER_SCAN_FLAG_NETWORKS / _WINDOW_S | 5 / 3600: that many networks within seconds flag a receipt as copied |
 | FRESHLEDGER_SCAN_FLUSH_S / _RETENTION_S | 2 / 604800: receipt scans' batched writes; how long networks are kept |
+| FRESHLEDGER_SCAN_CACHE_MB | 64: megabytes of rendered scan answers each worker keeps |
+| FRESHLEDGER_SCAN_FAST_PATH | true: cached scans and their 304s are answered ahead of FastAPI |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
 """
@@ -89,6 +91,9 @@ class ApiSettings(LedgerSettings):
     workbench_absolute_s: float = Field(12 * 3600.0, gt=0)
     #: Megabytes of rendered scan answers each API worker keeps (:mod:`api.scan_cache`).
     scan_cache_mb: int = Field(64, ge=0)
+    #: Answer cached scans and their 304s ahead of FastAPI (:mod:`api.scan_fast_path`); off,
+    #: every scan goes through the resolver route (the same answers, at a higher cost).
+    scan_fast_path: bool = True
 
     #: A receipt is flagged as possibly copied once this many different networks (an IPv4 /24,
     #: an IPv6 /48) first scanned it within ``scan_flag_window_s`` seconds: a shopper's own

@@ -25,7 +25,9 @@ server (the same app and middleware, with a ``StaticFiles`` mount added, see
 
 Prints ``scan_json_p50_ms``, ``scan_json_p99_ms``, ``scan_json_rps`` and the same for HTML,
 ``scan_304_rps``, ``static_file_rps`` and the 1-minute load average before each measurement
-(``*_load``): the machine is shared. Run from the repository root:
+(``*_load``): the machine is shared. With each flat-out figure comes ``*_cpu_us``, the server
+workers' CPU time per answered request (from ``/proc``): on a busy machine throughput measures
+the scheduler, while CPU per request still compares two versions run back to back. Run from the repository root:
 ``.venv/bin/python bench/api.py --events 1000000`` (``--events 100000 --seconds 5`` for a quick
 look; ``--database FILE`` keeps the filled database for the next run).
 """
@@ -286,7 +288,8 @@ def measure_wrk(
 
     rps = float(next(line for line in out.splitlines() if line.startswith("Requests/sec")).split()[1])
     errors = sum(int(line.split()[-1]) for line in out.splitlines() if "Non-2xx" in line)
-    return {"p50_ms": millis("50%"), "p99_ms": millis("99%"), "rps": round(rps), "errors": errors}
+    requests = int(next(line for line in out.splitlines() if " requests in " in line).split()[0])
+    return {"p50_ms": millis("50%"), "p99_ms": millis("99%"), "rps": round(rps), "errors": errors, "requests": requests}
 
 
 def measure(
@@ -312,15 +315,37 @@ def measure(
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
         "rps": round(len(latencies) / elapsed),
         "errors": errors,
+        "requests": len(latencies),
     }
 
 
-def scan_figures(urls: list[str], accept: str, args: argparse.Namespace) -> dict[str, float]:
-    """The ceiling (``rps``, with the latencies of a full queue as ``saturated_*``), then the
-    latencies at ``--rate`` requests a second (or 80% of the ceiling when that is lower)."""
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) the server's worker processes have used so far."""
+    ticks = 0
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime: fields 14 and 15 of stat
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def flat_out(
+    urls: list[str], accept: str, args: argparse.Namespace, server: int, etags: list[str] | None = None
+) -> dict[str, float]:
+    """:func:`measure` flat out, plus the load before it and ``cpu_us``: the server workers'
+    CPU time per answered request, which a busy machine inflates far less than throughput."""
     load = os.getloadavg()[0]
-    ceiling = measure(urls, accept, args.seconds, args.concurrency)
-    figures = {"rps": ceiling["rps"], "errors": ceiling["errors"], "load": round(load, 2)}
+    began = server_cpu_s(server)
+    figures = measure(urls, accept, args.seconds, args.concurrency, etags=etags)
+    cpu_us = (server_cpu_s(server) - began) / max(figures["requests"], 1) * 1e6
+    return figures | {"load": round(load, 2), "cpu_us": round(cpu_us, 1)}
+
+
+def scan_figures(urls: list[str], accept: str, args: argparse.Namespace, server: int) -> dict[str, float]:
+    """The ceiling (``rps``, with the latencies of a full queue as ``saturated_*`` and the
+    server's CPU per request as ``cpu_us``), then the latencies at ``--rate`` requests a
+    second (or 80% of the ceiling when that is lower)."""
+    ceiling = flat_out(urls, accept, args, server)
+    figures = {k: ceiling[k] for k in ("rps", "errors", "load", "cpu_us")}
     figures |= {"saturated_p50_ms": ceiling["p50_ms"], "saturated_p99_ms": ceiling["p99_ms"]}
     if not shutil.which("wrk"):  # the Python client cannot pace itself: one figure set
         return figures | {"p50_ms": ceiling["p50_ms"], "p99_ms": ceiling["p99_ms"]}
@@ -353,10 +378,11 @@ def first_asks(urls: list[str]) -> tuple[list[str], float]:
     return etags, round(took / (2 * len(urls)) * 1000, 2)
 
 
-def ceiling(urls: list[str], accept: str, args: argparse.Namespace, etags: list[str] | None = None) -> dict:
-    load = os.getloadavg()[0]
-    figures = measure(urls, accept, args.seconds, args.concurrency, etags=etags)
-    return {"rps": figures["rps"], "errors": figures["errors"], "load": round(load, 2)}
+def ceiling(
+    urls: list[str], accept: str, args: argparse.Namespace, server: int, etags: list[str] | None = None
+) -> dict:
+    figures = flat_out(urls, accept, args, server, etags)
+    return {k: figures[k] for k in ("rps", "errors", "load", "cpu_us")}
 
 
 def main() -> None:
@@ -426,10 +452,10 @@ def main() -> None:
             (static_dir / "page.html").write_bytes(httpx.get(urls[0], headers={"Accept": "text/html"}).content)
             static_url = f"http://{host}{STATIC_PREFIX}/page.html"
             measure(urls, "application/json", 2, args.concurrency)  # warm-up
-            json_figures = scan_figures(urls, "application/json", args)
-            html_figures = scan_figures(urls, "text/html", args)
-            revalidations = ceiling(urls, "text/html", args, etags)
-            static_figures = ceiling([static_url], "text/html", args)
+            json_figures = scan_figures(urls, "application/json", args, server.pid)
+            html_figures = scan_figures(urls, "text/html", args, server.pid)
+            revalidations = ceiling(urls, "text/html", args, server.pid, etags)
+            static_figures = ceiling([static_url], "text/html", args, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)

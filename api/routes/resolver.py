@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,22 +21,29 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from api.labels import SaleLabel, label_pdf, label_png
 from api.pages.formats import Formatter
-from api.pages.i18n import LANG_COOKIE, Messages, negotiate
+from api.pages.i18n import Messages
 from api.pages.notice_cards import NoticeCard, notice_cards
 from api.pages.rating_form import RatingForm
 from api.pages.shopper import render_bad_request, render_not_found, render_shopper_page
 from api.policy import SaleVendorDep
 from api.qr import qr_png, qr_svg
 from api.receipts import RECEIPT_PARAMETER, with_proof
+from api.scan_asks import (
+    LINKSET_TYPE,
+    NoSaleCode,
+    answer_headers,
+    keep_language,
+    page_language,
+    read_scan_ask,
+    wants_json,
+)
 from api.scan_cache import matches
 from api.scans import JSON, LINKSET, PAGE, Scan, scan_seen
 from api.schemas import BatchId
 from api.services import Services
 from api.views import custody_json_bytes
-from ledger.chain.freshledger import batch_id_of, sale_id_of
-from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
+from ledger.digital_link import DigitalLink, DigitalLinkError
 from ledger.errors import NotFound
-from ledger.hexes import to_hex
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.notices import current_notices, next_notice_change
@@ -48,16 +54,8 @@ from ledger.store.ratings import rating_for_sale
 from ledger.store.receipt_scans import ScanSummary, scan_summary
 
 router = APIRouter(tags=["shoppers"])
-LINKSET_TYPE = "application/linkset+json"
 #: A receipt's QR code and label hold its rating proof: kept out of shared caches.
 PRIVATE = {"Cache-Control": "private, no-store"}
-#: A scan's answer may be kept by the phone or a CDN, but asked after each time (a 304 when
-#: unchanged): a recall must reach the next scan.
-REVALIDATE = "public, no-cache"
-#: A page with the receipt's rating proof: kept by no one.
-PRIVATE_PAGE = "private, no-store"
-#: What picks among a scan's answers at one URL.
-VARY = "Accept, Accept-Language, Cookie"
 GS1 = "https://gs1.org/voc/"
 
 
@@ -81,68 +79,46 @@ async def resolve(rest: str, request: Request) -> Response:
     Answers come from the worker's scan cache (:mod:`api.scan_cache`), checked against the
     change marks of what they show; a miss reads the chain of custody and renders it. Every
     answer carries a strong ``ETag`` and ``Last-Modified``, and ``If-None-Match`` with the
-    current tag gets ``304 Not Modified``. The hot path runs on the event loop: a cached answer
-    costs one indexed statement, and handing each scan to the thread pool cost more under load
-    (GIL hand-offs) than the queries themselves. For the same reason the services come
-    straight from the app rather than through a dependency (FastAPI's dependency solving was
-    a tenth of a cached scan).
+    current tag gets ``304 Not Modified``. Cached answers and their 304s are mostly answered
+    before this route, by the fast path ahead of FastAPI (:mod:`api.scan_fast_path`), which
+    reads the request (:mod:`api.scan_asks`) and sends the same bytes; this route answers the
+    rest. It runs on the event loop: a cached answer costs one indexed statement, and handing
+    each scan to the thread pool cost more under load (GIL hand-offs) than the queries
+    themselves. For the same reason the services come straight from the app rather than
+    through a dependency (FastAPI's dependency solving was a tenth of a cached scan).
     """
     services: Services = request.app.state.services
-    wants_json = _wants_json(request)
-    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     try:
-        link = _parse(raw_path)
+        ask = read_scan_ask(request.scope, services.receipts)
     except DigitalLinkError as exc:
-        return _problem(request, 400, "InvalidDigitalLink", str(exc), wants_json)
-    # One URI per sale: the serial is the sale's number written plainly ("12", not "012").
-    if link.lot is None or link.serial is None or not link.serial.isdigit() or link.serial != str(int(link.serial)):
-        return _problem(request, 404, "NotFound", "this code names no sale of this market", wants_json)
-    sale_id = _sale_id(link.gtin, link.lot, int(link.serial))
-    lang = proof = None
-    if request.query_params.get("linkType") == "all":
-        form = LINKSET
-    elif wants_json:
-        form = JSON
-    else:
-        form = PAGE
-        lang = _language(request)
-        # A valid proof goes into the rating form (and the language links, so the form survives
-        # a switch); a wrong one is dropped, never echoed. The page then sends no Referer and is
-        # kept by no cache but the worker's own, under a key only that proof reaches.
-        proof = request.query_params.get(RECEIPT_PARAMETER)
-        if not services.receipts.verify(sale_id, proof):
-            proof = None
-    key = (sale_id, form, lang, proof is not None)
+        return _problem(request, 400, "InvalidDigitalLink", str(exc))
+    except NoSaleCode:
+        return _problem(request, 404, "NotFound", "this code names no sale of this market")
     cache = services.scan_cache
-    answer = cache.get(key)
+    answer = cache.get(ask.cache_key)
     if answer is None:
         generation = cache.generation()  # before the rows: a change committed after it shows
         try:
-            chain = chain_of_custody(services.engine, sale_id)
+            chain = chain_of_custody(services.engine, ask.sale_id)
         except NotFound:
-            return _problem(request, 404, "NotFound", "no sale with this code has been recorded", wants_json)
-        body, media_type = _render(services, chain, form, lang, proof)
+            return _problem(request, 404, "NotFound", "no sale with this code has been recorded")
+        body, media_type = _render(services, chain, ask.form, ask.lang, ask.proof)
         fresh_until = None
-        if form == PAGE:  # its notices change by time; its receipt's scan count at least this often
+        if ask.form == PAGE:  # its notices change by time; its receipt's scan count at least this often
             bounds = (_notices_change(services, chain), int(time.time()) + SCAN_COUNT_FRESH_S)
             fresh_until = min(b for b in bounds if b is not None)
-        keys = _depends_on(chain) | ({scans_key(sale_id)} if form == PAGE else set())
+        keys = _depends_on(chain) | ({scans_key(ask.sale_id)} if ask.form == PAGE else set())
         answer = cache.make(body, media_type, keys, generation, _newest(chain), fresh_until)
-        cache.put(key, answer)
+        cache.put(ask.cache_key, answer)
     revalidated = matches(request.headers.get("if-none-match"), answer.etag)
-    scan_seen(request, services, Scan(sale_id, form, lang, proof, revalidated))
-    headers = {
-        "ETag": answer.etag,
-        "Last-Modified": answer.last_modified,
-        "Cache-Control": PRIVATE_PAGE if proof else REVALIDATE,
-        "Vary": VARY,
-    }
+    scan_seen(request, services, Scan(ask.sale_id, ask.form, ask.lang, ask.proof, revalidated))
+    headers = answer_headers(answer, ask)
     if revalidated:
         response = Response(status_code=304, headers=headers)
     else:
         response = Response(answer.body, media_type=answer.media_type, headers=headers)
-    if form == PAGE and request.query_params.get("lang") == lang:
-        response.set_cookie(LANG_COOKIE, str(lang), max_age=365 * 24 * 3600, samesite="lax")  # the choice sticks
+    if ask.keeps_lang:
+        keep_language(response, str(ask.lang))
     return response
 
 
@@ -179,11 +155,6 @@ def _label(services: Services, sale_id: str) -> SaleLabel:
     return SaleLabel.of_sale(sale, receipt_uri(services, sale), product_name(services.engine, sale.gtin), tz=tz)
 
 
-def _wants_json(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "application/json" in accept or LINKSET_TYPE in accept
-
-
 def _linkset(services: Services, chain: CustodyChain) -> dict[str, Any]:
     """The links of a sale as a GS1 linkset (RFC 9264 JSON)."""
     settings = services.settings
@@ -210,22 +181,6 @@ def _linkset(services: Services, chain: CustodyChain) -> dict[str, Any]:
     if documents:
         links[f"{GS1}certificationInfo"] = documents
     return {"linkset": [links]}
-
-
-def _language(request: Request) -> str:
-    return negotiate(
-        request.headers.get("accept-language"), request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)
-    )
-
-
-#: Codes read before: the GS1 checks of a path are a tenth of a cached scan (errors are not kept).
-_parse = lru_cache(maxsize=65_536)(parse_path)
-
-
-@lru_cache(maxsize=65_536)
-def _sale_id(gtin: str, lot: str, serial: int) -> str:
-    """The sale id a code names: two Keccak hashes, a sixth of a cached scan, so remembered."""
-    return to_hex(sale_id_of(batch_id_of(gtin, lot), serial))
 
 
 def _render(
@@ -323,9 +278,9 @@ def _notices(services: Services, chain: CustodyChain, lang: str) -> list[NoticeC
     return notice_cards(rows, services.published, t, fmt, lots=lots, stalls=names)
 
 
-def _problem(request: Request, status: int, name: str, message: str, wants_json: bool) -> Response:
-    if wants_json:
+def _problem(request: Request, status: int, name: str, message: str) -> Response:
+    if wants_json(request.scope):
         return JSONResponse({"error": name, "message": message}, status_code=status)
-    lang = _language(request)
+    lang = page_language(request.scope)
     page = render_bad_request(lang, message) if status == 400 else render_not_found(lang, request.url.path)
     return HTMLResponse(page, status_code=status)

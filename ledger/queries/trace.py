@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Row, select
+from sqlalchemy import Engine, select
 
 from ledger.errors import NotFound
 from ledger.queries.lineage import descendant_batches, descendant_sales
@@ -43,7 +43,9 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
         )
 
 
-def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], parties: Parties) -> list[SaleView]:
+def _sale_views(
+    rows: Sequence[tuple[Any, ...]], batches: dict[str, Mapping[str, Any]], parties: Parties
+) -> list[SaleView]:
     """The same views as :func:`ledger.queries.rows.sale_view`, in one tight loop: a recall
     reaches thousands of sales of a few hundred batches and a few dozen vendors. Rows are
     :data:`ledger.queries.lineage.DESCENDANT_SALE_COLUMNS`; integer columns come back as int
@@ -52,7 +54,7 @@ def _sale_views(rows: Sequence[Row], batches: dict[str, Mapping[str, Any]], part
     vendors: dict[str, Party] = {}
 
     def fields() -> Iterator[tuple[Any, ...]]:
-        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash in rows:
+        for sale_id, serial, batch, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
             gtin, lot, unit = products[batch]
             party = vendors.get(vendor)
             if party is None:

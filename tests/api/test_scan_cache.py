@@ -1,7 +1,8 @@
 """Scans served from the workers' cache: strong ETags, 304s, and every change to a sale's
 lineage (a recall of the farm lot it was split from, a quarantine, a new sale, a reorg that
 takes a recall away, a product's new name, a rating) in the next scan after one indexer poll;
-on SQLite and PostgreSQL, over a real anvil."""
+on SQLite and PostgreSQL, over a real anvil. Cached answers and their 304s come from the fast
+path ahead of FastAPI, as in production (:func:`still_fresh` checks that its 304s do)."""
 
 from __future__ import annotations
 
@@ -81,8 +82,14 @@ def scan(m: Market, path: str, headers: dict[str, str], **params: str) -> httpx.
 
 
 def still_fresh(m: Market, path: str, headers: dict[str, str], etag: str) -> bool:
-    """Whether a client holding `etag` may keep its copy (304) rather than take a new one (200)."""
-    return scan(m, path, {**headers, "If-None-Match": etag}).status_code == 304
+    """Whether a client holding `etag` may keep its copy (304) rather than take a new one (200).
+    Each 304 here comes from the fast path ahead of FastAPI (:mod:`api.scan_fast_path`): the
+    changes below reach the scan through it, not only through the resolver."""
+    counts = m.client.app.state.scan_fast_path
+    before = counts.revalidated
+    fresh = scan(m, path, {**headers, "If-None-Match": etag}).status_code == 304
+    assert counts.revalidated == before + fresh
+    return fresh
 
 
 def test_every_scan_answer_has_a_strong_etag_and_304s_on_it(market: Market, cast: dict) -> None:

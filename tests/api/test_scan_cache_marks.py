@@ -10,7 +10,14 @@ import pytest
 from sqlalchemy import Engine
 
 from api.scan_cache import ScanCache, matches
-from ledger.store.change_marks import EVERYTHING, MAX_KEYS, mark_changed, mark_everything
+from ledger.store.change_marks import (
+    EVERYTHING,
+    MAX_KEYS,
+    MarkReader,
+    current_generation,
+    mark_changed,
+    mark_everything,
+)
 from tests.support.databases import Databases
 
 BATCH = "0x" + "ab" * 32
@@ -84,3 +91,28 @@ def test_if_none_match_compares_weakly() -> None:
     assert matches('"abc"', '"abc"') and matches('W/"abc"', '"abc"') and matches('"x", "abc"', '"abc"')
     assert matches("*", '"abc"')
     assert not matches('"abcd"', '"abc"') and not matches("", '"abc"') and not matches(None, '"abc"')
+
+
+def test_the_mark_reader_sees_each_new_generation_at_once(engine: Engine) -> None:
+    reader = MarkReader(engine)
+    try:
+        assert reader.generation() == current_generation(engine) == 0
+        mark(engine, OTHER)
+        mark(engine, BATCH, STALL)  # one transaction, one generation
+        assert reader.generation() == current_generation(engine) == 2
+        assert reader.newest((BATCH,))[0] == reader.newest((STALL,))[0] == 2
+    finally:
+        reader.close()
+
+
+def test_an_answer_found_current_after_a_mark_elsewhere_still_drops_on_its_own(
+    engine: Engine, cache: ScanCache
+) -> None:
+    keep(cache, "page", b"<p>fresh</p>")
+    answer = cache.get("page")
+    for _ in range(3):
+        mark(engine, OTHER)  # the generation moves on: its keys are read, it stays
+        assert cache.get("page") is answer
+        assert cache.get("page") is answer  # no mark since: the generation alone vouches
+    mark(engine, BATCH)
+    assert cache.get("page") is None

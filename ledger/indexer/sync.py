@@ -143,6 +143,9 @@ class Indexer:
         self.confirmations = confirmations
         self.fetcher = LogFetcher(rpc, source.contract_address)
         self.decoder = event_codec(abi or ContractAbi.load(), "stored")
+        # Once a sync found (or built) every index, the database keeps them: only a database
+        # with nothing indexed starts a bulk load, and a checkpoint is never removed.
+        self._indexes_complete = False
 
     # ------------------------------------------------------------ identity
 
@@ -188,6 +191,7 @@ class Indexer:
                 if fetched is None:
                     if bulk_load:
                         self.store.end_bulk_load()
+                        self._indexes_complete = True
                     return report
                 if fetched.first != self._next_block():  # stale after a reconcile
                     upcoming = pool.submit(self._fetch_next, self._next_block())
@@ -227,9 +231,12 @@ class Indexer:
         """Whether this sync is a bulk load (:mod:`ledger.store.bulk_load`): a database with
         nothing indexed yet starts one; one that was stopped half-way goes on. Either ends
         when the sync reaches its target."""
+        if self._indexes_complete:
+            return False  # known from an earlier sync: follow() does not ask the schema every poll
         if self.store.bulk_loading() or self.store.checkpoint() is None:
             self.store.begin_bulk_load()
             return True
+        self._indexes_complete = True
         return False
 
     # ------------------------------------------------------------ one range

@@ -6,6 +6,9 @@ transaction with the new checkpoint. Before each step the checkpoint's hash is c
 with the node's: on a mismatch the common ancestor is found among the kept recent block
 hashes, everything above it is undone, and indexing continues on the canonical chain.
 
+A sync into a database with nothing indexed yet is a bulk load (:mod:`ledger.store.bulk_load`):
+the secondary indexes are dropped first and built once the sync reaches its target.
+
 Example::
 
     indexer = Indexer(JsonRpc(url), IndexStore(engine), deployment)
@@ -140,6 +143,9 @@ class Indexer:
         self.confirmations = confirmations
         self.fetcher = LogFetcher(rpc, source.contract_address)
         self.decoder = event_codec(abi or ContractAbi.load(), "stored")
+        # Once a sync found (or built) every index, the database keeps them: only a database
+        # with nothing indexed starts a bulk load, and a checkpoint is never removed.
+        self._indexes_complete = False
 
     # ------------------------------------------------------------ identity
 
@@ -170,17 +176,22 @@ class Indexer:
 
         The next range is fetched and decoded in a background thread while the current one
         is projected and written: the node's work, the wait for it and the database's own
-        work (SQLite and the PostgreSQL driver release the GIL) overlap ours.
+        work (SQLite and the PostgreSQL driver release the GIL) overlap ours. A sync into a
+        fresh database (or one whose bulk load was stopped) defers the secondary indexes.
         """
         report = SyncReport()
         start = self._next_block()
         report.reorgs += self._reconcile(report)
+        bulk_load = self._begin_bulk_load()
         tries = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
             upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
             while True:
                 fetched = upcoming.result()
                 if fetched is None:
+                    if bulk_load:
+                        self.store.end_bulk_load()
+                        self._indexes_complete = True
                     return report
                 if fetched.first != self._next_block():  # stale after a reconcile
                     upcoming = pool.submit(self._fetch_next, self._next_block())
@@ -215,6 +226,18 @@ class Indexer:
             with contextlib.suppress(NodeError):  # the node is away: try again at the next poll
                 self.sync(on_progress)
             stop.wait(max(0.0, poll_interval - (time.monotonic() - started)))
+
+    def _begin_bulk_load(self) -> bool:
+        """Whether this sync is a bulk load (:mod:`ledger.store.bulk_load`): a database with
+        nothing indexed yet starts one; one that was stopped half-way goes on. Either ends
+        when the sync reaches its target."""
+        if self._indexes_complete:
+            return False  # known from an earlier sync: follow() does not ask the schema every poll
+        if self.store.bulk_loading() or self.store.checkpoint() is None:
+            self.store.begin_bulk_load()
+            return True
+        self._indexes_complete = True
+        return False
 
     # ------------------------------------------------------------ one range
 

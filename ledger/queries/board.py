@@ -25,7 +25,8 @@ def inspections_between(engine: Engine, start: int, end: int, *, limit: int = 20
     query = (
         select(_INSPECTIONS)
         .where(_INSPECTIONS.c.block_time >= start, _INSPECTIONS.c.block_time < end)
-        .order_by(_INSPECTIONS.c.block_time.desc(), _INSPECTIONS.c.log_index.desc())
+        # Blocks share a timestamp (a second holds several): the block number orders them.
+        .order_by(_INSPECTIONS.c.block_time.desc(), _INSPECTIONS.c.block_number.desc(), _INSPECTIONS.c.log_index.desc())
         .limit(limit)
     )
     with engine.connect() as conn:

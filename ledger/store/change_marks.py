@@ -67,6 +67,11 @@ def range_keys(
 ) -> set[str]:
     """The keys a block range changes: every batch its rows name, and the batches and
     participants whose state it changed."""
+    batches, participants = list(batches), list(participants)
+    if len(batches) + len(participants) > MAX_KEYS:
+        # mark_changed would mark everything anyway: a backfill's range need not collect
+        # the keys of its hundred thousand rows first.
+        return {EVERYTHING}
     keys = {key.lower() for key in (*batches, *participants)}
     for notice in rows_by_table.get("notices", ()):
         # A notice shows on the pages of the lot and the stall it concerns, or on every page.

@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Engine, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
+from ledger.store.bulk_load import build_missing_indexes, drop_deferrable_indexes, missing_indexes
 from ledger.store.change_marks import mark_changed, mark_everything, range_keys
 
 #: Rows per INSERT statement: large enough to amortise round trips, small enough for
@@ -33,6 +34,11 @@ INSERT_CHUNK = 1_000
 #: The page cache of the indexer's SQLite connection, in KiB (per connection; SQLite's
 #: default is 2,000).
 SQLITE_CACHE_KIB = 65_536
+#: WAL pages between SQLite's checkpoints during a bulk load (256 MiB of 4 KiB pages; the
+#: default is 1,000). Each checkpoint copies the WAL into the database and syncs both files:
+#: at the default, every range of a backfill waited for one.
+SQLITE_BULK_CHECKPOINT_PAGES = 65_536
+SQLITE_CHECKPOINT_PAGES = 1_000
 #: Keys per ``IN (...)`` list when loading states.
 LOAD_CHUNK = 500
 
@@ -84,6 +90,7 @@ class IndexStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._bulk_load = False
 
     # ------------------------------------------------------------ identity and position
 
@@ -110,6 +117,29 @@ class IndexStore:
             rows = conn.execute(select(_RECENT.c.number, _RECENT.c.hash).order_by(_RECENT.c.number.desc())).all()
         return [(row.number, row.hash) for row in rows]
 
+    # ------------------------------------------------------------ bulk loads
+
+    def bulk_loading(self) -> bool:
+        """Whether a bulk load is under way (:mod:`ledger.store.bulk_load`): some deferrable
+        index is missing."""
+        with self.engine.connect() as conn:
+            return bool(missing_indexes(conn))
+
+    def begin_bulk_load(self) -> None:
+        """Drop the deferrable indexes before a backfill into a fresh database (or go on with
+        a bulk load that was stopped); until :meth:`end_bulk_load`, SQLite checkpoints its
+        WAL less often."""
+        with self.engine.begin() as conn:
+            drop_deferrable_indexes(conn)
+        self._bulk_load = True
+
+    def end_bulk_load(self) -> int:
+        """Build the indexes a bulk load deferred; return how many were built."""
+        with self.engine.begin() as conn:
+            built = build_missing_indexes(conn)
+        self._bulk_load = False
+        return built
+
     # ------------------------------------------------------------ states
 
     def load_states(
@@ -130,6 +160,9 @@ class IndexStore:
                 # A range inserts into a dozen indexes keyed by hashes, at random places: with
                 # SQLite's default 2 MB page cache their pages keep being evicted and re-read.
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+                # Per connection, and the pool hands out any: set on every range.
+                pages = SQLITE_BULK_CHECKPOINT_PAGES if self._bulk_load else SQLITE_CHECKPOINT_PAGES
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
             for table_name, rows in write.rows.items():
                 _insert_chunks(conn, _TABLES[table_name], rows)
             _replace_states(conn, _BATCHES, _BATCHES.c.batch_id, write.batches, write.stored_batches)

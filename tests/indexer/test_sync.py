@@ -6,6 +6,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from ledger.chain.accounts import dev_account
@@ -14,6 +16,7 @@ from ledger.chain.deploy import deploy
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.errors import ChainMismatch
 from ledger.indexer.sync import Progress
+from ledger.store.models import Base
 from ledger.vocabulary import ROLE_IDS
 from tests.factories.activity import run_activity
 from tests.factories.chain import Chain, make_indexer
@@ -127,3 +130,45 @@ def test_follow_shows_a_new_sale_within_one_poll(chain: Chain, databases: Databa
         follower.join(timeout=10)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT quantity, price FROM sales")).one() == (1, 500)
+
+
+def test_backfill_of_fresh_database_builds_its_indexes_at_the_end(chain: Chain, databases: Databases) -> None:
+    run_activity(chain.market, rounds=1)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine)
+    seen_during: list[bool] = []
+    indexer.sync(on_progress=lambda _progress: seen_during.append(indexer.store.bulk_loading()))
+    assert seen_during and all(seen_during)  # the ranges were written without the deferred indexes
+    assert not indexer.store.bulk_loading()
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+    run_activity(chain.market, rounds=1, seed=8)
+    seen_during.clear()
+    indexer.sync(on_progress=lambda _progress: seen_during.append(indexer.store.bulk_loading()))
+    assert seen_during and not any(seen_during)  # a database already indexed keeps its indexes
+
+
+class _Stopped(Exception):
+    """Raised from a progress callback to stop a sync after its first range."""
+
+
+def _stop(_progress: Progress) -> None:
+    raise _Stopped
+
+
+def test_interrupted_bulk_load_resumes_and_ends_with_the_indexes(chain: Chain, databases: Databases) -> None:
+    run_activity(chain.market, rounds=2)
+    engine = databases.engine()
+    stopped = make_indexer(chain, engine)
+    stopped.fetcher.range = stopped.fetcher.max_range = 3
+    with pytest.raises(_Stopped):
+        stopped.sync(on_progress=_stop)
+    assert stopped.store.checkpoint() is not None and stopped.store.bulk_loading()  # as a kill -9 leaves it
+
+    make_indexer(chain, engine).sync()
+
+    assert not stopped.store.bulk_loading()
+    clean = databases.engine()
+    make_indexer(chain, clean).sync()
+    assert projections(engine) == projections(clean)

@@ -31,6 +31,7 @@ from ledger.intake import (
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.index_state import IndexState
 from ledger.queries.workbench import declarations_by
+from ledger.store.people import link_intents
 from ledger.store.products import product_names
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], include_in_schema=False)
@@ -100,6 +101,7 @@ async def upload_declaration(request: Request, who: Customs, form: FormDep) -> R
         return _page(request, who, {"problems": [{"row": exc.row, "column": None, "reason": reason}]}, 409)
     except FilePending:
         return _page(request, who, {"pending": declaration.number}, 409)
+    await run_in_threadpool(link_intents, services.engine, queued.ids, who.person, "declaration")
     services.wake(sender)
     intents = await wait_final(services, queued.ids)
     try:

@@ -25,7 +25,7 @@ from api.write_queue import accept_write, refusal, wait_final
 from ledger.errors import ContractRevert, NodeError, TransactionError
 from ledger.intents.accept import accept, precheck
 from ledger.store.intents import IntentRecord, intents_by_keys
-from ledger.store.people import link_intent
+from ledger.store.people import link_intent, link_intents
 
 FORM_KEY_FIELD = "form_key"
 _FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -126,7 +126,6 @@ async def submit_all(
     stored = await run_in_threadpool(accept, services.engine, who.address, kind, items)
     services.wake(who.address)
     intents = [intent for intent, _created in stored]
-    for intent in intents:
-        await run_in_threadpool(link_intent, services.engine, intent.id, who.person, form_name)
+    await run_in_threadpool(link_intents, services.engine, [i.id for i in intents], who.person, form_name)
     final = await wait_final(services, [i.id for i in intents])
     return SubmittedAll([final[i.id] for i in intents], {})

@@ -13,6 +13,7 @@ import hmac
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -256,18 +257,22 @@ def clear_failures(engine: Engine, subjects: list[str]) -> None:
 
 def link_intent(engine: Engine, intent_id: int, person: PersonRecord, form: str) -> None:
     """Keep the person behind an intent (a second submit of the same form links nothing new)."""
+    link_intents(engine, [intent_id], person, form)
+
+
+def link_intents(engine: Engine, intent_ids: Sequence[int], person: PersonRecord, form: str) -> None:
+    """Keep the person behind each of `intent_ids` (the parts of one file, the lots of one
+    sheet), in one database transaction; intents linked already stay as they are."""
     with engine.begin() as conn:
-        known = conn.execute(select(_LINKS.c.intent_id).where(_LINKS.c.intent_id == intent_id)).first()
-        if known is None:
-            conn.execute(
-                insert(_LINKS).values(
-                    intent_id=intent_id,
-                    person_id=person.id,
-                    participant=person.participant,
-                    form=form,
-                    created_at=time.time(),
-                )
-            )
+        known = set(conn.execute(select(_LINKS.c.intent_id).where(_LINKS.c.intent_id.in_(list(intent_ids)))).scalars())
+        now = time.time()
+        rows = [
+            {"intent_id": i, "person_id": person.id, "participant": person.participant, "form": form, "created_at": now}
+            for i in dict.fromkeys(intent_ids)
+            if i not in known
+        ]
+        if rows:
+            conn.execute(insert(_LINKS), rows)
 
 
 def person_of_intent(engine: Engine, intent_id: int) -> PersonRecord | None:

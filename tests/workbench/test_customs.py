@@ -4,7 +4,7 @@ recorded and each line shown with its lot; the same file again records nothing t
 
 from __future__ import annotations
 
-from ledger.store.people import create_person
+from ledger.store.people import activity, create_person
 from tests.workbench.conftest import PASSWORD, Bench, hidden_fields
 
 HEADER = "declaration_number,entry_port,cleared_at,importer,line,gtin,lot,quantity,unit,origin_country,hs_code,document"
@@ -42,6 +42,10 @@ def test_declaration_check_report_then_recorded_once(bench: Bench) -> None:
     assert again.status_code == 409 and "is already recorded: nothing was sent again" in again.text
     listed = customs.get("/workbench/customs")
     assert NUMBER in listed.text and "WB-MAN-1" in listed.text
+    # The declaration names the officer who sent it: its intents are on the activity page.
+    done = [row for row in activity(bench.services.engine, bench.addresses["customs"]) if row.form == "declaration"]
+    assert done and {(row.kind, row.status) for row in done} == {("declaration_part", "recorded")}
+    assert "Customs declaration recorded" in customs.get("/workbench/activity").text
 
 
 def test_a_second_person_of_customs_works_on_the_same_declarations(bench: Bench) -> None:

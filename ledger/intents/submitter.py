@@ -221,9 +221,11 @@ class Submitter:
         until ``group_window_s`` after it (group commit), and then takes all that queued."""
         if self.in_flight and time.monotonic() - self._sent_at < self.settings.group_window_s:
             return False
-        moved = False
+        moved, began = False, time.time()
         while len(self.in_flight) < self.settings.max_in_flight and self._ready:
             queued = store.queued_run(self.engine, self.sender, LOOKAHEAD)
+            if self.in_flight:  # this pass sent already: what arrived since waits for the window
+                queued = list(takewhile(lambda i: i.created_at <= began, queued))
             if not queued:
                 break
             head = queued[0].kind

@@ -17,11 +17,11 @@ from api.workbench.render import render
 from api.workbench.session import FormDep, SignedIn, person_with
 from api.workbench.submit import form_key_of, new_form_key, submit_all, submitted_before
 from ledger.chain.freshledger import batch_id_of
-from ledger.documents import parse_cid
 from ledger.hexes import to_hex
-from ledger.intake import FileRefused, HarvestSheet, UnknownFormat, check_harvest_sheet, format_of_name, read_table
+from ledger.intake import FileRefused, UnknownFormat, check_harvest_sheet, format_of_name, read_table
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.index_state import IndexState
+from ledger.intake.queued import harvest_payloads
 from ledger.store.intents import IntentRecord, KeyReused
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], include_in_schema=False)
@@ -46,22 +46,6 @@ def _page(request: Request, who: SignedIn, report: dict | None = None, status_co
 @router.get("/supplier/sheet", response_class=HTMLResponse)
 def sheet_form(request: Request, who: Supplier) -> Response:
     return _page(request, who)
-
-
-def _payloads(sheet: HarvestSheet) -> list[dict]:
-    """Each lot as the queue's ``harvest`` payload (the API's ``POST /harvests`` body)."""
-    return [
-        {
-            "gtin": lot.gtin,
-            "lot": lot.lot,
-            "quantity": lot.quantity,
-            "unit": lot.unit,
-            "harvested_at": lot.harvested_at,
-            "origin": lot.origin,
-            "document_cid": to_hex(bytes(parse_cid(lot.document_cid)) if lot.document_cid else b""),
-        }
-        for lot in sheet.lots
-    ]
 
 
 def _lots(intents: list[IntentRecord], rows: list[int] | None = None) -> list[dict]:
@@ -113,7 +97,7 @@ async def upload_sheet(request: Request, who: Supplier, form: FormDep) -> Respon
     sheet = checked.value
     rows = [lot.row for lot in sheet.lots]
     try:
-        done = await submit_all(request, who, form_key, "harvest", _payloads(sheet), "harvest_sheet")
+        done = await submit_all(request, who, form_key, "harvest", harvest_payloads(sheet), "harvest_sheet")
     except KeyReused:
         return _page(request, who, {"error": t("error_form_reused")}, 422)
     if done.refused:

@@ -16,6 +16,9 @@ freshledger scale add|simulate          a scale's credentials; a simulated scale
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -186,7 +189,15 @@ def demo(
 
         serve_demo(market, progress, console, port=port)
 
+    faulthandler.enable()  # a crash in C code names its threads' stacks instead of dying silently
     run_demo(console, serve=serve_stage if serve else None)
+    if serve:
+        # Every part is stopped and its state committed by now, but daemon threads of those
+        # parts (MQTT clients, SQLite and node connections) can still be inside C code while
+        # the interpreter tears its modules down, which has ended a clean stop with SIGSEGV.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def _deployer(client: ChainClient, keystore: Path | None) -> LocalAccount:

@@ -49,12 +49,15 @@ def floor_map(
     parts: list[Markup] = []
     title = escape(t("map_heading"))
     xmlns = Markup(' xmlns="http://www.w3.org/2000/svg"')
+    # A plan whose stalls are links is a group of links; a picture (role img) would hide them
+    # from screen readers, which treat everything inside an image as decoration.
+    role = "img" if href is None else "group"
     parts.append(
         Markup(
-            '<svg{} class="floor-map" viewBox="0 0 {} {}" width="{}" height="{}" role="img" '
+            '<svg{} class="floor-map" viewBox="0 0 {} {}" width="{}" height="{}" role="{}" '
             'aria-labelledby="map-title">'
             '<title id="map-title">{}</title>'
-        ).format(xmlns, width, total, width, total, title)
+        ).format(xmlns, width, total, width, total, role, title)
     )
     parts.append(
         Markup('<rect x="0" y="0" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="4"/>').format(
@@ -96,7 +99,7 @@ def _stall(
     box = _box(place, FILLS[state], escape(label), kind, title=title, lit=lit, attrs=attrs)
     if href is None:
         return box
-    return Markup('<a href="{}">{}</a>').format(href(address), box)
+    return Markup('<a href="{}" aria-label="{}">{}</a>').format(href(address), title, box)
 
 
 def _box(

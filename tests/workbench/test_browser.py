@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser
 
 from ledger.demo.market import GREENS_GTIN
+from tests.support.axe import AXE, axe_violations
 from tests.support.browser import chromium
 from tests.workbench.conftest import PASSWORD, Bench
 
 PHONE = {"width": 390, "height": 844}
 DESK = {"width": 1440, "height": 900}
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "workbench"
 PHOTO = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cf"
@@ -40,17 +40,6 @@ def browser() -> Iterator[Browser]:
         pytest.fail("axe-core is not installed: npm install (package.json's devDependencies)", pytrace=False)
     with chromium() as launched:
         yield launched
-
-
-def axe_violations(page: Page) -> list[dict]:
-    """Serious and critical axe-core violations of the page (WCAG 2.1 A and AA rules)."""
-    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    found = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: {type: 'tag', values: "
-        "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})).violations"
-        ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}))"
-    )
-    return [v for v in found if v["impact"] in ("serious", "critical")]
 
 
 class Person:

@@ -21,9 +21,10 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ledger.demo.market import GREENS_GTIN
+from tests.support.axe import AXE, axe_violations
 from tests.support.browser import chromium
 from tests.workbench.conftest import PASSWORD, Bench
-from tests.workbench.test_browser import ARTIFACTS, AXE, DESK, PHONE, axe_violations
+from tests.workbench.test_browser import ARTIFACTS, DESK, PHONE
 
 #: What the focused element is, and whether its focus shows (an outline of 2 px or more).
 _FOCUSED = """() => {

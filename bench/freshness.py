@@ -82,6 +82,8 @@ class LiveMarket:
     api_keys: dict[str, str] = field(default_factory=dict)
     #: More FRESHLEDGER_* settings for the API processes (e.g. the role cache).
     api_env: dict[str, str] = field(default_factory=dict)
+    #: The node's process (anvil), for the benches' CPU accounting.
+    node_pid: int | None = None
 
     def __enter__(self) -> LiveMarket:
         self.node = LocalNode(self.workdir / "chain", port=free_port(), persist=False)
@@ -94,6 +96,7 @@ class LiveMarket:
 
     def _start_all(self) -> None:
         info = self.node.start()
+        self.node_pid = info.pid
         self.rpc_url = info.rpc_url
         self.client = ChainClient(info.rpc_url)
         deployment = deploy(self.client, dev_account(0))

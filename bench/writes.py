@@ -23,7 +23,14 @@ the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed)
 ``doubled`` are counted against the chain: every sale carries a unique price, and each
 accepted sale must appear exactly once among the chain's ``SaleRecorded`` events.
 ``api_cpu_ms_per_*_sale``: CPU the API processes (accepting, submitting, answering) used per
-sale in each phase, a figure the shared machine's load does not distort as much as the rates.
+sale in each phase, a figure the shared machine's load does not distort as much as the rates;
+``chain_``, ``indexer_`` and ``client_cpu_ms_per_*_sale`` the same for anvil, the indexer and
+this process (the load generator): together, what a sale costs the machine's cores.
+``async_latency_p50_s`` / ``sync_latency_p50_s`` / ``sync_latency_p90_s``: a POST's time as
+the clients see it.
+
+The clients are aiohttp on one event loop, one kept-alive connection each (see
+:class:`Http`): with httpx the load generator itself was the bound of both single-sale phases.
 
 Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 80 bulk clients, 1 s
 blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``.
@@ -37,17 +44,20 @@ import contextlib
 import itertools
 import json
 import os
+import resource
 import statistics
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import httpx
+import aiohttp
+import orjson
 
 from bench.freshness import LiveMarket, log, percentile
 from ledger.chain.events import event_codec
@@ -96,6 +106,55 @@ def stock_stalls(live: LiveMarket) -> dict[str, str]:
     return lots
 
 
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def json(self) -> dict:
+        return orjson.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode(errors="replace")
+
+
+class Http:
+    """The bench's HTTP client: aiohttp, one kept-alive connection per client. httpx was the
+    bound before (session 6): its connection pool costs about 2.7 ms of CPU a request with 50
+    clients and 20 ms with 500 (each request walks every connection and waiting request), so
+    one bench process could not post more than about 250 a second, nor keep 500 waiting
+    requests in flight (89 a second against a server answering in 1 s, median 9.5 s).
+    aiohttp: about 0.1-0.2 ms a request either way."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        self.base_url = base_url
+        # An idle connection is closed here before uvicorn's keep-alive (5 s) closes it there:
+        # else a phase's first request on a connection idle since the last phase could meet the
+        # server's close (a ServerDisconnectedError or reset, counted as an error).
+        connector = aiohttp.TCPConnector(limit=connections, limit_per_host=connections, keepalive_timeout=3)
+        timeout = aiohttp.ClientTimeout(total=300)
+        self.session = aiohttp.ClientSession(base_url, connector=connector, timeout=timeout)
+
+    async def __aenter__(self) -> Http:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.session.close()
+
+    async def post(self, path: str, *, json: dict, headers: dict[str, str]) -> Answer:
+        headers = {**headers, "Content-Type": "application/json"}
+        async with self.session.post(path, data=orjson.dumps(json), headers=headers) as answer:
+            return Answer(answer.status, dict(answer.headers), await answer.read())
+
+    async def get(self, path: str, *, headers: dict[str, str] | None = None) -> Answer:
+        if path.startswith(self.base_url):
+            path = path.removeprefix(self.base_url)
+        async with self.session.get(path, headers=headers or {}) as answer:
+            return Answer(answer.status, dict(answer.headers), await answer.read())
+
+
 @dataclass
 class Tally:
     accepted_prices: set[int] = field(default_factory=set)
@@ -103,6 +162,7 @@ class Tally:
     sync_recorded: int = 0
     bulk_recorded: int = 0
     sync_latencies: list[float] = field(default_factory=list)
+    async_latencies: list[float] = field(default_factory=list)
     qr_ready: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
@@ -129,18 +189,20 @@ class Bench:
     def sale(self, batch: str) -> dict:
         return {"batch_id": batch, "quantity": 1, "price": next(self.prices), "currency": "CNY"}
 
-    async def async_client(self, http: httpx.AsyncClient, n: int, end: float) -> None:
+    async def async_client(self, http: Http, n: int, end: float, start_after: float = 0.0) -> None:
         headers, batch, key = self.stall(n)
         headers = {**headers, "Prefer": "respond-async"}
+        await asyncio.sleep(start_after)
         while time.perf_counter() < end:
             body = self.sale(batch)
             began = time.perf_counter()
             try:
                 answer = await http.post("/sales", json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                self.tally.error(type(exc).__name__)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.tally.error(type(exc).__name__, repr(exc))
                 continue
             if answer.status_code in (201, 202):
+                self.tally.async_latencies.append(time.perf_counter() - began)
                 self.tally.async_accepted += 1
                 self.tally.accepted_prices.add(body["price"])
                 location = answer.headers.get("Location") or f"/intents/{answer.json()['intent_id']}"
@@ -150,7 +212,7 @@ class Bench:
             else:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)
 
-    async def qr_probe(self, http: httpx.AsyncClient, location: str, key: str, began: float) -> None:
+    async def qr_probe(self, http: Http, location: str, key: str, began: float) -> None:
         headers = {"Authorization": f"Bearer {key}"}
         deadline = began + QR_TIMEOUT_S
         link = None
@@ -169,15 +231,15 @@ class Bench:
             await asyncio.sleep(0.05)
         self.tally.error("qr not ready in time")
 
-    async def sync_client(self, http: httpx.AsyncClient, n: int, end: float) -> None:
+    async def sync_client(self, http: Http, n: int, end: float) -> None:
         headers, batch, _ = self.stall(n)
         while time.perf_counter() < end:
             body = self.sale(batch)
             began = time.perf_counter()
             try:
                 answer = await http.post("/sales", json=body, headers=headers)
-            except httpx.HTTPError as exc:
-                self.tally.error(type(exc).__name__)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.tally.error(type(exc).__name__, repr(exc))
                 continue
             if answer.status_code in (201, 202):
                 self.tally.accepted_prices.add(body["price"])
@@ -188,14 +250,14 @@ class Bench:
             else:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)
 
-    async def bulk_client(self, http: httpx.AsyncClient, n: int, end: float, size: int) -> None:
+    async def bulk_client(self, http: Http, n: int, end: float, size: int) -> None:
         headers, batch, _ = self.stall(n)
         while time.perf_counter() < end:
             sales = [self.sale(batch) for _ in range(size)]
             try:
                 answer = await http.post("/sales/bulk", json={"sales": sales}, headers=headers)
-            except httpx.HTTPError as exc:
-                self.tally.error(type(exc).__name__)
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                self.tally.error(type(exc).__name__, repr(exc))
                 continue
             if answer.status_code != 200:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)
@@ -208,7 +270,7 @@ class Bench:
                 elif item["status"] != 201:
                     self.tally.error(f"bulk item {item['status']}", json.dumps(item))
 
-    async def drain(self, http: httpx.AsyncClient) -> float:
+    async def drain(self, http: Http) -> float:
         """Wait until the write queue holds nothing unfinished (every asynchronously accepted
         sale recorded or refused, as ``GET /health`` counts it); the seconds it took. Asking
         for each intent instead measured the bench's own polling: at load 19, one round of
@@ -222,48 +284,75 @@ class Bench:
         return time.perf_counter() - began
 
 
-def cost(bench: Bench, cpu_before: float, sales: int) -> float | None:
-    """The API's CPU milliseconds per sale since `cpu_before` (the phase's, with its tail)."""
-    return round((api_cpu_s(bench.live) - cpu_before) * 1000 / sales, 2) if sales else None
+def cpu_parts(live: LiveMarket) -> dict[str, float]:
+    """CPU seconds used so far by each part on the machine's cores: the API's processes, the
+    node (anvil), the indexer and this process (the load generator)."""
+    return {
+        "api": api_cpu_s(live),
+        "chain": pids_cpu_s([live.node_pid] if live.node_pid else []),
+        "indexer": pids_cpu_s([live.processes[0].pid]),
+        "client": own_cpu_s(),
+    }
+
+
+def cost(before: dict[str, float], after: dict[str, float], sales: int) -> dict[str, float | None]:
+    """CPU milliseconds per sale of each part between `before` and `after`."""
+    return {part: round((after[part] - before[part]) * 1000 / sales, 2) if sales else None for part in before}
+
+
+def own_cpu_s() -> float:
+    """CPU seconds this process (the load generator) has used: on the same cores as the API,
+    its share bounds what the API can be shown to do."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def run(bench: Bench, args: argparse.Namespace) -> dict:
     connections = max(args.clients, args.sync_clients, args.bulk_clients) + 20
-    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(base_url=bench.live.base_url, limits=limits, timeout=300) as http:
-        figures: dict[str, float | None] = {}
+    async with Http(bench.live.base_url, connections) as http:
+        figures: dict[str, Any] = {}
         log(f"warm-up: {args.clients} clients for {WARM_UP_S:g} s")
         warm_end = time.perf_counter() + WARM_UP_S
-        await asyncio.gather(*(bench.async_client(http, n, warm_end) for n in range(args.clients)))
+        # The clients connect one after another over the first half of the warm-up, as a
+        # market's tills do, not all in one instant: the API's workers share one listening
+        # socket, and 50 connections arriving together were taken mostly by whichever worker
+        # woke first (72 / 28 % of the requests in one run), which then bounded the phase.
+        # Spread, the less busy worker takes each next one. The phase reuses these connections.
+        stagger = WARM_UP_S / 2 / max(args.clients, 1)
+        await asyncio.gather(*(bench.async_client(http, n, warm_end, n * stagger) for n in range(args.clients)))
         await bench.drain(http)
         bench.tally.async_accepted = 0
+        bench.tally.async_latencies = []
         await asyncio.gather(*bench.probes)
         bench.probes, bench.tally.qr_ready = [], []
         log(f"async: {args.clients} clients for {args.duration:g} s")
         end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
+        cpu = cpu_parts(bench.live)
         await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
         drain_s = await bench.drain(http)
-        figures["api_cpu_ms_per_async_sale"] = cost(bench, cpu, bench.tally.async_accepted)
+        figures["cpu_ms_per_async_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.async_accepted)
         figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
         figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
         figures["drain_s"] = round(drain_s, 1)
+        latencies = bench.tally.async_latencies
+        figures["async_latency_p50_s"] = round(statistics.median(latencies), 3) if latencies else None
         await asyncio.gather(*bench.probes)
 
         log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
         end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
+        cpu = cpu_parts(bench.live)
         await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
-        figures["api_cpu_ms_per_sync_sale"] = cost(bench, cpu, bench.tally.sync_recorded)
+        figures["cpu_ms_per_sync_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.sync_recorded)
         figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
         latencies = bench.tally.sync_latencies
         figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
+        figures["sync_latency_p90_s"] = round(percentile(latencies, 0.9), 2) if latencies else None
 
         log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
         end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
+        cpu = cpu_parts(bench.live)
         await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
-        figures["api_cpu_ms_per_bulk_sale"] = cost(bench, cpu, bench.tally.bulk_recorded)
+        figures["cpu_ms_per_bulk_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.bulk_recorded)
         figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
     return figures
 
@@ -276,6 +365,11 @@ def api_cpu_s(live: LiveMarket) -> float:
     pids = [api]
     with contextlib.suppress(OSError):
         pids += [int(p) for p in Path(f"/proc/{api}/task/{api}/children").read_text().split()]
+    return pids_cpu_s(pids)
+
+
+def pids_cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes `pids` have used so far."""
     ticks = 0
     for pid in pids:
         with contextlib.suppress(OSError):
@@ -340,8 +434,14 @@ def main() -> None:
         "block_time_s": args.block_time or "automine",
         "role_cache_s": args.role_cache,
         "drain_s": figures["drain_s"],
-        **{k: v for k, v in figures.items() if k.startswith("api_cpu_ms")},
+        **{
+            f"{part}_cpu_ms_per_{phase}_sale": figures[f"cpu_ms_per_{phase}_sale"][part]
+            for part in ("api", "chain", "indexer", "client")
+            for phase in ("async", "sync", "bulk")
+        },
+        "async_latency_p50_s": figures["async_latency_p50_s"],
         "sync_latency_p50_s": figures["sync_latency_p50_s"],
+        "sync_latency_p90_s": figures["sync_latency_p90_s"],
         "qr_samples": len(ready),
         "blocks": blocks,
         "errors": dict(bench.tally.errors),

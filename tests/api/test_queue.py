@@ -6,8 +6,10 @@ answers each sale."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+from api.write_queue import wait_final
 from ledger.chain.node import rpc
 from tests.api.conftest import Market
 from tests.api.test_writes import GTIN, ago, block, deliver, harvest, lot
@@ -163,3 +165,23 @@ def test_sales_bulk_answers_each_sale(api_market: Market, cast: dict) -> None:
     assert {i["intent_id"] for i in retried.json()["data"]} == {i["intent_id"] for i in queued.json()["data"]}
     assert m.client.post("/sales/bulk", json={"sales": []}, headers=m.auth(cast["vendor"][1])).status_code == 422
     assert m.client.post("/sales/bulk", json={"sales": sales}, headers=m.auth(cast["farm"][1])).status_code == 403
+
+
+def test_a_write_settled_before_its_request_waits_is_still_answered(api_market: Market, cast: dict) -> None:
+    """A waiting request does not read its just-accepted intent before it waits (that read was
+    a quarter of a waiting sale's CPU): when the intent is settled in between, before the
+    request's callback is registered, the watcher's look at the database still finds it,
+    instead of the request waiting out ``queue_wait_s`` (60 s) for a wake that already passed."""
+    m = api_market
+    answer = m.client.post("/sales", json=sale(stocked(m, cast)), headers=m.auth(cast["vendor"][1]))
+    assert answer.status_code == 201, answer.text
+    intent_id = answer.json()["intent_id"]
+    services = m.client.app.state.services
+    assert services.settings.queue_wait_s > 30
+
+    async def wait() -> dict:
+        return await asyncio.wait_for(wait_final(services, [intent_id], unfinished=True), 30)
+
+    final = asyncio.run(wait())  # TimeoutError here: the settled intent's wake was lost
+    assert final[intent_id].status == "recorded"
+    assert final[intent_id].result["sale_id"] == answer.json()["sale_id"]

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import re
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -30,8 +33,8 @@ from api.deps import Caller
 from api.errors import revert_answer
 from api.services import Services
 from ledger.errors import ContractRevert, NodeError, TransactionError
-from ledger.intents.accept import accept, existing, precheck
-from ledger.store.intents import IntentRecord, KeyReused, get_intent, get_intents
+from ledger.intents.accept import accept, existing, precheck, request_hash
+from ledger.store.intents import IntentRecord, KeyReused, final_among, get_intent, get_intents, intents_by_keys
 
 Extra = Callable[[IntentRecord], dict[str, Any]]
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -111,37 +114,45 @@ def _precheck(
 
 
 async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentRecord]:
-    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``."""
+    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``.
+
+    The intents' callbacks count down on the thread that settles them; only the last one
+    hops to the event loop (a hop per intent of a bulk request cost more than its settling).
+    """
     loop = asyncio.get_running_loop()
     pending = set(ids)
+    guard = threading.Lock()
     everything = loop.create_future()
 
-    def finished(intent_id: int) -> Callable[[], None]:
-        def callback() -> None:
-            def mark() -> None:
-                pending.discard(intent_id)
-                if not pending and not everything.done():
-                    everything.set_result(None)
+    def resolve() -> None:
+        if not everything.done():
+            everything.set_result(None)
 
-            loop.call_soon_threadsafe(mark)
-
-        return callback
+    def finished(intent_id: int) -> None:
+        with guard:
+            if intent_id not in pending:
+                return
+            pending.discard(intent_id)
+            last = not pending
+        if last:
+            loop.call_soon_threadsafe(resolve)
 
     watcher = services.watcher
-    callbacks = {i: finished(i) for i in ids}
+    callbacks = {i: functools.partial(finished, i) for i in ids}
     if watcher is not None:
-        for intent_id, callback in callbacks.items():
-            watcher.watch(intent_id, callback)
+        watcher.watch_all(callbacks)
     try:
-        known = await run_in_threadpool(get_intents, services.engine, ids)
-        pending -= {i for i, intent in known.items() if intent.final}
-        if pending and watcher is not None:
+        for intent_id in await run_in_threadpool(final_among, services.engine, ids):
+            with guard:
+                pending.discard(intent_id)
+        with guard:
+            waiting = bool(pending)
+        if waiting and watcher is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(everything, services.settings.queue_wait_s)
     finally:
         if watcher is not None:
-            for intent_id, callback in callbacks.items():
-                watcher.forget(intent_id, callback)
+            watcher.forget_all(callbacks)
     return await run_in_threadpool(get_intents, services.engine, ids)
 
 
@@ -161,9 +172,21 @@ async def write_many(
     if ids and not wants_async(request):
         final = await wait_final(services, ids)
         outcomes = [final[o.id] if isinstance(o, IntentRecord) else o for o in outcomes]
-    items = await run_in_threadpool(_item_answers, request, outcomes, extra)
     code = status.HTTP_202_ACCEPTED if wants_async(request) else status.HTTP_200_OK
-    return JSONResponse({"data": items, "count": len(items)}, status_code=code)
+    body = await run_in_threadpool(_items_json, request, outcomes, extra)
+    return Response(body, status_code=code, media_type="application/json")
+
+
+def _items_json(request: Request, outcomes: list[IntentRecord | Exception], extra: Extra | None) -> bytes:
+    """The answer's bytes, encoded in the same worker thread as its items: orjson (the
+    compact JSON JSONResponse writes, about ten times faster), else the standard encoder
+    for what orjson refuses (integers beyond 64 bits)."""
+    items = _item_answers(request, outcomes, extra)
+    answer = {"data": items, "count": len(items)}
+    try:
+        return orjson.dumps(answer)
+    except TypeError:
+        return JSONResponse(answer).body
 
 
 def _accept_many(
@@ -171,13 +194,17 @@ def _accept_many(
 ) -> list[IntentRecord | Exception]:
     services, sender = caller.services, caller.address
     caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
-    keys = [f"{key}#{n}" for n in range(len(payloads))] if key else [None] * len(payloads)
+    named = [f"{key}#{n}" for n in range(len(payloads))] if key else []
+    keys: list[str | None] = list(named) if key else [None] * len(payloads)
     outcomes: list[IntentRecord | Exception | None] = [None] * len(payloads)
-    for n, payload in enumerate(payloads):
-        try:
-            outcomes[n] = existing(services.engine, sender, kind, payload, keys[n])
-        except KeyReused as exc:
-            outcomes[n] = exc
+    if named:  # the items' first intents, in one query
+        used = intents_by_keys(services.engine, sender, named)
+        for n, payload in enumerate(payloads):
+            first = used.get(named[n])
+            if first is None:
+                continue
+            same = first.request_hash == request_hash(kind, payload) and first.kind == kind
+            outcomes[n] = first if same else KeyReused(named[n], first)
     todo = [n for n, o in enumerate(outcomes) if o is None]
     reasons = _precheck(services, sender, kind, [payloads[n] for n in todo])
     queued = []

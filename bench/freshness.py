@@ -94,6 +94,7 @@ class LiveMarket:
 
     def _start_all(self) -> None:
         info = self.node.start()
+        self.node_pid = info.pid
         self.rpc_url = info.rpc_url
         self.client = ChainClient(info.rpc_url)
         deployment = deploy(self.client, dev_account(0))

@@ -26,7 +26,9 @@ accepted sale must appear exactly once among the chain's ``SaleRecorded`` events
 sale in each phase, a figure the shared machine's load does not distort as much as the rates.
 
 Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 80 bulk clients, 1 s
-blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``.
+blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``. Some phases only:
+``bench/writes.py --phases bulk`` (the warm-up still runs; figures of phases not run are not
+printed, and ``qr_ready_*`` needs the async phase).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ WARM_UP_S = 3.0  # async posting before the first phase, not counted: each API w
 # the stalls' keystores (scrypt) and fills its caches on its first writes
 QR_TIMEOUT_S = 60.0
 DRAIN_TIMEOUT_S = 600.0
+PHASES = ("async", "sync", "bulk")
 
 
 def stock_stalls(live: LiveMarket) -> dict[str, str]:
@@ -239,32 +242,37 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
         bench.tally.async_accepted = 0
         await asyncio.gather(*bench.probes)
         bench.probes, bench.tally.qr_ready = [], []
-        log(f"async: {args.clients} clients for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
-        await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
-        drain_s = await bench.drain(http)
-        figures["api_cpu_ms_per_async_sale"] = cost(bench, cpu, bench.tally.async_accepted)
-        figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
-        figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
-        figures["drain_s"] = round(drain_s, 1)
-        await asyncio.gather(*bench.probes)
+        if "async" in args.phases:
+            log(f"async: {args.clients} clients for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu = api_cpu_s(bench.live)
+            await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
+            drain_s = await bench.drain(http)
+            figures["api_cpu_ms_per_async_sale"] = cost(bench, cpu, bench.tally.async_accepted)
+            figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
+            figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
+            figures["drain_s"] = round(drain_s, 1)
+            await asyncio.gather(*bench.probes)
 
-        log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
-        await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
-        figures["api_cpu_ms_per_sync_sale"] = cost(bench, cpu, bench.tally.sync_recorded)
-        figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
-        latencies = bench.tally.sync_latencies
-        figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
+        if "sync" in args.phases:
+            log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu = api_cpu_s(bench.live)
+            await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
+            figures["api_cpu_ms_per_sync_sale"] = cost(bench, cpu, bench.tally.sync_recorded)
+            figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
+            latencies = bench.tally.sync_latencies
+            figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
 
-        log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = api_cpu_s(bench.live)
-        await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
-        figures["api_cpu_ms_per_bulk_sale"] = cost(bench, cpu, bench.tally.bulk_recorded)
-        figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
+        if "bulk" in args.phases:
+            log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu, others = api_cpu_s(bench.live), other_cpu_s(bench.live)
+            await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
+            figures["api_cpu_ms_per_bulk_sale"] = cost(bench, cpu, bench.tally.bulk_recorded)
+            for name, spent in other_cpu_s(bench.live).items():
+                figures[f"{name}_cpu_ms_per_bulk_sale"] = per_sale(spent - others[name], bench.tally.bulk_recorded)
+            figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
     return figures
 
 
@@ -272,15 +280,33 @@ def api_cpu_s(live: LiveMarket) -> float:
     """CPU seconds (user + system) the API's processes have used so far: uvicorn's main
     process and its workers (the figure a shared machine does not distort: per sale, it is
     what one write costs the API wherever the time went)."""
-    api = live.processes[-1].pid
-    pids = [api]
-    with contextlib.suppress(OSError):
-        pids += [int(p) for p in Path(f"/proc/{api}/task/{api}/children").read_text().split()]
-    ticks = 0
-    for pid in pids:
+    return tree_cpu_s(live.processes[-1].pid)
+
+
+def other_cpu_s(live: LiveMarket) -> dict[str, float]:
+    """CPU seconds so far of the other parts sharing the machine with the API: anvil (with
+    its npm launcher), the indexer, and this bench's own process (the load generator)."""
+    return {
+        "anvil": tree_cpu_s(live.node_pid),
+        "indexer": tree_cpu_s(live.processes[0].pid),
+        "bench": time.process_time(),
+    }
+
+
+def per_sale(seconds: float, sales: int) -> float | None:
+    return round(seconds * 1000 / sales, 3) if sales else None
+
+
+def tree_cpu_s(root: int) -> float:
+    """CPU seconds (user + system) of process `root` and its descendants, live ones."""
+    ticks, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
         with contextlib.suppress(OSError):
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(p) for p in (task / "children").read_text().split()]
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -310,7 +336,12 @@ def main() -> None:
     parser.add_argument("--block-time", type=int, default=1, help="seconds between blocks (0: automine)")
     parser.add_argument("--role-cache", type=float, default=1.0, help="FRESHLEDGER_ROLE_CACHE_S of the API")
     parser.add_argument("--database-url", help="the index database (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--phases", type=lambda text: set(text.split(",")), default=set(PHASES), help="e.g. bulk or async,sync"
+    )
     args = parser.parse_args()
+    if not args.phases <= set(PHASES):
+        parser.error(f"--phases: comma-separated among {', '.join(PHASES)}")
 
     api_env = {"FRESHLEDGER_ROLE_CACHE_S": str(args.role_cache)}
     with LiveMarket(workers=args.workers, database_url=args.database_url, api_env=api_env) as live:
@@ -339,9 +370,10 @@ def main() -> None:
         "api_workers": args.workers,
         "block_time_s": args.block_time or "automine",
         "role_cache_s": args.role_cache,
-        "drain_s": figures["drain_s"],
-        **{k: v for k, v in figures.items() if k.startswith("api_cpu_ms")},
-        "sync_latency_p50_s": figures["sync_latency_p50_s"],
+        "phases": ",".join(p for p in PHASES if p in args.phases),
+        "drain_s": figures.get("drain_s"),
+        **{k: v for k, v in figures.items() if "_cpu_ms_" in k},
+        "sync_latency_p50_s": figures.get("sync_latency_p50_s"),
         "qr_samples": len(ready),
         "blocks": blocks,
         "errors": dict(bench.tally.errors),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
@@ -63,6 +63,21 @@ class IntentWatcher:
                 waiting.remove(callback)
             if not waiting:
                 self._callbacks.pop(intent_id, None)
+
+    def watch_all(self, callbacks: Mapping[int, Callable[[], None]]) -> None:
+        """:meth:`watch` for many intents, under one hold of the lock."""
+        with self._guard:
+            for intent_id, callback in callbacks.items():
+                self._callbacks.setdefault(intent_id, []).append(callback)
+
+    def forget_all(self, callbacks: Mapping[int, Callable[[], None]]) -> None:
+        with self._guard:
+            for intent_id, callback in callbacks.items():
+                waiting = self._callbacks.get(intent_id, [])
+                if callback in waiting:
+                    waiting.remove(callback)
+                if not waiting:
+                    self._callbacks.pop(intent_id, None)
 
     def done(self, ids: list[int]) -> None:
         with self._guard:

@@ -76,7 +76,7 @@ async def write(
     intent = await accept_write(caller, kind, payload, key)
     services = caller.services
     if not intent.final and not wants_async(request):
-        intent = (await wait_final(services, [intent.id]))[intent.id]
+        intent = (await wait_final(services, [intent.id], caller.address))[intent.id]
     if intent.status == "recorded":
         body = await run_in_threadpool(recorded_body, intent, extra)
         return JSONResponse(body, status_code=status_code)
@@ -113,8 +113,9 @@ def _precheck(
         return [None] * len(payloads)  # the node is down: stored, checked by the submitter later
 
 
-async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentRecord]:
-    """Wait until every intent of `ids` is recorded or refused, at most ``queue_wait_s``.
+async def wait_final(services: Services, ids: list[int], sender: str | None = None) -> dict[int, IntentRecord]:
+    """Wait until every intent of `ids` (of `sender`, when known: the watcher then leaves them
+    to this process's submitter while it has them) is recorded or refused, at most ``queue_wait_s``.
 
     The intents' callbacks count down on the thread that settles them; only the last one
     hops to the event loop (a hop per intent of a bulk request cost more than its settling).
@@ -140,7 +141,7 @@ async def wait_final(services: Services, ids: list[int]) -> dict[int, IntentReco
     watcher = services.watcher
     callbacks = {i: functools.partial(finished, i) for i in ids}
     if watcher is not None:
-        watcher.watch_all(callbacks)
+        watcher.watch_all(callbacks, sender)
     try:
         for intent_id in await run_in_threadpool(final_among, services.engine, ids):
             with guard:
@@ -170,7 +171,7 @@ async def write_many(
     ids = [o.id for o in outcomes if isinstance(o, IntentRecord)]
     services = caller.services
     if ids and not wants_async(request):
-        final = await wait_final(services, ids)
+        final = await wait_final(services, ids, caller.address)
         outcomes = [final[o.id] if isinstance(o, IntentRecord) else o for o in outcomes]
     code = status.HTTP_202_ACCEPTED if wants_async(request) else status.HTTP_200_OK
     body = await run_in_threadpool(_items_json, request, outcomes, extra)

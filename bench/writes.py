@@ -227,7 +227,7 @@ class Bench:
 
 def cost(bench: Bench, cpu_before: float, sales: int) -> float | None:
     """The API's CPU milliseconds per sale since `cpu_before` (the phase's, with its tail)."""
-    return round((api_cpu_s(bench.live) - cpu_before) * 1000 / sales, 2) if sales else None
+    return round((api_cpu_s(bench.live) - cpu_before) * 1000 / sales, 3) if sales else None
 
 
 async def run(bench: Bench, args: argparse.Namespace) -> dict:

@@ -24,6 +24,9 @@ the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed)
 accepted sale must appear exactly once among the chain's ``SaleRecorded`` events.
 ``api_cpu_ms_per_*_sale``: CPU the API processes (accepting, submitting, answering) used per
 sale in each phase, a figure the shared machine's load does not distort as much as the rates.
+The bulk phase also gives ``api_loop_cpu_ms_per_bulk_sale`` (the workers' event loops: HTTP,
+routing, validation) and the CPU per bulk sale of the parts sharing the machine:
+``anvil_…``, ``indexer_…`` and ``bench_…`` (this process, the load generator).
 
 Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 80 bulk clients, 1 s
 blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``. Some phases only:

@@ -295,7 +295,8 @@ def api_loop_cpu_s(live: LiveMarket) -> float:
     api = live.processes[-1].pid
     ticks = 0
     with contextlib.suppress(OSError):
-        for pid in [int(p) for p in Path(f"/proc/{api}/task/{api}/children").read_text().split()]:
+        workers = [int(p) for p in Path(f"/proc/{api}/task/{api}/children").read_text().split()]
+        for pid in workers or [api]:  # one worker: uvicorn serves in its main process
             with contextlib.suppress(OSError):
                 fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 ticks += int(fields[11]) + int(fields[12])

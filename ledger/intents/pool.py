@@ -65,20 +65,9 @@ class IntentWatcher:
     def stop(self) -> None:
         self._stop.set()
 
-    def watch(self, intent_id: int, callback: Callable[[], None]) -> None:
-        with self._guard:
-            self._callbacks.setdefault(intent_id, []).append(callback)
-
-    def forget(self, intent_id: int, callback: Callable[[], None]) -> None:
-        with self._guard:
-            waiting = self._callbacks.get(intent_id, [])
-            if callback in waiting:
-                waiting.remove(callback)
-            if not waiting:
-                self._callbacks.pop(intent_id, None)
-
     def watch_all(self, callbacks: Mapping[int, Callable[[], None]], sender: str | None = None) -> None:
-        """:meth:`watch` for many intents (of `sender`, when known), under one hold of the lock."""
+        """Call each intent's callback once it is final (the intents of `sender`, when known),
+        registered under one hold of the lock."""
         with self._guard:
             for intent_id, callback in callbacks.items():
                 self._callbacks.setdefault(intent_id, []).append(callback)
@@ -86,6 +75,7 @@ class IntentWatcher:
                     self._senders[intent_id] = sender
 
     def forget_all(self, callbacks: Mapping[int, Callable[[], None]]) -> None:
+        """Drop callbacks of :meth:`watch_all` (their request stopped waiting)."""
         with self._guard:
             for intent_id, callback in callbacks.items():
                 waiting = self._callbacks.get(intent_id, [])

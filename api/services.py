@@ -141,6 +141,7 @@ class Services:
                 ),
                 watcher=self.watcher,
             )
+            self.watcher.local_senders = self.pool.running_senders
             self.pool.start()
 
     def stop_queue(self) -> None:

@@ -33,7 +33,9 @@ The clients are aiohttp on one event loop, one kept-alive connection each (see
 :class:`Http`): with httpx the load generator itself was the bound of both single-sale phases.
 
 Default run (the issue's): ``bench/writes.py`` (60 s phases, 50 / 500 / 80 bulk clients, 1 s
-blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``.
+blocks, 2 workers). Shorter: ``bench/writes.py --duration 15``. Some phases only:
+``bench/writes.py --phases bulk`` (the warm-up still runs; figures of phases not run are not
+printed, and ``qr_ready_*`` needs the async phase).
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ QR_PROBES_AT_ONCE = 20  # unless this many are being followed: each polls the AP
 WARM_UP_S = 3.0  # async posting before the first phase, not counted: each API worker unlocks
 # the stalls' keystores (scrypt) and fills its caches on its first writes
 QR_TIMEOUT_S = 60.0
+PHASES = ("async", "sync", "bulk")
 DRAIN_TIMEOUT_S = 600.0
 
 
@@ -297,7 +300,7 @@ def cpu_parts(live: LiveMarket) -> dict[str, float]:
 
 def cost(before: dict[str, float], after: dict[str, float], sales: int) -> dict[str, float | None]:
     """CPU milliseconds per sale of each part between `before` and `after`."""
-    return {part: round((after[part] - before[part]) * 1000 / sales, 2) if sales else None for part in before}
+    return {part: round((after[part] - before[part]) * 1000 / sales, 3) if sales else None for part in before}
 
 
 def own_cpu_s() -> float:
@@ -325,35 +328,38 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
         bench.tally.async_latencies = []
         await asyncio.gather(*bench.probes)
         bench.probes, bench.tally.qr_ready = [], []
-        log(f"async: {args.clients} clients for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = cpu_parts(bench.live)
-        await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
-        drain_s = await bench.drain(http)
-        figures["cpu_ms_per_async_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.async_accepted)
-        figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
-        figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
-        figures["drain_s"] = round(drain_s, 1)
-        latencies = bench.tally.async_latencies
-        figures["async_latency_p50_s"] = round(statistics.median(latencies), 3) if latencies else None
-        await asyncio.gather(*bench.probes)
+        if "async" in args.phases:
+            log(f"async: {args.clients} clients for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu = cpu_parts(bench.live)
+            await asyncio.gather(*(bench.async_client(http, n, end) for n in range(args.clients)))
+            drain_s = await bench.drain(http)
+            figures["cpu_ms_per_async_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.async_accepted)
+            figures["api_accepted_per_s"] = round(bench.tally.async_accepted / args.duration, 1)
+            figures["api_sales_per_s"] = round(bench.tally.async_accepted / (args.duration + drain_s), 1)
+            figures["drain_s"] = round(drain_s, 1)
+            latencies = bench.tally.async_latencies
+            figures["async_latency_p50_s"] = round(statistics.median(latencies), 3) if latencies else None
+            await asyncio.gather(*bench.probes)
 
-        log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = cpu_parts(bench.live)
-        await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
-        figures["cpu_ms_per_sync_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.sync_recorded)
-        figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
-        latencies = bench.tally.sync_latencies
-        figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
-        figures["sync_latency_p90_s"] = round(percentile(latencies, 0.9), 2) if latencies else None
+        if "sync" in args.phases:
+            log(f"sync: {args.sync_clients} clients for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu = cpu_parts(bench.live)
+            await asyncio.gather(*(bench.sync_client(http, n, end) for n in range(args.sync_clients)))
+            figures["cpu_ms_per_sync_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.sync_recorded)
+            figures["api_sync_sales_per_s"] = round(bench.tally.sync_recorded / args.duration, 1)
+            latencies = bench.tally.sync_latencies
+            figures["sync_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
+            figures["sync_latency_p90_s"] = round(percentile(latencies, 0.9), 2) if latencies else None
 
-        log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
-        end = time.perf_counter() + args.duration
-        cpu = cpu_parts(bench.live)
-        await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
-        figures["cpu_ms_per_bulk_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.bulk_recorded)
-        figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
+        if "bulk" in args.phases:
+            log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
+            end = time.perf_counter() + args.duration
+            cpu = cpu_parts(bench.live)
+            await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
+            figures["cpu_ms_per_bulk_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.bulk_recorded)
+            figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
     return figures
 
 
@@ -404,7 +410,12 @@ def main() -> None:
     parser.add_argument("--block-time", type=int, default=1, help="seconds between blocks (0: automine)")
     parser.add_argument("--role-cache", type=float, default=1.0, help="FRESHLEDGER_ROLE_CACHE_S of the API")
     parser.add_argument("--database-url", help="the index database (default: SQLite in a temporary folder)")
+    parser.add_argument(
+        "--phases", type=lambda text: set(text.split(",")), default=set(PHASES), help="e.g. bulk or async,sync"
+    )
     args = parser.parse_args()
+    if not args.phases <= set(PHASES):
+        parser.error(f"--phases: comma-separated among {', '.join(PHASES)}")
 
     api_env = {"FRESHLEDGER_ROLE_CACHE_S": str(args.role_cache)}
     with LiveMarket(workers=args.workers, database_url=args.database_url, api_env=api_env) as live:
@@ -433,15 +444,17 @@ def main() -> None:
         "api_workers": args.workers,
         "block_time_s": args.block_time or "automine",
         "role_cache_s": args.role_cache,
-        "drain_s": figures["drain_s"],
+        "phases": ",".join(p for p in PHASES if p in args.phases),
+        "drain_s": figures.get("drain_s"),
         **{
             f"{part}_cpu_ms_per_{phase}_sale": figures[f"cpu_ms_per_{phase}_sale"][part]
             for part in ("api", "chain", "indexer", "client")
-            for phase in ("async", "sync", "bulk")
+            for phase in PHASES
+            if phase in args.phases
         },
-        "async_latency_p50_s": figures["async_latency_p50_s"],
-        "sync_latency_p50_s": figures["sync_latency_p50_s"],
-        "sync_latency_p90_s": figures["sync_latency_p90_s"],
+        "async_latency_p50_s": figures.get("async_latency_p50_s"),
+        "sync_latency_p50_s": figures.get("sync_latency_p50_s"),
+        "sync_latency_p90_s": figures.get("sync_latency_p90_s"),
         "qr_samples": len(ready),
         "blocks": blocks,
         "errors": dict(bench.tally.errors),

@@ -39,8 +39,20 @@ def from_hex(text: str, *, size: int | None = None) -> bytes:
     return raw
 
 
+_AS_IS = frozenset({int, str, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Dataclasses, lists and dicts to JSON-ready values, recursively: bytes become 0x hex."""
+    # The exact common types first: a packed transaction's settle makes hundreds of events'
+    # arguments plain, and the dataclass test on every number was most of that.
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is bytes:
+        return to_hex(value)
+    if kind is dict:
+        return {k: plain(v) for k, v in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):

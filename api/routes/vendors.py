@@ -13,7 +13,8 @@ from api.receipts import with_proof
 from api.schemas import SaleCreate, SalesBulkCreate, TxResponse
 from api.services import Services
 from api.write_queue import ACCEPTED, write, write_many
-from ledger.digital_link import DigitalLink
+from ledger.digital_link import MAX_VALUE_LENGTH as SERIAL_DIGITS
+from ledger.digital_link import SERIAL_AI, DigitalLink
 from ledger.store.intents import IntentRecord
 
 router = APIRouter(tags=["vendors"])
@@ -37,6 +38,16 @@ async def record_sales(request: Request, body: SalesBulkCreate, caller: Vendor) 
 
 
 def _qr(services: Services) -> Any:
+    # The Digital Link of each batch's lot, made once per answer: a bulk answer's sales share
+    # a few batches, and each link is the lot's with the sale's serial (digits) after it.
+    lot_links: dict[str, str | None] = {}
+
+    def lot_link(batch_id: str) -> str | None:
+        if batch_id not in lot_links:
+            lot = services.lots.get(batch_id)
+            lot_links[batch_id] = None if lot is None else services.settings.digital_link_uri(DigitalLink(*lot))
+        return lot_links[batch_id]
+
     def extra(intent: IntentRecord) -> dict[str, Any]:
         # GTIN and lot come from the database (the lot is only in the batch's creation event).
         # Without them (the indexer has not reached the batch yet) there is no Digital Link
@@ -46,10 +57,14 @@ def _qr(services: Services) -> Any:
         if sale_id is None or serial is None:
             return {"qr_url": None}
         proof = services.receipts.proof(sale_id)
-        lot = services.lots.get(intent.payload["batch_id"])
-        if lot is None:
+        link = lot_link(intent.payload["batch_id"])
+        if link is None:
             return {"qr_url": None, "receipt": proof}
-        link = DigitalLink(lot[0], lot=lot[1], serial=str(serial))
-        return {"qr_url": with_proof(services.settings.digital_link_uri(link), proof), "receipt": proof}
+        if type(serial) is int and 0 <= serial < 10**SERIAL_DIGITS:
+            uri = f"{link}/{SERIAL_AI}/{serial}"  # what DigitalLink(..., serial=str(serial)) spells
+        else:
+            gtin, lot = services.lots.get(intent.payload["batch_id"]) or ("", "")
+            uri = services.settings.digital_link_uri(DigitalLink(gtin, lot=lot, serial=str(serial)))
+        return {"qr_url": with_proof(uri, proof), "receipt": proof}
 
     return extra

@@ -24,6 +24,7 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
+from ledger.chain.abi_encoder import Encode, Unsupported, compile_params
 from ledger.errors import ConfigurationError
 
 #: Solidity's built-in revert payloads: Error(string) and Panic(uint256).
@@ -51,6 +52,10 @@ def _normalise(value: Any, param: Mapping[str, Any]) -> Any:
     if kind == "address":
         return to_checksum_address(value)
     return value
+
+
+def _unsupported(_values: Any) -> bytes:
+    raise Unsupported("a parameter type the compiled encoders do not handle")
 
 
 def _signature(entry: Mapping[str, Any]) -> str:
@@ -112,9 +117,29 @@ class ContractAbi:
 
     def encode_call(self, name: str, args: Sequence[Any]) -> bytes:
         """Calldata for function `name` with positional `args`."""
-        entry = self._functions[name]
-        types = [abi_type(p) for p in entry["inputs"]]
-        return keccak(text=_signature(entry))[:4] + abi_encode(types, list(args))
+        selector, encode = self._encoders(name)
+        try:
+            return selector + encode(list(args))
+        except Unsupported:  # a value of another shape: eth-abi encodes it or says what is wrong
+            entry = self._functions[name]
+            return selector + abi_encode([abi_type(p) for p in entry["inputs"]], list(args))
+
+    def _encoders(self, name: str) -> tuple[bytes, Encode]:
+        """Function `name`'s selector and compiled encoder (:mod:`ledger.chain.abi_encoder`),
+        made on first use."""
+        known = self._compiled.get(name)
+        if known is None:
+            entry = self._functions[name]
+            try:
+                encode = compile_params(entry["inputs"])
+            except Unsupported:
+                encode = _unsupported
+            known = self._compiled[name] = (keccak(text=_signature(entry))[:4], encode)
+        return known
+
+    @cached_property
+    def _compiled(self) -> dict[str, tuple[bytes, Encode]]:
+        return {}
 
     def encode_constructor(self, args: Sequence[Any]) -> bytes:
         """ABI-encoded constructor arguments, to append to the creation bytecode."""

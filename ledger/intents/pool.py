@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
@@ -35,13 +35,26 @@ SCAN_S = 0.2
 WATCH_S = 0.1
 
 
+#: Every this many looks, the watcher looks at all the intents it waits for, also those of
+#: senders whose submitter runs in this process (which tells it at once: the full look is
+#: only the backstop for a submitter that moved to another process meanwhile).
+FULL_LOOK_EVERY = 10
+
+
 class IntentWatcher:
     """Calls back once an intent is recorded or refused (told by a submitter of this process,
-    or seen in the database when another process's submitter settled it)."""
+    or seen in the database when another process's submitter settled it).
+
+    Each look costs in proportion to the intents waited for (thousands, with bulk requests
+    waiting), so the frequent looks skip those of senders whose submitter runs here
+    (``local_senders``, set by the pool): that submitter calls :meth:`done` itself.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.local_senders: Callable[[], Collection[str]] = tuple
         self._callbacks: dict[int, list[Callable[[], None]]] = {}
+        self._senders: dict[int, str] = {}  # the sender of intents watched with one
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="intent-watcher", daemon=True)
@@ -52,28 +65,44 @@ class IntentWatcher:
     def stop(self) -> None:
         self._stop.set()
 
-    def watch(self, intent_id: int, callback: Callable[[], None]) -> None:
+    def watch_all(self, callbacks: Mapping[int, Callable[[], None]], sender: str | None = None) -> None:
+        """Call each intent's callback once it is final (the intents of `sender`, when known),
+        registered under one hold of the lock."""
         with self._guard:
-            self._callbacks.setdefault(intent_id, []).append(callback)
+            for intent_id, callback in callbacks.items():
+                self._callbacks.setdefault(intent_id, []).append(callback)
+                if sender is not None:
+                    self._senders[intent_id] = sender
 
-    def forget(self, intent_id: int, callback: Callable[[], None]) -> None:
+    def forget_all(self, callbacks: Mapping[int, Callable[[], None]]) -> None:
+        """Drop callbacks of :meth:`watch_all` (their request stopped waiting)."""
         with self._guard:
-            waiting = self._callbacks.get(intent_id, [])
-            if callback in waiting:
-                waiting.remove(callback)
-            if not waiting:
-                self._callbacks.pop(intent_id, None)
+            for intent_id, callback in callbacks.items():
+                waiting = self._callbacks.get(intent_id, [])
+                if callback in waiting:
+                    waiting.remove(callback)
+                if not waiting:
+                    self._callbacks.pop(intent_id, None)
+                    self._senders.pop(intent_id, None)
 
     def done(self, ids: list[int]) -> None:
         with self._guard:
             callbacks = [cb for i in ids for cb in self._callbacks.pop(i, [])]
+            for intent_id in ids:
+                self._senders.pop(intent_id, None)
         for callback in callbacks:
             callback()
 
     def _loop(self) -> None:
+        looks = 0
         while not self._stop.wait(WATCH_S):
+            looks += 1
+            local = set(self.local_senders()) if looks % FULL_LOOK_EVERY else set()
             with self._guard:
-                ids = list(self._callbacks)
+                if local:
+                    ids = [i for i in self._callbacks if self._senders.get(i) not in local]
+                else:
+                    ids = list(self._callbacks)
             if not ids:
                 continue
             try:

@@ -11,6 +11,7 @@ import time
 
 from api.write_queue import wait_final
 from ledger.chain.node import rpc
+from ledger.digital_link import DigitalLink, parse_path
 from tests.api.conftest import Market
 from tests.api.test_writes import GTIN, ago, block, deliver, harvest, lot
 
@@ -150,6 +151,11 @@ def test_sales_bulk_answers_each_sale(api_market: Market, cast: dict) -> None:
     recorded = [items[n] for n in (0, 1, 3)]
     assert sorted(i["sale_id"] for i in recorded) == sorted({i["sale_id"] for i in recorded})
     assert all(i["qr_url"].startswith("https://market.example/01/") for i in recorded)
+    for item in recorded:  # each QR: the sale's own serial on its lot's link, with its proof
+        serial = follow(m, f"/intents/{item['intent_id']}", cast["vendor"][1])["result"]["serial"]
+        link, proof = item["qr_url"].removeprefix("https://market.example").split("?receipt=")
+        assert parse_path(link) == DigitalLink(GTIN, lot=parse_path(link).lot, serial=str(serial))
+        assert proof == item["receipt"]
     m.sync()
     for item in recorded:
         assert m.client.get(f"/sales/{item['sale_id']}").json()["sale"]["quantity"] in (1, 2)

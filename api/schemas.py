@@ -118,7 +118,9 @@ class InspectionCreate(Strict):
 class SaleCreate(Strict):
     batch_id: BatchId
     quantity: Quantity
-    price: Annotated[int, Field(ge=0, lt=2**128, description="total price in minor units (fen, cents)")]
+    # The contract takes a uint128, but the write queue keeps payloads as JSON whose
+    # integers are read back exactly only up to 64 bits; no sale comes near 2**64 fen.
+    price: Annotated[int, Field(ge=0, lt=2**64, description="total price in minor units (fen, cents)")]
     currency: Currency = "CNY"
 
 

@@ -10,6 +10,8 @@ import asyncio
 import time
 
 from api.write_queue import wait_final
+from ledger.chain.abi import ContractAbi
+from ledger.chain.events import event_codec
 from ledger.chain.node import rpc
 from ledger.digital_link import DigitalLink, parse_path
 from tests.api.conftest import Market
@@ -191,3 +193,27 @@ def test_a_write_settled_before_its_request_waits_is_still_answered(api_market: 
     final = asyncio.run(wait())  # TimeoutError here: the settled intent's wake was lost
     assert final[intent_id].status == "recorded"
     assert final[intent_id].result["sale_id"] == answer.json()["sale_id"]
+
+
+def test_a_price_is_recorded_to_the_unit_up_to_64_bits_and_refused_beyond(api_market: Market, cast: dict) -> None:
+    """The largest price the API takes (2**64 - 1 minor units) is queued and recorded on chain
+    exactly; a larger one is a 422 naming the field, before anything is queued (the queue's
+    JSON reads integers back exactly only up to 64 bits)."""
+    m = api_market
+    batch_id = stocked(m, cast)
+    headers = {**m.auth(cast["vendor"][1]), **ASYNC}
+    refused = m.client.post("/sales", json={**sale(batch_id), "price": 2**64}, headers=headers)
+    assert refused.status_code == 422, refused.text
+    assert "price" in refused.text
+    bulk = m.client.post(
+        "/sales/bulk", json={"sales": [sale(batch_id), {**sale(batch_id), "price": 2**100}]}, headers=headers
+    )
+    assert bulk.status_code == 422, bulk.text
+    price = 2**64 - 1
+    answer = m.client.post("/sales", json={**sale(batch_id), "price": price}, headers=headers)
+    assert answer.status_code == 202, answer.text
+    intent = follow(m, answer.headers["Location"], cast["vendor"][1])
+    assert intent["status"] == "recorded", intent
+    receipt = rpc(m.rpc_url, "eth_getTransactionReceipt", [intent["transaction_hash"]])
+    events = event_codec(ContractAbi.load(), "abi").decode_logs(receipt["logs"])
+    assert [e.args["price"] for e in events if e.name == "SaleRecorded"] == [price]

@@ -187,7 +187,7 @@ def _accept_many(
         else:
             queued.append(n)
     if queued:
-        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued])
+        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued], ledger=services.ledger)
         for n, (intent, _created) in zip(queued, stored, strict=True):
             outcomes[n] = intent
         services.wake(sender)

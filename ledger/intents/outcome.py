@@ -16,7 +16,12 @@ from ledger.store.intents import IntentRecord, TxRecord
 
 
 def error_json(error: TransactionError) -> dict[str, Any]:
-    """A refusal as stored: the custom error's name and arguments, and its text."""
+    """A lone intent's refusal as stored: the custom error's name and arguments, and its
+    text. A batch call carrying the one item (a sale pinned to its reserved serial goes
+    through ``recordSales``) names the item's error inside its own: that one is stored, as the
+    single call would have given it."""
+    if isinstance(error, ContractRevert) and error.inner is not None:
+        error = error.inner
     if isinstance(error, ContractRevert):
         return {"name": error.name, "args": plain(error.args_by_name), "message": str(error)}
     return {"name": "TransactionReverted", "args": {}, "message": str(error)}

@@ -264,6 +264,10 @@ def intent_json(request: Request, intent: IntentRecord) -> dict[str, Any]:
         "updated_at": _iso(intent.updated_at),
         "location": f"/intents/{intent.id}",
     }
+    if intent.kind == "sale" and "serial" in intent.payload:
+        # Reserved when the sale was accepted: the sale's Digital Link ends /21/{serial}, and
+        # the chain records the sale under it or refuses the sale.
+        body["serial"] = intent.payload["serial"]
     if intent.tx_hash:
         body["transaction_hash"] = intent.tx_hash
     if intent.status == "recorded":

@@ -11,7 +11,8 @@ import threading
 from sqlalchemy import Engine
 
 from ledger.intents.accept import accept
-from ledger.store.intents import NewIntent, add_intents, intents_of
+from ledger.queries.pending_sales import sale_pending
+from ledger.store.intents import NewIntent, add_intents, intents_of, refuse
 from tests.factories.chain import Chain
 from tests.factories.market import at_stall
 from tests.factories.queue import submit_until_final
@@ -87,3 +88,20 @@ def test_the_chain_records_each_sale_under_its_reserved_serial_and_a_refusal_lea
     assert market.ledger.batch(bytes.fromhex(batch[2:])).sale_count == 4  # serial 3 never used
     later = accept(engine, market.vendor.address, "sale", [(sale(batch, 1), None)], ledger=market.ledger)
     assert later[0][0].payload["serial"] == 5  # a refused sale's serial is not given again
+
+
+def test_a_retry_with_the_same_key_gets_the_first_intent_and_its_serial(databases: Databases) -> None:
+    engine = databases.engine()
+    first = add_intents(engine, VENDOR, "sale", [NewIntent(sale(A), "scale/front/7", "h")])
+    again = add_intents(engine, VENDOR, "sale", [NewIntent(sale(A), "scale/front/7", "h")])
+    assert (again[0][0].id, again[0][0].payload["serial"], again[0][1]) == (first[0][0].id, 1, False)
+    assert store_sales(engine, [A]) == [2]  # the retry reserved nothing
+
+
+def test_a_reserved_serial_is_pending_until_refused(databases: Databases) -> None:
+    engine = databases.engine()
+    stored = add_intents(engine, VENDOR, "sale", [NewIntent(sale(A), None, "h1"), NewIntent(sale(A), None, "h2")])
+    assert [sale_pending(engine, A.upper().replace("0X", "0x"), n) for n in (1, 2, 3)] == [True, True, False]
+    assert not sale_pending(engine, B, 1)  # no serial of B was ever reserved
+    refuse(engine, [stored[1][0].id], {"name": "BatchRecalled", "args": {}, "message": "recalled"})
+    assert [sale_pending(engine, A, n) for n in (1, 2)] == [True, False]  # a refused sale's serial names none

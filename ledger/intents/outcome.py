@@ -16,15 +16,21 @@ from ledger.store.intents import IntentRecord, TxRecord
 
 
 def error_json(error: TransactionError) -> dict[str, Any]:
-    """A lone intent's refusal as stored: the custom error's name and arguments, and its
-    text. A batch call carrying the one item (a sale pinned to its reserved serial goes
-    through ``recordSales``) names the item's error inside its own: that one is stored, as the
-    single call would have given it."""
-    if isinstance(error, ContractRevert) and error.inner is not None:
-        error = error.inner
+    """A refusal as stored: the custom error's name and arguments, and its text."""
     if isinstance(error, ContractRevert):
         return {"name": error.name, "args": plain(error.args_by_name), "message": str(error)}
     return {"name": "TransactionReverted", "args": {}, "message": str(error)}
+
+
+def lone_refusal(kind: str, payload: dict[str, Any], error: TransactionError) -> dict[str, Any]:
+    """A lone intent's refusal as stored. A lone intent sent through the batch function only
+    to pin what the single call cannot (a sale's reserved serial) is refused with the error the
+    single call would have given, which the batch call names inside its own (``SaleInvalid``'s
+    ``reason``): the API and the scales answer a sale's refusal as before."""
+    spec = kind_of(kind)
+    if spec.pinned is not None and spec.pinned(payload) and isinstance(error, ContractRevert) and error.inner:
+        error = error.inner
+    return error_json(error)
 
 
 def calldata(ledger: FreshLedgerContract, kind: str, intents: list[IntentRecord]) -> bytes:
@@ -71,5 +77,5 @@ def settle(engine: Engine, ledger: FreshLedgerContract, tx: TxRecord, receipt: A
     data = calldata(ledger, tx.kind, intents)
     reason = ledger.client.revert_reason(tx.sender, to=ledger.address, data=data, abi=ledger.abi, block=block)
     error = reason or TransactionError(f"transaction {tx.tx_hash} reverted in block {block}")
-    store.refuse(engine, ids, error_json(error), tx_hash=tx.tx_hash, block=block)
+    store.refuse(engine, ids, lone_refusal(tx.kind, intents[0].payload, error), tx_hash=tx.tx_hash, block=block)
     return ids

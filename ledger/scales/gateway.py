@@ -264,6 +264,10 @@ class StallGateway:
             sales.setdefault(key[0], []).append((key, body, sale))
         for items, intents in zip(sales.values(), self._accept(sales), strict=True):
             for (key, body, _), intent in zip(items, intents, strict=True):
+                if intent.payload["batch_id"].lower() != body["sale"]["batch_id"].lower():
+                    # Taken before a crash while the key mapped another lot: the receipt
+                    # names the lot that sale is of.
+                    body["sale"] = self._lot_of(intent.payload["batch_id"])
                 record = store.WeighingRecord(*key, body, intent.id, None)
                 # A sale taken before the queue reserved serials waits for its block; one found
                 # refused already (taken before a crash) gets its refusal when settled.
@@ -424,6 +428,12 @@ class StallGateway:
             "transaction_hash": intent.tx_hash,
             "escpos": base64.b64encode(receipt_bytes(lines, uri)).decode(),
         }
+
+    def _lot_of(self, batch_id: str) -> dict[str, Any]:
+        from ledger.queries.batches import get_batch
+
+        batch, _ = get_batch(self.engine, batch_id)
+        return {"batch_id": batch_id, "gtin": batch.gtin, "lot": batch.lot, "unit": batch.unit}
 
     def _product(self, gtin: str) -> str | None:
         kept = self._products.get(gtin)

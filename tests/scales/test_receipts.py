@@ -16,7 +16,10 @@ import orjson
 
 from ledger.chain.freshledger import sale_id_of
 from ledger.digital_link import parse_path
+from ledger.intents.accept import request_hash
+from ledger.queries.batches import get_batch
 from ledger.scales import protocol
+from ledger.store.intents import NewIntent, add_intents
 from ledger.store.scales import known_weighings, weighing_count
 from tests.factories.market import at_stall
 from tests.factories.queue import submit_until_final
@@ -117,3 +120,23 @@ def test_a_gateway_killed_with_9_answers_a_resend_with_the_same_receipt(rig: Sca
     assert [final[i].result["serial"] for i in ids] == [1, 2]  # type: ignore[index]
     assert sorted(rig.sales_on_chain()) == [1, 2]  # one sale a weighing
     assert weighing_count(rig.engine) == 2
+
+
+def test_a_weighing_stored_before_a_crash_under_another_mapping_keeps_its_first_sale(rig: ScaleRig) -> None:
+    first_lot, second_lot = at_stall(rig.market, quantity=100), at_stall(rig.market, quantity=100)
+    vendor = rig.market.vendor
+    rig.map_plu(vendor, 1, first_lot)
+    # A gateway killed after storing the weighing's sale intent, before its row: the intent is there.
+    payload = {"batch_id": "0x" + first_lot.hex(), "quantity": 1, "price": 1000, "currency": "CNY"}
+    (stored,) = add_intents(
+        rig.engine, vendor.address, "sale", [NewIntent(payload, "scale/front/1", request_hash("sale", payload))]
+    )
+    rig.map_plu(vendor, 1, second_lot)  # the key moved to another lot meanwhile
+    rig.start_gateway("--no-submit")
+    scale = rig.scale(vendor, "front")
+    weighing = scale.weigh(1, 1, "KGM", 1000)  # the scale's first weighing: sequence number 1
+    wait_until(lambda: scale.unanswered() == 0, 60, "answered")
+    receipt = scale.answers()[weighing.seq]
+    first, _ = get_batch(rig.engine, "0x" + first_lot.hex())
+    assert (receipt["lot"], receipt["serial"]) == (first.lot, stored[0].payload["serial"])  # its own sale's lot
+    assert receipt["sale_id"] == "0x" + sale_id_of(first_lot, receipt["serial"]).hex()

@@ -223,7 +223,7 @@ def _accept_many(
         else:
             queued.append(n)
     if queued:
-        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued])
+        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued], ledger=services.ledger)
         for n, (intent, _created) in zip(queued, stored, strict=True):
             outcomes[n] = intent
         services.wake(sender)
@@ -300,6 +300,10 @@ def intent_json(request: Request, intent: IntentRecord) -> dict[str, Any]:
         "updated_at": _iso(intent.updated_at),
         "location": f"/intents/{intent.id}",
     }
+    if intent.kind == "sale" and "serial" in intent.payload:
+        # Reserved when the sale was accepted: the sale's Digital Link ends /21/{serial}, and
+        # the chain records the sale under it or refuses the sale.
+        body["serial"] = intent.payload["serial"]
     if intent.tx_hash:
         body["transaction_hash"] = intent.tx_hash
     if intent.status == "recorded":

@@ -29,8 +29,10 @@ stops every process it started: the gateway and indexer (each a process group, k
 the bench by PR_SET_PDEATHSIG too), the fleets, Mosquitto and anvil; then removes its folder
 (``--keep`` keeps it for a look at the logs).
 
-Default run (the issue's): 200 scales, 60 s, 1 s blocks, 5 weighings a second each. Shorter:
-``bench/scales.py --scales 50 --duration 15``.
+Default run (the issue's): 200 scales, 60 s, 1 s blocks, 5.5 weighings a second each (1,100
+offered a second: at 5 a second, the issue's goal of 1,000 recorded a second was the offered
+rate itself, which the span from the first weighing to the last sale's block can only fall
+short of). Shorter: ``bench/scales.py --scales 50 --duration 15``.
 """
 
 from __future__ import annotations
@@ -415,7 +417,7 @@ def main() -> None:
     parser.add_argument("--scales", type=int, default=200)
     parser.add_argument("--stalls", type=int, default=3, choices=range(1, len(STALL_ACCOUNTS) + 1))
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--rate", type=float, default=5.0, help="weighings a second per scale")
+    parser.add_argument("--rate", type=float, default=5.5, help="weighings a second per scale")
     parser.add_argument("--block-time", type=int, default=1)
     parser.add_argument("--fleets", type=int, default=None, help=f"scale processes (default: {FLEET_MAX} scales each)")
     parser.add_argument("--qr-every", type=int, default=10, help="watch every n-th weighing until indexed")

@@ -313,12 +313,13 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         _raise(_checkSaleBatch(batchId, b, vendor));
         _raise(_checkSale(batchId, b.remaining, quantity));
         if (!Gs1.isUpperAlnum(bytes32(currency), 3)) revert InvalidCurrencyCode(currency);
-        // unchecked: quantity <= remaining was checked above; four billion sales of one
-        // batch would be needed to wrap the counter.
+        // unchecked: quantity <= remaining was checked above.
         unchecked {
             b.remaining -= quantity;
-            serial = ++b.saleCount;
         }
+        // Checked: pinned serials (see {recordSales}) may have taken the counter to its
+        // largest value, and a wrap would give a used serial again.
+        serial = ++b.saleCount;
         if (b.remaining == 0) b.status = Status.SoldOut;
         _store(batchId, b);
         saleId = _saleId(batchId, serial);
@@ -344,15 +345,29 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
             uint64 remaining = b.remaining;
             uint32 serial = b.saleCount;
             Sale[] calldata sales = group.sales;
+            uint32 first = group.firstSerial;
+            if (first != 0) {
+                // A pinned serial must be unused: above the batch's last (gaps allowed).
+                if (first <= serial) {
+                    revert SaleInvalid(index, abi.encodeWithSelector(SerialUsed.selector, batchId, first, serial));
+                }
+                // unchecked: first > serial >= 0.
+                unchecked {
+                    serial = first - 1;
+                }
+            }
+            // The group's serials must not run past the largest: a wrap would reuse them.
+            if (sales.length > type(uint32).max - serial) {
+                revert SaleInvalid(index, abi.encodeWithSelector(SerialsExhausted.selector, batchId));
+            }
             for (uint256 s; s < sales.length;) {
                 Sale calldata sale = sales[s];
                 uint64 quantity = sale.quantity;
                 if (quantity == 0 || quantity > remaining) {
                     revert SaleInvalid(index, _checkSale(batchId, remaining, quantity));
                 }
-                // unchecked: quantity <= remaining was checked above; four billion sales of
-                // one batch would be needed to wrap the serial; index and s count calldata
-                // array entries.
+                // unchecked: quantity <= remaining was checked above; the group's serials
+                // fit (checked before the loop); index and s count calldata array entries.
                 unchecked {
                     remaining -= quantity;
                     ++serial;

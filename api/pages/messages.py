@@ -123,6 +123,9 @@ EN: dict[str, str] = {
     "not_found_title": "Product not found",
     "not_found_body": "No sale is recorded for this code. Check that you scanned the code on your "
     "receipt or label, or ask the stall.",
+    "pending_title": "Sale being recorded",
+    "pending_body": "This sale was just made and is being recorded on the ledger. This page "
+    "shows its origin in a few seconds.",
     "bad_request_title": "This code cannot be read",
     "bad_request_body": "The address is not a valid product code. Scan the QR code again.",
     "code": "Code",
@@ -240,6 +243,8 @@ KO: dict[str, str] = {
     "not_found_title": "상품을 찾을 수 없습니다",
     "not_found_body": "이 코드로 기록된 판매 내역이 없습니다. 영수증이나 라벨의 코드를 스캔했는지 "
     "확인하거나 매장에 문의하세요.",
+    "pending_title": "판매 기록 중",
+    "pending_body": "방금 이루어진 판매로, 원장에 기록되는 중입니다. 잠시 후 이 페이지에 원산지가 표시됩니다.",
     "bad_request_title": "이 코드를 읽을 수 없습니다",
     "bad_request_body": "올바른 상품 코드 주소가 아닙니다. QR 코드를 다시 스캔해 주세요.",
     "code": "코드",
@@ -355,6 +360,8 @@ ZH: dict[str, str] = {
     "transaction": "交易哈希",
     "not_found_title": "未找到该产品",
     "not_found_body": "没有与此代码对应的销售记录。请确认扫描的是小票或标签上的二维码，或咨询摊位。",
+    "pending_title": "销售记录中",
+    "pending_body": "这笔销售刚刚完成，正在写入账本。几秒钟后此页面将显示产品来源。",
     "bad_request_title": "无法识别此代码",
     "bad_request_body": "该网址不是有效的产品代码，请重新扫描二维码。",
     "code": "代码",

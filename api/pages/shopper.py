@@ -103,6 +103,12 @@ def render_not_found(lang: str, code: str | None = None, *, links: Mapping[str, 
     return _render("not_found.html", t, Links(links), code=code)
 
 
+def render_sale_pending(lang: str, code: str | None = None, *, links: Mapping[str, str] | None = None) -> str:
+    """The body of a 202: the code's sale was accepted and is being recorded."""
+    t = Messages(_language(lang))
+    return _render("sale_pending.html", t, Links(links), code=code)
+
+
 def render_bad_request(lang: str, message: str | None = None, *, links: Mapping[str, str] | None = None) -> str:
     """The body of a 400: the address is not a product code; `message` says why (as given)."""
     t = Messages(_language(lang))

@@ -24,7 +24,7 @@ from api.pages.formats import Formatter
 from api.pages.i18n import Messages
 from api.pages.notice_cards import NoticeCard, notice_cards
 from api.pages.rating_form import RatingForm
-from api.pages.shopper import render_bad_request, render_not_found, render_shopper_page
+from api.pages.shopper import render_bad_request, render_not_found, render_sale_pending, render_shopper_page
 from api.policy import SaleVendorDep
 from api.qr import qr_png, qr_svg
 from api.receipts import RECEIPT_PARAMETER, with_proof
@@ -42,11 +42,13 @@ from api.scans import JSON, LINKSET, PAGE, Scan, scan_seen
 from api.schemas import BatchId
 from api.services import Services
 from api.views import custody_json_bytes
-from ledger.digital_link import DigitalLink, DigitalLinkError
+from ledger.chain.freshledger import batch_id_of
+from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
 from ledger.errors import NotFound
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.notices import current_notices, next_notice_change
+from ledger.queries.pending_sales import sale_pending
 from ledger.queries.views import CustodyChain, Party, SaleView
 from ledger.store.change_marks import product_key, rating_key, scans_key
 from ledger.store.products import product_name
@@ -101,6 +103,8 @@ async def resolve(rest: str, request: Request) -> Response:
         try:
             chain = chain_of_custody(services.engine, ask.sale_id)
         except NotFound:
+            if _pending(services, request):
+                return _pending_answer(request)
             return _problem(request, 404, "NotFound", "no sale with this code has been recorded")
         body, media_type = _render(services, chain, ask.form, ask.lang, ask.proof)
         fresh_until = None
@@ -276,6 +280,35 @@ def _notices(services: Services, chain: CustodyChain, lang: str) -> list[NoticeC
     fmt = Formatter(t.lang, t, ZoneInfo(services.settings.market_timezone))
     names = {stall: chain.sale.vendor.name or stall}
     return notice_cards(rows, services.published, t, fmt, lots=lots, stalls=names)
+
+
+#: Seconds after which a shopper's page of a sale being recorded looks again.
+PENDING_RETRY_S = 2
+
+
+def _pending(services: Services, request: Request) -> bool:
+    """Whether the scanned code's serial was reserved for a sale the queue accepted and the
+    chain has not refused (a receipt printed before the block): it is being recorded."""
+    link = parse_path(request.url.path)
+    if link.lot is None or link.serial is None:
+        return False
+    batch_id = "0x" + batch_id_of(link.gtin, link.lot).hex()
+    return sale_pending(services.engine, batch_id, int(link.serial))
+
+
+def _pending_answer(request: Request) -> Response:
+    """202: the sale is on its way to the ledger; look again shortly (not cached: the answer
+    changes within seconds, to the shopper's page)."""
+    headers = {
+        "Retry-After": str(PENDING_RETRY_S),
+        "Refresh": str(PENDING_RETRY_S),
+        "Cache-Control": "no-store",
+    }
+    message = "the sale with this code is being recorded: ask again in a few seconds"
+    if wants_json(request.scope):
+        return JSONResponse({"status": "pending", "message": message}, status_code=202, headers=headers)
+    page = render_sale_pending(page_language(request.scope), request.url.path)
+    return HTMLResponse(page, status_code=202, headers=headers)
 
 
 def _problem(request: Request, status: int, name: str, message: str) -> Response:

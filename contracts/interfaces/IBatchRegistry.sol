@@ -88,10 +88,13 @@ interface IBatchRegistry {
         uint128 price;
     }
 
-    /// @dev Sales of one batch in one currency, in a {recordSales} call.
+    /// @dev Sales of one batch in one currency, in a {recordSales} call. The sales take the
+    /// consecutive serials from `firstSerial` on (a serial the seller reserved for each, so a
+    /// receipt can name its sale before it is mined), or, with 0, the batch's next ones.
     struct BatchSales {
         bytes32 batchId;
         bytes3 currency;
+        uint32 firstSerial;
         Sale[] sales;
     }
 
@@ -208,7 +211,8 @@ interface IBatchRegistry {
     event QuarantineReleased(bytes32 indexed batchId, address indexed regulator, string reason);
 
     /// @dev `vendor` sold `quantity` of `batchId` for `price` minor units of `currency`. The
-    /// sale's serial is the batch's n-th sale; `saleId` is `saleIdOf(batchId, serial)`.
+    /// sale's serial is above every serial of the batch's earlier sales (consecutive from 1
+    /// unless {recordSales} pinned serials left gaps); `saleId` is `saleIdOf(batchId, serial)`.
     event SaleRecorded(
         bytes32 indexed batchId,
         address indexed vendor,
@@ -299,6 +303,11 @@ interface IBatchRegistry {
     /// (0-based; the position of its {SaleRecorded} among the call's). @param reason The
     /// error the single {recordSale} would revert with for this sale.
     error SaleInvalid(uint256 index, bytes reason);
+    /// @dev A {recordSales} group pinned `serial` to a sale of `batchId`, but the batch's
+    /// sales have used serials up to `lastSerial` (>= `serial`): a serial names one sale only.
+    /// @dev A {recordSales} group's serials would run past 2^32-1 (serials are never reused).
+    error SerialsExhausted(bytes32 batchId);
+    error SerialUsed(bytes32 batchId, uint32 serial, uint32 lastSerial);
 
     /**
      * @dev Registers a harvested batch in the caller's custody.
@@ -469,7 +478,8 @@ interface IBatchRegistry {
     function releaseQuarantine(bytes32 batchId, string calldata reason) external;
 
     /**
-     * @dev Records a sale at the caller's stall; returns the sale's id and serial.
+     * @dev Records a sale at the caller's stall; returns the sale's id and serial (the
+     * batch's last serial plus one).
      *
      * Requirements:
      * - the caller is an active vendor holding the batch;
@@ -488,8 +498,18 @@ interface IBatchRegistry {
      * currency, so that each group reads and writes its batch once and checks its currency
      * once; a batch may appear in several groups.
      *
+     * Serials: a group with `firstSerial` 0 continues the batch's serials (as {recordSale}
+     * does); otherwise its sales take `firstSerial`, `firstSerial + 1`, ... (serials the
+     * seller reserved when it accepted the sales, printed on receipts before mining). A
+     * pinned serial must be above the batch's last used one (gaps are allowed: a serial
+     * reserved for a sale that was refused is never used), so no serial names two sales.
+     * The batch's `saleCount` is the last serial used.
+     *
      * Requirements:
      * - the caller is an active vendor; at least one group;
+     * - a group's `firstSerial` is 0 or above the batch's last serial, else {SaleInvalid}
+     *   at its first sale's index with {SerialUsed}; its serials fit in 32 bits
+     *   ({SerialsExhausted});
      * - every sale meets the requirements of {recordSale} at its turn (the sales before it
      *   in the call have taken their quantity). A refused sale reverts the whole call with
      *   {SaleInvalid}, naming its index and the single call's error; a refused batch or

@@ -79,12 +79,15 @@ class ImportLine:
 
 @dataclass(frozen=True)
 class Sale:
-    """One sale of :meth:`FreshLedgerContract.record_sales`."""
+    """One sale of :meth:`FreshLedgerContract.record_sales`: with a `serial`, the one the
+    write queue reserved for it (the contract records it under that serial or refuses it);
+    without, the batch's next."""
 
     batch_id: bytes
     quantity: int
     price: int
     currency: str
+    serial: int | None = None
 
 
 @dataclass(frozen=True)
@@ -117,19 +120,30 @@ def uncode(value: bytes) -> str:
     return bytes(value).rstrip(b"\0").decode("ascii")
 
 
-def sale_groups(sales: Sequence[Sale]) -> list[tuple[bytes, bytes, list[tuple[int, int]]]]:
+def sale_groups(sales: Sequence[Sale]) -> list[tuple[bytes, bytes, int, list[tuple[int, int]]]]:
     """`sales` as the contract's ``BatchSales[]``: runs of consecutive sales of one batch in
-    one currency.
+    one currency, and with consecutive serials when they carry them (a group names only its
+    first serial; 0 for sales without one, which take the batch's next serials).
 
     The order is kept, so the n-th sale is the n-th ``SaleRecorded`` and the ``index`` of a
     ``SaleInvalid``; sort the sales by batch first for one storage write per batch.
     """
-    groups: list[tuple[bytes, bytes, list[tuple[int, int]]]] = []
+    groups: list[tuple[bytes, bytes, int, list[tuple[int, int]]]] = []
+    previous: Sale | None = None
     for sale in sales:
         currency = code(sale.currency, 3)
-        if not groups or groups[-1][:2] != (sale.batch_id, currency):
-            groups.append((sale.batch_id, currency, []))
-        groups[-1][2].append((sale.quantity, sale.price))
+        follows = (
+            previous is not None
+            and groups[-1][:2] == (sale.batch_id, currency)
+            and (
+                (sale.serial is None and previous.serial is None)
+                or (sale.serial is not None and previous.serial is not None and sale.serial == previous.serial + 1)
+            )
+        )
+        if not follows:
+            groups.append((sale.batch_id, currency, sale.serial or 0, []))
+        groups[-1][3].append((sale.quantity, sale.price))
+        previous = sale
     return groups
 
 

@@ -21,6 +21,7 @@ from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import free_port
 from ledger.errors import LedgerError
 from ledger.hexes import from_hex
+from ledger.intents.accept import chain_sale_counts
 from ledger.queries.plu import plu_table, sellable_lots
 from ledger.scales.broker import Broker, BrokerConfig
 from ledger.scales.gateway import StallGateway
@@ -71,7 +72,13 @@ class DemoScales:
             self.broker.start()
             url = self.broker.url
         self.gateway = StallGateway(
-            self.engine, self.config, url, public_host=self.public_host, public_scheme="http", wake=self.wake
+            self.engine,
+            self.config,
+            url,
+            public_host=self.public_host,
+            public_scheme="http",
+            wake=self.wake,
+            sale_counts=chain_sale_counts(self.ledger),
         )
         self.gateway.start()
         for stall, unit in units.items():

@@ -17,14 +17,35 @@ from sqlalchemy import Engine
 
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.errors import NodeError, TransactionError
+from ledger.hexes import from_hex
 from ledger.intents.kinds import Payload, kind_of
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, NewIntent
+from ledger.store.sale_serials import SaleCounts
 
 
 def request_hash(kind: str, payload: Payload) -> str:
     """What an Idempotency-Key is bound to: the kind and the payload, canonically."""
     return hashlib.sha256(orjson.dumps([kind, payload], option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def chain_sale_counts(ledger: FreshLedgerContract) -> SaleCounts:
+    """Reads each batch's sale count (its last serial) on the latest block: where a new serial
+    counter of the write queue starts (see :mod:`ledger.store.sale_serials`). A batch the
+    contract does not know counts 0 (its sales are refused anyway)."""
+
+    def counts(batch_ids: Sequence[str]) -> dict[str, int]:
+        found = {}
+        for batch_id in batch_ids:
+            try:
+                found[batch_id] = ledger.batch(from_hex(batch_id)).sale_count
+            except NodeError:
+                raise
+            except TransactionError:
+                found[batch_id] = 0
+        return found
+
+    return counts
 
 
 def precheck(
@@ -59,14 +80,22 @@ def precheck(
 
 
 def accept(
-    engine: Engine, sender: str, kind: str, items: Sequence[tuple[Payload, str | None]]
+    engine: Engine,
+    sender: str,
+    kind: str,
+    items: Sequence[tuple[Payload, str | None]],
+    *,
+    ledger: FreshLedgerContract | None = None,
 ) -> list[tuple[IntentRecord, bool]]:
     """Store `items` (payload, Idempotency-Key) as queued intents; an item whose key was used
     before answers with the first intent (created False). Raises
-    :class:`ledger.store.intents.KeyReused` for a key used with another request."""
+    :class:`ledger.store.intents.KeyReused` for a key used with another request. A sale gets
+    its reserved serial (``payload["serial"]``); `ledger` seeds a batch's first reservation
+    from the chain."""
     kind_of(kind)  # an unknown kind is a programming error, caught before storing
     new = [NewIntent(payload, key, request_hash(kind, payload)) for payload, key in items]
-    return store.add_intents(engine, sender, kind, new)
+    counts = chain_sale_counts(ledger) if ledger is not None else None
+    return store.add_intents(engine, sender, kind, new, sale_counts=counts)
 
 
 def existing(engine: Engine, sender: str, kind: str, payload: Payload, key: str | None) -> IntentRecord | None:
@@ -201,22 +230,25 @@ class AcceptBatcher:
                 )
                 for sender, kind, requests in passed
             ],
+            sale_counts=chain_sale_counts(self.ledger),
         )
         for (sender, _kind, requests), outcome in zip(passed, outcomes, strict=True):
             if isinstance(outcome, store.KeyReused):
                 # A key of the group was used for another request: store them one by one, so
                 # only that one is refused.
                 for request in requests:
-                    _settle_alone(self.engine, request)
+                    _settle_alone(self.engine, request, self.ledger)
             else:
                 for request, answer in zip(requests, outcome, strict=True):
                     request.answer.set_result(answer)
             self.stored(sender)
 
 
-def _settle_alone(engine: Engine, request: _Request) -> None:
+def _settle_alone(engine: Engine, request: _Request, ledger: FreshLedgerContract) -> None:
     try:
-        ((intent, created),) = accept(engine, request.sender, request.kind, [(request.payload, request.key)])
+        ((intent, created),) = accept(
+            engine, request.sender, request.kind, [(request.payload, request.key)], ledger=ledger
+        )
     except store.KeyReused as exc:
         request.answer.set_exception(exc)
     else:

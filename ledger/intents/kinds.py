@@ -90,6 +90,10 @@ class Kind:
     payment: Callable[[Payload], tuple[str, int]] | None = None
     #: The call data as a participant signed it (a relayed transaction), instead of ``args``.
     data: Callable[[Payload], bytes] | None = None
+    #: Whether a payload asks what only the batch function can do (a sale's serial reserved
+    #: by the queue: ``recordSale`` takes the batch's next one), so it goes through the batch
+    #: function even alone.
+    pinned: Callable[[Payload], bool] | None = None
 
     def packs(self, abi: ContractAbi) -> bool:
         """Whether intents of this kind pack on a contract with `abi` (a contract deployed
@@ -98,7 +102,7 @@ class Kind:
 
     def call(self, payloads: Sequence[Payload]) -> tuple[str, list[Any]]:
         """The function and arguments of one transaction carrying `payloads`."""
-        if len(payloads) == 1:
+        if len(payloads) == 1 and not (self.pinned is not None and self.pinned(payloads[0])):
             return self.function, self.args(payloads[0])
         if self.batch_function is None or self.batch_args is None:
             raise ValueError(f"intents of kind {self.name} are sent one a transaction")
@@ -154,7 +158,7 @@ def _sale_ids(payload: Payload, events: list[Event]) -> dict[str, Any]:
 
 
 def _sale(p: Payload) -> Sale:
-    return Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"])
+    return Sale(_bytes(p["batch_id"]), p["quantity"], p["price"], p["currency"], p.get("serial"))
 
 
 def _sale_args(p: Payload) -> list[Any]:
@@ -162,7 +166,9 @@ def _sale_args(p: Payload) -> list[Any]:
 
 
 def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
-    """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`)."""
+    """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`):
+    the queue reserved each sale's serial in the order of the intents per batch, so a
+    batch's sales go out with rising serials and each group pins its first."""
     return [sale_groups([_sale(p) for p in payloads])]
 
 
@@ -239,7 +245,8 @@ def _unsupported(_p: Payload) -> list[Any]:
 KINDS: dict[str, Kind] = {
     kind.name: kind
     for kind in (
-        # Sales pack into recordSales where the contract has it: one SaleRecorded per sale.
+        # Sales pack into recordSales where the contract has it: one SaleRecorded per sale,
+        # under the serial the queue reserved (a lone sale too: recordSale cannot pin it).
         Kind(
             "sale",
             "recordSale",
@@ -249,6 +256,7 @@ KINDS: dict[str, Kind] = {
             batch_function="recordSales",
             batch_args=_sales_args,
             max_group=200,
+            pinned=lambda p: p.get("serial") is not None,
         ),
         # Harvests of one supplier pack into registerHarvests: one HarvestRegistered per lot.
         # About 35k gas a lot: 200 take about 7M, under the submitter's gas bound.

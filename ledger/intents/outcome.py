@@ -22,6 +22,17 @@ def error_json(error: TransactionError) -> dict[str, Any]:
     return {"name": "TransactionReverted", "args": {}, "message": str(error)}
 
 
+def lone_refusal(kind: str, payload: dict[str, Any], error: TransactionError) -> dict[str, Any]:
+    """A lone intent's refusal as stored. A lone intent sent through the batch function only
+    to pin what the single call cannot (a sale's reserved serial) is refused with the error the
+    single call would have given, which the batch call names inside its own (``SaleInvalid``'s
+    ``reason``): the API and the scales answer a sale's refusal as before."""
+    spec = kind_of(kind)
+    if spec.pinned is not None and spec.pinned(payload) and isinstance(error, ContractRevert) and error.inner:
+        error = error.inner
+    return error_json(error)
+
+
 def calldata(ledger: FreshLedgerContract, kind: str, intents: list[IntentRecord]) -> bytes:
     spec = kind_of(kind)
     if spec.payment is not None:
@@ -66,5 +77,5 @@ def settle(engine: Engine, ledger: FreshLedgerContract, tx: TxRecord, receipt: A
     data = calldata(ledger, tx.kind, intents)
     reason = ledger.client.revert_reason(tx.sender, to=ledger.address, data=data, abi=ledger.abi, block=block)
     error = reason or TransactionError(f"transaction {tx.tx_hash} reverted in block {block}")
-    store.refuse(engine, ids, error_json(error), tx_hash=tx.tx_hash, block=block)
+    store.refuse(engine, ids, lone_refusal(tx.kind, intents[0].payload, error), tx_hash=tx.tx_hash, block=block)
     return ids

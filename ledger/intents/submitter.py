@@ -38,7 +38,7 @@ from ledger.errors import NodeError, TransactionError
 from ledger.hexes import to_hex
 from ledger.intents.crash import crash_point
 from ledger.intents.kinds import KINDS, kind_of, leading_group
-from ledger.intents.outcome import calldata, error_json, settle, target
+from ledger.intents.outcome import calldata, lone_refusal, settle, target
 from ledger.intents.reconcile import reconcile
 from ledger.intents.relay import KIND as RELAY
 from ledger.intents.relay import take_turn
@@ -279,7 +279,7 @@ class Submitter:
                     return visit(part[:half]) and visit(part[half:])
                 if self.in_flight or planned:
                     return False  # may depend on what is in flight: estimate again after it
-                store.refuse(self.engine, [part[0].id], error_json(exc))
+                store.refuse(self.engine, [part[0].id], lone_refusal(part[0].kind, part[0].payload, exc))
                 self.notify([part[0].id])
                 refused = True
                 return True

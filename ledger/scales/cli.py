@@ -15,6 +15,7 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -28,6 +29,7 @@ from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import free_port
 from ledger.errors import ConfigurationError
+from ledger.intents.accept import chain_sale_counts
 from ledger.intents.pool import SubmitterPool
 from ledger.keys import KeyStore
 from ledger.scales.broker import Broker, BrokerConfig
@@ -106,6 +108,14 @@ def stall_gateway(
             contract=lambda client: FreshLedgerContract(client, _deployment_address(settings)),
             account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
         )
+    readers: list[FreshLedgerContract] = []
+
+    def sale_counts(batch_ids: Sequence[str]) -> dict[str, int]:
+        # Made when first needed: the gateway starts while the chain is down.
+        if not readers:
+            readers.append(FreshLedgerContract(ChainClient(settings.rpc_url), _deployment_address(settings)))
+        return chain_sale_counts(readers[0])(batch_ids)
+
     gateway = StallGateway(
         engine,
         config,
@@ -114,6 +124,8 @@ def stall_gateway(
         public_scheme=public_scheme,
         wake=pool.wake if pool else None,
         round_s=round_s,
+        # A lot's first reserved serial starts above its sales on the chain.
+        sale_counts=sale_counts,
     )
     if pool is not None:
         pool.on_final = gateway.intents_final  # receipts go out as the sales are settled

@@ -6,16 +6,23 @@ manual acknowledgement) only once it is stored: as a sale intent of the stall in
 queue (Idempotency-Key ``scale/{id}/{seq}``) and as a row of ``scale_weighings`` keyed by
 (stall, scale, sequence number). So a gateway killed at any moment loses nothing (the broker
 sends the unacknowledged message again) and records nothing twice (the row and the key are
-there). Once the intent is final the scale gets its receipt (or the contract's refusal) on
-its replies topic; a resent weighing gets the same answer again.
+there).
+
+The scale gets its receipt as soon as both are stored: the queue reserved the sale's serial
+when it stored the intent (:mod:`ledger.store.sale_serials`) and the contract records the
+sale under that serial or not at all, so the receipt's Digital Link names exactly that sale
+before it is mined. A resent weighing gets the same receipt again. When the chain later
+refuses the sale (its lot recalled meanwhile, sold out by another sale), the scale gets a
+``void`` of that receipt on its replies topic; the serial is never given to another sale.
 
 Weighings are taken in rounds: what arrives within ``ROUND_S`` of a round's first weighing
 is stored at once (one query for the keys seen before, one database transaction for all the
 stalls' intents, one for the weighings' rows), so each stall's submitter finds a few
 hundred sales to pack into one ``recordSales`` instead of a transaction per handful. The
 submitters of this process tell the gateway which intents became final (``intents_final``)
-and their receipts go out at once; a sweep of the database every ``SWEEP_S`` answers the
-rest (taken before a restart, or settled by another process's submitter).
+and it settles them at once (a void for a refused one); a sweep of the database every
+``SWEEP_S`` settles the rest (taken before a restart, or settled by another process's
+submitter) and sends answers the broker was away for.
 
 A key (PLU) whose lot is quarantined (a failed lab test) or recalled is blocked: every scale
 of the stall gets the list of its blocked keys as a retained message on its blocks topic a
@@ -38,7 +45,9 @@ import orjson
 import paho.mqtt.client as mqtt
 from sqlalchemy import Engine
 
+from ledger.chain.freshledger import sale_id_of
 from ledger.digital_link import DigitalLink, build_uri
+from ledger.hexes import from_hex
 from ledger.intents.accept import request_hash
 from ledger.queries.plu import PluEntry, plu_tables
 from ledger.scales import protocol
@@ -48,6 +57,7 @@ from ledger.scales.mqtt import connect
 from ledger.store import scales as store
 from ledger.store.intents import IntentGroup, IntentRecord, KeyReused, NewIntent, add_intent_groups, get_intents
 from ledger.store.products import product_name
+from ledger.store.sale_serials import SaleCounts
 
 log = logging.getLogger(__name__)
 #: Most weighings taken in one round: the broker lets 1,000 unacknowledged ones reach the
@@ -58,9 +68,9 @@ ROUND = 1000
 #: most that much and keeps each stall's sales in a few transactions a block (a transaction
 #: costs the gateway an estimate, a signature and a receipt to decode, however many sales).
 ROUND_S = 0.25
-#: Seconds between sweeps of the database for answers the submitters here did not announce,
-#: and how old a weighing must be for the sweep to look at it (younger ones are answered as
-#: their intents become final).
+#: Seconds between sweeps of the database for sales the submitters here did not announce
+#: final (and answers the broker was away for), and how old a weighing must be for the sweep
+#: to look at it (younger ones are settled as their intents become final).
 SWEEP_S, SWEEP_AGE_S = 1.0, 2.0
 #: Seconds between sweeps of a gateway no submitter tells (all its answers come from them).
 UNTOLD_SWEEP_S = 0.05
@@ -108,8 +118,12 @@ class StallGateway:
         wake: Callable[[str], None] | None = None,
         client_id: str = "freshledger-stall-gateway",
         round_s: float = ROUND_S,
+        sale_counts: SaleCounts | None = None,
     ) -> None:
         self.engine = engine
+        #: Reads the chain's sale count of a batch: where the first serial reserved for a
+        #: sale of it starts (else the index's highest serial alone).
+        self.sale_counts = sale_counts
         self.config = config
         self.public_host = public_host
         self.public_scheme = public_scheme
@@ -234,7 +248,8 @@ class StallGateway:
 
     def _take_new(self, fresh: dict[store.Key, protocol.Weighing], tables: dict[str, dict[int, PluEntry]]) -> None:
         """Store new weighings: refusals with their answer, sales as intents of their stall
-        (one transaction a stall) and then the weighings' rows (one transaction)."""
+        (one transaction for all stalls, each sale reserving its serial) with their receipt,
+        then the weighings' rows (one transaction); then answer them all."""
         rows: list[store.NewWeighing] = []
         sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]] = {}
         for key, weighing in fresh.items():
@@ -247,20 +262,35 @@ class StallGateway:
             assert entry is not None and sale is not None
             body["sale"] = {"batch_id": entry.batch_id, "gtin": entry.gtin, "lot": entry.lot, "unit": entry.unit}
             sales.setdefault(key[0], []).append((key, body, sale))
-        for items, intent_ids in zip(sales.values(), self._accept(sales), strict=True):
-            for (key, body, _), intent_id in zip(items, intent_ids, strict=True):
-                rows.append(store.NewWeighing(key, body, intent_id, None))
+        for items, intents in zip(sales.values(), self._accept(sales), strict=True):
+            for (key, body, _), intent in zip(items, intents, strict=True):
+                if intent.payload["batch_id"].lower() != body["sale"]["batch_id"].lower():
+                    # Taken before a crash while the key mapped another lot: the receipt
+                    # names the lot that sale is of.
+                    body["sale"] = self._lot_of(intent.payload["batch_id"])
+                record = store.WeighingRecord(*key, body, intent.id, None)
+                # A sale taken before the queue reserved serials waits for its block; one found
+                # refused already (taken before a crash) gets its refusal when settled.
+                early = "serial" in intent.payload and intent.status != "refused"
+                answer = self.receipt(record, intent) if early else None
+                rows.append(store.NewWeighing(key, body, intent.id, answer))
         store.take_weighings(self.engine, rows)
         with self._waiting_guard:
             for row in rows:
                 if row.intent_id is not None:
-                    self._waiting[row.intent_id] = store.WeighingRecord(*row.key, row.weighing, row.intent_id, None)
+                    record = store.WeighingRecord(*row.key, row.weighing, row.intent_id, row.answer)
+                    self._waiting[row.intent_id] = record
         for stall in sales:
             self.wake(stall)
+        if self.client.is_connected():  # else the sweep answers them once the broker is back
+            self._answer([store.WeighingRecord(*r.key, r.weighing, r.intent_id, r.answer) for r in rows])
 
-    def _accept(self, sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]]) -> list[list[int]]:
+    def _accept(
+        self, sales: dict[str, list[tuple[store.Key, dict[str, Any], dict[str, Any]]]]
+    ) -> list[list[IntentRecord]]:
         """The sale intent of each item of each stall (Idempotency-Key ``scale/{id}/{seq}``):
-        new, or the one stored before a crash. All stalls' new intents in one transaction."""
+        new, with its reserved serial, or the one stored before a crash (the same serial).
+        All stalls' new intents in one transaction."""
         groups = [
             IntentGroup(
                 stall,
@@ -270,22 +300,26 @@ class StallGateway:
             for stall, items in sales.items()
         ]
         answers = []
-        for group, outcome in zip(groups, add_intent_groups(self.engine, groups), strict=True):
+        outcomes = add_intent_groups(self.engine, groups, sale_counts=self.sale_counts)
+        for group, outcome in zip(groups, outcomes, strict=True):
             if not isinstance(outcome, KeyReused):
-                answers.append([intent.id for intent, _ in outcome])
+                answers.append([intent for intent, _ in outcome])
                 continue
             # One was taken before a crash while its key mapped another lot: that one keeps
             # the first intent, the others are stored.
-            ids = []
+            intents = []
             for item in group.items:
-                (alone,) = add_intent_groups(self.engine, [IntentGroup(group.sender, group.kind, [item])])
-                ids.append(alone.first.id if isinstance(alone, KeyReused) else alone[0][0].id)
-            answers.append(ids)
+                (alone,) = add_intent_groups(
+                    self.engine, [IntentGroup(group.sender, group.kind, [item])], sale_counts=self.sale_counts
+                )
+                intents.append(alone.first if isinstance(alone, KeyReused) else alone[0][0])
+            answers.append(intents)
         return answers
 
     def _answer_round(self) -> None:
-        """Answer the weighings whose intents this process's submitters settled (as they
-        tell), and every ``SWEEP_S`` the ones found final in the database."""
+        """Settle the weighings whose intents this process's submitters settled (as they
+        tell), and every ``SWEEP_S`` the ones found final in the database; send the answers
+        the broker was away for."""
         try:
             ids = self._final.get(timeout=SWEEP_S / 4 if self._told else UNTOLD_SWEEP_S)
         except queue.Empty:
@@ -296,49 +330,69 @@ class StallGateway:
             except queue.Empty:
                 break
         if not self.client.is_connected():
-            # Answered once the broker is back: by the sweep (the rows stay unanswered).
+            # Settled once the broker is back: by the sweep (the rows stay unsettled).
             return
         if ids:
             with self._waiting_guard:
                 records = [r for i in ids if (r := self._waiting.pop(i, None)) is not None]
-            self._answer(records)
+            self._settle(records)
         if not self._told:
             self._answer(store.unanswered(self.engine))
+            self._settle(store.unsettled(self.engine))
         elif time.monotonic() - self._swept_at >= SWEEP_S:
             self._swept_at = time.monotonic()
-            self._answer(store.unanswered(self.engine, older_than=time.time() - SWEEP_AGE_S))
+            older = time.time() - SWEEP_AGE_S
+            self._answer(store.unanswered(self.engine, older_than=older))
+            self._settle(store.unsettled(self.engine, older_than=older))
 
-    def _answer(self, waiting: list[store.WeighingRecord]) -> None:
+    def _answer(self, records: list[store.WeighingRecord]) -> None:
+        """Send the stored answers of `records` (those that have one) and record it."""
+        answers = [(r.key, r.answer) for r in records if r.answer is not None]
+        for key, answer in answers:
+            self._publish(protocol.replies_topic(key[0], key[1]), answer)
+        if answers:
+            store.mark_answered(self.engine, answers)
+
+    def _settle(self, waiting: list[store.WeighingRecord]) -> None:
+        """For each weighing whose sale intent is final: nothing more to say when it was
+        recorded as its receipt said; a void of the receipt when the chain refused it; the
+        receipt or refusal only now for a sale taken before serials were reserved."""
         if not waiting:
             return
         intents = get_intents(self.engine, [r.intent_id for r in waiting if r.intent_id is not None])
-        answers = []
+        settled: list[tuple[store.Key, dict[str, Any] | None]] = []
         for record in waiting:
-            answer = record.answer
-            if answer is None and record.intent_id is not None:
-                intent = intents.get(record.intent_id)
-                if intent is None or not intent.final:
-                    continue
-                answer = self.receipt(record, intent)
-            if answer is None:
+            intent = intents.get(record.intent_id) if record.intent_id is not None else None
+            if intent is None or not intent.final:
                 continue
-            self._publish(protocol.replies_topic(record.stall, record.scale_id), answer)
-            answers.append((record.key, answer))
-        if answers:
-            store.mark_answered(self.engine, answers)
-        with self._waiting_guard:  # the sweep may answer some this process waits for
+            answer: dict[str, Any] | None = None
+            if intent.status != "recorded":
+                error = intent.error or {}
+                reason, message = error.get("name", "SaleRefused"), error.get("message") or "not sold"
+                receipt = record.answer if record.answer and record.answer.get("type") == "receipt" else None
+                if receipt is not None:
+                    answer = protocol.void(receipt, reason, message)
+                else:
+                    answer = protocol.refusal(record.seq, reason, message)
+            elif record.answer is None:
+                answer = self.receipt(record, intent)
+            if answer is not None:
+                self._publish(protocol.replies_topic(record.stall, record.scale_id), answer)
+            settled.append((record.key, answer))
+        store.mark_settled(self.engine, settled)
+        with self._waiting_guard:  # the sweep may settle some this process waits for
             for record in waiting:
                 if record.intent_id is not None and record.intent_id in intents and intents[record.intent_id].final:
                     self._waiting.pop(record.intent_id, None)
 
     def receipt(self, record: store.WeighingRecord, intent: IntentRecord) -> dict[str, Any]:
-        """The scale's answer for a final sale intent: the receipt, or the contract's refusal."""
-        if intent.status != "recorded":
-            error = intent.error or {}
-            return protocol.refusal(record.seq, error.get("name", "SaleRefused"), error.get("message") or "not sold")
+        """The scale's receipt for the sale `intent`: its serial is the one the queue reserved
+        (known as soon as the intent is stored), or for a sale taken before reservations, the
+        one its block gave. Block and transaction are those known now (None before mining)."""
         result = intent.result or {}
         sale = record.weighing["sale"]
-        serial = result["serial"]
+        serial = intent.payload.get("serial") or result["serial"]
+        sale_id = result.get("sale_id") or "0x" + sale_id_of(from_hex(sale["batch_id"]), serial).hex()
         uri = build_uri(
             self.public_host, DigitalLink(sale["gtin"], lot=sale["lot"], serial=str(serial)), self.public_scheme
         )
@@ -357,7 +411,7 @@ class StallGateway:
             "type": "receipt",
             "seq": record.seq,
             "scale_id": record.scale_id,
-            "sale_id": result.get("sale_id"),
+            "sale_id": sale_id,
             "serial": serial,
             "digital_link": uri,
             "stall": {"address": record.stall, "name": stall_name},
@@ -374,6 +428,12 @@ class StallGateway:
             "transaction_hash": intent.tx_hash,
             "escpos": base64.b64encode(receipt_bytes(lines, uri)).decode(),
         }
+
+    def _lot_of(self, batch_id: str) -> dict[str, Any]:
+        from ledger.queries.batches import get_batch
+
+        batch, _ = get_batch(self.engine, batch_id)
+        return {"batch_id": batch_id, "gtin": batch.gtin, "lot": batch.lot, "unit": batch.unit}
 
     def _product(self, gtin: str) -> str | None:
         kept = self._products.get(gtin)

@@ -4,6 +4,8 @@ Topics (``{stall}`` is the vendor's checksummed address, ``{scale}`` the scale's
 
     freshledger/v1/stalls/{stall}/scales/{scale}/weighings   scale -> gateway, QoS 1
     freshledger/v1/stalls/{stall}/scales/{scale}/replies     gateway -> scale, QoS 1
+                                                             (a receipt or a refusal; later,
+                                                             for a receipt, perhaps its void)
     freshledger/v1/stalls/{stall}/scales/{scale}/blocks      gateway -> scale, QoS 1, retained
 
 A weighing (at most ``MAX_PAYLOAD`` bytes of UTF-8 JSON, one flat object)::
@@ -187,6 +189,21 @@ def seq_of(payload: bytes) -> int | None:
 def refusal(seq: int | None, reason: str, message: str) -> dict[str, Any]:
     """A reply telling the scale its weighing was not sold (the scale shows `message`)."""
     return {"v": VERSION, "type": "refusal", "seq": seq, "reason": reason, "message": message[:300]}
+
+
+def void(receipt: dict[str, Any], reason: str, message: str) -> dict[str, Any]:
+    """A reply taking back `receipt` (answered before its sale was on the chain): the chain
+    refused the sale, so nothing was sold and the receipt's Digital Link will never name a
+    sale (its serial is never given to another)."""
+    return {
+        "v": VERSION,
+        "type": "void",
+        "seq": receipt["seq"],
+        "serial": receipt["serial"],
+        "digital_link": receipt["digital_link"],
+        "reason": reason,
+        "message": message[:300],
+    }
 
 
 def blocks(blocked: dict[int, str], at: float) -> dict[str, Any]:

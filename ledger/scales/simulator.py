@@ -4,6 +4,10 @@ Each weighing gets the next sequence number and is kept in the scale's own SQLit
 its answer (a receipt or a refusal) comes back; until then it is sent again every
 ``RESEND_S`` seconds and at every start, always with the same number, so a broker restart, a
 gateway crash or the scale's own restart lose nothing (the gateway deduplicates).
+
+A receipt comes before its sale is on the chain; if the chain then refuses the sale, a
+``void`` of that receipt follows: the scale keeps it as the weighing's answer and shows it
+(a cashier takes the printed receipt back).
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ class ScaleSimulator:
         self.blocks_seen = 0  # blocks messages received (the retained one at each connection too)
         self.sent_at: dict[int, float] = {}  # seq -> first send (monotonic), for latencies
         self.answered_at: dict[int, float] = {}
+        self.voided_at: dict[int, float] = {}  # seq -> when its receipt was voided
         state_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(state_dir / f"{entry.stall}-{entry.scale_id}.sqlite", check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")  # a scale's memory survives a crash of the scale's
@@ -173,13 +178,18 @@ class ScaleSimulator:
         seq = body.get("seq")
         if type(seq) is not int:
             return
+        void = body.get("type") == "void"
         with self._guard:
             row = self._db.execute("SELECT payload, answer FROM weighings WHERE seq = ?", (seq,)).fetchone()
-            if row is None or row[1] is not None:
-                return  # not ours, or answered before (a resend's second answer)
+            if row is None:
+                return  # not ours
+            if row[1] is not None and not (void and orjson.loads(row[1]).get("type") == "receipt"):
+                return  # answered before (a resend's second answer), or voided already
             self._db.execute("UPDATE weighings SET answer = ? WHERE seq = ?", (payload, seq))
             self._db.commit()
-        self.answered_at[seq] = time.monotonic()
+        if void:
+            self.voided_at[seq] = time.monotonic()
+        self.answered_at.setdefault(seq, time.monotonic())
         if self.on_answer is not None:
             with contextlib.suppress(Exception):
                 self.on_answer(protocol.parse_weighing(row[0]), body)
@@ -187,6 +197,11 @@ class ScaleSimulator:
 
 def receipt_text(answer: Answer) -> str:
     """What the scale's display and paper say about an answer."""
+    if answer.get("type") == "void":
+        return (
+            f"VOID  sale #{answer.get('serial')} (weighing #{answer.get('seq')}): {answer.get('reason')}"
+            f" - {answer.get('message')}\nnot sold: take the receipt back ({answer.get('digital_link')})"
+        )
     if answer.get("type") != "receipt":
         return f"NOT SOLD  #{answer.get('seq')}: {answer.get('reason')} - {answer.get('message')}"
     stall = answer["stall"].get("name") or answer["stall"]["address"]
@@ -195,7 +210,7 @@ def receipt_text(answer: Answer) -> str:
             f"{stall}",
             f"{answer.get('product') or 'GTIN ' + answer['gtin']}   lot {answer['lot']}",
             f"{answer['quantity']} {answer['unit']}   {answer['price'] / 100:.2f} {answer['currency']}",
-            f"sale #{answer['serial']}  block {answer['block_number']}",
+            f"sale #{answer['serial']}" + (f"  block {answer['block_number']}" if answer.get("block_number") else ""),
             f"{answer['digital_link']}",
         ]
     )

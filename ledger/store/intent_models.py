@@ -57,3 +57,17 @@ class IntentTransaction(Base):
     created_at: Mapped[float] = mapped_column(Float)
     block_number: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     __table_args__ = (Index("ix_intent_transactions_sender_status_nonce", "sender", "status", "nonce"),)
+
+
+class SaleSerial(Base):
+    """The last serial the write queue reserved for a sale of a batch.
+
+    A sale intent takes the batch's next serial when it is stored, in the same database
+    transaction, so its receipt (the Digital Link names the serial) can be printed before the
+    sale is mined; ``recordSales`` pins that serial on the chain. The row is seeded from the
+    chain's sale count of the batch and the index's highest serial the first time.
+    """
+
+    __tablename__ = "sale_serials"
+    batch_id: Mapped[str] = mapped_column(HEX32, primary_key=True)
+    last_serial: Mapped[int] = mapped_column(BigInteger)

@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+from ledger.store import sale_serials
 from ledger.store.intent_models import Intent, IntentTransaction
+from ledger.store.sale_serials import SaleCounts
 
 _INTENTS = Intent.__table__
 _TXS = IntentTransaction.__table__
@@ -99,11 +101,20 @@ def _tx(row: Any) -> TxRecord:
 # ------------------------------------------------------------------ accepting
 
 
-def add_intents(engine: Engine, sender: str, kind: str, items: Sequence[NewIntent]) -> list[tuple[IntentRecord, bool]]:
+def add_intents(
+    engine: Engine,
+    sender: str,
+    kind: str,
+    items: Sequence[NewIntent],
+    *,
+    sale_counts: SaleCounts | None = None,
+) -> list[tuple[IntentRecord, bool]]:
     """Store `items` as queued intents of `sender`; for an item whose Idempotency-Key the
     sender used before, return the first intent instead (created False), or raise
-    :class:`KeyReused` when that one was another request. All new ones in one transaction."""
-    (outcome,) = add_intent_groups(engine, [IntentGroup(sender, kind, items)])
+    :class:`KeyReused` when that one was another request. All new ones in one transaction.
+    A new sale intent gets its batch's next serial in its payload (``serial``; see
+    :mod:`ledger.store.sale_serials`, whose ``sale_counts`` reads the chain's)."""
+    (outcome,) = add_intent_groups(engine, [IntentGroup(sender, kind, items)], sale_counts=sale_counts)
     if isinstance(outcome, KeyReused):
         raise outcome
     return outcome
@@ -119,12 +130,17 @@ class IntentGroup:
 
 
 def add_intent_groups(
-    engine: Engine, groups: Sequence[IntentGroup]
+    engine: Engine, groups: Sequence[IntentGroup], *, sale_counts: SaleCounts | None = None
 ) -> list[list[tuple[IntentRecord, bool]] | KeyReused]:
     """:func:`add_intents` for several groups at once, with every new intent of all of them
     inserted in ONE database transaction (group commit: one lock and one sync for a burst of
     requests, however many). A group with a reused key gets its :class:`KeyReused` and adds
     nothing; the others are stored."""
+    sale_batches = [i.payload["batch_id"] for g in groups if g.kind == "sale" for i in g.items]
+    seeded: dict[str, int] = {}
+    if sale_batches:
+        with engine.connect() as conn:
+            seeded = sale_serials.chain_seeds(conn, sale_batches, sale_counts)
     for _ in range(3):  # a concurrent retry with the same key may win the insert: look again
         outcomes: list[Any] = []
         rows: list[dict[str, Any]] = []
@@ -151,7 +167,7 @@ def add_intent_groups(
                     rows.append(_new_row(group.sender, group.kind, item, now))
             outcomes.append((existing, fresh))
         try:
-            ids = _insert(engine, rows)
+            ids = _insert(engine, rows, seeded)
         except IntegrityError:
             continue
         answers: list[list[tuple[IntentRecord, bool]] | KeyReused] = []
@@ -173,12 +189,15 @@ def add_intent_groups(
     raise RuntimeError("could not store the intents: the idempotency keys keep colliding")
 
 
-def _insert(engine: Engine, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert `rows` in one transaction, one multi-row statement; their ids in order."""
+def _insert(engine: Engine, rows: list[dict[str, Any]], seeded: dict[str, int]) -> list[int]:
+    """Insert `rows` in one transaction, one multi-row statement, each sale with the serial
+    reserved for it in that transaction (before the insert: see
+    :mod:`ledger.store.sale_serials`); their ids in order."""
     if not rows:
         return []
     statement = insert(_INTENTS).returning(_INTENTS.c.id, sort_by_parameter_order=True)
     with engine.begin() as conn:
+        sale_serials.assign(conn, rows, seeded)
         return list(conn.execute(statement, rows).scalars())
 
 
@@ -485,9 +504,10 @@ def insert_intents(conn: Any, sender: str, items: Sequence[tuple[str, NewIntent]
     """Store `items` (kind, intent) as queued intents of `sender` on `conn`, inside the
     caller's transaction (a capture job stores its intents with itself); their ids, in order."""
     now = time.time()
+    rows = [_new_row(sender, kind, item, now) for kind, item in items]
+    sale_serials.assign(conn, rows)  # a sale's serial, reserved before its row is inserted
     ids = []
-    for kind, item in items:
-        values = _new_row(sender, kind, item, now)
+    for values in rows:
         ids.append(conn.execute(insert(_INTENTS).values(**values).returning(_INTENTS.c.id)).scalar_one())
     return ids
 

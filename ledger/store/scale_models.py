@@ -4,6 +4,8 @@ One row per (stall, scale, sequence number): the primary key is the gateway's de
 so a weighing a scale sends again (after a broker restart, a gateway crash, a lost reply) is
 recorded once and answered with the first answer. ``intent_id`` is the sale intent it became,
 ``answer`` what the scale was told (a receipt or a refusal), kept to answer a resend alike.
+A sale's receipt is answered as soon as the weighing is stored (its serial is reserved);
+``settled_at`` is when its intent became final (recorded, or refused and the receipt voided).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class ScaleWeighing(Base):
     intent_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     answer: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    settled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 Index("ix_scale_weighings_answered_at", ScaleWeighing.answered_at)
+Index("ix_scale_weighings_settled_at", ScaleWeighing.settled_at)

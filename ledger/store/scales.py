@@ -74,6 +74,8 @@ def take_weighings(engine: Engine, new: Sequence[NewWeighing]) -> None:
             "intent_id": n.intent_id,
             "answer": n.answer,
             "answered_at": None,
+            # A refusal is final at once; a sale settles when its intent does.
+            "settled_at": None if n.intent_id is not None else now,
         }
         for n in new
     ]
@@ -103,6 +105,7 @@ def take_weighing(
         "intent_id": intent_id,
         "answer": answer,
         "answered_at": None,
+        "settled_at": None if intent_id is not None else now,
     }
     try:
         with engine.begin() as conn:
@@ -145,6 +148,43 @@ def mark_answered(engine: Engine, answers: Sequence[tuple[Key, dict[str, Any]]])
     ]
     with engine.begin() as conn:
         conn.execute(statement, rows)  # one executemany
+
+
+def unsettled(engine: Engine, limit: int = 1000, *, older_than: float | None = None) -> list[WeighingRecord]:
+    """Weighings whose sale intent was not seen final yet (received before `older_than`,
+    when given), oldest first."""
+    query = select(_W).where(_W.c.settled_at.is_(None), _W.c.intent_id.is_not(None))
+    if older_than is not None:
+        query = query.where(_W.c.received_at < older_than)
+    query = query.order_by(_W.c.received_at).limit(limit)
+    with engine.connect() as conn:
+        return [_record(row) for row in conn.execute(query)]
+
+
+def mark_settled(engine: Engine, settled: Sequence[tuple[Key, dict[str, Any] | None]]) -> None:
+    """Record that each weighing's sale is final; with an answer (a void, or a receipt for a
+    weighing answered only now), that answer was sent and replaces the stored one."""
+    if not settled:
+        return
+    now = time.time()
+    where = and_(
+        _W.c.stall == bindparam("k_stall"),
+        _W.c.scale_id == bindparam("k_scale"),
+        _W.c.seq == bindparam("k_seq"),
+    )
+    plain = [{"k_stall": k[0], "k_scale": k[1], "k_seq": k[2]} for k, answer in settled if answer is None]
+    answered = [
+        {"k_stall": k[0], "k_scale": k[1], "k_seq": k[2], "answer": answer}
+        for k, answer in settled
+        if answer is not None
+    ]
+    with engine.begin() as conn:
+        if plain:
+            conn.execute(update(_W).where(where).values(settled_at=now), plain)
+        if answered:
+            conn.execute(
+                update(_W).where(where).values(answer=bindparam("answer"), answered_at=now, settled_at=now), answered
+            )
 
 
 def weighing_count(engine: Engine) -> int:

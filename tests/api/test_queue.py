@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 from api.write_queue import wait_final
 from ledger.chain.abi import ContractAbi
@@ -217,3 +218,30 @@ def test_a_price_is_recorded_to_the_unit_up_to_64_bits_and_refused_beyond(api_ma
     receipt = rpc(m.rpc_url, "eth_getTransactionReceipt", [intent["transaction_hash"]])
     events = event_codec(ContractAbi.load(), "abi").decode_logs(receipt["logs"])
     assert [e.args["price"] for e in events if e.name == "SaleRecorded"] == [price]
+
+
+def test_a_sale_accepted_but_not_indexed_answers_its_digital_link_as_being_recorded(
+    api_market: Market, cast: dict
+) -> None:
+    m = api_market
+    batch_id = stocked(m, cast)
+    vendor = m.auth(cast["vendor"][1])
+    queued = m.client.post("/sales", json=sale(batch_id), headers={**vendor, **ASYNC})
+    assert queued.status_code == 202, queued.text
+    serial = queued.json()["serial"]  # reserved on acceptance: the Digital Link is known now
+    recorded = follow(m, queued.json()["location"], cast["vendor"][1])
+    assert recorded["result"]["serial"] == serial
+    body = m.client.post("/sales", json=sale(batch_id), headers=vendor).json()  # waits for its block
+    path = urlsplit(body["qr_url"]).path
+    assert path.endswith(f"/21/{serial + 1}")
+    # Mined, not indexed yet (this market's indexer runs when the test says): being recorded.
+    page = m.client.get(path, headers={"Accept": "text/html"})
+    assert page.status_code == 202
+    assert page.headers["retry-after"] == "2" and page.headers["cache-control"] == "no-store"
+    assert "Sale being recorded" in page.text
+    as_json = m.client.get(path, headers={"Accept": "application/json"})
+    assert (as_json.status_code, as_json.json()["status"]) == (202, "pending")
+    # A serial never reserved is no sale at all.
+    assert m.client.get(path.replace(f"/21/{serial + 1}", f"/21/{serial + 50}")).status_code == 404
+    m.sync()
+    assert m.client.get(path, headers={"Accept": "text/html"}).status_code == 200

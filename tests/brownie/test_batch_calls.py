@@ -87,7 +87,7 @@ def test_register_imports_names_the_bad_line(market, customs, importer, now):
 
 def test_record_sales_sells_one_batch_several_times(market, greens, farm, vendor, move):
     move(greens, farm, vendor)
-    tx = market.recordSales([(greens, b"CNY", [(100, 1200), (300, 3600)])], {"from": vendor})
+    tx = market.recordSales([(greens, b"CNY", 0, [(100, 1200), (300, 3600)])], {"from": vendor})
 
     sales = tx.events["SaleRecorded"]
     assert [(s["serial"], s["quantity"], s["price"], s["currency"]) for s in sales] == [
@@ -102,5 +102,18 @@ def test_record_sales_refuses_more_than_is_left(market, greens, farm, vendor, mo
     move(greens, farm, vendor)
     refusal = inner("InsufficientQuantity(bytes32,uint64,uint64)", bytes(greens), 100, 101)
     with reverts_with("SaleInvalid(uint256,bytes)", 1, refusal):
-        market.recordSales([(greens, b"CNY", [(300, 1), (101, 1)])], {"from": vendor})
+        market.recordSales([(greens, b"CNY", 0, [(300, 1), (101, 1)])], {"from": vendor})
     assert market.batch(greens)["remaining"] == 400
+
+
+def test_record_sales_pins_reserved_serials_and_refuses_a_used_one(market, greens, farm, vendor, move):
+    move(greens, farm, vendor)
+    tx = market.recordSales([(greens, b"CNY", 4, [(10, 1), (10, 1)]), (greens, b"CNY", 9, [(10, 1)])], {"from": vendor})
+    assert [s["serial"] for s in tx.events["SaleRecorded"]] == [4, 5, 9]  # 1-3 and 6-8: gaps, never used
+    assert market.batch(greens)["saleCount"] == 9
+    # The first group takes 10, so the second's 7 is below the last serial used (10).
+    refusal = inner("SerialUsed(bytes32,uint32,uint32)", bytes(greens), 7, 10)
+    with reverts_with("SaleInvalid(uint256,bytes)", 1, refusal):
+        market.recordSales([(greens, b"CNY", 10, [(1, 1)]), (greens, b"CNY", 7, [(1, 1)])], {"from": vendor})
+    tx = market.recordSale(greens, 1, 1, b"CNY", {"from": vendor})  # all undone; the single call takes last + 1
+    assert tx.events["SaleRecorded"]["serial"] == 10

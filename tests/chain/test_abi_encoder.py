@@ -61,8 +61,8 @@ def test_a_packed_sales_call_of_200_sales() -> None:
     abi = ContractAbi.load()
     rng = random.Random(5)
     groups = [
-        (rng.randbytes(32), b"CNY", [(rng.randrange(2**64), rng.randrange(2**128)) for _ in range(n)])
-        for n in (150, 50)
+        (rng.randbytes(32), b"CNY", first, [(rng.randrange(2**64), rng.randrange(2**128)) for _ in range(n)])
+        for n, first in ((150, 0), (50, 2**32 - 1))
     ]
     (entry,) = [e for e in abi.abi if e.get("name") == "recordSales"]
     assert abi.encode_call("recordSales", [groups])[4:] == encode([abi_type(p) for p in entry["inputs"]], [groups])
@@ -89,10 +89,10 @@ def test_what_it_does_not_take_goes_to_eth_abi(kind: str, value: Any) -> None:
 
 def test_eth_abi_still_refuses_a_bad_value_through_encode_call() -> None:
     abi = ContractAbi.load()
-    groups = [(bytes(32), b"CNYX", [(1, 1)])]  # a currency of four bytes
+    groups = [(bytes(32), b"CNYX", 0, [(1, 1)])]  # a currency of four bytes
     with pytest.raises(EncodingError):
         abi.encode_call("recordSales", [groups])
     # and a value of another shape eth-abi takes is encoded as before
-    assert abi.encode_call("recordSales", [[(bytearray(32), b"CNY", [(1, 1)])]]) == abi.encode_call(
-        "recordSales", [[(bytes(32), b"CNY", [(1, 1)])]]
+    assert abi.encode_call("recordSales", [[(bytearray(32), b"CNY", 7, [(1, 1)])]]) == abi.encode_call(
+        "recordSales", [[(bytes(32), b"CNY", 7, [(1, 1)])]]
     )

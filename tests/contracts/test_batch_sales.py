@@ -143,3 +143,54 @@ def test_a_batch_that_cannot_be_sold_refuses_the_whole_call(
 def test_record_sales_needs_a_group(market: Market) -> None:
     revert = refused(lambda: market.ledger.record_sales(market.vendor, []))
     assert (revert.name, revert.args_by_name) == ("TooFewBatches", {"given": 0, "needed": 1})
+
+
+def serials_of(result: object) -> list[int]:
+    return [e.args["serial"] for e in result.events if e.name == "SaleRecorded"]  # type: ignore[attr-defined]
+
+
+def test_pinned_serials_are_recorded_as_given_with_gaps_and_the_count_is_the_last_used(market: Market) -> None:
+    batch_id = at_stall(market, quantity=50)
+    sales = [Sale(batch_id, 1, 100, "CNY", 3), Sale(batch_id, 2, 200, "CNY", 4), Sale(batch_id, 3, 300, "CNY", 9)]
+    result = market.ledger.record_sales(market.vendor, sales)
+    assert serials_of(result) == [3, 4, 9]  # 1, 2 and 5-8 were reserved for sales not recorded: never used
+    assert [e.args["saleId"] for e in result.events] == [sale_id_of(batch_id, s) for s in (3, 4, 9)]
+    assert market.ledger.batch(batch_id).sale_count == 9
+    # recordSale and an unpinned group go on after the last serial used.
+    assert serials_of(market.ledger.record_sale(market.vendor, batch_id, quantity=1, price=1, currency="CNY")) == [10]
+    assert serials_of(market.ledger.record_sales(market.vendor, [Sale(batch_id, 1, 1, "CNY")])) == [11]
+
+
+def test_a_used_serial_is_refused_with_serial_used_and_nothing_is_recorded(market: Market) -> None:
+    batch_id = at_stall(market, quantity=50)
+    market.ledger.record_sales(market.vendor, [Sale(batch_id, 1, 1, "CNY", 5)])
+    for serial in (5, 2):  # the last one, and one of the gap below it: both are the past
+        revert = refused(
+            lambda serial=serial: market.ledger.record_sales(
+                market.vendor, [Sale(batch_id, 1, 1, "CNY", 6), Sale(batch_id, 1, 1, "CNY", serial)]
+            )
+        )
+        assert (revert.name, revert.index) == ("SaleInvalid", 1)
+        assert (revert.inner.name, revert.inner.args_by_name) == (  # type: ignore[union-attr]
+            "SerialUsed",
+            {"batchId": batch_id, "serial": serial, "lastSerial": 6},
+        )
+    state = market.ledger.batch(batch_id)
+    assert (state.remaining, state.sale_count) == (49, 5)  # the first sale of each call was undone too
+
+
+def test_serials_never_wrap_past_the_largest(market: Market) -> None:
+    batch_id = at_stall(market, quantity=50)
+    top = 2**32 - 1
+    revert = refused(
+        lambda: market.ledger.record_sales(
+            market.vendor, [Sale(batch_id, 1, 1, "CNY", top), Sale(batch_id, 1, 1, "CNY", top + 1)]
+        )
+    )
+    assert revert.inner.name == "SerialsExhausted"  # type: ignore[union-attr]
+    market.ledger.record_sales(market.vendor, [Sale(batch_id, 1, 1, "CNY", top)])
+    assert market.ledger.batch(batch_id).sale_count == top
+    with pytest.raises(ContractRevert):  # recordSale's counter is checked: no serial 0, 1, ... again
+        market.ledger.record_sale(market.vendor, batch_id, quantity=1, price=1, currency="CNY")
+    revert = refused(lambda: market.ledger.record_sales(market.vendor, [Sale(batch_id, 1, 1, "CNY")]))
+    assert revert.inner.name == "SerialsExhausted"  # type: ignore[union-attr]

@@ -27,11 +27,34 @@ def test_record_sales_groups_consecutive_sales_of_one_batch_and_currency_in_orde
     function, (groups,) = kind_of("sale").call(payloads)
     assert function == "recordSales"
     assert groups == [
-        (bytes.fromhex("aa" * 32), code("CNY", 3), [(1, 100), (2, 200)]),
-        (bytes.fromhex("bb" * 32), code("CNY", 3), [(3, 300)]),
-        (bytes.fromhex("aa" * 32), code("CNY", 3), [(4, 400)]),
-        (bytes.fromhex("aa" * 32), code("USD", 3), [(5, 500)]),
+        (bytes.fromhex("aa" * 32), code("CNY", 3), 0, [(1, 100), (2, 200)]),
+        (bytes.fromhex("bb" * 32), code("CNY", 3), 0, [(3, 300)]),
+        (bytes.fromhex("aa" * 32), code("CNY", 3), 0, [(4, 400)]),
+        (bytes.fromhex("aa" * 32), code("USD", 3), 0, [(5, 500)]),
     ]
+
+
+def serialed(batch: str, quantity: int, serial: int) -> dict:
+    return {**sale(batch, quantity), "serial": serial}
+
+
+def test_sales_with_reserved_serials_group_only_while_the_serials_follow_each_other() -> None:
+    payloads = [serialed(A, 1, 4), serialed(A, 2, 5), serialed(A, 3, 7), serialed(B, 4, 1), serialed(A, 5, 8)]
+    function, (groups,) = kind_of("sale").call(payloads)
+    assert function == "recordSales"
+    assert [(g[0][:1], g[2], [q for q, _ in g[3]]) for g in groups] == [
+        (b"\xaa", 4, [1, 2]),
+        (b"\xaa", 7, [3]),  # 6 was reserved for a sale that is not here (refused): a gap
+        (b"\xbb", 1, [4]),
+        (b"\xaa", 8, [5]),
+    ]
+
+
+def test_a_lone_sale_with_a_reserved_serial_still_goes_through_record_sales() -> None:
+    # recordSale takes the batch's next serial; only recordSales pins the reserved one.
+    function, (groups,) = kind_of("sale").call([serialed(A, 7, 12)])
+    assert function == "recordSales"
+    assert groups == [(bytes.fromhex("aa" * 32), code("CNY", 3), 12, [(7, 700)])]
 
 
 def test_a_lone_intent_uses_the_single_call() -> None:

@@ -69,7 +69,8 @@ class ScaleRig:
     def ledger(self) -> FreshLedgerContract:
         return self.market.ledger
 
-    def start_gateway(self) -> None:
+    def start_gateway(self, *options: str) -> None:
+        """Start ``freshledger stall-gateway`` (with extra CLI `options`, e.g. ``--no-submit``)."""
         env = {
             **os.environ,
             "PYTHONPATH": str(REPO),
@@ -94,6 +95,7 @@ class ScaleRig:
                 PUBLIC_HOST,
                 "--public-scheme",
                 "https",
+                *options,
             ],
             env=env,
             stdout=log,

@@ -43,6 +43,9 @@ def _weigh_through(rig: ScaleRig, count: int, fault: Callable[[], None], *, gap:
     answers = scale.answers()
     assert sorted(answers) == list(range(1, count + 1))
     assert {a["type"] for a in answers.values()} == {"receipt"}
+    # Receipts come as soon as a weighing is stored: the sales reach the chain after them.
+    wait_until(lambda: len(rig.sales_on_chain()) >= count, 120, "every sale on the chain")
+    time.sleep(1)  # a doubled sale would show up now
     serials = rig.sales_on_chain()
     assert sorted(serials) == list(range(1, count + 1))  # none lost, none doubled
     assert sorted(a["serial"] for a in answers.values()) == sorted(serials)  # each receipt its own sale

@@ -29,6 +29,7 @@ def test_each_weighing_is_one_sale_answered_with_its_receipt(rig: ScaleRig) -> N
     wait_until(lambda: scale.unanswered() == 0, 60, "every weighing answered")
     answers = scale.answers()
     assert [answers[w.seq]["type"] for w in sent] == ["receipt"] * 4
+    wait_until(lambda: len(rig.sales_on_chain()) >= 4, 60, "the sales on the chain")  # they follow the receipts
     assert sorted(rig.sales_on_chain()) == [1, 2, 3, 4]
     links = set()
     for weighing in sent:
@@ -89,4 +90,5 @@ def test_unmapped_keys_and_hostile_payloads_are_refused_without_a_sale(rig: Scal
     after = scale.weigh(1, 1, "KGM", 1000)
     wait_until(lambda: scale.unanswered() == 0, 60, "the gateway still answers")
     assert scale.answers()[after.seq]["type"] == "receipt"
+    wait_until(lambda: rig.sales_on_chain(), 60, "the sale on the chain")  # it follows the receipt
     assert rig.sales_on_chain() == [1]

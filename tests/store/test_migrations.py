@@ -22,4 +22,4 @@ def test_migrate_is_idempotent(databases: Databases) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0015"  # API keys' last use
+        assert MigrationContext.configure(conn).get_current_revision() == "0016"  # sale serials reserved at acceptance

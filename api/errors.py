@@ -90,6 +90,8 @@ SENTENCES = {
     "MissingField": "{field} is required",
     "ZeroQuantity": "quantities must be positive",
     "QuantityTooLarge": "the quantity exceeds {max}",
+    "PriceTooLarge": "the price exceeds {max}",
+    "ResidueTooLarge": "residue {index} has a value over {max}",
     "DateInFuture": "the date lies in the future",
     "TooFewBatches": "{needed} or more batches are needed, {given} were given",
     "InspectionInconsistent": "a test reported as passed has residue {index} over its limit",

@@ -103,8 +103,8 @@ class MergeCreate(Strict):
 
 class ResidueIn(Strict):
     substance: Text200
-    measured: Annotated[int, Field(ge=0, lt=2**64)]
-    limit: Annotated[int, Field(ge=0, lt=2**64)]
+    measured: Annotated[int, Field(ge=0, lt=2**63)]  # ResidueTooLarge on chain beyond
+    limit: Annotated[int, Field(ge=0, lt=2**63)]
     unit: Annotated[str, Field(min_length=1, max_length=16), PlainLine, AfterValidator(fields.not_blank)] = "ug/kg"
 
 
@@ -118,9 +118,9 @@ class InspectionCreate(Strict):
 class SaleCreate(Strict):
     batch_id: BatchId
     quantity: Quantity
-    # The contract takes a uint128, but the write queue keeps payloads as JSON whose
-    # integers are read back exactly only up to 64 bits; no sale comes near 2**64 fen.
-    price: Annotated[int, Field(ge=0, lt=2**64, description="total price in minor units (fen, cents)")]
+    # The contract refuses prices over 2**63 - 1 (PriceTooLarge), as it refuses quantities:
+    # every SQL database the indexer writes to holds them in a signed 64-bit integer.
+    price: Annotated[int, Field(ge=0, lt=2**63, description="total price in minor units (fen, cents)")]
     currency: Currency = "CNY"
 
 

@@ -34,6 +34,8 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
 
     /// @dev The largest batch quantity: fits a signed 64-bit SQL integer (see {QuantityTooLarge}).
     uint64 private constant MAX_QUANTITY = type(uint64).max >> 1;
+    /// @dev The largest sale price and residue value, for the same reason (see {PriceTooLarge}).
+    uint128 private constant MAX_PRICE = type(uint64).max >> 1;
 
     /**
      * @dev What {registerImports} recorded of one declaration (one slot): its line count,
@@ -264,11 +266,14 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         _activeIndex(msg.sender, LAB_ROLE);
         Batch memory b = _existingBatch(batchId);
         _requireCid(reportCid);
-        if (passed) {
-            for (uint256 i; i < residues.length; ++i) {
-                if (residues[i].measured > residues[i].limit) revert InspectionInconsistent(i);
+        for (uint256 i; i < residues.length; ++i) {
+            Residue calldata residue = residues[i];
+            if (residue.measured > MAX_QUANTITY || residue.limit > MAX_QUANTITY) {
+                revert ResidueTooLarge(i, MAX_QUANTITY);
             }
-        } else if (b.status == Status.Active) {
+            if (passed && residue.measured > residue.limit) revert InspectionInconsistent(i);
+        }
+        if (!passed && b.status == Status.Active) {
             b.status = Status.Quarantined;
             _store(batchId, b);
         }
@@ -312,6 +317,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
         Batch memory b = _batches[batchId];
         _raise(_checkSaleBatch(batchId, b, vendor));
         _raise(_checkSale(batchId, b.remaining, quantity));
+        if (price > MAX_PRICE) revert PriceTooLarge(price, MAX_PRICE);
         if (!Gs1.isUpperAlnum(bytes32(currency), 3)) revert InvalidCurrencyCode(currency);
         // unchecked: quantity <= remaining was checked above.
         unchecked {
@@ -363,8 +369,20 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
             for (uint256 s; s < sales.length;) {
                 Sale calldata sale = sales[s];
                 uint64 quantity = sale.quantity;
-                if (quantity == 0 || quantity > remaining) {
-                    revert SaleInvalid(index, _checkSale(batchId, remaining, quantity));
+                uint128 price = sale.price;
+                uint64 belowQuantity;
+                // unchecked: a zero quantity wraps to the largest uint64, which no remaining
+                // quantity reaches (they stay below 2^63): one comparison refuses both zero
+                // and more than is left.
+                unchecked {
+                    belowQuantity = quantity - 1;
+                }
+                if (belowQuantity >= remaining || price > MAX_PRICE) {
+                    bytes memory refusal = _checkSale(batchId, remaining, quantity);
+                    if (refusal.length == 0) {
+                        refusal = abi.encodeWithSelector(PriceTooLarge.selector, price, MAX_PRICE);
+                    }
+                    revert SaleInvalid(index, refusal);
                 }
                 // unchecked: quantity <= remaining was checked above; the group's serials
                 // fit (checked before the loop); index and s count calldata array entries.
@@ -374,7 +392,7 @@ abstract contract BatchRegistry is ParticipantRegistry, IBatchRegistry {
                     ++index;
                     ++s;
                 }
-                emit SaleRecorded(batchId, msg.sender, _saleId(batchId, serial), serial, quantity, sale.price, currency);
+                emit SaleRecorded(batchId, msg.sender, _saleId(batchId, serial), serial, quantity, price, currency);
             }
             b.remaining = remaining;
             b.saleCount = serial;

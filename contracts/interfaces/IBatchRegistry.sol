@@ -245,6 +245,8 @@ interface IBatchRegistry {
     /// @param quantity The batch quantity over `max` (2^63 - 1, so that every SQL database
     /// the indexer writes to holds it in a signed 64-bit integer).
     error QuantityTooLarge(uint64 quantity, uint64 max);
+    /// @param price The sale price over `max` (2^63 - 1 minor units, for the same reason).
+    error PriceTooLarge(uint128 price, uint128 max);
     /// @param date The date given. @param nowTimestamp The block's time.
     error DateInFuture(uint64 date, uint256 nowTimestamp);
     /// @param batchId The batch that exists already.
@@ -277,6 +279,9 @@ interface IBatchRegistry {
     error MergeMismatch(bytes32 first, bytes32 other);
     /// @param index The residue over its limit in an inspection reported as passed.
     error InspectionInconsistent(uint256 index);
+    /// @param index The residue whose measured value or limit is over `max` (2^63 - 1, so
+    /// that every SQL database the indexer writes to holds it in a signed 64-bit integer).
+    error ResidueTooLarge(uint256 index, uint64 max);
     /// @param importer Customs may clear imports only to an active supplier.
     error InvalidImporter(address importer);
     /// @param hsCode The rejected HS code (not 6 to 10 ASCII digits padded with zero bytes).
@@ -460,7 +465,8 @@ interface IBatchRegistry {
      *
      * Requirements:
      * - the caller is an active lab; the batch exists;
-     * - a test reported as passed has no residue over its limit.
+     * - a test reported as passed has no residue over its limit;
+     * - no measured value or limit is over 2^63 - 1 ({ResidueTooLarge}).
      *
      * Emits an {InspectionRecorded} event.
      */
@@ -484,7 +490,8 @@ interface IBatchRegistry {
      * Requirements:
      * - the caller is an active vendor holding the batch;
      * - the batch is active (not quarantined, recalled or in transit);
-     * - 0 < `quantity` <= remaining; `currency` is three upper-case letters.
+     * - 0 < `quantity` <= remaining; `price` <= 2^63 - 1 ({PriceTooLarge}); `currency` is
+     *   three upper-case letters.
      *
      * Emits a {SaleRecorded} event.
      */

@@ -187,3 +187,38 @@ def test_contract_and_python_agree_on_gtin_check_digits(market: Market, body: st
             assert refused.name == "InvalidGtin"
             accepted = False
         assert accepted == valid, gtin
+
+
+def test_a_price_beyond_signed_64_bits_is_refused_alone_and_in_a_batch(market: Market) -> None:
+    """Prices, like quantities, stay below 2**63: the index holds them in signed 64-bit
+    integers, and one larger price would stop it for everyone."""
+    from ledger.chain.freshledger import Sale
+
+    batch_id = at_stall(market, quantity=10)
+    with pytest.raises(ContractRevert) as refused:
+        market.ledger.record_sale(market.vendor, batch_id, quantity=1, price=2**63, currency="CNY")
+    assert (refused.value.name, refused.value.args_by_name) == ("PriceTooLarge", {"price": 2**63, "max": 2**63 - 1})
+    sales = [Sale(batch_id, 1, 2**63 - 1, "CNY"), Sale(batch_id, 1, 2**127, "CNY")]
+    with pytest.raises(ContractRevert) as refused:
+        market.ledger.record_sales(market.vendor, sales)
+    assert (refused.value.name, refused.value.index) == ("SaleInvalid", 1)
+    assert (refused.value.inner.name, refused.value.inner.args_by_name) == (  # type: ignore[union-attr]
+        "PriceTooLarge",
+        {"price": 2**127, "max": 2**63 - 1},
+    )
+    sold = market.ledger.record_sale(market.vendor, batch_id, quantity=1, price=2**63 - 1, currency="CNY")
+    assert sold.event("SaleRecorded").args["price"] == 2**63 - 1
+
+
+@pytest.mark.parametrize("passed", [True, False])
+@pytest.mark.parametrize(("measured", "limit"), [(2**63, 2**64 - 1), (0, 2**63)])
+def test_a_residue_value_beyond_signed_64_bits_is_refused(
+    market: Market, passed: bool, measured: int, limit: int
+) -> None:
+    batch_id = harvest(market)
+    with pytest.raises(ContractRevert) as refused:
+        market.ledger.record_inspection(
+            market.lab, batch_id, passed=passed, residues=[Residue("lead (Pb)", 1, 2), Residue("x", measured, limit)]
+        )
+    assert (refused.value.name, refused.value.args_by_name) == ("ResidueTooLarge", {"index": 1, "max": 2**63 - 1})
+    assert market.ledger.batch(batch_id).status == "active"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, select
 
+from ledger.collection import collection_paused
 from ledger.errors import NotFound
 from ledger.queries.lineage import descendant_batches, sales_of_batches
 from ledger.queries.rows import IN_CHUNK
@@ -27,8 +28,9 @@ def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
 
     One lineage walk: its batches' rows come back with it, and their ids go back as one
     parameter for the sales (rows of :data:`ledger.queries.lineage.DESCENDANT_BATCH_COLUMNS`
-    and :data:`ledger.queries.lineage.SALE_OF_BATCHES_COLUMNS`)."""
-    with engine.connect() as conn:
+    and :data:`ledger.queries.lineage.SALE_OF_BATCHES_COLUMNS`). The cyclic garbage
+    collector waits while the rows and views are made (:mod:`ledger.collection`)."""
+    with engine.connect() as conn, collection_paused():
         batches = descendant_batches(conn, batch_id)
         root = next((row for row in batches if row[0] == batch_id), None)
         if root is None:

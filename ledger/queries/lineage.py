@@ -87,6 +87,9 @@ SALE_OF_BATCHES_COLUMNS = (
     "log_index",
 )
 _SALE_COLUMNS = ", ".join(f"s.{c}" for c in SALE_OF_BATCHES_COLUMNS[1:])
+#: PostgreSQL's price as text: psycopg makes a NUMERIC a Decimal, slower to make and to turn
+#: into an int than the digits (SQLite gives an int).
+_SALE_COLUMNS_POSTGRESQL = _SALE_COLUMNS.replace("s.price", "CAST(s.price AS text)")
 #: The batches go in as one parameter (a JSON array for SQLite, an array for PostgreSQL), so
 #: that one walk serves the batches and their sales: each id drives an index lookup of
 #: ``sales.batch_id`` (both databases plan a nested loop). Unsorted: SQLite's sorter spills
@@ -94,7 +97,7 @@ _SALE_COLUMNS = ", ".join(f"s.{c}" for c in SALE_OF_BATCHES_COLUMNS[1:])
 #: the statement's time), while Python sorts them by their place in the chain in a millisecond.
 _SALES_OF_BATCHES = {
     "sqlite": f"SELECT j.key, {_SALE_COLUMNS} FROM json_each(:batch_ids) j JOIN sales s ON s.batch_id = j.value",
-    "postgresql": f"SELECT w.n - 1, {_SALE_COLUMNS}"
+    "postgresql": f"SELECT w.n - 1, {_SALE_COLUMNS_POSTGRESQL}"
     " FROM unnest(CAST(%(batch_ids)s AS text[])) WITH ORDINALITY AS w(batch_id, n)"
     " JOIN sales s ON s.batch_id = w.batch_id",
 }
@@ -147,7 +150,7 @@ def descendant_batches(conn: Connection, batch_id: str) -> list[tuple[Any, ...]]
 
 def sales_of_batches(conn: Connection, batch_ids: Sequence[str]) -> list[tuple[Any, ...]]:
     """Every sale of the batches `batch_ids` (no repeats), in chain order, as tuples of
-    :data:`SALE_OF_BATCHES_COLUMNS` (price as the driver returns it: int or Decimal)."""
+    :data:`SALE_OF_BATCHES_COLUMNS` (price an int from SQLite, its digits from PostgreSQL)."""
     ids = json.dumps(list(batch_ids)) if conn.dialect.name == "sqlite" else list(batch_ids)
     rows = _driver_rows(conn, _SALES_OF_BATCHES[conn.dialect.name], {"batch_ids": ids})
     rows.sort(key=_CHAIN_ORDER)

@@ -99,7 +99,7 @@ def _sale_views(
     """The same views as :func:`ledger.queries.rows.sale_view`, in one tight loop: a recall
     reaches thousands of sales of a few hundred batches and a few dozen vendors. Each row's
     first column is its batch's place in `batches`; integer columns come back as int from both
-    drivers, only the NUMERIC price may be a Decimal."""
+    drivers, only the price may be text (PostgreSQL's NUMERIC, see the statement)."""
     products = [(row[0], row[2], row[3], row[4]) for row in batches]
 
     def fields() -> Iterator[dict[str, Any]]:

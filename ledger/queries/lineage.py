@@ -6,12 +6,13 @@ form diamonds; the lineage indexes on ``child_id`` and ``parent_id`` make each s
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import RowMapping, TextClause, text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
 #: A guard against a cycle in a corrupted database; real lineage is far shallower.
@@ -42,15 +43,40 @@ def _walk(to_column: str, from_column: str, start: str = "SELECT CAST(:batch_id 
 _ANCESTORS = _walk("parent_id", "child_id")
 _DESCENDANTS = _walk("child_id", "parent_id")
 _ANCESTORS_OF_SALE = _walk("parent_id", "child_id", "SELECT batch_id, 0 FROM sales WHERE sale_id = :sale_id")
-#: Every sale of a batch and of all made from it, in one statement: the walk drives an index
-#: lookup of ``sales.batch_id`` per batch (both databases plan a nested loop: the walk's
-#: estimate is small), and no id list has to be sent back. Unsorted: SQLite's sorter spills
-#: rows this wide to a temporary file past its 2 MB cache (a recall's 10,000 sales: a third of
-#: the statement's time), while Python sorts them by their place in the chain in a millisecond.
-DESCENDANT_SALE_COLUMNS = (
+#: A forward walk's batches as the columns of a view plus ``depth`` (fewest steps forward) and
+#: ``created_log_index`` (their order), in one statement: the walk joined to ``batches``.
+DESCENDANT_BATCH_COLUMNS = (
+    "batch_id",
+    "depth",
+    "gtin",
+    "lot",
+    "unit",
+    "quantity",
+    "remaining",
+    "status",
+    "custodian",
+    "pending_recipient",
+    "origin_kind",
+    "created_at",
+    "created_block",
+    "created_log_index",
+)
+_DESCENDANT_BATCHES = text(
+    _walk_cte("child_id", "parent_id")
+    + f"""
+        SELECT {", ".join(f"w.{c}" if c == "depth" else f"b.{c}" for c in DESCENDANT_BATCH_COLUMNS)}
+        FROM (SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id) w
+        JOIN batches b ON b.batch_id = w.batch_id
+        """
+)
+
+#: A sale as :func:`sales_of_batches` returns it: first the sold batch's place in the list of
+#: batches asked for (an int: 10,000 copies of a 66-character id cost more than the lookup),
+#: then the sale's own columns, ``log_index`` last (for the chain order only).
+SALE_OF_BATCHES_COLUMNS = (
+    "batch",
     "sale_id",
     "serial",
-    "batch_id",
     "vendor",
     "quantity",
     "price",
@@ -60,34 +86,41 @@ DESCENDANT_SALE_COLUMNS = (
     "tx_hash",
     "log_index",
 )
-_CHAIN_ORDER = itemgetter(DESCENDANT_SALE_COLUMNS.index("block_number"), DESCENDANT_SALE_COLUMNS.index("log_index"))
-_DESCENDANT_SALES = text(
-    _walk_cte("child_id", "parent_id")
-    + f"""
-        SELECT {", ".join(f"s.{c}" for c in DESCENDANT_SALE_COLUMNS)}
-        FROM (SELECT DISTINCT batch_id FROM walk) w JOIN sales s ON s.batch_id = w.batch_id
-        """
-)
+_SALE_COLUMNS = ", ".join(f"s.{c}" for c in SALE_OF_BATCHES_COLUMNS[1:])
+#: PostgreSQL's price as text: psycopg makes a NUMERIC a Decimal, slower to make and to turn
+#: into an int than the digits (SQLite gives an int).
+_SALE_COLUMNS_POSTGRESQL = _SALE_COLUMNS.replace("s.price", "CAST(s.price AS text)")
+#: The batches go in as one parameter (a JSON array for SQLite, an array for PostgreSQL), so
+#: that one walk serves the batches and their sales: each id drives an index lookup of
+#: ``sales.batch_id`` (both databases plan a nested loop). Unsorted: SQLite's sorter spills
+#: rows this wide to a temporary file past its 2 MB cache (a recall's 10,000 sales: a third of
+#: the statement's time), while Python sorts them by their place in the chain in a millisecond.
+_SALES_OF_BATCHES = {
+    "sqlite": f"SELECT j.key, {_SALE_COLUMNS} FROM json_each(:batch_ids) j JOIN sales s ON s.batch_id = j.value",
+    "postgresql": f"SELECT w.n - 1, {_SALE_COLUMNS_POSTGRESQL}"
+    " FROM unnest(CAST(%(batch_ids)s AS text[])) WITH ORDINALITY AS w(batch_id, n)"
+    " JOIN sales s ON s.batch_id = w.batch_id",
+}
+_CHAIN_ORDER = itemgetter(SALE_OF_BATCHES_COLUMNS.index("block_number"), SALE_OF_BATCHES_COLUMNS.index("log_index"))
 
-
-#: The same statement in each database's driver's style of named parameters (sqlite3's
-#: ``:name``, psycopg's ``%(name)s``).
-_DESCENDANT_SALES_BY_DATABASE = {
-    "sqlite": _DESCENDANT_SALES.text,
-    "postgresql": re.sub(r":(\w+)", r"%(\1)s", _DESCENDANT_SALES.text),
+#: Statements in each database's driver's style of named parameters (sqlite3's ``:name``,
+#: psycopg's ``%(name)s``), for the driver's cursor.
+_DESCENDANT_BATCHES_BY_DATABASE = {
+    "sqlite": _DESCENDANT_BATCHES.text,
+    "postgresql": re.sub(r":(\w+)", r"%(\1)s", _DESCENDANT_BATCHES.text),
 }
 
 
-#: The batches of a forward walk as whole ``batches`` rows plus their ``depth``, in one
-#: statement: no id list goes back to the database for the rows.
-_DESCENDANT_BATCHES = text(
-    _walk_cte("child_id", "parent_id")
-    + """
-        SELECT b.*, w.depth AS depth
-        FROM (SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id) w
-        JOIN batches b ON b.batch_id = w.batch_id
-        """
-)
+def _driver_rows(conn: Connection, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """`statement`'s rows as the driver returns them, read on `conn`'s connection (in its
+    transaction): SQLAlchemy's row objects for a recall's 10,000 sales cost more than a tenth
+    of the trace, and a text statement's values pass through them unchanged anyway."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:
@@ -108,26 +141,18 @@ def descendants(conn: Connection, batch_id: str) -> dict[str, int]:
     return {row.batch_id: row.depth for row in rows}
 
 
-def descendant_batches(conn: Connection, batch_id: str) -> Sequence[RowMapping]:
-    """The ``batches`` rows of `batch_id` and of every batch made from it, each with its
-    ``depth`` (steps forward); empty when `batch_id` is unknown."""
-    return conn.execute(_DESCENDANT_BATCHES, {"batch_id": batch_id, "max_depth": MAX_DEPTH}).mappings().all()
-
-
-def descendant_sales(conn: Connection, batch_id: str) -> Sequence[tuple[Any, ...]]:
-    """Every sale of `batch_id` and of the batches made from it, in chain order, as tuples of
-    :data:`DESCENDANT_SALE_COLUMNS` (price as the driver returns it: int or Decimal).
-
-    Read from the driver's cursor on `conn`'s connection (in its transaction): SQLAlchemy's
-    row objects for a recall's 10,000 sales cost more than a tenth of the trace, and a text
-    statement's values pass through them unchanged anyway."""
+def descendant_batches(conn: Connection, batch_id: str) -> list[tuple[Any, ...]]:
+    """`batch_id` and every batch made from it, as tuples of :data:`DESCENDANT_BATCH_COLUMNS`,
+    unordered; empty when `batch_id` is unknown."""
     params = {"batch_id": batch_id, "max_depth": MAX_DEPTH}
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(_DESCENDANT_SALES_BY_DATABASE[conn.dialect.name], params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    return _driver_rows(conn, _DESCENDANT_BATCHES_BY_DATABASE[conn.dialect.name], params)
+
+
+def sales_of_batches(conn: Connection, batch_ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """Every sale of the batches `batch_ids` (no repeats), in chain order, as tuples of
+    :data:`SALE_OF_BATCHES_COLUMNS` (price an int from SQLite, its digits from PostgreSQL)."""
+    ids = json.dumps(list(batch_ids)) if conn.dialect.name == "sqlite" else list(batch_ids)
+    rows = _driver_rows(conn, _SALES_OF_BATCHES[conn.dialect.name], {"batch_ids": ids})
     rows.sort(key=_CHAIN_ORDER)
     return rows
 

@@ -19,6 +19,11 @@ from sqlalchemy import Engine, create_engine, event
 from ledger.paths import data_dir
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: How much of an SQLite database file each connection reads through a memory map (address
+#: space, not memory: the pages are the operating system's file cache, shared by every
+#: connection and process). Without it each page beyond the connection's 2 MB cache is
+#: copied in by a read call: a recall's 10,000 sales spent ~3.5 ms of system CPU on them.
+SQLITE_MMAP_BYTES = 1 << 30
 
 
 def default_database_url() -> str:
@@ -56,6 +61,7 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 

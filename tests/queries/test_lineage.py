@@ -39,4 +39,9 @@ def test_diamond_and_depth(chain: Chain, databases: Databases) -> None:
     assert [o.batch_id for o in chain_view.origins] == [hexed(root)]
     assert sum(1 for e in chain_view.events if e.kind == "harvested") == 1  # the diamond is walked once
     assert sum(1 for e in chain_view.events if e.kind == "merged") == 2
-    assert len(trace_forward(engine, hexed(root)).sales) == 1
+    traced = trace_forward(engine, hexed(root))
+    assert len(traced.sales) == 1
+    # Each batch once, nearest first: the joined batch is reached by two paths of two steps.
+    assert [b.batch_id for b in traced.descendants[:3]] == [hexed(left), hexed(right), hexed(joined)]
+    assert len({b.batch_id for b in traced.descendants}) == len(traced.descendants) == 11
+    assert traced.descendants[-1].batch_id == hexed(current)

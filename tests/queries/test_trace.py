@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 from ledger import demo
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
-from ledger.queries.rows import Parties, batch_rows, sale_view
-from ledger.queries.views import Party, SaleView, sale_views
+from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
+from ledger.queries.views import BatchView, Party, SaleView, frozen_views
 from ledger.store import models
 from tests.queries.conftest import DemoMarket
 
@@ -41,11 +41,21 @@ def test_trace_forward_of_unknown_batch_is_not_found(demo_market: DemoMarket) ->
         trace_forward(demo_market.engine, "0x" + "11" * 32)
 
 
-def test_sales_built_in_bulk_equal_those_built_one_by_one() -> None:
-    fields = ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03")
-    (bulk,) = sale_views([fields])
-    single = SaleView(*fields)
+@pytest.mark.parametrize(
+    "cls, fields",
+    [
+        (
+            SaleView,
+            ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03"),
+        ),
+        (BatchView, ("0x02", "06901234000017", "L-1", "KGM", 10, 4, "active", Party("0xab"), None, "split", 7, 9)),
+    ],
+)
+def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
+    (bulk,) = frozen_views(cls, [dict(zip(cls.__dataclass_fields__, fields, strict=True))])
+    single = cls(*fields)
     assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
+    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
     with pytest.raises(dataclasses.FrozenInstanceError):
         bulk.quantity = 5  # type: ignore[misc]
 
@@ -59,3 +69,17 @@ def test_trace_forward_sales_equal_the_one_sale_views(demo_market: DemoMarket) -
         expected = [sale_view(row, batches[row["batch_id"]], parties) for row in rows]
     traced = {result.batch.batch_id, *(b.batch_id for b in result.descendants)}
     assert result.sales == [view for view in expected if view.batch_id in traced]
+
+
+def test_trace_forward_batches_equal_the_one_batch_views(demo_market: DemoMarket) -> None:
+    root = demo_market.batch(demo.STRAWBERRY_GTIN, "SB-2611-07")
+    result = trace_forward(demo_market.engine, root)
+    ids = [result.batch.batch_id, *(b.batch_id for b in result.descendants)]
+    with demo_market.engine.connect() as conn:
+        rows = batch_rows(conn, ids)
+        # As the trace looks them up: holders, pending recipients and the sales' vendors.
+        holders = [row["custodian"] for row in rows.values() if row["remaining"] > 0]
+        pending = [row["pending_recipient"] for row in rows.values()]
+        parties = Parties(conn, [*holders, *pending, *(s.vendor.address for s in result.sales)])
+        expected = [batch_view(rows[b], parties) for b in ids]
+    assert [result.batch, *result.descendants] == expected

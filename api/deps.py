@@ -54,10 +54,13 @@ class Caller:
 
 
 async def current_caller(
-    services: ServicesDep,
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_header)],
 ) -> Caller:
+    # The services straight from the app, not through the `get_services` dependency: each
+    # dependency FastAPI solves costs a busy API's event loop a few microseconds a request.
+    services: Services = request.app.state.services
     key = bearer.credentials if bearer else api_key
     if not key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required", {"WWW-Authenticate": "Bearer"})
@@ -96,10 +99,15 @@ def caller_for(services: Services, address: str) -> Caller:
 CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
-async def active_caller(caller: CallerDep) -> Caller:
-    """The caller, unless suspended (403): for what no contract call checks, such as uploads."""
+def refuse_suspended(caller: Caller) -> None:
+    """403 when `caller` is suspended: the one place the rule lives."""
     if caller.suspended:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"participant {caller.address} is suspended")
+
+
+async def active_caller(caller: CallerDep) -> Caller:
+    """The caller, unless suspended (403): for what no contract call checks, such as uploads."""
+    refuse_suspended(caller)
     return caller
 
 
@@ -107,9 +115,14 @@ ActiveCallerDep = Annotated[Caller, Depends(active_caller)]
 
 
 def require(role: str) -> Callable[[Caller], Awaitable[Caller]]:
-    """A dependency that lets only active callers holding `role` through (403 otherwise)."""
+    """A dependency that lets only active callers holding `role` through (403 otherwise).
 
-    async def check(caller: ActiveCallerDep) -> Caller:
+    It depends on the caller directly and refuses a suspended one itself (the same
+    :func:`refuse_suspended` as :func:`active_caller`): one dependency fewer to solve on
+    every write."""
+
+    async def check(caller: CallerDep) -> Caller:
+        refuse_suspended(caller)
         if not caller.has(role):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"this needs the {role.lower()} role")
         return caller

@@ -162,7 +162,7 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
             ]
         )  # fmt: skip
         t0 = clock()
-        content = http.post(url, content=body).content
+        content = http.post_raw(body)[1]
         t1 = clock()
         answer = orjson.loads(content)
         logs, header = answer[0]["result"], answer[1]["result"]

@@ -33,6 +33,7 @@ from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDe
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
 from ledger.indexer.project import Projector
 from ledger.indexer.state import StateCache, touched_keys
+from ledger.indexer.write_behind import WriteBehind
 from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStore, RangeWrite
 
 #: How many recent block hashes (and undo journal entries) are kept. Ethereum mainnet has
@@ -42,6 +43,9 @@ from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStor
 MAX_REORG_DEPTH = 128
 #: A fetch that keeps meeting a changing chain gives up after this many tries.
 MAX_RECONCILE_TRIES = 5
+#: A bulk load starts its writer process (:mod:`ledger.indexer.write_behind`) at the first
+#: range with this many events: below it, starting the process costs more than it saves.
+WRITE_BEHIND_EVENTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -75,25 +79,60 @@ def write_events(
 ) -> None:
     """Project `events` on the stored state and write them, with the checkpoint, in one
     transaction. Rows of blocks above `final_block` are journaled for reorgs."""
+    store.write_range(
+        project_range(
+            store,
+            events,
+            final_block=final_block,
+            recent_blocks=recent_blocks,
+            checkpoint=checkpoint,
+            prune_below=prune_below,
+        )
+    )
+
+
+def project_range(
+    store: IndexStore,
+    events: list[ChainEvent],
+    *,
+    final_block: int,
+    recent_blocks: list[tuple[int, str]],
+    checkpoint: CheckpointRecord,
+    prune_below: int,
+    unwritten: RangeWrite | None = None,
+) -> RangeWrite:
+    """What writing `events` adds to the database, projected on the stored state.
+
+    `unwritten` is a range handed to a writer process (:mod:`ledger.indexer.write_behind`)
+    that the database may not hold yet: the states it changed are taken from it, not read.
+    """
     batch_ids, accounts = touched_keys(events)
+    pending_batches: dict[str, dict | None] = {}
+    pending_participants: dict[str, dict | None] = {}
+    if unwritten is not None:
+        pending_batches = {key: unwritten.batches[key] for key in batch_ids & unwritten.batches.keys()}
+        pending_participants = {key: unwritten.participants[key] for key in accounts & unwritten.participants.keys()}
+        batch_ids.difference_update(pending_batches)
+        accounts.difference_update(pending_participants)
     batches, participants = store.load_states(batch_ids, accounts)
+    batches.update(pending_batches)
+    participants.update(pending_participants)
+    # A row of the unwritten range exists by the time this range is written (in order).
     stored_batches = {key for key, row in batches.items() if row is not None}
     stored_participants = {key for key, row in participants.items() if row is not None}
     state = StateCache(batches, participants, final_block=final_block)
     projector = Projector(state)
     projector.apply(events)
-    store.write_range(
-        RangeWrite(
-            rows=projector.rows.by_table,
-            batches={key: state.batches[key] for key in state.changed_batches},
-            participants={key: state.participants[key] for key in state.changed_participants},
-            stored_batches=stored_batches & state.changed_batches,
-            stored_participants=stored_participants & state.changed_participants,
-            journal=state.journal,
-            recent_blocks=recent_blocks,
-            checkpoint=checkpoint,
-            prune_below=prune_below,
-        )
+    return RangeWrite(
+        rows=projector.rows.by_table,
+        batches={key: state.batches[key] for key in state.changed_batches},
+        participants={key: state.participants[key] for key in state.changed_participants},
+        stored_batches=stored_batches & state.changed_batches,
+        stored_participants=stored_participants & state.changed_participants,
+        journal=state.journal,
+        recent_blocks=recent_blocks,
+        checkpoint=checkpoint,
+        prune_below=prune_below,
     )
 
 
@@ -136,6 +175,7 @@ class Indexer:
         *,
         confirmations: int = 0,
         abi: ContractAbi | None = None,
+        write_behind_events: int = WRITE_BEHIND_EVENTS,
     ) -> None:
         self.rpc = rpc
         self.store = store
@@ -146,6 +186,9 @@ class Indexer:
         # Once a sync found (or built) every index, the database keeps them: only a database
         # with nothing indexed starts a bulk load, and a checkpoint is never removed.
         self._indexes_complete = False
+        #: A bulk load hands its ranges to a writer process once one has this many events.
+        self.write_behind_events = write_behind_events
+        self._writer: WriteBehind | None = None
 
     # ------------------------------------------------------------ identity
 
@@ -184,34 +227,43 @@ class Indexer:
         report.reorgs += self._reconcile(report)
         bulk_load = self._begin_bulk_load()
         tries = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-            upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
-            while True:
-                fetched = upcoming.result()
-                if fetched is None:
-                    if bulk_load:
-                        self.store.end_bulk_load()
-                        self._indexes_complete = True
-                    return report
-                if fetched.first != self._next_block():  # stale after a reconcile
-                    upcoming = pool.submit(self._fetch_next, self._next_block())
-                    continue
-                upcoming = pool.submit(self._fetch_next, fetched.last + 1)
-                try:
-                    events = self._apply(fetched)
-                except ChainReorganised:
-                    tries += 1
-                    if tries > MAX_RECONCILE_TRIES:
-                        raise
-                    _settle(upcoming)
-                    report.reorgs += self._reconcile(report)
-                    upcoming = pool.submit(self._fetch_next, self._next_block())
-                    continue
-                tries = 0
-                report.blocks += fetched.last - fetched.first + 1
-                report.events += events
-                if on_progress:
-                    on_progress(Progress(block=fetched.last, target=fetched.target, start=start, events=report.events))
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+                upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
+                while True:
+                    fetched = upcoming.result()
+                    if fetched is None:
+                        self._stop_writer()
+                        if bulk_load:
+                            self.store.end_bulk_load()
+                            self._indexes_complete = True
+                        return report
+                    if fetched.first != self._next_block():  # stale after a reconcile
+                        upcoming = pool.submit(self._fetch_next, self._next_block())
+                        continue
+                    if bulk_load and self._writer is None and len(fetched.events) >= self.write_behind_events:
+                        self._start_writer()
+                    upcoming = pool.submit(self._fetch_next, fetched.last + 1)
+                    try:
+                        events = self._apply(fetched)
+                    except ChainReorganised:
+                        tries += 1
+                        if tries > MAX_RECONCILE_TRIES:
+                            raise
+                        _settle(upcoming)
+                        self._stop_writer()  # a reconcile reads and rolls back what is written
+                        report.reorgs += self._reconcile(report)
+                        upcoming = pool.submit(self._fetch_next, self._next_block())
+                        continue
+                    tries = 0
+                    report.blocks += fetched.last - fetched.first + 1
+                    report.events += events
+                    if on_progress:
+                        on_progress(
+                            Progress(block=fetched.last, target=fetched.target, start=start, events=report.events)
+                        )
+        finally:
+            self._stop_writer()
 
     def follow(
         self,
@@ -239,10 +291,30 @@ class Indexer:
         self._indexes_complete = True
         return False
 
+    def _start_writer(self) -> None:
+        """Write this bulk load's ranges in a second process (:mod:`ledger.indexer.write_behind`),
+        unless the database lives in this process's memory."""
+        url = self.store.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return
+        self._writer = WriteBehind(self.store)
+
+    def _stop_writer(self) -> None:
+        """Wait until every range handed to the writer process is written; stop it."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
+    def _checkpoint(self) -> CheckpointRecord | None:
+        """The checkpoint of what is written or handed to the writer process to write."""
+        if self._writer is not None and self._writer.last is not None:
+            return self._writer.last.checkpoint
+        return self.store.checkpoint()
+
     # ------------------------------------------------------------ one range
 
     def _next_block(self) -> int:
-        checkpoint = self.store.checkpoint()
+        checkpoint = self._checkpoint()
         return self.source.deploy_block if checkpoint is None else checkpoint.block_number + 1
 
     def _index_range(self, first: int, last: int, head: int) -> int:
@@ -274,7 +346,7 @@ class Indexer:
         """Decode, project and write one fetched range in one transaction; blocks at or below
         the checkpoint are already stored and skipped, so applying a range again changes
         nothing."""
-        checkpoint = self.store.checkpoint()
+        checkpoint = self._checkpoint()
         if checkpoint is not None and fetched.last <= checkpoint.block_number:
             return 0
         first = fetched.first if checkpoint is None else max(fetched.first, checkpoint.block_number + 1)
@@ -284,14 +356,19 @@ class Indexer:
 
         events = fetched.events if first == fetched.first else [e for e in fetched.events if e.block_number >= first]
         window_start = max(first, fetched.window_start)
-        write_events(
+        write = project_range(
             self.store,
             events,
             final_block=fetched.head - MAX_REORG_DEPTH,
             recent_blocks=[(n, headers[n].hash) for n in range(window_start, fetched.last + 1)],
             checkpoint=CheckpointRecord(fetched.last, headers[fetched.last].hash),
             prune_below=fetched.head - MAX_REORG_DEPTH + 1,
+            unwritten=None if self._writer is None else self._writer.last,
         )
+        if self._writer is None:
+            self.store.write_range(write)
+        else:
+            self._writer.submit(write)
         return len(events)
 
     def _check_consistency(

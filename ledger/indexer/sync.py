@@ -7,7 +7,9 @@ with the node's: on a mismatch the common ancestor is found among the kept recen
 hashes, everything above it is undone, and indexing continues on the canonical chain.
 
 A sync into a database with nothing indexed yet is a bulk load (:mod:`ledger.store.bulk_load`):
-the secondary indexes are dropped first and built once the sync reaches its target.
+the secondary indexes are dropped first and built once the sync reaches its target, and once a
+range carries WRITE_BEHIND_EVENTS events the ranges are written by a second process
+(:mod:`ledger.indexer.write_behind`) while the next one is projected.
 
 Example::
 
@@ -220,7 +222,9 @@ class Indexer:
         The next range is fetched and decoded in a background thread while the current one
         is projected and written: the node's work, the wait for it and the database's own
         work (SQLite and the PostgreSQL driver release the GIL) overlap ours. A sync into a
-        fresh database (or one whose bulk load was stopped) defers the secondary indexes.
+        fresh database (or one whose bulk load was stopped) defers the secondary indexes and,
+        from its first dense range, writes through a writer process; the sync returns (or
+        raises) only once every range it handed over is written or refused.
         """
         report = SyncReport()
         start = self._next_block()

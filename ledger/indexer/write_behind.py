@@ -3,8 +3,9 @@
 On 2 cores a backfill's own CPU, not the node, bounds its rate: fetching, decoding and
 projecting a range costs about as much Python as building its rows and SQLite's (or the COPY
 client's) work to store them, and one interpreter runs only one of them at a time. With a
-writer process the two halves overlap: the indexer hands over range N (a pickled
-:class:`~ledger.store.writer.RangeWrite`) and projects range N+1 while the writer stores N.
+writer process the two halves overlap: the indexer hands over range N (its rows as tuples,
+:class:`~ledger.store.writer.PreparedRange`, pickled) and projects range N+1 while the writer
+stores N.
 
 Safety is unchanged: the writer applies each range with :meth:`IndexStore.write_range`, one
 transaction holding the rows and the checkpoint, so the stored checkpoint is never ahead of

@@ -1,13 +1,13 @@
 """A second process that writes a bulk load's ranges while the indexer projects the next one.
 
-On 2 cores a backfill's own CPU, not the node, bounds its rate: fetching, decoding and
-projecting a range costs about as much Python as building its rows and SQLite's (or the COPY
-client's) work to store them, and one interpreter runs only one of them at a time. With a
-writer process the two halves overlap: the indexer hands over range N (its rows as tuples,
+A backfill's own CPU, not the node, bounds its rate, and the projection's Python and the
+database driver's work on the rows ran one after the other in one process. With a writer
+process they overlap: the indexer hands over range N (its rows as tuples,
 :class:`~ledger.store.writer.PreparedRange`, pickled) and projects range N+1 while the writer
-stores N.
+stores N. The hand-over costs CPU (pickling, a second interpreter): it pays only when a core
+is idle for the writer, and costs 14-18% more CPU an event when none is (BENCHMARKS.md).
 
-Safety is unchanged: the writer applies each range with :meth:`IndexStore.write_range`, one
+Safety is unchanged: the writer applies each range with :meth:`IndexStore.write_prepared`, one
 transaction holding the rows and the checkpoint, so the stored checkpoint is never ahead of
 the stored rows whichever process dies. At most one range is in flight: the indexer waits
 for range N to be written before it hands over N+1, and the states range N changed (which the

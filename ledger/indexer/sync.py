@@ -354,7 +354,9 @@ class Indexer:
         if checkpoint is not None and fetched.last <= checkpoint.block_number:
             return 0
         first = fetched.first if checkpoint is None else max(fetched.first, checkpoint.block_number + 1)
-        logs = [log for log in fetched.logs if int(log["blockNumber"], 16) >= first]
+        logs = fetched.logs
+        if first != fetched.first:
+            logs = [log for log in logs if int(log["blockNumber"], 16) >= first]
         headers = fetched.headers
         self._check_consistency(first, logs, headers, checkpoint)
 
@@ -379,9 +381,14 @@ class Indexer:
         self, first: int, logs: list[dict], headers: dict[int, BlockHeader], checkpoint: CheckpointRecord | None
     ) -> None:
         """The logs, the headers and the stored checkpoint must describe one chain."""
+        checked = None  # (number, hash) of the previous log: a block's logs come together
         for log in logs:
-            header = headers.get(int(log["blockNumber"], 16))
-            if header is not None and header.hash != log["blockHash"]:
+            seen = (log["blockNumber"], log["blockHash"])
+            if seen == checked:
+                continue
+            checked = seen
+            header = headers.get(int(seen[0], 16))
+            if header is not None and header.hash != seen[1]:
                 raise ChainReorganised(f"block {header.number} changed while its logs were read")
         numbers = sorted(headers)
         for previous, current in itertools.pairwise(numbers):

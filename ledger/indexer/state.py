@@ -38,12 +38,14 @@ class StateCache:
         return self.participants.get(address)
 
     def put_batch(self, batch_id: str, row: dict[str, Any], block: int) -> None:
-        self._remember("batch", batch_id, self.batches.get(batch_id), block)
+        if block > self.final_block:  # a final block journals nothing (the backfill's common case)
+            self._remember("batch", batch_id, self.batches.get(batch_id), block)
         self.batches[batch_id] = row
         self.changed_batches.add(batch_id)
 
     def put_participant(self, address: str, row: dict[str, Any], block: int) -> None:
-        self._remember("participant", address, self.participants.get(address), block)
+        if block > self.final_block:
+            self._remember("participant", address, self.participants.get(address), block)
         self.participants[address] = row
         self.changed_participants.add(address)
 

@@ -7,7 +7,9 @@ with the node's: on a mismatch the common ancestor is found among the kept recen
 hashes, everything above it is undone, and indexing continues on the canonical chain.
 
 A sync into a database with nothing indexed yet is a bulk load (:mod:`ledger.store.bulk_load`):
-the secondary indexes are dropped first and built once the sync reaches its target.
+the secondary indexes are dropped first and built once the sync reaches its target, and once a
+range carries WRITE_BEHIND_EVENTS events the ranges are written by a second process
+(:mod:`ledger.indexer.write_behind`) while the next one is projected.
 
 Example::
 
@@ -33,6 +35,7 @@ from ledger.errors import ChainMismatch, ChainReorganised, NodeError, ReorgTooDe
 from ledger.indexer.fetch import BlockHeader, JsonRpc, LogFetcher
 from ledger.indexer.project import Projector
 from ledger.indexer.state import StateCache, touched_keys
+from ledger.indexer.write_behind import WriteBehind
 from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStore, RangeWrite
 
 #: How many recent block hashes (and undo journal entries) are kept. Ethereum mainnet has
@@ -42,6 +45,9 @@ from ledger.store.writer import ChainIdentityRecord, CheckpointRecord, IndexStor
 MAX_REORG_DEPTH = 128
 #: A fetch that keeps meeting a changing chain gives up after this many tries.
 MAX_RECONCILE_TRIES = 5
+#: A bulk load starts its writer process (:mod:`ledger.indexer.write_behind`) at the first
+#: range with this many events: below it, starting the process costs more than it saves.
+WRITE_BEHIND_EVENTS = 1_000
 
 
 @dataclass(frozen=True)
@@ -75,25 +81,60 @@ def write_events(
 ) -> None:
     """Project `events` on the stored state and write them, with the checkpoint, in one
     transaction. Rows of blocks above `final_block` are journaled for reorgs."""
+    store.write_range(
+        project_range(
+            store,
+            events,
+            final_block=final_block,
+            recent_blocks=recent_blocks,
+            checkpoint=checkpoint,
+            prune_below=prune_below,
+        )
+    )
+
+
+def project_range(
+    store: IndexStore,
+    events: list[ChainEvent],
+    *,
+    final_block: int,
+    recent_blocks: list[tuple[int, str]],
+    checkpoint: CheckpointRecord,
+    prune_below: int,
+    unwritten: RangeWrite | None = None,
+) -> RangeWrite:
+    """What writing `events` adds to the database, projected on the stored state.
+
+    `unwritten` is a range handed to a writer process (:mod:`ledger.indexer.write_behind`)
+    that the database may not hold yet: the states it changed are taken from it, not read.
+    """
     batch_ids, accounts = touched_keys(events)
+    pending_batches: dict[str, dict | None] = {}
+    pending_participants: dict[str, dict | None] = {}
+    if unwritten is not None:
+        pending_batches = {key: unwritten.batches[key] for key in batch_ids & unwritten.batches.keys()}
+        pending_participants = {key: unwritten.participants[key] for key in accounts & unwritten.participants.keys()}
+        batch_ids.difference_update(pending_batches)
+        accounts.difference_update(pending_participants)
     batches, participants = store.load_states(batch_ids, accounts)
+    batches.update(pending_batches)
+    participants.update(pending_participants)
+    # A row of the unwritten range exists by the time this range is written (in order).
     stored_batches = {key for key, row in batches.items() if row is not None}
     stored_participants = {key for key, row in participants.items() if row is not None}
     state = StateCache(batches, participants, final_block=final_block)
     projector = Projector(state)
     projector.apply(events)
-    store.write_range(
-        RangeWrite(
-            rows=projector.rows.by_table,
-            batches={key: state.batches[key] for key in state.changed_batches},
-            participants={key: state.participants[key] for key in state.changed_participants},
-            stored_batches=stored_batches & state.changed_batches,
-            stored_participants=stored_participants & state.changed_participants,
-            journal=state.journal,
-            recent_blocks=recent_blocks,
-            checkpoint=checkpoint,
-            prune_below=prune_below,
-        )
+    return RangeWrite(
+        rows=projector.rows.by_table,
+        batches={key: state.batches[key] for key in state.changed_batches},
+        participants={key: state.participants[key] for key in state.changed_participants},
+        stored_batches=stored_batches & state.changed_batches,
+        stored_participants=stored_participants & state.changed_participants,
+        journal=state.journal,
+        recent_blocks=recent_blocks,
+        checkpoint=checkpoint,
+        prune_below=prune_below,
     )
 
 
@@ -136,6 +177,7 @@ class Indexer:
         *,
         confirmations: int = 0,
         abi: ContractAbi | None = None,
+        write_behind_events: int = WRITE_BEHIND_EVENTS,
     ) -> None:
         self.rpc = rpc
         self.store = store
@@ -146,6 +188,9 @@ class Indexer:
         # Once a sync found (or built) every index, the database keeps them: only a database
         # with nothing indexed starts a bulk load, and a checkpoint is never removed.
         self._indexes_complete = False
+        #: A bulk load hands its ranges to a writer process once one has this many events.
+        self.write_behind_events = write_behind_events
+        self._writer: WriteBehind | None = None
 
     # ------------------------------------------------------------ identity
 
@@ -177,41 +222,52 @@ class Indexer:
         The next range is fetched and decoded in a background thread while the current one
         is projected and written: the node's work, the wait for it and the database's own
         work (SQLite and the PostgreSQL driver release the GIL) overlap ours. A sync into a
-        fresh database (or one whose bulk load was stopped) defers the secondary indexes.
+        fresh database (or one whose bulk load was stopped) defers the secondary indexes and,
+        from its first dense range, writes through a writer process; the sync returns (or
+        raises) only once every range it handed over is written or refused.
         """
         report = SyncReport()
         start = self._next_block()
         report.reorgs += self._reconcile(report)
         bulk_load = self._begin_bulk_load()
         tries = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
-            upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
-            while True:
-                fetched = upcoming.result()
-                if fetched is None:
-                    if bulk_load:
-                        self.store.end_bulk_load()
-                        self._indexes_complete = True
-                    return report
-                if fetched.first != self._next_block():  # stale after a reconcile
-                    upcoming = pool.submit(self._fetch_next, self._next_block())
-                    continue
-                upcoming = pool.submit(self._fetch_next, fetched.last + 1)
-                try:
-                    events = self._apply(fetched)
-                except ChainReorganised:
-                    tries += 1
-                    if tries > MAX_RECONCILE_TRIES:
-                        raise
-                    _settle(upcoming)
-                    report.reorgs += self._reconcile(report)
-                    upcoming = pool.submit(self._fetch_next, self._next_block())
-                    continue
-                tries = 0
-                report.blocks += fetched.last - fetched.first + 1
-                report.events += events
-                if on_progress:
-                    on_progress(Progress(block=fetched.last, target=fetched.target, start=start, events=report.events))
+        try:
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch") as pool:
+                upcoming: Future[_Fetched | None] = pool.submit(self._fetch_next, self._next_block())
+                while True:
+                    fetched = upcoming.result()
+                    if fetched is None:
+                        self._stop_writer()
+                        if bulk_load:
+                            self.store.end_bulk_load()
+                            self._indexes_complete = True
+                        return report
+                    if fetched.first != self._next_block():  # stale after a reconcile
+                        upcoming = pool.submit(self._fetch_next, self._next_block())
+                        continue
+                    if bulk_load and self._writer is None and len(fetched.events) >= self.write_behind_events:
+                        self._start_writer()
+                    upcoming = pool.submit(self._fetch_next, fetched.last + 1)
+                    try:
+                        events = self._apply(fetched)
+                    except ChainReorganised:
+                        tries += 1
+                        if tries > MAX_RECONCILE_TRIES:
+                            raise
+                        _settle(upcoming)
+                        self._stop_writer()  # a reconcile reads and rolls back what is written
+                        report.reorgs += self._reconcile(report)
+                        upcoming = pool.submit(self._fetch_next, self._next_block())
+                        continue
+                    tries = 0
+                    report.blocks += fetched.last - fetched.first + 1
+                    report.events += events
+                    if on_progress:
+                        on_progress(
+                            Progress(block=fetched.last, target=fetched.target, start=start, events=report.events)
+                        )
+        finally:
+            self._stop_writer()
 
     def follow(
         self,
@@ -239,10 +295,30 @@ class Indexer:
         self._indexes_complete = True
         return False
 
+    def _start_writer(self) -> None:
+        """Write this bulk load's ranges in a second process (:mod:`ledger.indexer.write_behind`),
+        unless the database lives in this process's memory."""
+        url = self.store.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return
+        self._writer = WriteBehind(self.store)
+
+    def _stop_writer(self) -> None:
+        """Wait until every range handed to the writer process is written; stop it."""
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+
+    def _checkpoint(self) -> CheckpointRecord | None:
+        """The checkpoint of what is written or handed to the writer process to write."""
+        if self._writer is not None and self._writer.last is not None:
+            return self._writer.last.checkpoint
+        return self.store.checkpoint()
+
     # ------------------------------------------------------------ one range
 
     def _next_block(self) -> int:
-        checkpoint = self.store.checkpoint()
+        checkpoint = self._checkpoint()
         return self.source.deploy_block if checkpoint is None else checkpoint.block_number + 1
 
     def _index_range(self, first: int, last: int, head: int) -> int:
@@ -274,33 +350,45 @@ class Indexer:
         """Decode, project and write one fetched range in one transaction; blocks at or below
         the checkpoint are already stored and skipped, so applying a range again changes
         nothing."""
-        checkpoint = self.store.checkpoint()
+        checkpoint = self._checkpoint()
         if checkpoint is not None and fetched.last <= checkpoint.block_number:
             return 0
         first = fetched.first if checkpoint is None else max(fetched.first, checkpoint.block_number + 1)
-        logs = [log for log in fetched.logs if int(log["blockNumber"], 16) >= first]
+        logs = fetched.logs
+        if first != fetched.first:
+            logs = [log for log in logs if int(log["blockNumber"], 16) >= first]
         headers = fetched.headers
         self._check_consistency(first, logs, headers, checkpoint)
 
         events = fetched.events if first == fetched.first else [e for e in fetched.events if e.block_number >= first]
         window_start = max(first, fetched.window_start)
-        write_events(
+        write = project_range(
             self.store,
             events,
             final_block=fetched.head - MAX_REORG_DEPTH,
             recent_blocks=[(n, headers[n].hash) for n in range(window_start, fetched.last + 1)],
             checkpoint=CheckpointRecord(fetched.last, headers[fetched.last].hash),
             prune_below=fetched.head - MAX_REORG_DEPTH + 1,
+            unwritten=None if self._writer is None else self._writer.last,
         )
+        if self._writer is None:
+            self.store.write_range(write)
+        else:
+            self._writer.submit(write)
         return len(events)
 
     def _check_consistency(
         self, first: int, logs: list[dict], headers: dict[int, BlockHeader], checkpoint: CheckpointRecord | None
     ) -> None:
         """The logs, the headers and the stored checkpoint must describe one chain."""
+        checked = None  # (number, hash) of the previous log: a block's logs come together
         for log in logs:
-            header = headers.get(int(log["blockNumber"], 16))
-            if header is not None and header.hash != log["blockHash"]:
+            seen = (log["blockNumber"], log["blockHash"])
+            if seen == checked:
+                continue
+            checked = seen
+            header = headers.get(int(seen[0], 16))
+            if header is not None and header.hash != seen[1]:
                 raise ChainReorganised(f"block {header.number} changed while its logs were read")
         numbers = sorted(headers)
         for previous, current in itertools.pairwise(numbers):

@@ -1,0 +1,147 @@
+"""A second process that writes a bulk load's ranges while the indexer projects the next one.
+
+A backfill's own CPU, not the node, bounds its rate, and the projection's Python and the
+database driver's work on the rows ran one after the other in one process. With a writer
+process they overlap: the indexer hands over range N (its rows as tuples,
+:class:`~ledger.store.writer.PreparedRange`, pickled) and projects range N+1 while the writer
+stores N. The hand-over costs CPU (pickling, a second interpreter): it pays only when a core
+is idle for the writer, and costs 14-18% more CPU an event when none is (BENCHMARKS.md).
+
+Safety is unchanged: the writer applies each range with :meth:`IndexStore.write_prepared`, one
+transaction holding the rows and the checkpoint, so the stored checkpoint is never ahead of
+the stored rows whichever process dies. At most one range is in flight: the indexer waits
+for range N to be written before it hands over N+1, and the states range N changed (which the
+database may not hold yet) are read from N's write instead (:func:`~ledger.indexer.sync.project_range`).
+The writer dies with the process that started it (``PR_SET_PDEATHSIG``): after a kill -9 of
+the indexer no orphan goes on writing beside a restarted one; its open transaction is rolled
+back. It ignores SIGINT and SIGTERM: the indexer decides when to stop, and stops it after the
+range in flight.
+
+Only bulk loads use it (a fresh database, thousands of events a range): following the head
+writes a few events a poll, where a hand-over would only add latency.
+
+Example::
+
+    writer = WriteBehind(store)
+    writer.submit(range_write)      # returns once the previous range is written
+    writer.close()                  # the last range written, the process gone
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import multiprocessing
+import os
+import pickle
+import signal
+import traceback
+from multiprocessing.connection import Connection
+
+from ledger.errors import IndexerError
+from ledger.store.writer import IndexStore, PreparedRange, RangeWrite, prepare_range
+
+#: Linux prctl option: a signal the kernel sends this process when its parent dies.
+_PR_SET_PDEATHSIG = 1
+#: How long a writer may take to finish its last range and exit before it is killed.
+STOP_TIMEOUT_S = 60.0
+
+
+class WriterFailed(IndexerError):
+    """The writer process failed to write a range, or died; nothing after the stored
+    checkpoint was written, and the next sync resumes from it."""
+
+
+class WriteBehind:
+    """The writer process of one sync and the one range it may be writing."""
+
+    def __init__(self, store: IndexStore) -> None:
+        # The child must not share the parent's pooled connections (a SQLite or libpq
+        # connection carried across fork is undefined behaviour): empty the pool first, the
+        # parent reconnects on demand.
+        store.engine.dispose()
+        context = multiprocessing.get_context("fork")  # the store and its engine, as they are
+        self._pipe, child_end = context.Pipe()
+        self._process = context.Process(
+            target=_serve, args=(store, child_end, os.getpid()), name="index-writer", daemon=True
+        )
+        self._process.start()
+        child_end.close()
+        #: The newest range handed over: written, or being written.
+        self.last: RangeWrite | None = None
+        self._in_flight = False
+
+    def submit(self, write: RangeWrite) -> None:
+        """Hand `write` to the writer once the range before it is written."""
+        message = _dumps(prepare_range(write))  # made while the writer still writes the last range
+        self.wait()
+        try:
+            self._pipe.send_bytes(message)
+        except OSError as exc:
+            raise WriterFailed(f"the writer process is gone ({exc})") from exc
+        self.last = write
+        self._in_flight = True
+
+    def wait(self) -> None:
+        """Return when the range in flight (if any) is written; raise if it was not."""
+        if not self._in_flight:
+            return
+        self._in_flight = False
+        try:
+            failure = self._pipe.recv()
+        except (EOFError, OSError) as exc:
+            raise WriterFailed(f"the writer process died (exit code {self._process.exitcode})") from exc
+        if failure is not None:
+            raise WriterFailed(f"the writer process failed to write a range:\n{failure}")
+
+    def close(self) -> None:
+        """Wait for the range in flight, then stop the process (killed if it does not stop)."""
+        try:
+            self.wait()
+        finally:
+            with contextlib.suppress(OSError):  # already gone
+                self._pipe.send_bytes(b"")  # the end
+            self._process.join(STOP_TIMEOUT_S)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join()
+            self._pipe.close()
+
+
+def _dumps(prepared: PreparedRange) -> bytes:
+    """Pickled without the memo (``fast``): a range is tuples of strings and numbers, no
+    object twice that matters, and memoising each of its million values costs a third of
+    the pickling."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(prepared)
+    return buffer.getvalue()
+
+
+def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
+    """The writer process: write each range received, answer None or the failure's text;
+    an empty message is the end."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        while True:
+            try:
+                message = pipe.recv_bytes()
+            except EOFError:
+                return
+            if not message:
+                return
+            try:
+                store.write_prepared(pickle.loads(message))
+            except Exception:
+                pipe.send(traceback.format_exc())
+                return
+            pipe.send(None)
+    finally:
+        store.engine.dispose()  # its own connections, closed cleanly

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 from ledger.chain.freshledger import Residue, batch_id_of, code, sale_id_of
 from ledger.vocabulary import ROLE_IDS
+from tests.factories.batch_calls import chain_now
 from tests.factories.market import (
     GTIN,
     OTHER_GTIN,
@@ -41,7 +40,7 @@ def test_register_participant_emits_record_and_role(market: Market) -> None:
 
 def test_register_harvest_records_key_data_elements(market: Market) -> None:
     lot = new_lot("GV")
-    harvested_at = int(time.time()) - 7200
+    harvested_at = chain_now(market) - 7200
     cid = document_cid(b"field photo")
     result = market.ledger.register_harvest(
         market.supplier,
@@ -75,7 +74,7 @@ def test_register_harvest_records_key_data_elements(market: Market) -> None:
 
 def test_register_import_puts_batch_in_importer_custody(market: Market) -> None:
     lot = new_lot("DUR")
-    cleared_at = int(time.time()) - 600
+    cleared_at = chain_now(market) - 600
     cid = document_cid(b"customs declaration pdf")
     result = market.ledger.register_import(
         market.customs,

@@ -3,7 +3,6 @@ with the named error and its arguments; nothing changes on-chain."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.freshledger import Residue, Sale
 from ledger.errors import ContractRevert
 from ledger.vocabulary import DEFAULT_ADMIN_ROLE, ROLE_IDS
-from tests.factories.batch_calls import declaration, lines, lots
+from tests.factories.batch_calls import chain_now, declaration, lines, lots
 from tests.factories.market import GTIN, Market, at_stall, harvest, new_lot, quarantined
 
 
@@ -36,7 +35,7 @@ def _register_harvest(m: Market, caller: LocalAccount, _: None) -> object:
         lot=new_lot(),
         quantity=1,
         unit="KGM",
-        harvested_at=int(time.time()) - 60,
+        harvested_at=chain_now(m) - 60,
         origin="6901234000016",
     )
 
@@ -51,7 +50,7 @@ def _register_import(m: Market, caller: LocalAccount, _: None) -> object:
         importer=m.supplier.address,
         origin_country="TH",
         declaration_number="310120261000123456",
-        cleared_at=int(time.time()) - 60,
+        cleared_at=chain_now(m) - 60,
         entry_port="CNNGB",
     )
 
@@ -204,7 +203,7 @@ def test_customs_cannot_clear_import_to_non_supplier(market: Market) -> None:
             importer=market.vendor.address,
             origin_country="TH",
             declaration_number="3101",
-            cleared_at=int(time.time()) - 60,
+            cleared_at=chain_now(market) - 60,
             entry_port="CNNGB",
         )
     assert (refused.value.name, refused.value.args_by_name) == ("InvalidImporter", {"importer": market.vendor.address})

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ledger.chain.freshledger import Residue, code
 from ledger.errors import ContractRevert
 from ledger.gs1 import gtin_check_digit, make_gtin
+from tests.factories.batch_calls import chain_now
 from tests.factories.market import GTIN, Market, at_stall, harvest, new_lot
 
 NOW = int(time.time())
@@ -18,7 +19,7 @@ NOW = int(time.time())
 
 def harvest_refusal(market: Market, **overrides: object) -> tuple[str, dict]:
     fields: dict = dict(
-        gtin=GTIN, lot=new_lot(), quantity=10, unit="KGM", harvested_at=NOW - 60, origin="6901234000016"
+        gtin=GTIN, lot=new_lot(), quantity=10, unit="KGM", harvested_at=chain_now(market) - 60, origin="6901234000016"
     )
     fields.update(overrides)
     with pytest.raises(ContractRevert) as refused:
@@ -131,7 +132,7 @@ def test_invalid_import_declaration_is_refused(market: Market, overrides: dict, 
         importer=market.supplier.address,
         origin_country="TH",
         declaration_number="310120261000123456",
-        cleared_at=NOW - 60,
+        cleared_at=chain_now(market) - 60,
         entry_port="CNNGB",
     )
     fields.update(overrides)
@@ -176,7 +177,7 @@ def test_contract_and_python_agree_on_gtin_check_digits(market: Market, body: st
     bad = body + str((gtin_check_digit(body) + wrong) % 10)
     for gtin, valid in ((good, int(good) != 0), (bad, False)):
         data = market.ledger.abi.encode_call(
-            "registerHarvest", [int(gtin), "L1", 1, code("KGM", 3), NOW - 60, "6901234000016", b""]
+            "registerHarvest", [int(gtin), "L1", 1, code("KGM", 3), chain_now(market) - 60, "6901234000016", b""]
         )
         try:
             market.ledger.client.call(

@@ -224,12 +224,19 @@ class ChainClient:
 
     # ------------------------------------------------------------ queue primitives
 
-    def estimate(self, sender: str, *, to: str, data: bytes, abi: ContractAbi, value: int = 0) -> int:
-        """``eth_estimateGas`` for a call from `sender`; a revert raises :class:`ContractRevert`."""
+    def estimate(
+        self, sender: str, *, to: str, data: bytes, abi: ContractAbi, value: int = 0, block: str = "pending"
+    ) -> int:
+        """``eth_estimateGas`` for a call from `sender` on `block`; a revert raises
+        :class:`ContractRevert`.
+
+        On "pending" by default, whatever a node's own default: the state after the sender's
+        transactions in flight, so that a call which only their effects refuse (a sale of
+        more than they leave) is found before it is sent, instead of reverting in its block."""
         tx: dict[str, Any] = {"from": sender, "to": to, "data": to_hex(data)}
         if value:
             tx["value"] = hex(value)
-        return self._estimate(tx, abi)
+        return int(self._call_or_revert("eth_estimateGas", [tx, block], abi), 16)
 
     def sign(
         self, account: LocalAccount, *, to: str | None, data: bytes, gas: int, nonce: int, value: int = 0

@@ -249,3 +249,53 @@ def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "not reached in time"
         time.sleep(0.02)
+
+
+def test_a_sale_oversold_by_what_is_in_flight_is_refused_alone_and_later_sales_keep_their_serials(
+    chain: Chain, databases: Databases
+) -> None:
+    """Sales pin the serials the queue reserved, so a group of sales that reverted in its
+    block could never be retried once a later transaction took higher serials of the lot. The
+    submitter estimates on the node's pending state (its transactions in flight included): a
+    sale that takes more than the sales in flight leave is found before anything is sent,
+    refused alone once they are mined, and every other sale is recorded under its serial."""
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=12))
+
+    def sale(quantity: int) -> dict:
+        return {"batch_id": batch, "quantity": quantity, "price": 50 * quantity, "currency": "CNY"}
+
+    url = chain.node.rpc_url
+    rpc(url, "evm_setAutomine", [False])  # everything stays in flight until mined below
+    pool = SubmitterPool(
+        engine,
+        rpc_url=url,
+        contract=lambda client: FreshLedgerContract(client, market.ledger.address, market.ledger.abi),
+        account_of={market.vendor.address: market.vendor}.get,
+        settings=QueueSettings(idle_exit_s=30.0, group_window_s=0.05),
+    )
+    pool.start()
+    try:
+        first = queue(engine, market.vendor, "sale", [sale(8)])  # 4 left once mined
+        pool.wake(market.vendor.address)
+        _wait_for(lambda: get_intents(engine, first)[first[0]].status == "sent")
+        second = queue(engine, market.vendor, "sale", [sale(5), sale(1), sale(1)])  # the 5 is too much
+        pool.wake(market.vendor.address)
+        time.sleep(1.0)  # several group windows: sent by now unless held back
+        third = queue(engine, market.vendor, "sale", [sale(1)])
+        pool.wake(market.vendor.address)
+        time.sleep(1.0)
+        rpc(url, "evm_mine", [])  # one block for whatever is in flight
+        rpc(url, "evm_setAutomine", [True])
+        ids = first + second + third
+        wait_final(engine, ids, 30.0)
+    finally:
+        pool.stop()
+
+    done = get_intents(engine, ids)
+    assert [done[i].status for i in ids] == ["recorded", "refused", "recorded", "recorded", "recorded"], [
+        (done[i].status, done[i].error, done[i].payload) for i in ids
+    ]
+    assert done[second[0]].error["name"] == "InsufficientQuantity"  # type: ignore[index]
+    assert [done[i].result["serial"] for i in ids if done[i].status == "recorded"] == [1, 3, 4, 5]  # type: ignore[index]
+    assert market.ledger.batch(bytes.fromhex(batch[2:])).remaining == 12 - 8 - 1 - 1 - 1

@@ -33,17 +33,16 @@ import httpx
 from api.main import create_app
 from api.services import build_services
 from api.settings import ApiSettings
+from bench.stock import stocked_stall
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy, save
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.jsonrpc import JsonRpcConnection
 from ledger.chain.node import LocalNode, free_port
-from ledger.gs1 import make_gtin
 from ledger.hexes import to_hex
 from ledger.store.api_keys import issue_key
 
-GTIN = make_gtin("0690123400099")
 # httpx's ASGI transport tries to import sniffio on every request; without it installed each
 # try searches sys.path on disk, the client's cost, not the API's: fail it at once.
 sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
@@ -147,15 +146,7 @@ def main() -> None:
         deployment = deploy(chain, authority)
         save(deployment, base / "data")
         ledger = FreshLedgerContract(chain, deployment.address)
-        ledger.register_participant(authority, farm.address, "SUPPLIER", "Farm", "6901234000016")
-        ledger.register_participant(authority, vendor.address, "VENDOR", "Stall", "JY33010600012345")
-        now = int(time.time())
-        harvest = ledger.register_harvest(
-            farm, gtin=GTIN, lot="ACCEPT-1", quantity=10**12, unit="KGM", harvested_at=now - 60, origin="geo:30,120"
-        )
-        batch = harvest.event("HarvestRegistered").args["batchId"]
-        ledger.hand_off(farm, batch, vendor.address)
-        ledger.accept_hand_off(vendor, batch)
+        batch = stocked_stall(ledger, authority, farm, vendor, "ACCEPT-1")
 
         settings = ApiSettings(
             data_dir=base / "data",

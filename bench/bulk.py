@@ -42,12 +42,12 @@ from api.main import create_app
 from api.services import build_services
 from api.settings import ApiSettings
 from bench.accept import Sampler
+from bench.stock import stocked_stall
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy, save
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, free_port, rpc
-from ledger.gs1 import make_gtin
 from ledger.hexes import to_hex
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
@@ -55,7 +55,6 @@ from ledger.store import intents as store
 from ledger.store.api_keys import issue_key
 from ledger.store.writer import IndexStore
 
-GTIN = make_gtin("0690123400099")
 sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]  # see bench/accept.py
 
 
@@ -181,20 +180,7 @@ def main() -> None:
         deployment = deploy(chain, authority)
         save(deployment, base / "data")
         ledger = FreshLedgerContract(chain, deployment.address)
-        ledger.register_participant(authority, farm.address, "SUPPLIER", "Farm", "6901234000016")
-        ledger.register_participant(authority, vendor.address, "VENDOR", "Stall", "JY33010600012345")
-        harvest = ledger.register_harvest(
-            farm,
-            gtin=GTIN,
-            lot="BULK-1",
-            quantity=10**12,
-            unit="KGM",
-            harvested_at=int(time.time()) - 60,
-            origin="geo:30,120",
-        )
-        batch = harvest.event("HarvestRegistered").args["batchId"]
-        ledger.hand_off(farm, batch, vendor.address)
-        ledger.accept_hand_off(vendor, batch)
+        batch = stocked_stall(ledger, authority, farm, vendor, "BULK-1")
 
         settings = ApiSettings(
             data_dir=base / "data",

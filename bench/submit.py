@@ -25,19 +25,18 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.stock import stocked_stall
 from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, free_port, rpc
-from ledger.gs1 import make_gtin
 from ledger.hexes import to_hex
 from ledger.intents.accept import accept
 from ledger.intents.pool import SubmitterPool
 from ledger.store import intents as store
 from ledger.store.db import make_engine, migrate
 
-GTIN = make_gtin("0690123400099")
 BURST_S = 0.01
 
 
@@ -55,20 +54,7 @@ def main() -> None:
         chain = ChainClient(info.rpc_url)
         authority, farm, vendor = dev_account(0), dev_account(1), dev_account(2)
         ledger = FreshLedgerContract(chain, deploy(chain, authority).address)
-        ledger.register_participant(authority, farm.address, "SUPPLIER", "Farm", "6901234000016")
-        ledger.register_participant(authority, vendor.address, "VENDOR", "Stall", "JY33010600012345")
-        harvest = ledger.register_harvest(
-            farm,
-            gtin=GTIN,
-            lot="SUBMIT-1",
-            quantity=10**12,
-            unit="KGM",
-            harvested_at=int(time.time()) - 60,
-            origin="geo:30,120",
-        )
-        batch = harvest.event("HarvestRegistered").args["batchId"]
-        ledger.hand_off(farm, batch, vendor.address)
-        ledger.accept_hand_off(vendor, batch)
+        batch = stocked_stall(ledger, authority, farm, vendor, "SUBMIT-1")
         rpc(info.rpc_url, "evm_setAutomine", [False])
         rpc(info.rpc_url, "evm_setIntervalMining", [args.block_time])
 

@@ -1,0 +1,36 @@
+"""A stall stocked for a write benchmark: a farm and a stall registered, and one lot so large
+(10**12 kg) that no run sells it out, handed over and accepted."""
+
+from __future__ import annotations
+
+import time
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.gs1 import make_gtin
+
+GTIN = make_gtin("0690123400099")
+STOCK = 10**12
+
+
+def stocked_stall(
+    ledger: FreshLedgerContract, authority: LocalAccount, farm: LocalAccount, vendor: LocalAccount, lot: str
+) -> bytes:
+    """Register `farm` and `vendor`, harvest `lot` of :data:`STOCK` kg and put it in the
+    stall's custody; the lot's batch id."""
+    ledger.register_participant(authority, farm.address, "SUPPLIER", "Farm", "6901234000016")
+    ledger.register_participant(authority, vendor.address, "VENDOR", "Stall", "JY33010600012345")
+    harvest = ledger.register_harvest(
+        farm,
+        gtin=GTIN,
+        lot=lot,
+        quantity=STOCK,
+        unit="KGM",
+        harvested_at=int(time.time()) - 60,
+        origin="geo:30,120",
+    )
+    batch: bytes = harvest.event("HarvestRegistered").args["batchId"]
+    ledger.hand_off(farm, batch, vendor.address)
+    ledger.accept_hand_off(vendor, batch)
+    return batch

@@ -33,11 +33,7 @@ import httpx
 from api.main import create_app
 from api.services import build_services
 from api.settings import ApiSettings
-from bench.stock import stocked_stall
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.freshledger import FreshLedgerContract
+from bench.stock import deployed_stall
 from ledger.chain.jsonrpc import JsonRpcConnection
 from ledger.chain.node import LocalNode, free_port
 from ledger.hexes import to_hex
@@ -141,12 +137,8 @@ def main() -> None:
     node = LocalNode(base / "anvil", port=free_port(), persist=False)
     info = node.start()
     try:
-        chain = ChainClient(info.rpc_url)
-        authority, farm, vendor = dev_account(0), dev_account(1), dev_account(2)
-        deployment = deploy(chain, authority)
-        save(deployment, base / "data")
-        ledger = FreshLedgerContract(chain, deployment.address)
-        batch = stocked_stall(ledger, authority, farm, vendor, "ACCEPT-1")
+        stall = deployed_stall(info.rpc_url, "ACCEPT-1", base / "data")
+        vendor, batch = stall.vendor, stall.batch
 
         settings = ApiSettings(
             data_dir=base / "data",

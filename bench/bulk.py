@@ -42,11 +42,7 @@ from api.main import create_app
 from api.services import build_services
 from api.settings import ApiSettings
 from bench.accept import Sampler
-from bench.stock import stocked_stall
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.freshledger import FreshLedgerContract
+from bench.stock import deployed_stall
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.hexes import to_hex
 from ledger.indexer.fetch import JsonRpc
@@ -175,12 +171,8 @@ def main() -> None:
     node = LocalNode(base / "anvil", port=free_port(), persist=False)
     info = node.start()
     try:
-        chain = ChainClient(info.rpc_url)
-        authority, farm, vendor = dev_account(0), dev_account(1), dev_account(2)
-        deployment = deploy(chain, authority)
-        save(deployment, base / "data")
-        ledger = FreshLedgerContract(chain, deployment.address)
-        batch = stocked_stall(ledger, authority, farm, vendor, "BULK-1")
+        stall = deployed_stall(info.rpc_url, "BULK-1", base / "data")
+        deployment, vendor, batch = stall.deployment, stall.vendor, stall.batch
 
         settings = ApiSettings(
             data_dir=base / "data",

@@ -25,10 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.stock import stocked_stall
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy
+from bench.stock import deployed_stall
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, free_port, rpc
 from ledger.hexes import to_hex
@@ -51,10 +48,8 @@ def main() -> None:
     node = LocalNode(base / "anvil", port=free_port(), persist=False)
     info = node.start()
     try:
-        chain = ChainClient(info.rpc_url)
-        authority, farm, vendor = dev_account(0), dev_account(1), dev_account(2)
-        ledger = FreshLedgerContract(chain, deploy(chain, authority).address)
-        batch = stocked_stall(ledger, authority, farm, vendor, "SUBMIT-1")
+        stall = deployed_stall(info.rpc_url, "SUBMIT-1")
+        ledger, vendor, batch = stall.ledger, stall.vendor, stall.batch
         rpc(info.rpc_url, "evm_setAutomine", [False])
         rpc(info.rpc_url, "evm_setIntervalMining", [args.block_time])
 

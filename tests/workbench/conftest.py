@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from playwright.sync_api import Browser
 
 from api.main import create_app
 from api.services import Services, build_services
@@ -27,6 +28,8 @@ from ledger.store.api_keys import issue_key
 from ledger.store.people import create_person
 from ledger.store.products import set_product
 from ledger.store.writer import IndexStore
+from tests.support.axe import AXE
+from tests.support.browser import chromium
 from tests.support.server import serve_in_thread
 
 PASSWORD = "correct horse battery"
@@ -154,3 +157,12 @@ def _admit_cast(bench: Bench) -> None:
     )
     bench.usernames["authority"] = "authority.one"
     bench.sync()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for the workbench's browser tests, which check each page with axe-core."""
+    if not AXE.exists():
+        pytest.fail("axe-core is not installed: npm install (package.json's devDependencies)", pytrace=False)
+    with chromium() as launched:
+        yield launched

@@ -9,19 +9,16 @@ photographed into ``test-artifacts/workbench/``; the forms are filled by keyboar
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from playwright.sync_api import Browser
 
 from ledger.demo.market import GREENS_GTIN
-from tests.support.axe import AXE, axe_violations
-from tests.support.browser import chromium
+from tests.support.axe import axe_violations
 from tests.workbench.conftest import PASSWORD, Bench
 
 PHONE = {"width": 390, "height": 844}
@@ -32,14 +29,6 @@ PHOTO = bytes.fromhex(
     "c0f01f0005000201f1d5d9a40000000049454e44ae426082"
 )
 LOT = "WB-PHONE-1"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not AXE.exists():
-        pytest.fail("axe-core is not installed: npm install (package.json's devDependencies)", pytrace=False)
-    with chromium() as launched:
-        yield launched
 
 
 class Person:

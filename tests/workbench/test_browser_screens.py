@@ -16,7 +16,7 @@ from ledger.demo.market import GREENS_GTIN, STRAWBERRY_GTIN
 from ledger.queries.events import batches_of_lot
 from ledger.store.receipt_scans import CopyRule, ScanTally, add_scans
 from tests.workbench.conftest import Bench
-from tests.workbench.test_browser import DESK, Person, browser  # noqa: F401 - the fixture
+from tests.workbench.test_browser import DESK, Person
 
 SHEET = (
     "gtin,lot,quantity,unit,harvested_at,origin,document\n"
@@ -32,7 +32,7 @@ def _api(bench: Bench, name: str, path: str, body: dict) -> dict:
     return answer.json()
 
 
-def test_sheet_scale_keys_lineage_receipts_and_notice_on_phones(browser: Browser, bench: Bench) -> None:  # noqa: F811
+def test_sheet_scale_keys_lineage_receipts_and_notice_on_phones(browser: Browser, bench: Bench) -> None:
     farm = Person(browser, bench, "farm")
     farm.sign_in()
     page = farm.page

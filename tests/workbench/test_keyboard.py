@@ -11,7 +11,6 @@ with axe-core at a phone's width and at a desk's, and photographed."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -21,8 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from ledger.demo.market import GREENS_GTIN
-from tests.support.axe import AXE, axe_violations
-from tests.support.browser import chromium
+from tests.support.axe import axe_violations
 from tests.workbench.conftest import PASSWORD, Bench
 from tests.workbench.test_browser import ARTIFACTS, DESK, PHONE
 
@@ -51,14 +49,6 @@ _ERROR_OF_FOCUSED = """() => {
   return {name: e.getAttribute('name'), invalid: e.getAttribute('aria-invalid'),
           error: errors.map(x => x.innerText.trim()).join(' ')};
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not AXE.exists():
-        pytest.fail("axe-core is not installed: npm install (package.json's devDependencies)", pytrace=False)
-    with chromium() as launched:
-        yield launched
 
 
 class Keyboard:

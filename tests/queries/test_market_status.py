@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from api.pages.market_status import render_status_page, status_csv
 from ledger.queries.days import day_window, market_window
-from ledger.queries.market_status import DayFigures, market_status
+from ledger.queries.market_status import SETTLE_S, DayFigures, market_status
 from tests.factories.busy_day import STALLS, write_busy_day
 from tests.support.databases import Databases
 from tests.support.html import parse_html
@@ -53,14 +53,17 @@ def test_market_status_sums_the_busy_day(databases: Databases) -> None:
 def test_market_status_keeps_settled_days_and_sums_today_again(databases: Databases) -> None:
     engine = databases.engine()
     write_busy_day(engine, TZ)
-    today, _, end = market_window(None, TZ)
+    today, today_start, end = market_window(None, TZ)
     start, _ = day_window(today - timedelta(days=29), TZ)
+    # Seen from an hour into today: yesterday has settled whatever the wall clock's hour (in
+    # the first hour of a market day yesterday is still open, and only 28 days would be kept).
+    now = today_start + SETTLE_S
     settled: dict = {}
-    first = market_status(engine, start, end, TZ, settled=settled)
+    first = market_status(engine, start, end, TZ, settled=settled, now=now)
     assert len(settled) == 29  # every day before today; today is still open
     yesterday = max(settled)
     settled[yesterday] = DayFigures(tests=7, sold={first.stalls[0].address: 5})
-    again = market_status(engine, start, end, TZ, settled=settled)
+    again = market_status(engine, start, end, TZ, settled=settled, now=now)
     assert again.tests == first.tests + 7  # read from what was kept, not summed again
     assert again.stalls[0].sold == first.stalls[0].sold + 5
     assert again.days[-1] == first.days[-1]

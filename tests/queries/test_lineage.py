@@ -6,6 +6,7 @@ from ledger.queries import chain_of_custody, trace_forward
 from ledger.queries.lineage import ancestors, descendants
 from tests.factories.chain import Chain, make_indexer
 from tests.factories.market import deliver, harvest, new_lot
+from tests.queries.expected_trace import expected_trace
 from tests.support.databases import Databases
 
 
@@ -45,3 +46,5 @@ def test_diamond_and_depth(chain: Chain, databases: Databases) -> None:
     assert [b.batch_id for b in traced.descendants[:3]] == [hexed(left), hexed(right), hexed(joined)]
     assert len({b.batch_id for b in traced.descendants}) == len(traced.descendants) == 11
     assert traced.descendants[-1].batch_id == hexed(current)
+    for batch in (root, left, joined, current):  # the whole results, from each place in the diamond
+        assert trace_forward(engine, hexed(batch)) == expected_trace(engine, hexed(batch))

@@ -11,9 +11,10 @@ from ledger import demo
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
 from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
-from ledger.queries.views import BatchView, Party, SaleView, frozen_views
+from ledger.queries.views import BatchView, Party, SaleView, frozen_views, view_fields
 from ledger.store import models
 from tests.queries.conftest import DemoMarket
+from tests.queries.expected_trace import expected_trace
 
 
 def test_trace_forward_from_the_strawberry_lot_reaches_its_stall(demo_market: DemoMarket) -> None:
@@ -58,6 +59,45 @@ def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tup
     assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
     with pytest.raises(dataclasses.FrozenInstanceError):
         bulk.quantity = 5  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "cls, fields",
+    [
+        (
+            SaleView,
+            ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03"),
+        ),
+        (BatchView, ("0x02", "06901234000017", "L-1", "KGM", 10, 4, "active", Party("0xab"), None, "split", 7, 9)),
+    ],
+)
+def test_views_from_copies_of_the_fields_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
+    template = view_fields(cls)
+    assert template == dict.fromkeys(cls.__dataclass_fields__)
+    first, second = template.copy(), template.copy()
+    for name, value in zip(cls.__dataclass_fields__, fields, strict=True):
+        first[name] = value
+    second.update(first, quantity=99)
+    assert template == dict.fromkeys(cls.__dataclass_fields__)  # the copies are their own
+    bulk, other = frozen_views(cls, [first, second])
+    single = cls(*fields)
+    assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
+    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
+    assert other == dataclasses.replace(single, quantity=99)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        bulk.quantity = 5  # type: ignore[misc]
+
+
+def test_trace_forward_of_every_batch_equals_the_trace_built_one_row_at_a_time(demo_market: DemoMarket) -> None:
+    with demo_market.engine.connect() as conn:
+        batches = conn.execute(select(models.Batch.__table__.c.batch_id)).scalars().all()
+    assert len(batches) > 20
+    traced_sales = 0
+    for batch_id in batches:
+        result = trace_forward(demo_market.engine, batch_id)
+        assert result == expected_trace(demo_market.engine, batch_id), batch_id
+        traced_sales += len(result.sales)
+    assert traced_sales > 0
 
 
 def test_trace_forward_sales_equal_the_one_sale_views(demo_market: DemoMarket) -> None:

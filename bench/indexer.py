@@ -12,7 +12,8 @@ same run and on the same chain:
   of each backfill's rate over the raw rate of the same run (the goals are stated in these);
 - ``sqlite_cpu_us_per_event`` / ``postgres_cpu_us_per_event``: the indexer's CPU time per
   event (its own process and the bulk load's writer process, not the node's nor PostgreSQL's),
-  which stays comparable on a loaded machine where the rates do not;
+  which stays comparable on a loaded machine where the rates do not; ``*_indexer_cpu_*``,
+  ``*_writer_cpu_*`` and ``*_node_cpu_*`` the same apart, and anvil's;
 - ``naive_events_per_s``: web3 ``contract.events.<Event>.get_logs`` per event type and an
   ORM object added and flushed per event (raw event rows only, so the naive loop does less
   work than the indexer).
@@ -38,6 +39,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +58,12 @@ from ledger.chain.deploy import Deployment, deploy
 from ledger.chain.events import EventCodec, event_codec
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of, code
 from ledger.chain.node import LocalNode, free_port, rpc
+from ledger.collection import collect_young, collection_paused
 from ledger.gs1 import make_gtin
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.project import Projector
 from ledger.indexer.state import StateCache, touched_keys
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import YOUNG_COLLECTION_EVENTS, Indexer, Source
 from ledger.store.db import make_engine, migrate
 from ledger.store.models import RawEvent
 from ledger.store.writer import CheckpointRecord, IndexStore, RangeWrite, prepare_range
@@ -124,25 +127,48 @@ def raw_fetch(url: str, address: str, start: int, end: int) -> tuple[int, float]
     return count, elapsed
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its ended children (the bulk load's writer process)."""
+def cpu_seconds() -> tuple[float, float]:
+    """CPU time of this process, and of its ended children (the bulk load's writer process)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def backfill(url: str, database_url: str, deployment: Deployment) -> tuple[int, float, float]:
-    """Events, seconds and the indexer's CPU seconds (both processes; not the database
-    server's) of one backfill into a fresh database."""
+def node_cpu_seconds(pid: int) -> float:
+    """CPU time of the node's process (anvil), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """One backfill into a fresh database: events, seconds, and CPU seconds of the indexer's
+    process, of its writer process and of the node (not the database server's)."""
+
+    events: int
+    seconds: float
+    indexer_cpu: float
+    writer_cpu: float
+    node_cpu: float
+
+
+def per_event(run: Backfill, part: str) -> float:
+    """µs of CPU an event: ``cpu`` is the indexer's two processes together."""
+    spent = run.indexer_cpu + run.writer_cpu if part == "cpu" else getattr(run, part)
+    return spent / run.events * 1e6
+
+
+def backfill(url: str, database_url: str, deployment: Deployment, node_pid: int) -> Backfill:
     engine = make_engine(database_url)
     migrate(engine)
     source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
     indexer = Indexer(JsonRpc(url), IndexStore(engine), source)
     indexer.check_identity()
-    began, cpu = time.perf_counter(), cpu_seconds()
+    began, (own, children), node = time.perf_counter(), cpu_seconds(), node_cpu_seconds(node_pid)
     report = indexer.sync()
-    elapsed, cpu = time.perf_counter() - began, cpu_seconds() - cpu
+    elapsed, (own_after, children_after) = time.perf_counter() - began, cpu_seconds()
+    node_after = node_cpu_seconds(node_pid)
     engine.dispose()
-    return report.events, elapsed, cpu
+    return Backfill(report.events, elapsed, own_after - own, children_after - children, node_after - node)
 
 
 def split(url: str, database_url: str, deployment: Deployment, head: int, ranges: int) -> dict[str, float]:
@@ -164,54 +190,61 @@ def split(url: str, database_url: str, deployment: Deployment, head: int, ranges
     began = clock()
     store.begin_bulk_load()  # as Indexer.sync does into a fresh database
     seconds["index_build"] += clock() - began
-    for first in range(deployment.deploy_block, head + 1, ranges):
-        last = min(head, first + ranges - 1)
-        body = orjson.dumps(
-            [
-                {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                 "params": [{"address": deployment.address, "fromBlock": hex(first), "toBlock": hex(last)}]},
-                {"jsonrpc": "2.0", "id": 2, "method": "eth_getBlockByNumber", "params": [hex(last), False]},
-            ]
-        )  # fmt: skip
-        t0 = clock()
-        content = http.post_raw(body)[1]
-        t1 = clock()
-        answer = orjson.loads(content)
-        logs, header = answer[0]["result"], answer[1]["result"]
-        t2 = clock()
-        decoded = codec.decode_logs(logs)
-        t3 = clock()
-        general.decode_logs(logs)
-        t3b = clock()
-        general_s += t3b - t3
-        batch_ids, accounts = touched_keys(decoded)
-        batches, participants = store.load_states(batch_ids, accounts)
-        t4 = clock()
-        state = StateCache(batches, participants, final_block=head)
-        projector = Projector(state)
-        projector.apply(decoded)
-        t5 = clock()
-        prepared = prepare_range(
-            RangeWrite(
-                rows=projector.rows.by_table,
-                batches={key: state.batches[key] for key in state.changed_batches},
-                participants={key: state.participants[key] for key in state.changed_participants},
-                stored_batches={k for k, row in batches.items() if row is not None} & state.changed_batches,
-                stored_participants={k for k, row in participants.items() if row is not None},
-                journal=state.journal,
-                recent_blocks=[],
-                checkpoint=CheckpointRecord(last, header["hash"]),
-                prune_below=0,
+    # As Indexer.sync does during a bulk load: automatic collection paused, the young
+    # objects collected now and then.
+    collected = 0
+    with collection_paused():
+        for first in range(deployment.deploy_block, head + 1, ranges):
+            last = min(head, first + ranges - 1)
+            body = orjson.dumps(
+                [
+                    {"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                     "params": [{"address": deployment.address, "fromBlock": hex(first), "toBlock": hex(last)}]},
+                    {"jsonrpc": "2.0", "id": 2, "method": "eth_getBlockByNumber", "params": [hex(last), False]},
+                ]
+            )  # fmt: skip
+            t0 = clock()
+            content = http.post_raw(body)[1]
+            t1 = clock()
+            answer = orjson.loads(content)
+            logs, header = answer[0]["result"], answer[1]["result"]
+            t2 = clock()
+            decoded = codec.decode_logs(logs)
+            t3 = clock()
+            general.decode_logs(logs)
+            t3b = clock()
+            general_s += t3b - t3
+            batch_ids, accounts = touched_keys(decoded)
+            batches, participants = store.load_states(batch_ids, accounts)
+            t4 = clock()
+            state = StateCache(batches, participants, final_block=head)
+            projector = Projector(state)
+            projector.apply(decoded)
+            t5 = clock()
+            prepared = prepare_range(
+                RangeWrite(
+                    rows=projector.rows.by_table,
+                    batches={key: state.batches[key] for key in state.changed_batches},
+                    participants={key: state.participants[key] for key in state.changed_participants},
+                    stored_batches={k for k, row in batches.items() if row is not None} & state.changed_batches,
+                    stored_participants={k for k, row in participants.items() if row is not None},
+                    journal=state.journal,
+                    recent_blocks=[],
+                    checkpoint=CheckpointRecord(last, header["hash"]),
+                    prune_below=0,
+                )
             )
-        )
-        t5b = clock()
-        store.write_prepared(prepared)
-        t6 = clock()
-        per_range = ("fetch", "json_parse", "decode", "projection", "sql_load", "row_tuples", "sql_write")
-        spans = (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t4 - t3b, t5b - t5, t6 - t5b)
-        for stage, spent in zip(per_range, spans, strict=True):
-            seconds[stage] += spent
-        events += len(decoded)
+            t5b = clock()
+            store.write_prepared(prepared)
+            t6 = clock()
+            per_range = ("fetch", "json_parse", "decode", "projection", "sql_load", "row_tuples", "sql_write")
+            spans = (t1 - t0, t2 - t1, t3 - t2, t5 - t4, t4 - t3b, t5b - t5, t6 - t5b)
+            for stage, spent in zip(per_range, spans, strict=True):
+                seconds[stage] += spent
+            events += len(decoded)
+            if events - collected >= YOUNG_COLLECTION_EVENTS:
+                collect_young()
+                collected = events
     began = clock()
     store.end_bulk_load()
     seconds["index_build"] += clock() - began
@@ -324,20 +357,20 @@ def main() -> None:
                 print(json.dumps(split_report(info.rpc_url, deployment, head, Path(tmp), args)))
                 return
             figures: dict[str, list[float]] = {"raw": [], "sqlite": [], "postgres": []}
-            cpu: dict[str, list[float]] = {"sqlite": [], "postgres": []}  # µs an event
+            runs: dict[str, list[Backfill]] = {"sqlite": [], "postgres": []}
             loads: list[float] = []
             for repeat in range(args.repeats):
                 count, seconds = raw_fetch(info.rpc_url, deployment.address, deployment.deploy_block, head)
                 figures["raw"].append(count / seconds)
                 database = f"sqlite:///{Path(tmp) / f'bench-{repeat}.db'}"
-                count, seconds, spent = backfill(info.rpc_url, database, deployment)
-                figures["sqlite"].append(count / seconds)
-                cpu["sqlite"].append(spent / count * 1e6)
+                run = backfill(info.rpc_url, database, deployment, info.pid)
+                figures["sqlite"].append(run.events / run.seconds)
+                runs["sqlite"].append(run)
                 url, schema = postgres_database()
                 try:
-                    count, seconds, spent = backfill(info.rpc_url, url, deployment)
-                    figures["postgres"].append(count / seconds)
-                    cpu["postgres"].append(spent / count * 1e6)
+                    run = backfill(info.rpc_url, url, deployment, info.pid)
+                    figures["postgres"].append(run.events / run.seconds)
+                    runs["postgres"].append(run)
                 finally:
                     drop_postgres(schema)
                 loads.append(os.getloadavg()[0])
@@ -372,8 +405,11 @@ def main() -> None:
         "postgres_share_of_raw": round(postgres_share, 3),
         "sqlite_over_naive": round(sqlite / naive_rate, 1),
         # The indexer's CPU (its processes, not anvil's nor PostgreSQL's): comparable under load.
-        "sqlite_cpu_us_per_event": round(statistics.median(cpu["sqlite"]), 1),
-        "postgres_cpu_us_per_event": round(statistics.median(cpu["postgres"]), 1),
+        **{
+            f"{database}_{part}_us_per_event": round(statistics.median(per_event(run, part) for run in done), 1)
+            for database, done in runs.items()
+            for part in ("cpu", "indexer_cpu", "writer_cpu", "node_cpu")
+        },
         "repeats": args.repeats,
         "record_s": round(record_s, 1),
         "load_average_1m": round(os.getloadavg()[0], 2),  # a shared machine slows every figure

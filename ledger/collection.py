@@ -9,6 +9,9 @@ is freed at once either way; only cycles made during the pause wait for that col
 
 The pause is process-wide (the collector is): concurrent pauses in threads are counted, and
 collection resumes when the last ends, unless it was off before the first began.
+
+A long pause (an indexer's bulk load: minutes to hours) calls :func:`collect_young` at each
+step, so cycles made during a step are found at its end without walking the whole heap.
 """
 
 from __future__ import annotations
@@ -39,3 +42,11 @@ def collection_paused() -> Iterator[None]:
             _pauses -= 1
             if _pauses == 0 and _resume:
                 gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the cycles among the objects made since the last collection (the two young
+    generations): what a long pause leaves to collect after each step of it, at the cost of
+    walking those objects once, not the whole heap. Survivors move to the old generation,
+    which the next automatic full collection walks."""
+    gc.collect(1)

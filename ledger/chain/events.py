@@ -23,7 +23,6 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -161,20 +160,21 @@ class _EventDecoder:
     plain_reader: Callable[[bytes], tuple[Any, ...]] | None = None
 
     def decode(self, topics: list[str], data: str) -> dict[str, Any]:
-        args: dict[str, Any] = {}
-        for (name, convert), topic in zip(self.indexed, topics[1:], strict=True):
-            args[name] = convert(topic)
+        args = {name: convert(topic) for (name, convert), topic in zip(self.indexed, topics[1:], strict=True)}
         if self.plain_decoder is not None:
             raw = bytes.fromhex(data[2:])
             values = None
             if self.plain_reader is not None:
                 # Irregular data (odd padding or pointers) goes the general way, errors and all.
-                with contextlib.suppress(Irregular):
+                # (try/except, not contextlib.suppress: this runs once a log.)
+                try:
                     values = self.plain_reader(raw)
+                except Irregular:
+                    values = None
             if values is None:
                 values = self.plain_decoder(ContextFramesBytesIO(raw))
             for name, convert, value in zip(self.plain_names, self.plain_converters, values, strict=True):
-                args[name] = convert(value)
+                args[name] = value if convert is _identity else convert(value)
         if self.order:
             return {name: args[name] for name in self.order}
         return args
@@ -231,18 +231,26 @@ class EventCodec:
         """
         block_times = block_times or {}
         events = []
+        by_topic = self._by_topic
+        # A block's logs come together (thousands a block in a backfill): its number and time
+        # are read from their hex once a block, not once a log.
+        block_hex = None
+        number, time = 0, None
         for log in logs:
             topics = log["topics"]
-            decoder = self._by_topic.get(topics[0]) if topics else None
+            decoder = by_topic.get(topics[0]) if topics else None
             if decoder is None:
                 continue
-            number = int(log["blockNumber"], 16)
-            stamp = log.get("blockTimestamp")
+            if log["blockNumber"] != block_hex:
+                block_hex = log["blockNumber"]
+                number = int(block_hex, 16)
+                stamp = log.get("blockTimestamp")
+                time = int(stamp, 16) if stamp else block_times.get(number)
             events.append(
                 ChainEvent(  # positional: the indexer builds one per log, keywords cost a third more
                     number,
                     log["blockHash"],
-                    int(stamp, 16) if stamp else block_times.get(number),
+                    time,
                     log["transactionHash"],
                     int(log["transactionIndex"], 16),
                     int(log["logIndex"], 16),

@@ -27,7 +27,10 @@ class Projector:
         # follow in the same transaction (so in the same range of whole blocks) carry only
         # what differs between lines.
         self._declarations: dict[str, dict[str, Any]] = {}
-        self._handlers: dict[str, Callable[[ChainEvent, dict[str, Any]], None] | None] = {}
+        # Plain functions of the class, not bound methods: a bound method kept here would make
+        # a reference cycle (projector -> handlers -> projector), and every range's rows and
+        # states would wait for the cyclic collector instead of being freed once written.
+        self._handlers: dict[str, Callable[[Projector, ChainEvent, dict[str, Any]], None] | None] = {}
 
     def apply(self, events: Iterable[ChainEvent]) -> None:
         raw_events = self.rows.by_table["raw_events"]
@@ -47,10 +50,10 @@ class Projector:
             )
             name = event.name
             if name not in handlers:  # looked up once per event name, not per event
-                handlers[name] = getattr(self, f"_on_{name}", None)
+                handlers[name] = getattr(type(self), f"_on_{name}", None)
             handler = handlers[name]
             if handler is not None:
-                handler(event, event.args)
+                handler(self, event, event.args)
 
     # ------------------------------------------------------------ participants
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import io
 import multiprocessing
 import os
@@ -39,6 +40,7 @@ import signal
 import traceback
 from multiprocessing.connection import Connection
 
+from ledger.collection import collect_young
 from ledger.errors import IndexerError
 from ledger.store.writer import IndexStore, PreparedRange, RangeWrite, prepare_range
 
@@ -129,6 +131,10 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # Each range is ~100,000 tuples unpickled at once: the automatic collector would walk
+    # them (and the heap inherited from the indexer) again and again; they hold no cycles,
+    # so the young objects are collected once a range instead.
+    gc.disable()
     try:
         while True:
             try:
@@ -143,5 +149,6 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
                 pipe.send(traceback.format_exc())
                 return
             pipe.send(None)
+            collect_young()
     finally:
         store.engine.dispose()  # its own connections, closed cleanly

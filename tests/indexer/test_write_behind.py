@@ -5,6 +5,7 @@ checkpoint at the last range written."""
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import signal
@@ -200,3 +201,20 @@ def test_kill_9_of_the_indexer_takes_its_writer_and_a_resume_equals_a_clean_inde
     assert projections(engine) == projections(clean)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM raw_events WHERE name = 'BatchSplit'")).scalar_one() == 30 * 50
+
+
+def test_a_bulk_load_pauses_the_collector_until_it_ends(chain: Chain, databases: Databases) -> None:
+    # The cyclic collector is off while a bulk load's ranges are projected (the young objects
+    # are collected once a range instead) and on again when it ends; following the head
+    # leaves it alone.
+    run_activity(chain.market, rounds=2)
+    indexer = writing_indexer(chain, databases.engine())
+    during: list[bool] = []
+    indexer.sync(on_progress=lambda _progress: during.append(gc.isenabled()))
+    assert during and not any(during)
+    assert gc.isenabled()
+
+    run_activity(chain.market, rounds=1, seed=5)
+    during.clear()
+    indexer.sync(on_progress=lambda _progress: during.append(gc.isenabled()))
+    assert during and all(during)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 import pytest
 
-from ledger.collection import collection_paused
+from ledger.collection import collect_young, collection_paused
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +60,20 @@ def test_overlapping_pauses_in_threads_resume_when_the_last_ends() -> None:
     for thread in threads:
         thread.join(10)
     assert seen == [False, True]
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.other: _Node | None = None
+
+
+def test_collect_young_frees_a_cycle_made_during_a_pause() -> None:
+    with collection_paused():
+        first, second = _Node(), _Node()
+        first.other, second.other = second, first  # a cycle: reference counting never frees it
+        gone = weakref.ref(first)
+        del first, second
+        assert gone() is not None
+        collect_young()
+        assert gone() is None
+        assert not gc.isenabled()  # still paused: collect_young is a step of the pause

@@ -17,7 +17,6 @@ from rich.console import Console
 from starlette.routing import Match
 
 from api.main import create_app
-from api.qr import qr_text
 from api.receipts import with_proof
 from api.services import build_services
 from api.settings import ApiSettings
@@ -30,6 +29,7 @@ from ledger.demo.scenario import lot_id
 from ledger.digital_link import DigitalLink
 from ledger.hexes import to_hex
 from ledger.notify import Notifier
+from ledger.qr import qr_text
 from ledger.store.api_keys import issue_key
 
 DEMO_PORT = 8000

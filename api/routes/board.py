@@ -25,10 +25,10 @@ from api.pages.board import DEFAULT_REFRESH, DEFAULT_TURN, BoardData, StallData,
 from api.pages.formats import Formatter
 from api.pages.i18n import LANG_COOKIE, Messages, negotiate
 from api.pages.notice_cards import NoticeCard, notice_cards
-from api.qr import qr_svg
 from api.schemas import Address
 from api.services import Services
 from api.views import plain
+from ledger.qr import qr_svg
 from ledger.queries.notices import current_notices
 from ledger.queries.plu import plu_table
 from ledger.queries.prices import prices, supply

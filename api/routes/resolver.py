@@ -19,14 +19,12 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from api.labels import SaleLabel, label_pdf, label_png
 from api.pages.formats import Formatter
 from api.pages.i18n import Messages
 from api.pages.notice_cards import NoticeCard, notice_cards
 from api.pages.rating_form import RatingForm
 from api.pages.shopper import render_bad_request, render_not_found, render_sale_pending, render_shopper_page
 from api.policy import SaleVendorDep
-from api.qr import qr_png, qr_svg
 from api.receipts import RECEIPT_PARAMETER, with_proof
 from api.scan_asks import (
     LINKSET_TYPE,
@@ -45,11 +43,13 @@ from api.views import custody_json_bytes
 from ledger.chain.freshledger import batch_id_of
 from ledger.digital_link import DigitalLink, DigitalLinkError, parse_path
 from ledger.errors import NotFound
+from ledger.qr import qr_png, qr_svg
 from ledger.queries import chain_of_custody
 from ledger.queries.batches import get_sale
 from ledger.queries.notices import current_notices, next_notice_change
 from ledger.queries.pending_sales import sale_pending
 from ledger.queries.views import CustodyChain, Party, SaleView
+from ledger.sale_labels import SaleLabel, label_pdf, label_png
 from ledger.store.change_marks import product_key, rating_key, scans_key
 from ledger.store.products import product_name
 from ledger.store.ratings import rating_for_sale

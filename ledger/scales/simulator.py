@@ -217,8 +217,10 @@ def receipt_text(answer: Answer) -> str:
 
 
 def receipt_png(answer: Answer) -> bytes:
-    """The sale label the market's printers print (:mod:`api.labels`) for a receipt."""
-    from api.labels import SaleLabel, label_png  # rendering only: no web server involved
+    """The sale label the market's printers print (:mod:`ledger.sale_labels`) for a receipt."""
+    # Imported here: the label's fonts, PDF library and query types take about a second of CPU to
+    # load, and a scale that is never asked for a picture of its receipt never needs them.
+    from ledger.sale_labels import SaleLabel, label_png
 
     label = SaleLabel(
         stall_name=answer["stall"].get("name") or answer["stall"]["address"],

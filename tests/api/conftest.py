@@ -14,15 +14,13 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.services import build_services
-from api.settings import ApiSettings
 from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.node import LocalNode, free_port
 from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import Indexer
 from ledger.store.api_keys import issue_key
 from ledger.store.writer import IndexStore
+from tests.factories.chain import deployed_node
+from tests.support.databases import Databases
 
 
 @dataclass
@@ -52,31 +50,24 @@ class Market:
 
 
 @contextmanager
-def market_at(base: Path, database_url: str | None = None) -> Iterator[Market]:
-    """A fresh anvil with FreshLedger deployed and the API over `database_url` (default:
-    SQLite under `base`)."""
-    node = LocalNode(base / "anvil", port=free_port(), persist=False)
-    info = node.start()
+def market_at(base: Path, kind: str | None = None) -> Iterator[Market]:
+    """A fresh anvil with FreshLedger deployed and the API over a fresh database of `kind`
+    (SQLite or PostgreSQL, dropped afterwards; without a kind: SQLite under `base`)."""
+    databases = Databases(kind, base) if kind else None
     try:
-        chain = ChainClient(info.rpc_url)
-        authority = dev_account(0)
-        deployment = deploy(chain, authority)
-        save(deployment, base / "data")
-        settings = ApiSettings(
-            data_dir=base / "data",
-            database_url=database_url or f"sqlite:///{base / 'api.db'}",
-            rpc_url=info.rpc_url,
-            public_host="market.example",
-        )
-        services = build_services(settings)
-        services.keys.create(authority.key)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(services.engine), source)
-        indexer.check_identity()
-        with TestClient(create_app(settings, services)) as client:
-            yield Market(client, indexer, issue_key(services.engine, authority.address, "authority"), info.rpc_url)
+        database_url = databases.url() if databases else None
+        with deployed_node(base) as chain:
+            authority = dev_account(0)
+            settings = chain.api_settings(database_url)
+            services = build_services(settings)
+            services.keys.create(authority.key)
+            indexer = Indexer(JsonRpc(chain.rpc_url), IndexStore(services.engine), chain.source())
+            indexer.check_identity()
+            with TestClient(create_app(settings, services)) as client:
+                yield Market(client, indexer, issue_key(services.engine, authority.address, "authority"), chain.rpc_url)
     finally:
-        node.stop()
+        if databases:
+            databases.close()
 
 
 @pytest.fixture(scope="module")

@@ -15,25 +15,18 @@ from api.main import create_app
 from api.services import build_services
 from api.settings import ApiSettings
 from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
-from ledger.chain.node import LocalNode, free_port
+from ledger.chain.freshledger import batch_id_of
 from ledger.store.api_keys import issue_key
 from tests.api.test_epcis import GTIN, _document, _harvest
+from tests.factories.chain import deployed_node
 from tests.factories.queue import events_on_chain
 from tests.support.databases import Databases
 
 
 def test_a_capture_job_accepted_before_a_restart_is_finished_after_it(tmp_path: Path, databases: Databases) -> None:
-    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=False)
-    info = node.start()
-    try:
-        client = ChainClient(info.rpc_url)
+    with deployed_node(tmp_path) as chain:
+        client, ledger = chain.client, chain.ledger
         authority = dev_account(0)
-        deployment = deploy(client, authority)
-        save(deployment, tmp_path / "data")
-        ledger = FreshLedgerContract(client, deployment.address)
         farm = Account.create()
         ledger.register_participant(authority, farm.address, "SUPPLIER", "Restart Farm", "6901234000016")
         client.fund(authority, farm.address, 10**18, abi=ledger.abi)
@@ -41,13 +34,7 @@ def test_a_capture_job_accepted_before_a_restart_is_finished_after_it(tmp_path: 
         url = databases.url()
 
         def settings(submitters: bool) -> ApiSettings:
-            return ApiSettings(
-                data_dir=tmp_path / "data",
-                database_url=url,
-                rpc_url=info.rpc_url,
-                public_host="market.example",
-                queue_submitters=submitters,
-            )
+            return chain.api_settings(url, queue_submitters=submitters)
 
         before = build_services(settings(False))  # the process that dies: it sends nothing
         before.keys.create(farm.key)
@@ -76,5 +63,3 @@ def test_a_capture_job_accepted_before_a_restart_is_finished_after_it(tmp_path: 
         lots = sorted(e.args["lot"] for e in events_on_chain(ledger, "HarvestRegistered"))
         assert lots == ["EP-RESTART-1", "EP-RESTART-2"]  # each once
         assert ledger.batch(batch_id_of(GTIN, "EP-RESTART-1")).remaining == 40
-    finally:
-        node.stop()

@@ -19,7 +19,7 @@ from ledger.intake.queued import LINES_PER_CALL
 from ledger.intake.read import XLSX_MEDIA_TYPE
 from tests.api.conftest import Market, market_at
 from tests.factories.intake import as_csv, as_json, as_xlsx, declaration_rows, harvest_rows
-from tests.support.databases import KINDS, Databases
+from tests.support.databases import KINDS
 
 MEDIA = {"csv": "text/csv", "xlsx": XLSX_MEDIA_TYPE, "json": "application/json"}
 IMPORTER_GLN = "6901234000047"
@@ -27,13 +27,8 @@ IMPORTER_GLN = "6901234000047"
 
 @pytest.fixture(scope="module", params=KINDS)
 def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
-    base = tmp_path_factory.mktemp(f"intake-{request.param}")
-    databases = Databases(request.param, base)
-    try:
-        with market_at(base, databases.url()) as market:
-            yield market
-    finally:
-        databases.close()
+    with market_at(tmp_path_factory.mktemp(f"intake-{request.param}"), request.param) as market:
+        yield market
 
 
 @pytest.fixture(scope="module")

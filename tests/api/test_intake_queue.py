@@ -23,17 +23,13 @@ from sqlalchemy import Engine
 
 from api.main import create_app
 from api.services import build_services
-from api.settings import ApiSettings
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.freshledger import FreshLedgerContract
-from ledger.chain.node import LocalNode, free_port
+from ledger.chain.node import LocalNode
 from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import Indexer
 from ledger.intake.queued import LINES_PER_CALL
 from ledger.store.api_keys import issue_key
 from ledger.store.writer import IndexStore
+from tests.factories.chain import deployed_node
 from tests.factories.intake import as_csv, declaration_rows
 from tests.factories.market import Market, harvest, register_market
 from tests.factories.queue import events_on_chain, submit_until_final
@@ -55,30 +51,17 @@ class Outage:
 def api(tmp_path: Path, *, submitters: bool) -> Iterator[Outage]:
     """Anvil (its chain persisted), the market registered, the API with customs' key (running
     its own submitters or not) and the participants indexed."""
-    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=True)
-    info = node.start()
-    try:
-        chain = ChainClient(info.rpc_url)
-        deployment = deploy(chain, dev_account(0))
-        save(deployment, tmp_path / "data")
-        market = register_market(FreshLedgerContract(chain, deployment.address))
-        settings = ApiSettings(
-            data_dir=tmp_path / "data",
-            database_url=f"sqlite:///{tmp_path / 'api.db'}",
-            rpc_url=info.rpc_url,
-            public_host="market.example",
-            queue_submitters=submitters,
-        )
+    with deployed_node(tmp_path, persist=True) as chain:
+        market = register_market(chain.ledger)
+        settings = chain.api_settings(queue_submitters=submitters)
         services = build_services(settings)
         services.keys.create(market.customs.key)
         key = issue_key(services.engine, market.customs.address, "customs")
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        Indexer(JsonRpc(info.rpc_url), IndexStore(services.engine), source).sync()  # the importer, for the check
+        indexer = Indexer(JsonRpc(chain.rpc_url), IndexStore(services.engine), chain.source())
+        indexer.sync()  # the importer, for the check
         with TestClient(create_app(settings, services)) as client:
             services.ledger  # noqa: B018 - the deployment is resolved while the node answers
-            yield Outage(node, market, client, {"Authorization": f"Bearer {key}"}, services.engine)
-    finally:
-        node.stop()
+            yield Outage(chain.node, market, client, {"Authorization": f"Bearer {key}"}, services.engine)
 
 
 @pytest.fixture

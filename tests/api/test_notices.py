@@ -20,7 +20,7 @@ from ledger.chain.freshledger import batch_id_of
 from ledger.hexes import to_hex
 from ledger.queries.notices import current_notices
 from tests.api.conftest import Market, market_at
-from tests.support.databases import KINDS, Databases
+from tests.support.databases import KINDS
 from tests.support.html import parse_html
 
 GREENS = "06901234000016"
@@ -31,13 +31,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 @pytest.fixture(scope="module", params=KINDS)
 def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
-    base = tmp_path_factory.mktemp(f"notices-{request.param}")
-    databases = Databases(request.param, base)
-    try:
-        with market_at(base, databases.url()) as market:
-            yield market
-    finally:
-        databases.close()
+    with market_at(tmp_path_factory.mktemp(f"notices-{request.param}"), request.param) as market:
+        yield market
 
 
 def _harvest(m: Market, farm: str, gtin: str, to: tuple[str, str], lot: str) -> str:

@@ -16,13 +16,9 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.services import build_services
-from api.settings import ApiSettings
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.freshledger import FreshLedgerContract
-from ledger.chain.node import LocalNode, free_port
+from ledger.chain.node import LocalNode
 from ledger.store.api_keys import issue_key
+from tests.factories.chain import deployed_node
 from tests.factories.market import Market, at_stall, register_market
 from tests.factories.queue import events_on_chain
 
@@ -31,26 +27,14 @@ OUTAGE_S = 30.0
 
 @pytest.fixture
 def persisted(tmp_path: Path) -> Iterator[tuple[LocalNode, Market, TestClient, str]]:
-    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=True)
-    info = node.start()
-    try:
-        chain = ChainClient(info.rpc_url)
-        deployment = deploy(chain, dev_account(0))
-        save(deployment, tmp_path / "data")
-        market = register_market(FreshLedgerContract(chain, deployment.address))
-        settings = ApiSettings(
-            data_dir=tmp_path / "data",
-            database_url=f"sqlite:///{tmp_path / 'api.db'}",
-            rpc_url=info.rpc_url,
-            public_host="market.example",
-        )
+    with deployed_node(tmp_path, persist=True) as chain:
+        market = register_market(chain.ledger)
+        settings = chain.api_settings()
         services = build_services(settings)
         services.keys.create(market.vendor.key)
         key = issue_key(services.engine, market.vendor.address, "stall")
         with TestClient(create_app(settings, services)) as client:
-            yield node, market, client, key
-    finally:
-        node.stop()
+            yield chain.node, market, client, key
 
 
 def test_node_down_30_s_writes_wait_and_are_all_recorded(persisted: tuple) -> None:

@@ -18,7 +18,7 @@ from api.receipts import RECEIPT_PARAMETER
 from ledger.chain.node import rpc
 from tests.api.conftest import Market, market_at
 from tests.api.test_writes import GTIN, deliver, harvest, lot
-from tests.support.databases import KINDS, Databases
+from tests.support.databases import KINDS
 
 PAGE = {"Accept": "text/html", "Accept-Language": "en"}
 JSON = {"Accept": "application/json"}
@@ -26,13 +26,8 @@ JSON = {"Accept": "application/json"}
 
 @pytest.fixture(scope="module", params=KINDS)
 def market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
-    base = tmp_path_factory.mktemp(f"scans-{request.param}")
-    databases = Databases(request.param, base)
-    try:
-        with market_at(base, databases.url()) as market:
-            yield market
-    finally:
-        databases.close()
+    with market_at(tmp_path_factory.mktemp(f"scans-{request.param}"), request.param) as market:
+        yield market
 
 
 @pytest.fixture(scope="module")

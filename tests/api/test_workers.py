@@ -15,13 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ledger.chain.deploy import save
 from ledger.chain.node import free_port
-from ledger.keys import KeyStore
-from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.api_keys import issue_key
 from ledger.store.intents import intents_of, transactions_of
-from tests.factories.chain import Chain
+from tests.factories.chain import Chain, data_dir_with_keys
 from tests.factories.market import at_stall
 from tests.factories.queue import events_on_chain, wait_final
 from tests.support.databases import Databases
@@ -43,9 +40,7 @@ def test_four_workers_one_vendor_every_sale_once(chain: Chain, postgres: Databas
     market = chain.market
     url = postgres.url()
     engine = postgres.engine(url)
-    data = tmp_path / "data"
-    save(chain.deployment, data)
-    KeyStore(data / "keystores", DEVELOPMENT_PASSWORD).create(market.vendor.key)
+    data = data_dir_with_keys(chain.deployment, tmp_path, market.vendor)
     key = issue_key(engine, market.vendor.address, "stall")
     batch = "0x" + at_stall(market, quantity=10_000).hex()
     port = free_port()

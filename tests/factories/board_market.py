@@ -21,6 +21,7 @@ from ledger.chain.node import LocalNode, NodeInfo, free_port
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.writer import IndexStore
+from tests.factories.chain import source_of
 from tests.factories.market import OTHER_GTIN, Market, deliver, harvest, register_market
 from tests.support.databases import Databases
 
@@ -77,8 +78,7 @@ class RecordedBoard:
     lots: dict[str, str]
 
     def source(self) -> Source:
-        d = self.deployment
-        return Source(d.chain_id, d.genesis_hash, d.address, d.deploy_block)
+        return source_of(self.deployment)
 
     def index_into(self, engine: Engine) -> None:
         indexer = Indexer(JsonRpc(self.node.rpc_url), IndexStore(engine), self.source())

@@ -6,10 +6,12 @@ import hashlib
 import itertools
 import time
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.accounts import dev_account
+from ledger.chain.events import ChainEvent
 from ledger.chain.freshledger import FreshLedgerContract, Residue
 from ledger.gs1 import make_gtin
 
@@ -122,3 +124,33 @@ def quarantined(market: Market) -> bytes:
     batch_id = harvest(market)
     market.ledger.record_inspection(market.lab, batch_id, passed=False, residues=[Residue("carbofuran", 37, 20)])
     return batch_id
+
+
+class Diamond(NamedTuple):
+    """A lineage that splits and merges back, then runs deep: `root` split into `left` and
+    `right` (40 each), the two merged into `joined`, repacked into a lot a generation until
+    `tip`, which the vendor sold (`sale`, the SaleRecorded event)."""
+
+    root: bytes
+    left: bytes
+    right: bytes
+    joined: bytes
+    tip: bytes
+    sale: ChainEvent
+
+
+def record_diamond(market: Market, generations: int) -> Diamond:
+    """Record a :class:`Diamond` whose `tip` is `generations` repackings below `joined`."""
+    ledger = market.ledger
+    root = harvest(market, quantity=100)
+    left, right = (
+        e.args["childId"]
+        for e in ledger.split(market.supplier, root, [(new_lot(), 40), (new_lot(), 40)]).events_named("BatchSplit")
+    )
+    joined = ledger.merge(market.supplier, [left, right], new_lot()).event("BatchesMerged").args["childId"]
+    tip = joined
+    for _ in range(generations):
+        tip = ledger.split(market.supplier, tip, [(new_lot(), 1)]).event("BatchSplit").args["childId"]
+    deliver(market, tip, market.supplier, market.vendor)
+    sale = ledger.record_sale(market.vendor, tip, quantity=1, price=100, currency="CNY").event("SaleRecorded")
+    return Diamond(root, left, right, joined, tip, sale)

@@ -30,6 +30,7 @@ from ledger.documents import LocalDocumentStore, documents_dir
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer, Source
 from ledger.store.writer import IndexStore
+from tests.factories.chain import source_of
 from tests.factories.market import GTIN, OTHER_GTIN, Market, register_market
 
 HARVESTED_AT = 1_795_500_000  # 2026-11-24 (UTC)
@@ -59,8 +60,7 @@ class TraceChain:
     data_dir: Path
 
     def source(self) -> Source:
-        d = self.deployment
-        return Source(d.chain_id, d.genesis_hash, d.address, d.deploy_block)
+        return source_of(self.deployment)
 
     def index(self, engine: Engine) -> None:
         """Index the whole chain into `engine` (a migrated, empty database)."""

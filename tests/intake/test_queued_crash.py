@@ -9,14 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.chain.deploy import save
 from ledger.intake import check_declaration, queue_declaration, read_table, recorded_file
 from ledger.intake.chain_state import ChainState
 from ledger.intents.crash import STEPS
-from ledger.keys import KeyStore
-from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.intents import final_among, get_intents, transactions_of
-from tests.factories.chain import Chain
+from tests.factories.chain import Chain, data_dir_with_keys
 from tests.factories.intake import as_csv, declaration_rows
 from tests.factories.queue import events_on_chain, wait_final
 from tests.intents.test_crash import submit_process
@@ -35,9 +32,7 @@ def test_kill_9_mid_declaration_records_every_part_exactly_once(
     market = chain.market
     url = databases.url()
     engine = databases.engine(url)
-    data = tmp_path / "data"
-    save(chain.deployment, data)
-    KeyStore(data / "keystores", DEVELOPMENT_PASSWORD).create(market.customs.key)
+    data = data_dir_with_keys(chain.deployment, tmp_path, market.customs)
     rows = declaration_rows(LINES, number=NUMBER, importer=market.supplier2.address)
     state = ChainState(market.ledger, chain.deployment.deploy_block)
     checked = check_declaration(read_table(as_csv(rows), "csv"), state)

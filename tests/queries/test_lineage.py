@@ -5,24 +5,13 @@ from __future__ import annotations
 from ledger.queries import chain_of_custody, trace_forward
 from ledger.queries.lineage import ancestors, descendants
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.market import deliver, harvest, new_lot
+from tests.factories.market import record_diamond
 from tests.queries.expected_trace import expected_trace
 from tests.support.databases import Databases
 
 
 def test_diamond_and_depth(chain: Chain, databases: Databases) -> None:
-    market, ledger = chain.market, chain.market.ledger
-    root = harvest(market, quantity=100)
-    left, right = (
-        e.args["childId"]
-        for e in ledger.split(market.supplier, root, [(new_lot(), 40), (new_lot(), 40)]).events_named("BatchSplit")
-    )
-    joined = ledger.merge(market.supplier, [left, right], new_lot()).event("BatchesMerged").args["childId"]
-    current = joined
-    for _ in range(8):  # eight more generations of repacking
-        current = ledger.split(market.supplier, current, [(new_lot(), 1)]).event("BatchSplit").args["childId"]
-    deliver(market, current, market.supplier, market.vendor)
-    sale = ledger.record_sale(market.vendor, current, quantity=1, price=100, currency="CNY").event("SaleRecorded")
+    root, left, right, joined, current, sale = record_diamond(chain.market, generations=8)
     engine = databases.engine()
     make_indexer(chain, engine).sync()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ledger.queries.lineage_graph import lineage_graph
 from tests.factories.chain import Chain, make_indexer
-from tests.factories.market import deliver, harvest, new_lot
+from tests.factories.market import record_diamond
 from tests.support.databases import Databases
 
 
@@ -14,18 +14,8 @@ def _hex(value: bytes) -> str:
 
 
 def test_lineage_graph_walks_a_diamond_both_ways_and_cuts_a_large_one(chain: Chain, databases: Databases) -> None:
-    market, ledger = chain.market, chain.market.ledger
-    root = harvest(market, quantity=100)
-    left, right = (
-        e.args["childId"]
-        for e in ledger.split(market.supplier, root, [(new_lot(), 40), (new_lot(), 40)]).events_named("BatchSplit")
-    )
-    joined = ledger.merge(market.supplier, [left, right], new_lot()).event("BatchesMerged").args["childId"]
-    current = joined
-    for _ in range(4):
-        current = ledger.split(market.supplier, current, [(new_lot(), 1)]).event("BatchSplit").args["childId"]
-    deliver(market, current, market.supplier, market.vendor)
-    ledger.record_sale(market.vendor, current, quantity=1, price=100, currency="CNY")
+    market = chain.market
+    root, left, right, joined, current, _ = record_diamond(market, generations=4)
     engine = databases.engine()
     make_indexer(chain, engine).sync()
 

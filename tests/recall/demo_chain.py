@@ -15,17 +15,15 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine
 
 from ledger import demo
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import Deployment, deploy, save
+from ledger.chain.deploy import Deployment
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
-from ledger.chain.node import LocalNode, free_port
 from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import Indexer
 from ledger.queries import trace_forward
 from ledger.queries.views import TraceResult
 from ledger.recall import RecallSender
 from ledger.store.writer import IndexStore
+from tests.factories.chain import deployed_node
 
 #: The farm lot the tests recall: leafy greens, repacked for stalls, sold, never recalled.
 GREENS_LOT = "GV-2611-01"
@@ -65,21 +63,12 @@ class DemoChain:
 def demo_chain(tmp_path: Path, engine: Engine) -> Iterator[DemoChain]:
     """Anvil with FreshLedger deployed (record saved under ``tmp_path/data``), the demo
     market recorded and indexed into `engine`."""
-    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=False)
-    info = node.start()
-    try:
-        client = ChainClient(info.rpc_url)
-        deployment = deploy(client, dev_account(0))
-        save(deployment, tmp_path / "data")
-        ledger = FreshLedgerContract(client, deployment.address)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(engine), source)
+    with deployed_node(tmp_path) as chain:
+        indexer = Indexer(JsonRpc(chain.rpc_url), IndexStore(engine), chain.source())
         indexer.check_identity()
-        _record(ledger, indexer, engine)
+        _record(chain.ledger, indexer, engine)
         indexer.sync()
-        yield DemoChain(info.rpc_url, deployment, ledger, engine, indexer, demo.cast(), tmp_path / "data")
-    finally:
-        node.stop()
+        yield DemoChain(chain.rpc_url, chain.deployment, chain.ledger, engine, indexer, demo.cast(), chain.data_dir)
 
 
 def _record(ledger: FreshLedgerContract, indexer: Indexer, engine: Engine) -> None:

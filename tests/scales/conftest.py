@@ -19,13 +19,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import Engine, select
 
-from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
-from ledger.chain.deploy import Deployment, deploy, save
+from ledger.chain.deploy import Deployment
 from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import LocalNode, free_port
 from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import Indexer
 from ledger.keys import KeyStore
 from ledger.scales.broker import Broker, BrokerConfig
 from ledger.scales.simulator import ScaleSimulator
@@ -33,6 +32,7 @@ from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store import models
 from ledger.store.db import make_engine, migrate
 from ledger.store.writer import IndexStore
+from tests.factories.chain import deployed_node
 from tests.factories.market import Market, register_market
 from tests.factories.queue import events_on_chain
 
@@ -148,39 +148,35 @@ class ScaleRig:
 
 @pytest.fixture
 def rig(tmp_path: Path) -> Iterator[ScaleRig]:
-    node = LocalNode(tmp_path / "anvil", port=free_port(), persist=True)
-    info = node.start()
-    stop = threading.Event()
-    broker = None
-    scale_rig = None
-    try:
-        client = ChainClient(info.rpc_url)
-        deployment = deploy(client, dev_account(0))
-        save(deployment, tmp_path / "data")
-        market = register_market(FreshLedgerContract(client, deployment.address))
-        keys = KeyStore(tmp_path / "data" / "keystores", DEVELOPMENT_PASSWORD)
-        keys.create(market.vendor.key)
-        keys.create(market.vendor2.key)
-        database_url = f"sqlite:///{tmp_path / 'market.db'}"
-        engine = make_engine(database_url)
-        migrate(engine)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(engine), source)
-        indexer.check_identity()
-        follower = threading.Thread(target=indexer.follow, kwargs={"poll_interval": 0.2, "stop": stop}, daemon=True)
-        follower.start()
-        config = BrokerConfig(tmp_path / "mqtt")
-        config.gateway()
-        broker = Broker(config, free_port())
-        broker.start()
-        scale_rig = ScaleRig(tmp_path, node, deployment, market, engine, database_url, config, broker, info.rpc_url)
-        yield scale_rig
-    finally:
-        stop.set()
-        if scale_rig is not None:
-            for simulator in scale_rig.scales:
-                simulator.stop()
-            scale_rig.stop_gateway()
-        if broker is not None:
-            broker.stop()
-        node.stop()
+    with deployed_node(tmp_path, persist=True) as chain:
+        stop = threading.Event()
+        broker = None
+        scale_rig = None
+        try:
+            market = register_market(chain.ledger)
+            keys = KeyStore(chain.data_dir / "keystores", DEVELOPMENT_PASSWORD)
+            keys.create(market.vendor.key)
+            keys.create(market.vendor2.key)
+            database_url = f"sqlite:///{tmp_path / 'market.db'}"
+            engine = make_engine(database_url)
+            migrate(engine)
+            indexer = Indexer(JsonRpc(chain.rpc_url), IndexStore(engine), chain.source())
+            indexer.check_identity()
+            follower = threading.Thread(target=indexer.follow, kwargs={"poll_interval": 0.2, "stop": stop}, daemon=True)
+            follower.start()
+            config = BrokerConfig(tmp_path / "mqtt")
+            config.gateway()
+            broker = Broker(config, free_port())
+            broker.start()
+            scale_rig = ScaleRig(
+                tmp_path, chain.node, chain.deployment, market, engine, database_url, config, broker, chain.rpc_url
+            )
+            yield scale_rig
+        finally:
+            stop.set()
+            if scale_rig is not None:
+                for simulator in scale_rig.scales:
+                    simulator.stop()
+                scale_rig.stop_gateway()
+            if broker is not None:
+                broker.stop()

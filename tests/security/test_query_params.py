@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.conftest import Market, cast, market_at  # noqa: F401 (module fixture)
 from tests.security.live_sale import Scan, scan  # noqa: F401 (module fixture)
-from tests.support.databases import KINDS, Databases
+from tests.support.databases import KINDS
 
 PAYLOADS = [
     "'",
@@ -40,13 +40,8 @@ PAYLOADS = [
 
 @pytest.fixture(scope="module", params=KINDS)
 def api_market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Market]:
-    base = tmp_path_factory.mktemp(f"sql-{request.param}")
-    databases = Databases(request.param, base)
-    try:
-        with market_at(base, databases.url()) as market:
-            yield market
-    finally:
-        databases.close()
+    with market_at(tmp_path_factory.mktemp(f"sql-{request.param}"), request.param) as market:
+        yield market
 
 
 def get_routes(m: Market) -> list[tuple[str, list[dict]]]:

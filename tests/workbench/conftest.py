@@ -15,19 +15,17 @@ from playwright.sync_api import Browser
 
 from api.main import create_app
 from api.services import Services, build_services
-from api.settings import ApiSettings
 from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy, save
-from ledger.chain.node import LocalNode, free_port
+from ledger.chain.node import free_port
 from ledger.demo.market import GREENS_GTIN, STRAWBERRY_GTIN
 from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
+from ledger.indexer.sync import Indexer
 from ledger.people import totp
 from ledger.store.api_keys import issue_key
 from ledger.store.people import create_person
 from ledger.store.products import set_product
 from ledger.store.writer import IndexStore
+from tests.factories.chain import deployed_node
 from tests.support.axe import AXE
 from tests.support.browser import chromium
 from tests.support.server import serve_in_thread
@@ -102,25 +100,13 @@ def post_form(
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
     base = tmp_path_factory.mktemp("workbench")
-    node = LocalNode(base / "anvil", port=free_port(), persist=False)
-    info = node.start()
-    try:
-        chain = ChainClient(info.rpc_url)
+    with deployed_node(base) as chain:
         authority = dev_account(0)
-        deployment = deploy(chain, authority)
-        save(deployment, base / "data")
         port = free_port()
-        settings = ApiSettings(
-            data_dir=base / "data",
-            database_url=f"sqlite:///{base / 'api.db'}",
-            rpc_url=info.rpc_url,
-            public_host=f"127.0.0.1:{port}",
-            public_scheme="http",
-        )
+        settings = chain.api_settings(public_host=f"127.0.0.1:{port}", public_scheme="http")
         services = build_services(settings)
         services.keys.create(authority.key)
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(services.engine), source)
+        indexer = Indexer(JsonRpc(chain.rpc_url), IndexStore(services.engine), chain.source())
         indexer.check_identity()
         set_product(services.engine, GREENS_GTIN, "Green vegetables", {"zh": "青菜", "ko": "청경채"})
         set_product(services.engine, STRAWBERRY_GTIN, "Strawberries", {"zh": "草莓", "ko": "딸기"})
@@ -133,8 +119,6 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bench]:
                 yield bench
         finally:
             services.stop_queue()
-    finally:
-        node.stop()
 
 
 def _admit_cast(bench: Bench) -> None:

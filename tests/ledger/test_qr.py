@@ -14,8 +14,8 @@ import resvg_py
 import zxingcpp
 from PIL import Image
 
-from api.qr import QUIET_ZONE, qr_matrix, qr_png, qr_svg
 from ledger.digital_link import DigitalLink, build_uri
+from ledger.qr import QUIET_ZONE, qr_matrix, qr_png, qr_svg
 
 REPO = Path(__file__).resolve().parents[2]
 URIS = [
@@ -109,7 +109,7 @@ def test_qr_rejects_an_empty_uri() -> None:
 def test_qr_output_is_the_same_in_another_process() -> None:
     """Same URI, same bytes: no randomness (hash seeds, set order) leaks into the code."""
     script = (
-        "import hashlib, sys; from api.qr import qr_png, qr_svg; uri = sys.argv[1]; "
+        "import hashlib, sys; from ledger.qr import qr_png, qr_svg; uri = sys.argv[1]; "
         "print(hashlib.sha256(qr_svg(uri).encode()).hexdigest(), hashlib.sha256(qr_png(uri)).hexdigest())"
     )
     here = (hashlib.sha256(qr_svg(URIS[1]).encode()).hexdigest(), hashlib.sha256(qr_png(URIS[1])).hexdigest())

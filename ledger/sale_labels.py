@@ -37,7 +37,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
-from api.qr import qr_matrix
+from ledger.qr import qr_matrix
 from ledger.queries.views import SaleView
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,9 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageDraw, ImageFont
 
-from api.labels import (
+from ledger.digital_link import DigitalLink, build_uri
+from ledger.queries.views import Party, SaleView
+from ledger.sale_labels import (
     CJK_FONTS,
     DPI,
     FALLBACK_FONT,
@@ -28,8 +30,6 @@ from api.labels import (
     label_png,
     wrap_text,
 )
-from ledger.digital_link import DigitalLink, build_uri
-from ledger.queries.views import Party, SaleView
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 SHANGHAI = timezone(timedelta(hours=8))

@@ -35,7 +35,7 @@ from ledger.chain.node import LocalNode, free_port
 from ledger.gs1 import make_gtin
 from ledger.intake import DECLARATION, check_declaration, queue_declaration, read_table, recorded_file
 from ledger.intake.chain_state import ChainState
-from ledger.intake.queued import LINES_PER_CALL
+from ledger.intake.payloads import LINES_PER_CALL
 from ledger.intents.local import submit_and_wait
 from ledger.store.db import make_engine, migrate
 

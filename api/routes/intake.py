@@ -53,7 +53,7 @@ from ledger.intake import (
 )
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.index_state import IndexState
-from ledger.intake.queued import DECLARATION_PART, HARVEST
+from ledger.intake.payloads import DECLARATION_PART, HARVEST
 from ledger.intake.read import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE
 from ledger.store.intents import KeyReused
 

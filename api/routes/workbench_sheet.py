@@ -21,7 +21,7 @@ from ledger.hexes import to_hex
 from ledger.intake import FileRefused, UnknownFormat, check_harvest_sheet, format_of_name, read_table
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.index_state import IndexState
-from ledger.intake.queued import harvest_payloads
+from ledger.intake.payloads import harvest_payloads
 from ledger.store.intents import IntentRecord, KeyReused
 
 router = APIRouter(prefix="/workbench", tags=["workbench"], include_in_schema=False)

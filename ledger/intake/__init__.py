@@ -25,17 +25,11 @@ from ledger.intake.checks import Checked
 from ledger.intake.columns import DECLARATION, HARVEST_SHEET, Layout
 from ledger.intake.declaration import DeclarationFile, DeclarationFileLine, check_declaration
 from ledger.intake.harvests import HarvestSheet, SheetLot, check_harvest_sheet
+from ledger.intake.payloads import LINES_PER_CALL
 from ledger.intake.problems import FileRefused, Problem
-from ledger.intake.queued import (
-    LINES_PER_CALL,
-    FileRecorded,
-    QueuedFile,
-    first_attempt,
-    queue_declaration,
-    queue_harvest_sheet,
-    recorded_file,
-)
+from ledger.intake.queued import QueuedFile, first_attempt, queue_declaration, queue_harvest_sheet
 from ledger.intake.read import UnknownFormat, format_of_media_type, format_of_name, read_table
+from ledger.intake.recorded import FileRecorded, recorded_file
 from ledger.intake.state import LedgerState, ParticipantFacts, RecordedDeclaration
 from ledger.intake.table import Table
 from ledger.intake.templates import template_csv, template_xlsx

@@ -37,8 +37,9 @@ from ledger.intake.checks import Checked
 from ledger.intake.columns import MAX_FILE_BYTES
 from ledger.intake.declaration import DeclarationFile, check_declaration
 from ledger.intake.problems import FileRefused, Problem
-from ledger.intake.queued import FileRecorded, pending_parts, queue_declaration, recorded_file
+from ledger.intake.queued import pending_parts, queue_declaration
 from ledger.intake.read import format_of_name, read_table
+from ledger.intake.recorded import FileRecorded, recorded_file
 from ledger.intents.local import submit_and_wait
 from ledger.intents.settings import QueueSettings
 

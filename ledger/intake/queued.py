@@ -3,7 +3,7 @@ intents, stored in ONE database transaction once every call it will make passed 
 ``eth_call``, and what the chain did is read back from them.
 
 - A declaration of N lines becomes ceil(N / ``LINES_PER_CALL``) ``declaration_part``
-  intents: each one ``registerImports`` call under the declaration's number, continuing
+  intents (:mod:`ledger.intake.payloads`): each one ``registerImports`` call under the declaration's number, continuing
   where the one before stops (``firstLine``), with the same header (the whole declaration's
   line count included). The submitter sends a sender's intents in order and each once, so
   the parts are mined in line order; a crash or an outage anywhere is the queue's to
@@ -16,8 +16,9 @@ intents, stored in ONE database transaction once every call it will make passed 
 - A harvest sheet's lots become ``harvest`` intents, which the submitter packs into
   ``registerHarvests`` calls of up to 200 (with the supplier's other harvests); a lot the
   chain refuses is refused alone.
-- Before anything is stored: every call is run as an ``eth_call`` (a refusal names the file's
-  row, :class:`LineRefused`, or is the contract's own, e.g. ``DeclarationExists``); the same
+- Before anything is stored: every call is run as an ``eth_call`` (:mod:`ledger.intake.preflight`:
+  a refusal names the file's row, :class:`LineRefused`, or is the contract's own, e.g.
+  ``DeclarationExists``); the same
   declaration (or a lot) still in the queue is refused (:class:`FilePending`); with an
   Idempotency-Key, item n of a file is keyed ``{key}#{n}`` and bound to the file's bytes, so
   a retry gets the first request's intents (:func:`first_attempt`).
@@ -26,41 +27,38 @@ Example::
 
     queued = queue_declaration(engine, ledger, customs.address, checked.value)
     ...  # a submitter of customs.address sends them; wait until they are final
-    recorded = recorded_file(queued, get_intents(engine, queued.ids), ledger.abi)
+    recorded = recorded_file(queued, get_intents(engine, queued.ids), ledger.abi)  # ledger.intake.recorded
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from ledger.chain.abi import ContractAbi
-from ledger.chain.freshledger import FreshLedgerContract, HarvestLot, batch_id_of, harvests_args
-from ledger.chain.reverts import WRAPPING_ERRORS
-from ledger.documents import parse_cid
-from ledger.errors import ContractRevert, FilePending, LedgerError, LineRefused, NodeError, RecordingInterrupted
-from ledger.hexes import from_hex, to_hex
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.errors import FilePending, NodeError
 from ledger.intake import cells
 from ledger.intake.declaration import DeclarationFile
 from ledger.intake.harvests import HarvestSheet
+from ledger.intake.payloads import (
+    DECLARATION_PART,
+    HARVEST,
+    LINES_PER_CALL,
+    batch_id_hex,
+    declaration_payloads,
+    harvest_payloads,
+)
+from ledger.intake.preflight import preflight_declaration, preflight_harvests
 from ledger.intake.read import read_table
 from ledger.intents.accept import request_hash
-from ledger.intents.kinds import Payload, kind_of
+from ledger.intents.kinds import Payload
 from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, KeyReused, NewIntent
-
-#: Lines (or lots) one call carries. A line costs about 34.5k gas (``bench/gas.py``), so 200
-#: take about 7M: well under half of a 30M block, so that a call never waits for an empty
-#: block nor crowds out the market's other writes, and an ``eth_call`` of it stays cheap.
-LINES_PER_CALL = 200
-DECLARATION_PART = "declaration_part"
-HARVEST = "harvest"
 
 
 @dataclass(frozen=True)
@@ -82,158 +80,6 @@ class QueuedFile:
     @property
     def ids(self) -> list[int]:
         return [intent.id for intent in self.intents]
-
-
-@dataclass(frozen=True)
-class FileRecorded:
-    """A file every intent of which is recorded: the batches of its lines in order, the
-    transactions that carried them (in order, each once), their first and last block."""
-
-    batch_ids: list[str]
-    transactions: list[str]
-    first_block: int | None
-    last_block: int | None
-    resumed_at: int = 0
-
-
-# ------------------------------------------------------------------ payloads
-
-
-def _cid_hex(text: str | None) -> str | None:
-    return to_hex(bytes(parse_cid(text))) if text else None
-
-
-def _calls(start: int, total: int, size: int) -> list[tuple[int, int]]:
-    """(first, end) of each call covering items `start` to `total`."""
-    return [(first, min(first + size, total)) for first in range(start, total, size)]
-
-
-def declaration_payloads(
-    declaration: DeclarationFile, start: int = 0, lines_per_call: int = LINES_PER_CALL
-) -> list[Payload]:
-    """The ``declaration_part`` payloads of lines `start`... of `declaration`: the header, the
-    part's lines (and their rows in the file, to name one the chain refuses)."""
-    header = {
-        "declaration_number": declaration.number,
-        "entry_port": declaration.entry_port,
-        "cleared_at": declaration.cleared_at,
-        "importer": declaration.importer,
-        "document_cid": _cid_hex(declaration.document_cid),
-        "line_count": len(declaration.lines),
-    }
-    parts = []
-    for first, end in _calls(start, len(declaration.lines), lines_per_call):
-        lines = declaration.lines[first:end]
-        parts.append(
-            {
-                **header,
-                "first_line": first,
-                "lines": [
-                    {
-                        "gtin": line.gtin,
-                        "lot": line.lot,
-                        "quantity": line.quantity,
-                        "unit": line.unit,
-                        "origin_country": line.origin_country,
-                        "hs_code": line.hs_code,
-                    }
-                    for line in lines
-                ],
-                "rows": [line.row for line in lines],
-            }
-        )
-    return parts
-
-
-def harvest_payloads(sheet: HarvestSheet) -> list[Payload]:
-    """The ``harvest`` payloads of the sheet's lots (as ``POST /harvests`` queues one), with
-    each lot's row in the file."""
-    return [
-        {
-            "gtin": lot.gtin,
-            "lot": lot.lot,
-            "quantity": lot.quantity,
-            "unit": lot.unit,
-            "harvested_at": lot.harvested_at,
-            "origin": lot.origin,
-            "document_cid": _cid_hex(lot.document_cid),
-            "row": lot.row,
-        }
-        for lot in sheet.lots
-    ]
-
-
-def _harvest_lot(payload: Payload) -> HarvestLot:
-    document = from_hex(payload["document_cid"]) if payload.get("document_cid") else b""
-    return HarvestLot(
-        payload["gtin"],
-        payload["lot"],
-        payload["quantity"],
-        payload["unit"],
-        payload["harvested_at"],
-        payload["origin"],
-        document,
-    )
-
-
-def _batch_id(gtin: str, lot: str) -> str:
-    return to_hex(batch_id_of(gtin, lot))
-
-
-# ------------------------------------------------------------------ checks on the chain
-
-
-def _refused(exc: ContractRevert, rows: Sequence[int], offset: int = 0) -> LedgerError:
-    """A refusal before anything of the file is queued: the row the contract names, or the
-    refusal itself when it names none (a role, the importer, ``DeclarationExists``)."""
-    if exc.index is not None and 0 <= offset + exc.index < len(rows):
-        return LineRefused(rows[offset + exc.index], exc)
-    return exc
-
-
-def preflight_declaration(ledger: FreshLedgerContract, sender: str, parts: Sequence[Payload]) -> None:
-    """Run every part as an ``eth_call`` before any is queued: the first exactly as it will be
-    sent; on a fresh declaration each later one alone, as a declaration of its own lines (its
-    lines do not depend on an earlier part's, the file's duplicates being checked already).
-    A later part of a declaration being finished cannot run before the first is mined: the
-    file's check vouches for its lines.
-
-    Raises :class:`LineRefused` naming the row, or the contract's refusal of the whole
-    declaration (:class:`ContractRevert`); :class:`NodeError` when the node does not answer.
-    """
-    rows = [row for part in parts for row in part["rows"]]
-    start = parts[0]["first_line"] if parts else 0
-    kind = kind_of(DECLARATION_PART)
-    for part in parts:
-        first = part["first_line"]
-        if first == start:
-            call, offset = part, -start  # the contract counts the lines from the declaration's first
-        elif start == 0:
-            call, offset = {**part, "line_count": len(part["lines"]), "first_line": 0}, first
-        else:
-            continue
-        try:
-            ledger.simulate(sender, kind.function, *kind.args(call))
-        except ContractRevert as exc:
-            raise _refused(exc, rows, offset) from exc
-
-
-def preflight_harvests(
-    ledger: FreshLedgerContract, sender: str, payloads: Sequence[Payload], lots_per_call: int = LINES_PER_CALL
-) -> None:
-    """Run the sheet's lots as ``registerHarvests`` ``eth_call`` s of `lots_per_call` (the calls
-    the submitter packs them into); raises :class:`LineRefused` naming the row of a lot the
-    contract refuses, :class:`NodeError` when the node does not answer."""
-    rows = [payload["row"] for payload in payloads]
-    lots = [_harvest_lot(payload) for payload in payloads]
-    for first, end in _calls(0, len(lots), lots_per_call):
-        try:
-            ledger.simulate(sender, "registerHarvests", *harvests_args(lots[first:end]))
-        except ContractRevert as exc:
-            raise _refused(exc, rows, first) from exc
-
-
-# ------------------------------------------------------------------ queueing
 
 
 def file_request_hash(kind: str, data: bytes, item: int) -> str:
@@ -331,7 +177,7 @@ def queue_declaration(
     if checked:
         with contextlib.suppress(NodeError):  # the node went away meanwhile: queued unchecked
             preflight_declaration(ledger, sender, parts)
-    batch_ids = [_batch_id(line.gtin, line.lot) for line in declaration.lines]
+    batch_ids = [batch_id_hex(line.gtin, line.lot) for line in declaration.lines]
     pending = _declaration_pending(number)
 
     items = _new_intents(DECLARATION_PART, parts, key, data)
@@ -376,7 +222,7 @@ def pending_parts(engine: Engine, sender: str, declaration: DeclarationFile, ids
             return None
     if not intents:
         return None
-    batch_ids = [_batch_id(line.gtin, line.lot) for line in declaration.lines]
+    batch_ids = [batch_id_hex(line.gtin, line.lot) for line in declaration.lines]
     return QueuedFile(DECLARATION_PART, intents, batch_ids, intents[0].payload["first_line"])
 
 
@@ -416,7 +262,7 @@ def queue_harvest_sheet(
     intents = _store(engine, sender, HARVEST, items, f"harvests:{sender.lower()}", pending)
     if intents is None:
         return _retried(engine, sender, HARVEST, items, data, file_format)
-    return QueuedFile(HARVEST, intents, [_batch_id(lot.gtin, lot.lot) for lot in sheet.lots])
+    return QueuedFile(HARVEST, intents, [batch_id_hex(lot.gtin, lot.lot) for lot in sheet.lots])
 
 
 def first_attempt(engine: Engine, sender: str, kind: str, key: str, data: bytes, file_format: str) -> QueuedFile | None:
@@ -436,7 +282,9 @@ def first_attempt(engine: Engine, sender: str, kind: str, key: str, data: bytes,
     if kind == DECLARATION_PART:
         start = intents[0].payload["first_line"]
         return QueuedFile(kind, intents, _declaration_batch_ids(data, file_format), start, created=False)
-    return QueuedFile(kind, intents, [_batch_id(i.payload["gtin"], i.payload["lot"]) for i in intents], created=False)
+    return QueuedFile(
+        kind, intents, [batch_id_hex(i.payload["gtin"], i.payload["lot"]) for i in intents], created=False
+    )
 
 
 def _declaration_batch_ids(data: bytes, file_format: str) -> list[str]:
@@ -451,70 +299,4 @@ def _declaration_batch_ids(data: bytes, file_format: str) -> list[str]:
         )
         for row in read_table(data, file_format).rows
     )
-    return [_batch_id(gtin, lot) for _, gtin, lot in lines]
-
-
-# ------------------------------------------------------------------ outcomes
-
-
-def stored_refusal(error: Mapping[str, Any] | None, abi: ContractAbi) -> ContractRevert:
-    """A refused intent's stored error as the :class:`ContractRevert` the contract raised, the
-    refused item's own error (``inner``) decoded again."""
-    error = error or {}
-    name, args = error.get("name", "TransactionReverted"), dict(error.get("args") or {})
-    inner = None
-    if name in WRAPPING_ERRORS and isinstance(args.get("reason"), str):
-        args["reason"] = from_hex(args["reason"])
-        decoded = abi.decode_error(args["reason"])
-        if decoded is not None:
-            inner = ContractRevert(*decoded)
-    return ContractRevert(name, args, error.get("message"), inner=inner)
-
-
-def recorded_file(queued: QueuedFile, intents: Mapping[int, IntentRecord], abi: ContractAbi) -> FileRecorded | None:
-    """What the queue did with `queued` as `intents` (its intents read again) say: recorded,
-    or None while any is unfinished.
-
-    Raises for a refusal, once every intent is final: :class:`LineRefused` (or the contract's
-    refusal naming no row) when nothing of the file was recorded; :class:`RecordingInterrupted`
-    with the batches recorded when some were (a declaration: the lines before the refused
-    part; a sheet: the lots recorded, the rest to be sent again in a sheet of their own).
-    """
-    now = [intents.get(i.id, i) for i in queued.intents]
-    if not all(i.final for i in now):
-        return None
-    refused = [i for i in now if i.status == "refused"]
-    if refused:
-        raise _refusal_of(queued, now, refused[0], abi)
-    transactions: list[str] = []
-    for intent in now:
-        if intent.tx_hash and intent.tx_hash not in transactions:
-            transactions.append(intent.tx_hash)
-    blocks = [i.block_number for i in now if i.block_number is not None]
-    return FileRecorded(
-        queued.batch_ids,
-        transactions,
-        min(blocks) if blocks else None,
-        max(blocks) if blocks else None,
-        queued.resumed_at,
-    )
-
-
-def _refusal_of(queued: QueuedFile, intents: list[IntentRecord], first: IntentRecord, abi: ContractAbi) -> LedgerError:
-    cause = stored_refusal(first.error, abi)
-    if queued.kind == DECLARATION_PART:
-        part = first.payload
-        position = part["first_line"]
-        # The contract counts the refused line in the whole declaration.
-        index = cause.index
-        row = (
-            part["rows"][index - position] if index is not None and 0 <= index - position < len(part["rows"]) else None
-        )
-        if position == 0:
-            return LineRefused(row, cause) if row is not None else cause
-        return RecordingInterrupted(row, queued.batch_ids[:position], cause)
-    recorded = [batch for intent, batch in zip(intents, queued.batch_ids, strict=True) if intent.status == "recorded"]
-    row = first.payload.get("row")
-    if not recorded:
-        return LineRefused(row, cause) if row is not None else cause
-    return RecordingInterrupted(row, recorded, cause)
+    return [batch_id_hex(gtin, lot) for _, gtin, lot in lines]

@@ -15,7 +15,7 @@ import pytest
 from ledger.chain.node import rpc
 from ledger.intake import DECLARATION, read_table
 from ledger.intake.columns import MAX_FILE_BYTES
-from ledger.intake.queued import LINES_PER_CALL
+from ledger.intake.payloads import LINES_PER_CALL
 from ledger.intake.read import XLSX_MEDIA_TYPE
 from tests.api.conftest import Market, market_at
 from tests.factories.intake import as_csv, as_json, as_xlsx, declaration_rows, harvest_rows

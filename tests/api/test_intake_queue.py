@@ -26,7 +26,7 @@ from api.services import build_services
 from ledger.chain.node import LocalNode
 from ledger.indexer.fetch import JsonRpc
 from ledger.indexer.sync import Indexer
-from ledger.intake.queued import LINES_PER_CALL
+from ledger.intake.payloads import LINES_PER_CALL
 from ledger.store.api_keys import issue_key
 from ledger.store.writer import IndexStore
 from tests.factories.chain import deployed_node

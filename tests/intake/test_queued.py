@@ -27,7 +27,8 @@ from ledger.intake import (
     recorded_file,
 )
 from ledger.intake.chain_state import ChainState
-from ledger.intake.queued import DECLARATION_PART, QueuedFile, pending_parts
+from ledger.intake.payloads import DECLARATION_PART
+from ledger.intake.queued import QueuedFile, pending_parts
 from ledger.store.intents import KeyReused, intents_of, transactions_of
 from tests.factories.intake import as_csv, declaration_rows, harvest_rows
 from tests.factories.market import Market, harvest

@@ -3,7 +3,11 @@ they are final, and the chain's own count of what was recorded."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -15,9 +19,14 @@ from ledger.chain.freshledger import FreshLedgerContract
 from ledger.chain.node import rpc
 from ledger.hexes import to_hex
 from ledger.intents.accept import accept
+from ledger.intents.crash import CRASH_ENV
 from ledger.intents.pool import SubmitterPool
 from ledger.intents.settings import QueueSettings
+from ledger.settings import DEVELOPMENT_PASSWORD
 from ledger.store.intents import IntentRecord, final_among, get_intents
+from tests.factories.chain import Chain
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def queue(engine: Engine, sender: LocalAccount, kind: str, payloads: list[dict[str, Any]]) -> list[int]:
@@ -75,3 +84,20 @@ def events_on_chain(ledger: FreshLedgerContract, name: str, client: ChainClient 
         ],
     )
     return event_codec(ledger.abi, "abi").decode_logs(logs)
+
+
+def submit_process(chain: Chain, data: Path, database_url: str, crash_at: str | None) -> subprocess.Popen:
+    """A `freshledger submit` process over `data` (deployment and keystore) and `database_url`,
+    dying with SIGKILL at step `crash_at` of :data:`ledger.intents.crash.STEPS` when given."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FRESHLEDGER_DATA_DIR": str(data),
+        "FRESHLEDGER_RPC_URL": chain.node.rpc_url,
+        "FRESHLEDGER_KEYSTORE_PASSWORD": DEVELOPMENT_PASSWORD,
+    }
+    env.pop(CRASH_ENV, None)
+    if crash_at:
+        env[CRASH_ENV] = crash_at
+    command = [sys.executable, "-m", "ledger.cli", "submit", "--database-url", database_url]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

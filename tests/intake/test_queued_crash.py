@@ -15,8 +15,7 @@ from ledger.intents.crash import STEPS
 from ledger.store.intents import final_among, get_intents, transactions_of
 from tests.factories.chain import Chain, data_dir_with_keys
 from tests.factories.intake import as_csv, declaration_rows
-from tests.factories.queue import events_on_chain, wait_final
-from tests.intents.test_crash import submit_process
+from tests.factories.queue import events_on_chain, submit_process, wait_final
 from tests.support.databases import Databases
 
 NUMBER = "310120261000130001"

@@ -7,40 +7,18 @@ known one."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ledger.chain.deploy import save
-from ledger.intents.crash import CRASH_ENV, STEPS
-from ledger.keys import KeyStore
-from ledger.settings import DEVELOPMENT_PASSWORD
+from ledger.intents.crash import STEPS
 from ledger.store.intents import final_among, get_intents, transactions_of
-from tests.factories.chain import Chain
+from tests.factories.chain import Chain, data_dir_with_keys
 from tests.factories.market import at_stall
-from tests.factories.queue import events_on_chain, queue, wait_final
+from tests.factories.queue import events_on_chain, queue, submit_process, wait_final
 from tests.support.databases import Databases
 
 SALES = 8
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def submit_process(chain: Chain, data: Path, database_url: str, crash_at: str | None) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "FRESHLEDGER_DATA_DIR": str(data),
-        "FRESHLEDGER_RPC_URL": chain.node.rpc_url,
-        "FRESHLEDGER_KEYSTORE_PASSWORD": DEVELOPMENT_PASSWORD,
-    }
-    env.pop(CRASH_ENV, None)
-    if crash_at:
-        env[CRASH_ENV] = crash_at
-    command = [sys.executable, "-m", "ledger.cli", "submit", "--database-url", database_url]
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 @pytest.mark.parametrize("step", STEPS)
@@ -50,9 +28,7 @@ def test_kill_9_at_each_step_loses_nothing_and_doubles_nothing(
     market = chain.market
     url = databases.url()
     engine = databases.engine(url)
-    data = tmp_path / "data"
-    save(chain.deployment, data)
-    KeyStore(data / "keystores", DEVELOPMENT_PASSWORD).create(market.vendor.key)
+    data = data_dir_with_keys(chain.deployment, tmp_path, market.vendor)
     batch = "0x" + at_stall(market, quantity=1000).hex()
     ids = queue(
         engine, market.vendor, "sale", [{"batch_id": batch, "quantity": 1, "price": 90, "currency": "CNY"}] * SALES

@@ -379,9 +379,10 @@ def intents_of(engine: Engine, sender: str | None = None) -> list[IntentRecord]:
 # ------------------------------------------------------------------ the submitter's steps
 
 
-def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> None:
+def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> int:
     """Store the signed transaction and point its intents at it, in one transaction: done
-    before the bytes go to the node, so a crash right after sending loses nothing."""
+    before the bytes go to the node, so a crash right after sending loses nothing. Returns
+    how many of the intents it moved (those still queued)."""
     now = time.time()
     with engine.begin() as conn:
         conn.execute(insert(_TXS).values(**{**tx.__dict__, "created_at": now}))
@@ -390,7 +391,7 @@ def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> None:
             .where(_INTENTS.c.id == bindparam("intent_id"), _INTENTS.c.status == "queued")
             .values(status="sent", tx_hash=tx.tx_hash, position=bindparam("pos"), updated_at=now)
         )
-        conn.execute(statement, [{"intent_id": i, "pos": n} for n, i in enumerate(intent_ids)])
+        return conn.execute(statement, [{"intent_id": i, "pos": n} for n, i in enumerate(intent_ids)]).rowcount
 
 
 def record_mined(engine: Engine, tx_hash: str, block_number: int, results: dict[int, dict[str, Any]]) -> None:

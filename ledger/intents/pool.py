@@ -116,16 +116,12 @@ class IntentWatcher:
             looks += 1
             local = set(self.local_senders()) if looks % FULL_LOOK_EVERY else set()
             with self._guard:
-                if local:
-                    ids = [i for sender, watched in self._by_sender.items() if sender not in local for i in watched]
-                else:
-                    ids = list(self._callbacks)
-            if not ids:
-                continue
-            try:
-                self.done(store.final_among(self.engine, ids))
-            except Exception:  # the database may be busy; the next look retries
-                log.exception("intent watcher: look failed")
+                looks_at = [(sender, list(ids)) for sender, ids in self._by_sender.items() if sender not in local]
+            for sender, ids in looks_at:  # one sender's: its index range, not every final intent
+                try:
+                    self.done(store.final_among(self.engine, ids, sender))
+                except Exception:  # the database may be busy; the next look retries
+                    log.exception("intent watcher: look failed")
 
 
 class SubmitterPool:

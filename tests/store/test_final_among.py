@@ -1,6 +1,7 @@
 """`final_among` (the watcher's and waiting requests' look) on both databases: the ids it
 names final are exactly those whose stored status is recorded or refused, whether the ids
-asked for are close together (one range statement) or spread (a list), whatever their order."""
+asked for are close together (one range statement, of their sender's or of what is
+unfinished) or spread (a list), whatever their order."""
 
 from __future__ import annotations
 
@@ -41,7 +42,11 @@ def test_final_among_names_exactly_the_recorded_and_refused(databases: Databases
         [ids[0], ids[-1]],  # spread beyond it: the list statement
         [ids[12], ids[12], ids[33]],  # an id twice is named once
     ]
+    sender_of = {i.id: i.sender for i in store.intents_of(engine)}
     for ask in asks:
         expected = [i for i in dict.fromkeys(ask) if status[i] in ("recorded", "refused")]
         assert store.final_among(engine, ask) == expected, ask
+        for sender in SENDERS:  # the ids of one sender, with the sender named
+            own = [i for i in ask if sender_of[i] == sender]
+            assert store.final_among(engine, own, sender) == [i for i in expected if sender_of[i] == sender], own
     assert store.final_among(engine, []) == []

@@ -151,7 +151,7 @@ async def wait_final(
         watcher.watch_all(callbacks, sender)
     try:
         if not unfinished or watcher is None:
-            for intent_id in await run_in_threadpool(final_among, services.engine, ids):
+            for intent_id in await run_in_threadpool(final_among, services.engine, ids, sender):
                 with guard:
                     pending.discard(intent_id)
         with guard:

@@ -52,9 +52,17 @@ def target(ledger: FreshLedgerContract, kind: str, intents: list[IntentRecord]) 
     return ledger.address, 0
 
 
-def settle(engine: Engine, ledger: FreshLedgerContract, tx: TxRecord, receipt: Any) -> list[int]:
-    """Store the outcome of mined `tx` (its `receipt`); return the intents now final."""
-    intents = store.transaction_intents(engine, tx.tx_hash)
+def settle(
+    engine: Engine,
+    ledger: FreshLedgerContract,
+    tx: TxRecord,
+    receipt: Any,
+    carried: list[IntentRecord] | None = None,
+) -> list[int]:
+    """Store the outcome of mined `tx` (its `receipt`); return the intents now final.
+    `carried`: the intents `tx` carries in order, as its submitter marked them sent (only
+    their ids and payloads are used), else they are read from the database."""
+    intents = carried if carried is not None else store.transaction_intents(engine, tx.tx_hash)
     ids = [i.id for i in intents]
     block = int(receipt["blockNumber"])
     if receipt["status"] == 1:

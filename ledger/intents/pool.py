@@ -55,6 +55,10 @@ class IntentWatcher:
         self.local_senders: Callable[[], Collection[str]] = tuple
         self._callbacks: dict[int, list[Callable[[], None]]] = {}
         self._senders: dict[int, str] = {}  # the sender of intents watched with one
+        #: The watched intents of each sender given (None: not given), so that a frequent look
+        #: takes the other senders' sets instead of walking every intent waited for (8,000
+        #: with bulk requests waiting, ten times a second).
+        self._by_sender: dict[str | None, set[int]] = {}
         self._guard = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="intent-watcher", daemon=True)
@@ -73,6 +77,9 @@ class IntentWatcher:
                 self._callbacks.setdefault(intent_id, []).append(callback)
                 if sender is not None:
                     self._senders[intent_id] = sender
+                # An intent watched both with and without its sender is in both sets: a look
+                # that takes either finds it.
+                self._by_sender.setdefault(sender, set()).add(intent_id)
 
     def forget_all(self, callbacks: Mapping[int, Callable[[], None]]) -> None:
         """Drop callbacks of :meth:`watch_all` (their request stopped waiting)."""
@@ -83,15 +90,25 @@ class IntentWatcher:
                     waiting.remove(callback)
                 if not waiting:
                     self._callbacks.pop(intent_id, None)
-                    self._senders.pop(intent_id, None)
+                    self._unlist(intent_id)
 
     def done(self, ids: list[int]) -> None:
         with self._guard:
             callbacks = [cb for i in ids for cb in self._callbacks.pop(i, [])]
             for intent_id in ids:
-                self._senders.pop(intent_id, None)
+                self._unlist(intent_id)
         for callback in callbacks:
             callback()
+
+    def _unlist(self, intent_id: int) -> None:
+        """Drop an intent no callback waits for any more from the senders' sets (under the lock)."""
+        sender = self._senders.pop(intent_id, None)
+        for key in (sender, None) if sender is not None else (None,):
+            watched = self._by_sender.get(key)
+            if watched is not None:
+                watched.discard(intent_id)
+                if not watched:
+                    del self._by_sender[key]
 
     def _loop(self) -> None:
         looks = 0
@@ -99,16 +116,12 @@ class IntentWatcher:
             looks += 1
             local = set(self.local_senders()) if looks % FULL_LOOK_EVERY else set()
             with self._guard:
-                if local:
-                    ids = [i for i in self._callbacks if self._senders.get(i) not in local]
-                else:
-                    ids = list(self._callbacks)
-            if not ids:
-                continue
-            try:
-                self.done(store.final_among(self.engine, ids))
-            except Exception:  # the database may be busy; the next look retries
-                log.exception("intent watcher: look failed")
+                looks_at = [(sender, list(ids)) for sender, ids in self._by_sender.items() if sender not in local]
+            for sender, ids in looks_at:  # one sender's: its index range, not every final intent
+                try:
+                    self.done(store.final_among(self.engine, ids, sender))
+                except Exception:  # the database may be busy; the next look retries
+                    log.exception("intent watcher: look failed")
 
 
 class SubmitterPool:

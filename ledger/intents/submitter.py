@@ -80,6 +80,9 @@ class Submitter:
         self.notify = notify
         self.node_state = node_state
         self.in_flight: list[TxRecord] = []
+        #: The intents each transaction sent by this submitter carries, by hash: settling one
+        #: reads its intents from here instead of the database (200 rows, payloads decoded).
+        self._carried: dict[str, list[IntentRecord]] = {}
         self.next_nonce = 0
         self._ready = False
         self._pending_at = -1  # the head block at which the oldest in flight was not mined yet
@@ -137,6 +140,7 @@ class Submitter:
 
     def _resume(self) -> None:
         """Reconcile with the node, then continue at the node's next nonce."""
+        self._carried.clear()  # what is in flight now is what the database says
         self.in_flight = reconcile(self.engine, self.ledger, self.sender, self.notify)
         self._replacements = {
             tx.tx_hash for tx in self.in_flight if store.bumped_siblings(self.engine, tx.sender, tx.nonce)
@@ -174,11 +178,11 @@ class Submitter:
                     self._pending_at = head  # not in any block up to `head`: look again after it
                     break
                 self.notify(superseded)  # the transaction it replaced was mined instead
-                self.in_flight.pop(0)
+                self._carried.pop(self.in_flight.pop(0).tx_hash, None)
                 settled = True
                 continue
             crash_point("after_mining")
-            self.notify(settle(self.engine, self.ledger, tx, receipt))
+            self.notify(settle(self.engine, self.ledger, tx, receipt, self._carried.pop(tx.tx_hash, None)))
             self.in_flight.pop(0)
             settled = True
         self.replace_stuck()
@@ -209,6 +213,8 @@ class Submitter:
             if cap is not None and fees_of(tx.raw)[0] >= cap:
                 continue
             new = replace(self.engine, self.ledger, self.account, tx, self.settings.bump_percent)
+            if tx.tx_hash in self._carried:  # the replacement carries the same intents
+                self._carried[new.tx_hash] = self._carried.pop(tx.tx_hash)
             log.warning("submitter %s: nonce %d replaced by %s (not mined)", self.sender, tx.nonce, new.tx_hash)
             self.in_flight[n] = new
             self._replacements.add(new.tx_hash)
@@ -321,7 +327,8 @@ class Submitter:
             created_at=time.time(),
             block_number=None,
         )
-        store.mark_sent(self.engine, [i.id for i in group], tx)
+        if store.mark_sent(self.engine, [i.id for i in group], tx) == len(group):
+            self._carried[tx.tx_hash] = group  # else settling reads which it carries
         self.next_nonce += 1
         self._sent_at = time.monotonic()
         self._head_checked = -float("inf")  # a node mining on arrival has it already: look once now

@@ -266,30 +266,50 @@ def get_intents(engine: Engine, ids: Sequence[int]) -> dict[int, IntentRecord]:
     return _by_ids(engine, ids)
 
 
-#: The final intents among consecutive ids: what the watcher asks ten times a second for
-#: hundreds of waiting requests, whose ids are close together (accepted about the same time).
-_FINAL_BETWEEN = select(_INTENTS.c.id).where(
-    _INTENTS.c.status.in_(FINAL), _INTENTS.c.id.between(bindparam("low"), bindparam("high"))
+#: The final intents of one sender among consecutive ids: what the watcher asks ten times a
+#: second for hundreds of waiting requests, whose ids are close together (accepted about the
+#: same time). With the sender, the status index (status, sender, id) is sought to the range,
+#: so the rows read are the ones found. Without it, the id range cannot narrow that index
+#: (the sender is its second column) and SQLite read every final row of every sender, every
+#: intent ever recorded, on every look (19 ms at 300,000 intents).
+_FINAL_OF_SENDER_BETWEEN = select(_INTENTS.c.id).where(
+    _INTENTS.c.status.in_(FINAL),
+    _INTENTS.c.sender == bindparam("sender"),
+    _INTENTS.c.id.between(bindparam("low"), bindparam("high")),
+)
+#: The unfinished intents among consecutive ids, whatever their sender: what is in flight,
+#: however long the table.
+_UNFINISHED_BETWEEN = select(_INTENTS.c.id).where(
+    _INTENTS.c.status.in_(UNFINISHED), _INTENTS.c.id.between(bindparam("low"), bindparam("high"))
 )
 #: Above this many ids per id asked for, the range would read more rows than a list of ids costs.
 _RANGE_SPREAD = 8
 
 
-def final_among(engine: Engine, ids: Sequence[int]) -> list[int]:
-    """Which of `ids` are recorded or refused."""
+def final_among(engine: Engine, ids: Sequence[int], sender: str | None = None) -> list[int]:
+    """Which of `ids` (stored intents, all of `sender` when given) are recorded or refused, in
+    the order given, each once.
+
+    Without the sender, ids close together are read as the complement of the range's
+    unfinished ones (queued or sent): an intent never goes back from recorded or refused and
+    is never deleted, so what is not unfinished is final."""
     if not ids:
         return []
-    low, high = min(ids), max(ids)
+    wanted = list(dict.fromkeys(ids))
+    low, high = min(wanted), max(wanted)
     with engine.connect() as conn:
-        if high - low < _RANGE_SPREAD * len(ids):
+        if high - low >= _RANGE_SPREAD * len(wanted):
+            final = select(_INTENTS.c.id).where(_INTENTS.c.id.in_(wanted), _INTENTS.c.status.in_(FINAL))
+            found = set(conn.execute(final).scalars())
+        elif sender is not None:
             # One statement whatever the ids (an IN list of hundreds was rendered, compiled
-            # and bound anew on every look): the range's final ids, filtered here.
-            wanted = set(ids)
-            return [i for i in conn.execute(_FINAL_BETWEEN, {"low": low, "high": high}).scalars() if i in wanted]
-        rows = conn.execute(
-            select(_INTENTS.c.id).where(_INTENTS.c.id.in_(list(ids)), _INTENTS.c.status.in_(FINAL))
-        ).all()
-    return [row.id for row in rows]
+            # and bound anew on every look).
+            bounds = {"sender": sender, "low": low, "high": high}
+            found = set(conn.execute(_FINAL_OF_SENDER_BETWEEN, bounds).scalars())
+        else:
+            unfinished = set(conn.execute(_UNFINISHED_BETWEEN, {"low": low, "high": high}).scalars())
+            return [i for i in wanted if i not in unfinished]
+    return [i for i in wanted if i in found]
 
 
 #: Built once: every API worker's pool asks it five times a second, and building the
@@ -370,9 +390,10 @@ def intents_of(engine: Engine, sender: str | None = None) -> list[IntentRecord]:
 # ------------------------------------------------------------------ the submitter's steps
 
 
-def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> None:
+def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> int:
     """Store the signed transaction and point its intents at it, in one transaction: done
-    before the bytes go to the node, so a crash right after sending loses nothing."""
+    before the bytes go to the node, so a crash right after sending loses nothing. Returns
+    how many of the intents it moved (those still queued)."""
     now = time.time()
     with engine.begin() as conn:
         conn.execute(insert(_TXS).values(**{**tx.__dict__, "created_at": now}))
@@ -381,7 +402,7 @@ def mark_sent(engine: Engine, intent_ids: Sequence[int], tx: TxRecord) -> None:
             .where(_INTENTS.c.id == bindparam("intent_id"), _INTENTS.c.status == "queued")
             .values(status="sent", tx_hash=tx.tx_hash, position=bindparam("pos"), updated_at=now)
         )
-        conn.execute(statement, [{"intent_id": i, "pos": n} for n, i in enumerate(intent_ids)])
+        return conn.execute(statement, [{"intent_id": i, "pos": n} for n, i in enumerate(intent_ids)]).rowcount
 
 
 def record_mined(engine: Engine, tx_hash: str, block_number: int, results: dict[int, dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ depend on each other go out in order."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 
@@ -18,7 +19,8 @@ from ledger.intents.accept import accept
 from ledger.intents.lock import try_lock
 from ledger.intents.pool import SubmitterPool
 from ledger.intents.settings import QueueSettings
-from ledger.store.intents import get_intents, intents_of, transactions_of
+from ledger.intents.submitter import Submitter
+from ledger.store.intents import IntentRecord, get_intents, intents_of, transaction_intents, transactions_of
 from tests.factories.chain import Chain
 from tests.factories.market import at_stall, harvest
 from tests.factories.queue import events_on_chain, queue, submit_until_final, wait_final
@@ -299,3 +301,41 @@ def test_a_sale_oversold_by_what_is_in_flight_is_refused_alone_and_later_sales_k
     assert done[second[0]].error["name"] == "InsufficientQuantity"  # type: ignore[index]
     assert [done[i].result["serial"] for i in ids if done[i].status == "recorded"] == [1, 3, 4, 5]  # type: ignore[index]
     assert market.ledger.batch(bytes.fromhex(batch[2:])).remaining == 12 - 8 - 1 - 1 - 1
+
+
+def test_a_transaction_settles_from_the_intents_its_submitter_carried(chain: Chain, databases: Databases) -> None:
+    """The submitter settles a transaction it sent from the intents it marked sent, without
+    reading them back: they are the ones the database says the transaction carries, in order,
+    with the same payloads; a transaction it did not carry (after a restart) is read back, and
+    both record each sale under its reserved serial."""
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=100))
+    sale = {"batch_id": batch, "quantity": 1, "price": 7, "currency": "CNY"}
+    submitter = Submitter(
+        engine, market.ledger, market.vendor, QueueSettings(), stop=threading.Event(), wake=threading.Event()
+    )
+    submitter._resume()
+    settled: list[list[IntentRecord]] = []
+    for forget in (False, True):
+        ids = queue(engine, market.vendor, "sale", [{**sale, "price": n} for n in range(1, 13)])
+        assert submitter.fill()
+        (tx,) = submitter.in_flight
+        carried = submitter._carried[tx.tx_hash]
+        stored = transaction_intents(engine, tx.tx_hash)
+        assert [(i.id, i.payload) for i in carried] == [(i.id, i.payload) for i in stored]
+        assert [i.id for i in carried] == ids
+        if forget:
+            submitter._carried.clear()  # as after a restart: settled from the database
+        submitter._head_checked = -float("inf")
+        deadline = time.monotonic() + 30
+        while submitter.in_flight and time.monotonic() < deadline:
+            submitter.settle_mined()
+            submitter._head_checked = -float("inf")
+            time.sleep(0.05)
+        assert not submitter.in_flight and not submitter._carried
+        settled.append([get_intents(engine, ids)[i] for i in ids])
+    for intents in settled:
+        assert {i.status for i in intents} == {"recorded"}
+        assert [i.result["serial"] for i in intents] == [i.payload["serial"] for i in intents]
+        assert [[e["name"] for e in i.result["events"]] for i in intents] == [["SaleRecorded"]] * len(intents)
+    assert [i.result["serial"] for i in settled[0] + settled[1]] == list(range(1, 25))

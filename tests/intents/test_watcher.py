@@ -52,3 +52,29 @@ def test_watcher_sees_each_final_intent_once(databases: Databases) -> None:
     finally:
         watcher.stop()
     assert sorted(calls) == sorted(seen)  # each once
+    # Nothing is left behind for a look to walk (a long-running worker watches millions).
+    assert not watcher._callbacks and not watcher._senders and not watcher._by_sender
+
+
+def test_a_forgotten_intent_leaves_the_frequent_looks(databases: Databases) -> None:
+    """A request that stops waiting takes its intents out of the looks; an intent another
+    request still waits for stays in them."""
+    engine = databases.engine()
+    watcher = IntentWatcher(engine)
+    ((first, _),) = accept(engine, ELSEWHERE, "sale", [(_sale(1), None)])
+    ((second, _),) = accept(engine, ELSEWHERE, "sale", [(_sale(2), None)])
+    gone = {first.id: lambda: None, second.id: lambda: None}
+    staying = threading.Event()
+    watcher.watch_all(gone, ELSEWHERE)
+    watcher.watch_all({second.id: staying.set})
+    watcher.forget_all(gone)
+    assert all(first.id not in watched for watched in watcher._by_sender.values())
+    assert second.id in watcher._by_sender[None]  # the look of a request without its sender
+    watcher.start()
+    try:
+        error = {"name": "TransactionReverted", "args": {}, "message": "refused for the test"}
+        store.refuse(engine, [first.id, second.id], error)
+        assert staying.wait(PATIENCE_S)
+    finally:
+        watcher.stop()
+    assert not watcher._callbacks and not watcher._by_sender

@@ -42,16 +42,17 @@ def test_trace_forward_of_unknown_batch_is_not_found(demo_market: DemoMarket) ->
         trace_forward(demo_market.engine, "0x" + "11" * 32)
 
 
-@pytest.mark.parametrize(
-    "cls, fields",
-    [
-        (
-            SaleView,
-            ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03"),
-        ),
-        (BatchView, ("0x02", "06901234000017", "L-1", "KGM", 10, 4, "active", Party("0xab"), None, "split", 7, 9)),
-    ],
-)
+#: One view of each kind, as the values of its fields in order.
+VIEW_FIELDS = [
+    (
+        SaleView,
+        ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03"),
+    ),
+    (BatchView, ("0x02", "06901234000017", "L-1", "KGM", 10, 4, "active", Party("0xab"), None, "split", 7, 9)),
+]
+
+
+@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
 def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
     (bulk,) = frozen_views(cls, [dict(zip(cls.__dataclass_fields__, fields, strict=True))])
     single = cls(*fields)
@@ -61,16 +62,7 @@ def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tup
         bulk.quantity = 5  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(
-    "cls, fields",
-    [
-        (
-            SaleView,
-            ("0x01", 3, "0x02", "06901234000017", "L-1", Party("0xab", "Stall"), 2, "KGM", 3800, "CNY", 7, 9, "0x03"),
-        ),
-        (BatchView, ("0x02", "06901234000017", "L-1", "KGM", 10, 4, "active", Party("0xab"), None, "split", 7, 9)),
-    ],
-)
+@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
 def test_views_from_copies_of_the_fields_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
     template = view_fields(cls)
     assert template == dict.fromkeys(cls.__dataclass_fields__)

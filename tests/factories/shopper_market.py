@@ -19,18 +19,11 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 
 from ledger import demo
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy
 from ledger.chain.freshledger import FreshLedgerContract, Residue, batch_id_of
-from ledger.chain.node import LocalNode, free_port
 from ledger.documents.cid import cid_of
-from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
 from ledger.queries import chain_of_custody
 from ledger.queries.views import CustodyChain
-from ledger.store.writer import IndexStore
-from tests.support.databases import Databases
+from tests.factories.demo_market import indexed_demo
 
 SECOND_GREENS_LOT = "GV-2612-02"
 MERGED_LOT = "GV-MIX-01"
@@ -108,26 +101,5 @@ def record_merged_greens(ledger: FreshLedgerContract) -> None:
 @contextmanager
 def shopper_market(kind: str, workdir: Path) -> Iterator[ShopperMarket]:
     """Record the demo and the merged lot on a fresh anvil and index them into a `kind` database."""
-    node = LocalNode(workdir / "anvil", port=free_port(), persist=False)
-    info = node.start()
-    databases = Databases(kind, workdir)
-    try:
-        client = ChainClient(info.rpc_url)
-        deployment = deploy(client, dev_account(0))
-        ledger = FreshLedgerContract(client, deployment.address)
-        engine = databases.engine()
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(engine), source)
-        indexer.check_identity()
-
-        def indexed() -> Engine:  # the demo traces its recall through the database
-            indexer.sync()
-            return engine
-
-        demo.record_scenario(ledger, indexed=indexed)
-        record_merged_greens(ledger)
-        indexer.sync()
+    with indexed_demo(kind, workdir, record_merged_greens) as (engine, ledger):
         yield ShopperMarket(engine, ledger)
-    finally:
-        databases.close()
-        node.stop()

@@ -13,18 +13,12 @@ import pytest
 from sqlalchemy import Engine, text
 
 from ledger import demo
-from ledger.chain.accounts import dev_account
-from ledger.chain.client import ChainClient
-from ledger.chain.deploy import deploy
 from ledger.chain.freshledger import FreshLedgerContract, batch_id_of
-from ledger.chain.node import LocalNode, free_port
-from ledger.indexer.fetch import JsonRpc
-from ledger.indexer.sync import Indexer, Source
 from ledger.queries.days import market_day
-from ledger.store.writer import IndexStore
 from tests.factories.board_market import RecordedBoard, indexed_board_market, recorded_board_market, sale_ids
+from tests.factories.demo_market import indexed_demo
 from tests.factories.market import Market
-from tests.support.databases import KINDS, Databases
+from tests.support.databases import KINDS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 #: A window holding every block time of the tests' chains.
@@ -43,28 +37,8 @@ class DemoMarket:
 
 @pytest.fixture(scope="package", params=KINDS)
 def demo_market(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoMarket]:
-    node = LocalNode(tmp_path_factory.mktemp("anvil"), port=free_port(), persist=False)
-    info = node.start()
-    databases = Databases(request.param, tmp_path_factory.mktemp("db"))
-    try:
-        client = ChainClient(info.rpc_url)
-        deployment = deploy(client, dev_account(0))
-        ledger = FreshLedgerContract(client, deployment.address)
-        engine = databases.engine()
-        source = Source(deployment.chain_id, deployment.genesis_hash, deployment.address, deployment.deploy_block)
-        indexer = Indexer(JsonRpc(info.rpc_url), IndexStore(engine), source)
-        indexer.check_identity()
-
-        def indexed() -> Engine:  # the demo traces its recall through the database
-            indexer.sync()
-            return engine
-
-        demo.record_scenario(ledger, indexed=indexed)
-        indexer.sync()
+    with indexed_demo(request.param, tmp_path_factory.mktemp("demo")) as (engine, ledger):
         yield DemoMarket(engine, ledger, demo.cast())
-    finally:
-        databases.close()
-        node.stop()
 
 
 @dataclass(frozen=True)

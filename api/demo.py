@@ -8,6 +8,7 @@ same market).
 
 from __future__ import annotations
 
+import faulthandler
 import threading
 import time
 
@@ -37,6 +38,9 @@ DEMO_PORT = 8000
 FOLLOW_POLL_S = 0.2
 #: How long uvicorn may take to bind its socket before the demo gives up.
 START_TIMEOUT_S = 30.0
+#: The orderly stop's joins take at most about 40 s; past this a stop that hangs prints every
+#: thread's stack and ends the process instead of waiting for ever.
+STOP_TIMEOUT_S = 50.0
 
 
 def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, port: int | None = None) -> None:
@@ -99,6 +103,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
     except KeyboardInterrupt:
         pass
     finally:
+        faulthandler.dump_traceback_later(STOP_TIMEOUT_S, exit=True)
         progress.stop()
         if scales is not None:
             scales.stop()
@@ -112,6 +117,7 @@ def serve_demo(demo: DemoMarket, progress: DemoProgress, console: Console, *, po
         if notifying is not None and notifying.is_alive():
             notifying.join(timeout=10)
         demo.node.stop()
+        faulthandler.cancel_dump_traceback_later()
         console.print("stopped: API, indexer and chain (state kept for the next run)")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -190,6 +191,7 @@ def demo(
         serve_demo(market, progress, console, port=port)
 
     faulthandler.enable()  # a crash in C code names its threads' stacks instead of dying silently
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where every thread is, now
     run_demo(console, serve=serve_stage if serve else None)
     if serve:
         # Every part is stopped and its state committed by now, but daemon threads of those

@@ -102,6 +102,7 @@ def test_demo_serves_the_market_until_interrupted(env: dict[str, str]) -> None:
     its QR in the terminal; Ctrl-C stops the API, the indexer and the chain."""
     import re
     import signal
+    import time
 
     port = free_port()
     process = subprocess.Popen(
@@ -131,7 +132,16 @@ def test_demo_serves_the_market_until_interrupted(env: dict[str, str]) -> None:
         assert custody["events"][-1]["kind"] == "sold"
     finally:
         process.send_signal(signal.SIGINT)
-        remaining, _ = process.communicate(timeout=60)
+        try:
+            remaining, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGUSR1)  # every thread's stack (faulthandler), then stop it
+            time.sleep(3)
+            process.kill()
+            stuck, _ = process.communicate(timeout=30)
+            raise AssertionError(
+                f"the demo did not stop within 60 s of Ctrl-C; its threads:\n{stuck[-12000:]}"
+            ) from None
     assert process.returncode == 0, remaining[-2000:]
     assert "stopped: API, indexer and chain" in remaining
     assert run(env, "chain", "status", ok=False).returncode == 3

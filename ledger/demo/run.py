@@ -239,6 +239,9 @@ def run_demo(console: Console, *, serve: Serve | None) -> None:
     the API is up), or without it print the summary and leave the chain running. Ctrl-C
     before serving stops the chain too."""
     began = time.monotonic()
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (a background job of a
+    # shell without job control, a test runner's worker): Python then installs no handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the demo as cleanly as Ctrl-C
     progress = DemoProgress(console)
     progress.start()

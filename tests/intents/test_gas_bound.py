@@ -90,7 +90,7 @@ def test_a_group_over_the_gas_bound_of_the_queue_is_halved_until_it_fits(chain: 
     a transaction: each transaction is under it, every sale is recorded under its serial, and
     not one estimate was asked for."""
     engine, market = databases.engine(), chain.market
-    batches = [to_hex(at_stall(market, quantity=10)) for _ in range(MAX_GROUP)]
+    batches = [to_hex(at_stall(market, quantity=10)) for _ in range(200)]
     payloads = [{"batch_id": b, "quantity": 1, "price": 7 + n, "currency": "CNY"} for n, b in enumerate(batches)]
     data = market.ledger.abi.encode_call(
         "recordSales", [sale_groups([Sale(bytes.fromhex(b[2:]), 1, 7, "CNY", 1) for b in batches[:50]])]

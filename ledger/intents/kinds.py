@@ -169,7 +169,15 @@ def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
     """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`):
     the queue reserved each sale's serial in the order of the intents per batch, so a
     batch's sales go out with rising serials and each group pins its first."""
-    return [sale_groups([_sale(p) for p in payloads])]
+    # Each batch id read once: a transaction's hundreds of sales share a few batches.
+    batches: dict[str, bytes] = {}
+    sales = []
+    for p in payloads:
+        batch = batches.get(p["batch_id"])
+        if batch is None:
+            batch = batches[p["batch_id"]] = _bytes(p["batch_id"])
+        sales.append(Sale(batch, p["quantity"], p["price"], p["currency"], p.get("serial")))
+    return [sale_groups(sales)]
 
 
 def _harvest(p: Payload) -> HarvestLot:

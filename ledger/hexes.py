@@ -18,7 +18,9 @@ import dataclasses
 import re
 from typing import Any
 
-_HEX = re.compile(r"0x([0-9a-fA-F]{2})*")
+#: The digits' count is checked apart: a repeated pair group made the match three times slower,
+#: and every sale's batch id is read twice on its way to the chain.
+_HEX = re.compile(r"0x[0-9a-fA-F]*")
 
 
 def to_hex(raw: bytes) -> str:
@@ -31,7 +33,7 @@ def from_hex(text: str, *, size: int | None = None) -> bytes:
 
     `size`, when given, is the exact byte length expected (32 for a batch id or a hash).
     """
-    if not isinstance(text, str) or _HEX.fullmatch(text) is None:
+    if not isinstance(text, str) or len(text) % 2 or _HEX.fullmatch(text) is None:
         raise ValueError("expected 0x followed by an even number of hex digits")
     raw = bytes.fromhex(text[2:])
     if size is not None and len(raw) != size:

@@ -115,6 +115,10 @@ class ContractAbi:
     def has_function(self, name: str) -> bool:
         return name in self._functions
 
+    def selector(self, name: str) -> bytes:
+        """The 4 bytes that open function `name`'s call data."""
+        return self._encoders(name)[0]
+
     def encode_call(self, name: str, args: Sequence[Any]) -> bytes:
         """Calldata for function `name` with positional `args`."""
         selector, encode = self._encoders(name)

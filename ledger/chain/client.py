@@ -283,10 +283,21 @@ class ChainClient:
         return int(self.rpc.call("eth_getTransactionCount", [sender, block]), 16)
 
     def revert_reason(
-        self, sender: str, *, to: str, data: bytes, abi: ContractAbi, block: int | str = "latest"
+        self,
+        sender: str,
+        *,
+        to: str,
+        data: bytes,
+        abi: ContractAbi,
+        block: int | str = "latest",
+        gas: int | None = None,
     ) -> TransactionError | None:
-        """Run a call as `sender` on `block`; the error it reverts with, or None if it passes."""
+        """Run a call as `sender` on `block`; the error it reverts with, or None if it passes.
+        `gas`: the call's gas limit, as a transaction's (its intrinsic gas included); a call
+        that runs out of it raises :class:`RpcError` (no revert: no contract error)."""
         call = {"from": sender, "to": to, "data": to_hex(data)}
+        if gas is not None:
+            call["gas"] = hex(gas)
         try:
             self._call_or_revert("eth_call", [call, hex(block) if isinstance(block, int) else block], abi)
         except TransactionError as exc:

@@ -169,7 +169,15 @@ def _sales_args(payloads: Sequence[Payload]) -> list[Any]:
     """``recordSales(BatchSales[])`` in the order of the intents (see :func:`sale_groups`):
     the queue reserved each sale's serial in the order of the intents per batch, so a
     batch's sales go out with rising serials and each group pins its first."""
-    return [sale_groups([_sale(p) for p in payloads])]
+    # Each batch id read once: a transaction's hundreds of sales share a few batches.
+    batches: dict[str, bytes] = {}
+    sales = []
+    for p in payloads:
+        batch = batches.get(p["batch_id"])
+        if batch is None:
+            batch = batches[p["batch_id"]] = _bytes(p["batch_id"])
+        sales.append(Sale(batch, p["quantity"], p["price"], p["currency"], p.get("serial")))
+    return [sale_groups(sales)]
 
 
 def _harvest(p: Payload) -> HarvestLot:
@@ -247,6 +255,11 @@ KINDS: dict[str, Kind] = {
     for kind in (
         # Sales pack into recordSales where the contract has it: one SaleRecorded per sale,
         # under the serial the queue reserved (a lone sale too: recordSale cannot pin it).
+        # 400 a transaction: a busy stall queues more than 200 within a group window, and each
+        # transaction costs the API a signature, a call, two commits and a receipt, and the
+        # node a signature check. At most about 5.4M gas and 100 KB of call data (every sale
+        # its own batch, the largest values): under the submitter's gas bound and the 128 KB
+        # a node's pool takes.
         Kind(
             "sale",
             "recordSale",
@@ -255,7 +268,7 @@ KINDS: dict[str, Kind] = {
             item_event="SaleRecorded",
             batch_function="recordSales",
             batch_args=_sales_args,
-            max_group=200,
+            max_group=400,
             pinned=lambda p: p.get("serial") is not None,
         ),
         # Harvests of one supplier pack into registerHarvests: one HarvestRegistered per lot.

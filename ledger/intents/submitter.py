@@ -8,14 +8,16 @@ chooses the sender's nonces. One step at a time:
 2. fill: while fewer than ``max_in_flight`` are in flight, take the run of queued intents of
    one kind at the head of the queue (several when the kind packs: whatever arrived while
    the previous transactions were in flight; while one is in flight the next goes at most
-   every ``group_window_s``, so a busy sender's writes pack), estimate the gas (a revert there names a bad
-   intent: the group is halved until each guilty intent stands alone and is refused, and the
-   rest go out), sign with the next nonce, store the signed bytes with the intents in one
-   database transaction, and only then send them.
+   every ``group_window_s``, so a busy sender's writes pack), run the call on the node's
+   pending state for its gas (an estimate, or for packed sales one call under their gas bound,
+   :mod:`ledger.intents.gas`; a revert there names a bad intent: the group is halved until
+   each guilty intent stands alone and is refused, and the rest go out), sign with the next
+   nonce, store the signed bytes with the intents in one database transaction, and only then
+   send them.
 
-An intent whose estimate reverts while earlier transactions of the sender are still in flight
-is not refused yet: it may depend on them (a sale of a batch just accepted). It waits until
-they are mined and is estimated again.
+An intent whose call reverts there while earlier transactions of the sender are still in
+flight is not refused yet: it may depend on them (a sale of a batch just accepted). It waits
+until they are mined and is tried again.
 
 When the node does not answer, the submitter backs off (doubling up to ``retry_max_s``) and
 reconciles with the node before going on (:mod:`ledger.intents.reconcile`).
@@ -34,9 +36,11 @@ from sqlalchemy import Engine
 
 from ledger.chain.client import GAS_MARGIN
 from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.jsonrpc import RpcError
 from ledger.errors import NodeError, TransactionError
 from ledger.hexes import to_hex
 from ledger.intents.crash import crash_point
+from ledger.intents.gas import gas_bound
 from ledger.intents.kinds import KINDS, kind_of, leading_group
 from ledger.intents.outcome import calldata, lone_refusal, settle, target
 from ledger.intents.reconcile import reconcile
@@ -257,7 +261,7 @@ class Submitter:
         self, group: list[IntentRecord], room: int
     ) -> tuple[list[tuple[list[IntentRecord], int, bytes]], bool, bool]:
         """Split `group` into transactions that estimate without a revert (at most `room`).
-        Returns them with their gas and call data (encoded once, for the estimate and the
+        Returns them with their gas limit and call data (encoded once, for the check and the
         signature), whether a revert must wait for transactions in flight, and whether an
         intent was refused."""
         planned: list[tuple[list[IntentRecord], int, bytes]] = []
@@ -272,7 +276,7 @@ class Submitter:
             data = calldata(self.ledger, part[0].kind, part)
             to, value = target(self.ledger, part[0].kind, part)
             try:
-                gas = self.client.estimate(self.sender, to=to, data=data, abi=self.ledger.abi, value=value)
+                needed, gas = self._gas(to, data, value)
             except NodeError:
                 raise
             except TransactionError as exc:  # a revert: a ContractRevert when the error is decoded
@@ -289,7 +293,7 @@ class Submitter:
                 self.notify([part[0].id])
                 refused = True
                 return True
-            if gas > self.settings.max_gas and len(part) > 1:
+            if needed > self.settings.max_gas and len(part) > 1:
                 half = len(part) // 2
                 return visit(part[:half]) and visit(part[half:])
             planned.append((part, gas, data))
@@ -297,6 +301,31 @@ class Submitter:
 
         complete = visit(group)
         return planned, not complete, refused
+
+    def _gas(self, to: str, data: bytes, value: int) -> tuple[int, int]:
+        """The gas a transaction of call data `data` needs (what ``max_gas`` bounds) and its
+        gas limit, on the node's pending state; a refusal raises :class:`TransactionError` (a
+        :class:`ContractRevert` when decoded).
+
+        A call with a gas bound (:mod:`ledger.intents.gas`) runs once, as an ``eth_call`` on
+        pending with the bound as its gas: it passes, so the transaction passes on that state
+        with that limit. Else (or when the call runs out of it) the node's estimate, which
+        runs the call a dozen times, with ``GAS_MARGIN`` on top."""
+        abi = self.ledger.abi
+        bound = gas_bound(abi, data) if not value else None
+        if bound is not None and bound > self.settings.max_gas:
+            return bound, bound  # halved before anything is asked
+        if bound is not None:
+            try:
+                reason = self.client.revert_reason(self.sender, to=to, data=data, abi=abi, block="pending", gas=bound)
+            except RpcError as exc:  # no refusal: out of gas under the bound
+                log.warning("submitter %s: a call ran out of its gas bound (%s); estimating", self.sender, exc)
+            else:
+                if reason is not None:
+                    raise reason
+                return bound, bound
+        estimate = self.client.estimate(self.sender, to=to, data=data, abi=abi, value=value)
+        return estimate, int(estimate * GAS_MARGIN)
 
     def _relay(self, intent: IntentRecord) -> None:
         tx = take_turn(self.engine, intent, self.next_nonce)
@@ -313,9 +342,7 @@ class Submitter:
 
     def _send(self, group: list[IntentRecord], gas: int, data: bytes) -> None:
         to, value = target(self.ledger, group[0].kind, group)
-        signed = self.client.sign(
-            self.account, to=to, data=data, gas=int(gas * GAS_MARGIN), nonce=self.next_nonce, value=value
-        )
+        signed = self.client.sign(self.account, to=to, data=data, gas=gas, nonce=self.next_nonce, value=value)
         tx = TxRecord(
             tx_hash=signed.hash,
             sender=self.sender,

@@ -31,7 +31,8 @@ def default_database_url() -> str:
     return os.environ.get("FRESHLEDGER_DATABASE_URL") or f"sqlite:///{data_dir() / 'freshledger.db'}"
 
 
-def _json_text(value: object) -> str:
+def json_text(value: object) -> str:
+    """A JSON column's text, as every engine of :func:`make_engine` writes it."""
     # orjson: the raw event log serialises one JSON document per event.
     return orjson.dumps(value).decode()
 
@@ -39,7 +40,7 @@ def _json_text(value: object) -> str:
 def make_engine(url: str | None = None, **kwargs: object) -> Engine:
     """An engine for `url` (default :func:`default_database_url`), tuned per backend."""
     url = url or default_database_url()
-    kwargs.setdefault("json_serializer", _json_text)
+    kwargs.setdefault("json_serializer", json_text)
     kwargs.setdefault("json_deserializer", orjson.loads)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]

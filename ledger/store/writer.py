@@ -25,7 +25,12 @@ from sqlalchemy import JSON, Engine, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
-from ledger.store.bulk_load import build_missing_indexes, drop_deferrable_indexes, missing_indexes
+from ledger.store.bulk_load import (
+    build_missing_indexes,
+    build_missing_indexes_concurrently,
+    drop_deferrable_indexes,
+    missing_indexes,
+)
 from ledger.store.change_marks import mark_changed, mark_everything, range_keys
 
 #: Rows per INSERT statement: large enough to amortise round trips, small enough for
@@ -39,6 +44,9 @@ SQLITE_CACHE_KIB = 65_536
 #: at the default, every range of a backfill waited for one.
 SQLITE_BULK_CHECKPOINT_PAGES = 65_536
 SQLITE_CHECKPOINT_PAGES = 1_000
+#: PostgreSQL connections that build a bulk load's deferred indexes at once (the server
+#: builds them on as many cores; two is what this project's machines have).
+INDEX_BUILD_CONNECTIONS = 2
 #: Keys per ``IN (...)`` list when loading states.
 LOAD_CHUNK = 500
 
@@ -154,8 +162,11 @@ class IndexStore:
 
     def end_bulk_load(self) -> int:
         """Build the indexes a bulk load deferred; return how many were built."""
-        with self.engine.begin() as conn:
-            built = build_missing_indexes(conn)
+        if self.engine.dialect.name == "postgresql":
+            built = build_missing_indexes_concurrently(self.engine, INDEX_BUILD_CONNECTIONS)
+        else:  # SQLite has one writer at a time
+            with self.engine.begin() as conn:
+                built = build_missing_indexes(conn)
         self._bulk_load = False
         return built
 

@@ -213,6 +213,14 @@ class IndexStore:
             mark_changed(conn, prepared.marks, int(time.time()))
             _set_checkpoint(conn, prepared.checkpoint)
 
+    def checkpoint_wal(self) -> None:
+        """SQLite: copy what the WAL holds into the database file as far as no reader needs
+        it still (a passive checkpoint: it waits for no one); nothing on PostgreSQL."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
     def rollback_to(self, ancestor: CheckpointRecord) -> int:
         """Undo every block above `ancestor`; return how many raw events were removed."""
         with self.engine.begin() as conn:

@@ -82,7 +82,7 @@ class RangeWrite:
     row before the range, which are replaced rather than inserted.
     """
 
-    rows: dict[str, list[dict[str, Any]]]
+    rows: dict[str, tuple[Sequence[str], list[tuple[Any, ...]]]]  # by table: column names, one tuple a row
     batches: dict[str, dict[str, Any] | None]
     participants: dict[str, dict[str, Any] | None]
     stored_batches: set[str]
@@ -268,7 +268,7 @@ def prepare_range(write: RangeWrite) -> PreparedRange:
     """`write` as the rows the driver takes (tuples, JSON as text): the Python half of a
     write, which the indexer does before handing a range to a writer process."""
     return PreparedRange(
-        rows=[(name, *_row_values(_TABLES[name], rows)) for name, rows in write.rows.items() if rows],
+        rows=[(name, list(names), values) for name, (names, values) in write.rows.items() if values],
         batches=_row_values(_BATCHES, [row for row in write.batches.values() if row is not None]),
         stored_batches=[key for key in write.batches if key in write.stored_batches],
         participants=_row_values(_PARTICIPANTS, [row for row in write.participants.values() if row is not None]),

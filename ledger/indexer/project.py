@@ -18,6 +18,10 @@ from ledger.chain.events import ChainEvent
 from ledger.indexer.state import Rows, StateCache
 from ledger.vocabulary import ACTIVE, EVENTS, QUARANTINED, RECALLED, ROLE_BIT_OF_ID, SOLD_OUT
 
+#: The kind of a split's lineage edge and child batch (looked up once: a split is most of a
+#: busy market's events).
+_SPLIT = EVENTS["BatchSplit"].kind
+
 
 class Projector:
     """Applies events to a :class:`StateCache` and collects the rows they produce."""
@@ -261,7 +265,7 @@ class Projector:
             unit=parent["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind=EVENTS["BatchSplit"].kind,
+            kind=_SPLIT,
         )
         self.rows.add(
             "lineage",
@@ -269,7 +273,7 @@ class Projector:
             parent_id=a["parentId"],
             child_id=a["childId"],
             quantity=a["quantity"],
-            kind=EVENTS["BatchSplit"].kind,
+            kind=_SPLIT,
             custodian=a["custodian"],
             position=0,
         )

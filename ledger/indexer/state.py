@@ -73,7 +73,7 @@ class StateCache:
 
 #: The columns every event table's rows start with, from the event (``EventRow``).
 EVENT_COLUMNS = ("block_number", "log_index", "block_time", "tx_hash")
-#: The columns of a ``raw_events`` row, as :meth:`Rows.add_raw_event` makes it.
+#: The columns of a ``raw_events`` row, in the order the projector makes it.
 RAW_EVENT_COLUMNS = ("block_number", "log_index", "block_hash", "block_time", "tx_hash", "tx_index", "name", "args")
 #: Each event table's own columns (after EVENT_COLUMNS), in the model's order.
 _OWN_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -86,8 +86,9 @@ _OWN_COLUMNS: dict[str, tuple[str, ...]] = {
 class Rows:
     """Rows to insert, by table name: the column names and one tuple per row, as the
     database driver takes them (``args`` as JSON text). Built as tuples here, not as dicts
-    converted later: a backfill makes two or three rows an event, and the conversion and
-    the dicts were a fifth of the indexer's work an event.
+    converted later: a backfill makes two or three rows an event, and the dicts and their
+    conversion cost the indexer's main thread about 1 µs an event (of ~4.4 for projecting,
+    converting and pickling).
 
     A table's rows all have the columns its first row was given (its handlers pass the
     same ones): a row that lacks one raises KeyError, as an insert of it would fail.

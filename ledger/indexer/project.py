@@ -12,9 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+
 from ledger.chain.events import ChainEvent
 from ledger.indexer.state import Rows, StateCache
 from ledger.vocabulary import ACTIVE, EVENTS, QUARANTINED, RECALLED, ROLE_BIT_OF_ID, SOLD_OUT
+
+#: The kind of a split's lineage edge and child batch (looked up once: a split is most of a
+#: busy market's events).
+_SPLIT = EVENTS["BatchSplit"].kind
 
 
 class Projector:
@@ -33,20 +39,21 @@ class Projector:
         self._handlers: dict[str, Callable[[Projector, ChainEvent, dict[str, Any]], None] | None] = {}
 
     def apply(self, events: Iterable[ChainEvent]) -> None:
-        raw_events = self.rows.by_table["raw_events"]
+        raw_events = self.rows.raw_events()
         handlers = self._handlers
+        dumps = orjson.dumps
         for event in events:
-            raw_events.append(
-                {
-                    "block_number": event.block_number,
-                    "log_index": event.log_index,
-                    "block_hash": event.block_hash,
-                    "block_time": event.block_time,
-                    "tx_hash": event.tx_hash,
-                    "tx_index": event.tx_index,
-                    "name": event.name,
-                    "args": event.args,
-                }
+            raw_events.append(  # RAW_EVENT_COLUMNS; the args as the engine's JSON serialiser writes them
+                (
+                    event.block_number,
+                    event.log_index,
+                    event.block_hash,
+                    event.block_time,
+                    event.tx_hash,
+                    event.tx_index,
+                    event.name,
+                    dumps(event.args).decode(),
+                )
             )
             name = event.name
             if name not in handlers:  # looked up once per event name, not per event
@@ -258,7 +265,7 @@ class Projector:
             unit=parent["unit"],
             quantity=a["quantity"],
             custodian=a["custodian"],
-            kind=EVENTS["BatchSplit"].kind,
+            kind=_SPLIT,
         )
         self.rows.add(
             "lineage",
@@ -266,7 +273,7 @@ class Projector:
             parent_id=a["parentId"],
             child_id=a["childId"],
             quantity=a["quantity"],
-            kind=EVENTS["BatchSplit"].kind,
+            kind=_SPLIT,
             custodian=a["custodian"],
             position=0,
         )

@@ -11,7 +11,10 @@ keep guarding the data, and a rollback merely scans where it would have used an 
 Whether a load is under way is the schema itself: some deferrable index is missing. A load
 killed half-way is therefore resumed as one (the next sync sees the missing indexes and
 restores them when it reaches the head), and no other state can disagree with it. The indexes
-are dropped and built in one transaction each, so a crash leaves either all of them or none.
+are dropped in one transaction, so a crash leaves either all of them or none; on SQLite they are
+built in one transaction too. On PostgreSQL they are built by a few connections at once (the
+server builds them in parallel: the build is a serial tenth of a backfill), each connection's
+share in one transaction: a crash leaves some tables indexed, and the next sync builds the rest.
 
 While a load runs, the API's queries on these tables scan them: a fresh database is being
 filled, and its answers are incomplete anyway until the backfill ends.
@@ -27,7 +30,9 @@ Example::
 
 from __future__ import annotations
 
-from sqlalchemy import Index, inspect
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import Engine, Index, inspect, text
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
@@ -78,4 +83,33 @@ def build_missing_indexes(conn: Connection) -> int:
     missing = missing_indexes(conn)
     for index in missing:
         index.create(conn)
+    return len(missing)
+
+
+def build_missing_indexes_concurrently(engine: Engine, connections: int) -> int:
+    """PostgreSQL's :func:`build_missing_indexes` on up to `connections` connections at once,
+    its server building them on as many cores (CREATE INDEX takes a share lock: builds on
+    one table do not block each other). The indexes are shared out by the size of their
+    table: a backfill fills two or three of the tables, the rest are empty."""
+    with engine.connect() as conn:
+        missing = missing_indexes(conn)
+        sizes = {
+            name: conn.execute(text("SELECT pg_relation_size(:name)"), {"name": name}).scalar_one()
+            for name in {index.table.name for index in missing}
+        }
+    shares: list[list[Index]] = [[] for _ in range(max(1, min(connections, len(missing))))]
+    loads = [0] * len(shares)
+    for index in sorted(missing, key=lambda index: sizes[index.table.name], reverse=True):
+        least = loads.index(min(loads))
+        shares[least].append(index)
+        loads[least] += 1 + sizes[index.table.name]
+
+    def build(indexes: list[Index]) -> None:
+        with engine.begin() as conn:
+            for index in indexes:
+                index.create(conn)
+
+    with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="index-build") as pool:
+        for done in [pool.submit(build, share) for share in shares]:
+            done.result()
     return len(missing)

@@ -63,27 +63,33 @@ def rating_key(sale_id: str) -> str:
 
 
 def range_keys(
-    rows_by_table: Mapping[str, Sequence[Mapping[str, Any]]], batches: Iterable[str], participants: Iterable[str]
+    rows_by_table: Mapping[str, tuple[Sequence[str], Sequence[Sequence[Any]]]],
+    batches: Iterable[str],
+    participants: Iterable[str],
 ) -> set[str]:
     """The keys a block range changes: every batch its rows name, and the batches and
-    participants whose state it changed."""
+    participants whose state it changed. `rows_by_table` holds per table the column names
+    and the rows' values in that order."""
     batches, participants = list(batches), list(participants)
     if len(batches) + len(participants) > MAX_KEYS:
         # mark_changed would mark everything anyway: a backfill's range need not collect
         # the keys of its hundred thousand rows first.
         return {EVERYTHING}
     keys = {key.lower() for key in (*batches, *participants)}
-    for notice in rows_by_table.get("notices", ()):
+    names, notices = rows_by_table.get("notices", ((), ()))
+    for notice in notices:
         # A notice shows on the pages of the lot and the stall it concerns, or on every page.
-        concerns = [value for value in (notice.get("batch_id"), notice.get("stall")) if value]
+        row = dict(zip(names, notice, strict=True))
+        concerns = [value for value in (row.get("batch_id"), row.get("stall")) if value]
         if concerns:
             keys.update(value.lower() for value in concerns)
         else:
             keys.add(EVERYTHING)
-    for rows in rows_by_table.values():
+    for names, rows in rows_by_table.values():
+        columns = [at for at, name in enumerate(names) if name in _BATCH_COLUMNS]
         for row in rows:
-            for column in _BATCH_COLUMNS:
-                value = row.get(column)
+            for at in columns:
+                value = row[at]
                 if value:
                     keys.add(value.lower())
     return keys

@@ -25,7 +25,12 @@ from sqlalchemy import JSON, Engine, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ledger.store import models
-from ledger.store.bulk_load import build_missing_indexes, drop_deferrable_indexes, missing_indexes
+from ledger.store.bulk_load import (
+    build_missing_indexes,
+    build_missing_indexes_concurrently,
+    drop_deferrable_indexes,
+    missing_indexes,
+)
 from ledger.store.change_marks import mark_changed, mark_everything, range_keys
 
 #: Rows per INSERT statement: large enough to amortise round trips, small enough for
@@ -39,6 +44,9 @@ SQLITE_CACHE_KIB = 65_536
 #: at the default, every range of a backfill waited for one.
 SQLITE_BULK_CHECKPOINT_PAGES = 65_536
 SQLITE_CHECKPOINT_PAGES = 1_000
+#: PostgreSQL connections that build a bulk load's deferred indexes at once (the server
+#: builds them on as many cores; two is what this project's machines have).
+INDEX_BUILD_CONNECTIONS = 2
 #: Keys per ``IN (...)`` list when loading states.
 LOAD_CHUNK = 500
 
@@ -74,7 +82,7 @@ class RangeWrite:
     row before the range, which are replaced rather than inserted.
     """
 
-    rows: dict[str, list[dict[str, Any]]]
+    rows: dict[str, tuple[Sequence[str], list[tuple[Any, ...]]]]  # by table: column names, one tuple a row
     batches: dict[str, dict[str, Any] | None]
     participants: dict[str, dict[str, Any] | None]
     stored_batches: set[str]
@@ -154,8 +162,11 @@ class IndexStore:
 
     def end_bulk_load(self) -> int:
         """Build the indexes a bulk load deferred; return how many were built."""
-        with self.engine.begin() as conn:
-            built = build_missing_indexes(conn)
+        if self.engine.dialect.name == "postgresql":
+            built = build_missing_indexes_concurrently(self.engine, INDEX_BUILD_CONNECTIONS)
+        else:  # SQLite has one writer at a time
+            with self.engine.begin() as conn:
+                built = build_missing_indexes(conn)
         self._bulk_load = False
         return built
 
@@ -201,6 +212,14 @@ class IndexStore:
             conn.execute(delete(_JOURNAL).where(_JOURNAL.c.block_number < prepared.prune_below))
             mark_changed(conn, prepared.marks, int(time.time()))
             _set_checkpoint(conn, prepared.checkpoint)
+
+    def checkpoint_wal(self) -> None:
+        """SQLite: copy what the WAL holds into the database file as far as no reader needs
+        it still (a passive checkpoint: it waits for no one); nothing on PostgreSQL."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def rollback_to(self, ancestor: CheckpointRecord) -> int:
         """Undo every block above `ancestor`; return how many raw events were removed."""
@@ -249,7 +268,7 @@ def prepare_range(write: RangeWrite) -> PreparedRange:
     """`write` as the rows the driver takes (tuples, JSON as text): the Python half of a
     write, which the indexer does before handing a range to a writer process."""
     return PreparedRange(
-        rows=[(name, *_row_values(_TABLES[name], rows)) for name, rows in write.rows.items() if rows],
+        rows=[(name, list(names), values) for name, (names, values) in write.rows.items() if values],
         batches=_row_values(_BATCHES, [row for row in write.batches.values() if row is not None]),
         stored_batches=[key for key in write.batches if key in write.stored_batches],
         participants=_row_values(_PARTICIPANTS, [row for row in write.participants.values() if row is not None]),

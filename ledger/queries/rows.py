@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
@@ -85,6 +86,26 @@ def sale_view(row: Mapping[str, Any], batch: Mapping[str, Any], parties: Parties
         block_number=int(row["block_number"]),
         tx_hash=row["tx_hash"],
     )
+
+
+def driver_rows(conn: Connection, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """`statement`'s rows as the driver returns them, read on `conn`'s connection (in its
+    transaction); `statement` in the driver's style of named parameters (sqlite3's ``:name``,
+    psycopg's ``%(name)s``). For the thousands of rows of a trace: SQLAlchemy's row objects for
+    a recall's 10,000 sales cost more than a tenth of it, and a text statement's values pass
+    through them unchanged anyway."""
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def json_array(values: Iterable[str]) -> str:
+    """`values` as the JSON array text that SQLite's ``json_each`` reads (one parameter for
+    many ids): orjson makes a trace's 1,100 batch ids in a thirtieth of ``json.dumps``'s time."""
+    return orjson.dumps(list(values)).decode()
 
 
 def parties_by_address(conn: Connection, addresses: Iterable[str | None]) -> dict[str, Party]:

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import select, text
 
 from ledger import demo
+from ledger.chain.events import ChainEvent
+from ledger.chain.freshledger import batch_id_of, sale_id_of
 from ledger.errors import NotFound
+from ledger.gs1 import make_gtin
+from ledger.hexes import from_hex, to_hex
+from ledger.indexer.sync import write_events
 from ledger.queries import trace_forward
 from ledger.queries.rows import Parties, batch_rows, batch_view, sale_view
-from ledger.queries.views import BatchView, Party, SaleView, frozen_views, view_fields
+from ledger.queries.views import BatchView, Party, SaleView, draft_class
 from ledger.store import models
+from ledger.store.writer import CheckpointRecord, IndexStore
 from tests.queries.conftest import DemoMarket
 from tests.queries.expected_trace import expected_trace
+from tests.support.databases import Databases
+
+GTIN = make_gtin("0690123400002")
 
 
 def test_trace_forward_from_the_strawberry_lot_reaches_its_stall(demo_market: DemoMarket) -> None:
@@ -52,32 +63,39 @@ VIEW_FIELDS = [
 ]
 
 
-@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
-def test_views_built_in_bulk_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
-    (bulk,) = frozen_views(cls, [dict(zip(cls.__dataclass_fields__, fields, strict=True))])
-    single = cls(*fields)
-    assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
-    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        bulk.quantity = 5  # type: ignore[misc]
-
-
-@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
-def test_views_from_copies_of_the_fields_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
-    template = view_fields(cls)
-    assert template == dict.fromkeys(cls.__dataclass_fields__)
-    first, second = template.copy(), template.copy()
+def _drafted(cls: type, fields: tuple) -> object:
+    """A view of `cls` built as the trace builds them: a draft's fields set in order, then its
+    class assigned."""
+    view = draft_class(cls)()
     for name, value in zip(cls.__dataclass_fields__, fields, strict=True):
-        first[name] = value
-    second.update(first, quantity=99)
-    assert template == dict.fromkeys(cls.__dataclass_fields__)  # the copies are their own
-    bulk, other = frozen_views(cls, [first, second])
+        setattr(view, name, value)
+    view.__class__ = cls
+    return view
+
+
+@pytest.mark.parametrize("cls, fields", VIEW_FIELDS)
+def test_views_built_as_drafts_equal_those_built_one_by_one(cls: type, fields: tuple) -> None:
+    drafted, again = _drafted(cls, fields), _drafted(cls, fields)  # the second on the class's shared keys
     single = cls(*fields)
-    assert bulk == single and hash(bulk) == hash(single) and repr(bulk) == repr(single)
-    assert vars(bulk) == vars(single) and list(vars(bulk)) == list(vars(single))
-    assert other == dataclasses.replace(single, quantity=99)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        bulk.quantity = 5  # type: ignore[misc]
+    for view in (drafted, again):
+        assert type(view) is cls and dataclasses.is_dataclass(view)
+        assert view == single and hash(view) == hash(single) and repr(view) == repr(single)
+        assert vars(view) == vars(single) and list(vars(view)) == list(vars(single))
+        assert dataclasses.asdict(view) == dataclasses.asdict(single)
+        assert orjson.dumps(view) == orjson.dumps(single)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            view.quantity = 5  # type: ignore[attr-defined]
+    assert dataclasses.replace(drafted, quantity=99) == dataclasses.replace(single, quantity=99)
+    assert vars(drafted) is not vars(again)  # each view its own values
+
+
+def test_a_draft_class_refuses_a_class_of_another_layout() -> None:
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Slotted:
+        value: int
+
+    with pytest.raises(TypeError):
+        draft_class(Slotted)
 
 
 def test_trace_forward_of_every_batch_equals_the_trace_built_one_row_at_a_time(demo_market: DemoMarket) -> None:
@@ -115,3 +133,48 @@ def test_trace_forward_batches_equal_the_one_batch_views(demo_market: DemoMarket
         parties = Parties(conn, [*holders, *pending, *(s.vendor.address for s in result.sales)])
         expected = [batch_view(rows[b], parties) for b in ids]
     assert [result.batch, *result.descendants] == expected
+
+
+def test_trace_forward_orders_the_sales_of_one_block_by_log_index(databases: Databases) -> None:
+    """A scale's ``recordSales`` logs many sales in one block: chain order there is the log
+    index, whatever the order of their batches. Written through the indexer's projection."""
+    engine = databases.engine()
+    farm, stall = f"0x{1:040x}", f"0x{2:040x}"
+    root, left, right = (to_hex(batch_id_of(GTIN, lot)) for lot in ("BL-1", "BL-1-A", "BL-1-B"))
+    block = 0
+    events = []
+
+    def emit(name: str, args: dict[str, Any], log_index: int = 0) -> None:
+        """`name` in a block of its own, or (a log index above 0) in the block before."""
+        nonlocal block
+        if log_index == 0:
+            block += 1
+        tx_hash = f"0x{block:064x}"
+        events.append(ChainEvent(block, tx_hash, 1_764_000_000 + block, tx_hash, 0, log_index, name, args))
+
+    emit("ParticipantRegistered", {"account": farm, "role": "", "index": 1, "name": "Farm", "identifier": "1"})
+    emit("ParticipantRegistered", {"account": stall, "role": "", "index": 2, "name": "Stall", "identifier": "2"})
+    harvest = {"batchId": root, "supplier": farm, "gtin": GTIN, "lot": "BL-1", "quantity": 20, "unit": "KGM"}
+    emit("HarvestRegistered", {**harvest, "harvestedAt": 1, "origin": "geo:29.6,119.3", "documentCid": None})
+    for child, lot in ((left, "BL-1-A"), (right, "BL-1-B")):
+        emit("BatchSplit", {"parentId": root, "childId": child, "custodian": farm, "lot": lot, "quantity": 10})
+        emit("HandOffInitiated", {"batchId": child, "from": farm, "to": stall, "quantity": 10})
+        emit("HandOffAccepted", {"batchId": child, "to": stall, "quantity": 10})
+    # One block: the right batch's sale first, then the left's, then the right's again.
+    for log_index, (batch, serial) in enumerate(((right, 1), (left, 1), (right, 2))):
+        sale = {"batchId": batch, "vendor": stall, "saleId": to_hex(sale_id_of(from_hex(batch), serial))}
+        emit("SaleRecorded", {**sale, "serial": serial, "quantity": 1, "price": 3800, "currency": "CNY"}, log_index)
+    last = events[-1]
+    write_events(
+        IndexStore(engine),
+        events,
+        final_block=last.block_number,
+        recent_blocks=[],
+        checkpoint=CheckpointRecord(last.block_number, last.block_hash),
+        prune_below=last.block_number,
+    )
+
+    result = trace_forward(engine, root)
+    assert [(s.batch_id, s.serial) for s in result.sales] == [(right, 1), (left, 1), (right, 2)]
+    assert len({s.block_number for s in result.sales}) == 1
+    assert result == expected_trace(engine, root)

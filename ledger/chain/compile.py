@@ -14,6 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ledger.documents.atomic import write_atomic
 from ledger.errors import CompilationError
 from ledger.paths import BUILD_DIR, CONTRACTS_DIR, NODE_MODULES, REPO_ROOT, SOLC_SHIM
 
@@ -114,10 +115,9 @@ def build_artifact(force: bool = False) -> Path:
         "compiler": {"solc": compiler_version(), "settings": solc_settings()},
         **compiled,
     }
-    ARTIFACT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ARTIFACT_PATH.with_suffix(".tmp")
-    tmp.write_text(json.dumps(artifact, indent=1))
-    tmp.replace(ARTIFACT_PATH)
+    # A temporary file of its own, then a rename: the test workers of a fresh clone compile at
+    # once, and with one shared temporary name one renamed it away before the other could.
+    write_atomic(ARTIFACT_PATH, [json.dumps(artifact, indent=1).encode()])
     return ARTIFACT_PATH
 
 

@@ -20,6 +20,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.abi import ContractAbi
 from ledger.chain.client import ChainClient
 from ledger.chain.compile import build_artifact
+from ledger.documents.atomic import write_atomic
 from ledger.errors import DeploymentNotFound
 
 
@@ -69,10 +70,7 @@ def deploy(client: ChainClient, deployer: LocalAccount, *, authority: str | None
 
 def save(deployment: Deployment, data_dir: Path) -> Path:
     path = record_path(data_dir, deployment.chain_id)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(deployment.to_json())
-    tmp.replace(path)
+    write_atomic(path, [deployment.to_json().encode()])
     return path
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,19 @@ def test_openzeppelin_imports_resolve_from_node_modules() -> None:
     artifact = json.loads(build_artifact().read_text())
     names = {entry.get("name") for entry in artifact["abi"]}
     assert {"grantRole", "RoleGranted", "AccessControlUnauthorizedAccount"} <= names
+
+
+def test_processes_compiling_at_once_each_get_the_whole_artifact() -> None:
+    """The test workers of a fresh clone all find no artifact and compile at once: each writes
+    its own temporary file and renames it over the artifact, so none fails and the artifact is
+    always whole (with one shared temporary name, one worker renamed it away from the other)."""
+    script = "from ledger.chain.compile import build_artifact; print(build_artifact(force=True))"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    outcomes = [worker.communicate(timeout=180) for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0, 0], [err.decode()[-500:] for _, err in outcomes]
+    assert json.loads(ARTIFACT_PATH.read_text())["contractName"] == "FreshLedger"
+    assert not list(ARTIFACT_PATH.parent.glob("*.tmp"))

@@ -84,16 +84,18 @@ class KeyReused(Exception):
         super().__init__(f"Idempotency-Key {key!r} was used for another request (intent {first.id})")
 
 
+#: The table's column names, in its order.
+_NAMES = [c.name for c in _INTENTS.columns]
 #: Whether a row of the table lists its columns in the record's field order: then a record is
 #: made from the row as it is (a submitter reads a transaction's 200 rows several times; by
 #: name, the record cost more than the row).
-_IN_ORDER = [c.name for c in _INTENTS.columns] == [f.name for f in dataclasses.fields(IntentRecord)]
+_IN_ORDER = [f.name for f in dataclasses.fields(IntentRecord)] == _NAMES
 
 
 def _intent(row: Any) -> IntentRecord:
     if _IN_ORDER and len(row) == len(_INTENTS.columns):
         return IntentRecord(*row)
-    return IntentRecord(**{c.name: getattr(row, c.name) for c in _INTENTS.columns})
+    return IntentRecord(**{name: getattr(row, name) for name in _NAMES})
 
 
 def _tx(row: Any) -> TxRecord:
@@ -271,9 +273,8 @@ def _by_keys(engine: Engine, sender: str, keys: list[str]) -> dict[str, IntentRe
 
 #: Reading intents straight through the driver (:func:`_read_intents`): their columns in the
 #: table's order, and which of them hold JSON.
-_COLUMNS = ", ".join(c.name for c in _INTENTS.columns)
+_COLUMNS = ", ".join(_NAMES)
 _JSON_COLUMNS = [n for n, c in enumerate(_INTENTS.columns) if isinstance(c.type, JSON)]
-_NAMES = [c.name for c in _INTENTS.columns]
 #: At most this many ids in one IN list (SQLite takes 32,766 parameters a statement).
 _IDS_PER_QUERY = 1000
 

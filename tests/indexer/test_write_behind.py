@@ -169,6 +169,8 @@ def test_kill_9_of_the_indexer_takes_its_writer_and_a_resume_equals_a_clean_inde
     kills = 0
     for trial in range(4):
         start = max(checkpoint_of(engine), chain.deployment.deploy_block)
+        if head - start < 2:
+            break  # earlier trials went (nearly) to the head: the count of kills below says so
         target = rng.randint(start + 1, start + (head - start) // 2)
         process = subprocess.Popen(
             [sys.executable, "-c", INDEXER_PROGRAM, url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -185,7 +187,9 @@ def test_kill_9_of_the_indexer_takes_its_writer_and_a_resume_equals_a_clean_inde
             process.stderr.read().decode()[-2000:] if process.stderr else ""
         )
         if process.returncode == -signal.SIGKILL:
-            assert writers, f"trial {trial}: no writer process was running"
+            # Past the head's range the writer has stopped while the indexer builds the
+            # deferred indexes and exits: a kill there finds no writer, and none is owed.
+            assert writers or checkpoint_of(engine) == head, f"trial {trial}: no writer process was running"
         deadline = time.monotonic() + 10
         while any(alive(pid) for pid in writers) and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -20,9 +20,16 @@ from ledger.queries.rows import driver_rows, json_array
 MAX_DEPTH = 1_000
 
 
-def _walk_cte(to_column: str, from_column: str, start: str = "SELECT CAST(:batch_id AS VARCHAR(66)), 0") -> str:
+#: A walk's start: the batch ``:batch_id``, read from its table so that the walk's column has
+#: the type (and, on PostgreSQL, the "C" collation) of the lineage columns it meets: a recursive
+#: query's terms must agree on it, and a bare parameter would have the database's collation.
+_FROM_BATCH = "SELECT batch_id, 0 FROM batches WHERE batch_id = :batch_id"
+
+
+def _walk_cte(to_column: str, from_column: str, start: str = _FROM_BATCH) -> str:
     """The recursive ``walk(batch_id, depth)`` along `lineage` from `from_column` to
-    `to_column`, starting at the batch that `start` selects (by default ``:batch_id``)."""
+    `to_column`, starting at the batch that `start` selects (by default ``:batch_id``, if it
+    exists)."""
     return f"""
         WITH RECURSIVE walk(batch_id, depth) AS (
             {start}
@@ -34,7 +41,7 @@ def _walk_cte(to_column: str, from_column: str, start: str = "SELECT CAST(:batch
         """
 
 
-def _walk(to_column: str, from_column: str, start: str = "SELECT CAST(:batch_id AS VARCHAR(66)), 0") -> TextClause:
+def _walk(to_column: str, from_column: str, start: str = _FROM_BATCH) -> TextClause:
     """The batches of a walk (see :func:`_walk_cte`), each with its fewest steps."""
     return text(
         _walk_cte(to_column, from_column, start) + "SELECT batch_id, min(depth) AS depth FROM walk GROUP BY batch_id"
@@ -124,7 +131,8 @@ _CHILD_BATCHES_SQLITE = (
 
 
 def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:
-    """`batch_id` and every batch it came from, with the number of steps back."""
+    """`batch_id` and every batch it came from, with the number of steps back (empty: no such
+    batch)."""
     rows = conn.execute(_ANCESTORS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
     return {row.batch_id: row.depth for row in rows}
 
@@ -136,7 +144,8 @@ def ancestors_of_sale(conn: Connection, sale_id: str) -> dict[str, int]:
 
 
 def descendants(conn: Connection, batch_id: str) -> dict[str, int]:
-    """`batch_id` and every batch made from it, with the number of steps forward."""
+    """`batch_id` and every batch made from it, with the number of steps forward (empty: no
+    such batch)."""
     rows = conn.execute(_DESCENDANTS, {"batch_id": batch_id, "max_depth": MAX_DEPTH})
     return {row.batch_id: row.depth for row in rows}
 

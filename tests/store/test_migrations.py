@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from ledger.store.db import migrate
 from ledger.store.models import Base
@@ -22,4 +24,32 @@ def test_migrate_is_idempotent(databases: Databases) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0016"  # sale serials reserved at acceptance
+        assert MigrationContext.configure(conn).get_current_revision() == "0017"  # hex columns in the "C" collation
+
+
+def test_hex_columns_compare_byte_by_byte(databases: Databases) -> None:
+    """On PostgreSQL the batch id, address and hash columns (the models' HEX32 and ADDRESS)
+    are in the "C" collation after the migrations, and no other column is; SQLite compares
+    bytes anyway. (Alembic's comparison of models and schema does not look at collations.)"""
+    engine = databases.engine()
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no per-column linguistic collation to replace")
+    with engine.connect() as conn:
+        in_c = {
+            (row.table_name, row.column_name)
+            for row in conn.execute(
+                text(
+                    "SELECT table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND collation_name = 'C'"
+                )
+            )
+        }
+    modelled = {
+        (table.name, column.name)
+        for table in Base.metadata.tables.values()
+        for column in table.columns
+        if 'COLLATE "C"' in column.type.compile(dialect=engine.dialect)
+    }
+    assert ("batches", "batch_id") in modelled and ("participants", "address") in modelled
+    assert ("batches", "lot") not in modelled  # people's text keeps the database's collation
+    assert in_c == modelled

@@ -15,7 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Hex identifiers compare byte by byte: on PostgreSQL the columns use the "C" collation, not
 #: the database's linguistic one, whose comparisons (every index insert and lookup, every
-#: sort of an index build) cost several times a memcmp and order hex no differently.
+#: sort of an index build) cost several times a memcmp; nothing shows ids sorted to people.
 HEX32 = String(66).with_variant(String(66, collation="C"), "postgresql")
 ADDRESS = String(42).with_variant(String(42, collation="C"), "postgresql")
 

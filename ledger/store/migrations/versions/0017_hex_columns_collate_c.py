@@ -1,6 +1,7 @@
 """Hex identifiers (batch and sale ids, addresses, hashes) in the "C" collation on PostgreSQL:
 compared byte by byte instead of by the database's linguistic collation, in every index insert,
-lookup and index build; lower-case hex and checksummed addresses sort the same either way.
+lookup and index build. Lower-case hex sorts the same either way; checksummed addresses (mixed
+case) now sort by byte, which only the write queue's and the people list's groupings use.
 SQLite compares text byte by byte already: nothing to change there.
 
 Revision ID: 0017

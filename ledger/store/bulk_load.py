@@ -4,9 +4,12 @@ once at the end.
 Inserting a row updates every index of its table at the row's place in that index; a backfill
 into ``batches`` (six indexes), ``lineage`` (four) and ``raw_events`` (three) spends more time
 in those updates than in the rows themselves. Building an index once over the loaded rows
-sorts them instead, which costs a fraction of it. Deferred are the plain (non-unique) indexes
-of the tables the indexer fills: the indexer's own reads go by primary keys, unique constraints
-keep guarding the data, and a rollback merely scans where it would have used an index.
+sorts them instead, which costs a fraction of it. Deferred are the indexes of the tables the
+indexer fills, the unique ones with the plain: the indexer's own reads go by primary keys, and a
+rollback merely scans where it would have used an index. The primary keys stay, so a range
+written twice still fails. The unique guards (a sale id, a lot of a GTIN) are checked when
+they are built: the contract refuses what would break them, so a duplicate there means the
+index holds what the chain never said, and the build fails with :class:`DuplicateRows`.
 
 Whether a load is under way is the schema itself: some deferrable index is missing. A load
 killed half-way is therefore resumed as one (the next sync sees the missing indexes and
@@ -34,17 +37,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, Index, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
+from ledger.errors import IndexerError
 from ledger.store import models
 
 #: The tables the indexer fills, whose plain indexes a backfill defers.
 _LOADED_TABLES = (*models.EVENT_TABLES, models.Batch, models.Participant)
 
 
+class DuplicateRows(IndexerError):
+    """A unique index of a bulk load cannot be built: the loaded rows hold a duplicate."""
+
+
 def deferrable_indexes() -> list[Index]:
-    """The plain indexes of the indexer's tables, as the models (and migrations) define them."""
+    """The indexes of the indexer's tables, plain and unique, as the models (and migrations)
+    define them."""
     return sorted(
-        (index for model in _LOADED_TABLES for index in model.__table__.indexes if not index.unique),
+        (index for model in _LOADED_TABLES for index in model.__table__.indexes),
         key=lambda index: str(index.name),
     )
 
@@ -82,7 +92,7 @@ def build_missing_indexes(conn: Connection) -> int:
     """
     missing = missing_indexes(conn)
     for index in missing:
-        index.create(conn)
+        _build(conn, index)
     return len(missing)
 
 
@@ -107,9 +117,19 @@ def build_missing_indexes_concurrently(engine: Engine, connections: int) -> int:
     def build(indexes: list[Index]) -> None:
         with engine.begin() as conn:
             for index in indexes:
-                index.create(conn)
+                _build(conn, index)
 
     with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="index-build") as pool:
         for done in [pool.submit(build, share) for share in shares]:
             done.result()
     return len(missing)
+
+
+def _build(conn: Connection, index: Index) -> None:
+    try:
+        index.create(conn)
+    except IntegrityError as exc:
+        raise DuplicateRows(
+            f"the rows of {index.table.name} break its unique index {index.name} ({exc.orig}). The contract refuses "
+            "such events, so these rows are not what the chain holds: re-index into a fresh database"
+        ) from exc

@@ -96,7 +96,6 @@ class RawEvent(Base):
     tx_index: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40), index=True)
     args: Mapped[dict] = mapped_column(JSON)
-    __table_args__ = (UniqueConstraint("block_hash", "log_index"),)
 
 
 # ------------------------------------------------------------------ projections: state
@@ -132,7 +131,6 @@ class Batch(Base):
     created_log_index: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[int] = mapped_column(BigInteger, index=True)
     created_tx: Mapped[str] = mapped_column(HEX32)
-    __table_args__ = (UniqueConstraint("gtin", "lot"),)
 
 
 # ------------------------------------------------------------------ projections: events
@@ -140,7 +138,7 @@ class Batch(Base):
 
 class Harvest(EventRow, Base):
     __tablename__ = "harvests"
-    batch_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    batch_id: Mapped[str] = mapped_column(HEX32)
     supplier: Mapped[str] = mapped_column(ADDRESS, index=True)
     harvested_at: Mapped[int] = mapped_column(BigInteger)
     origin: Mapped[str] = mapped_column(Text)
@@ -149,7 +147,7 @@ class Harvest(EventRow, Base):
 
 class Import(EventRow, Base):
     __tablename__ = "imports"
-    batch_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    batch_id: Mapped[str] = mapped_column(HEX32)
     importer: Mapped[str] = mapped_column(ADDRESS, index=True)
     customs: Mapped[str] = mapped_column(ADDRESS)
     origin_country: Mapped[str] = mapped_column(String(2), index=True)
@@ -214,7 +212,7 @@ class QuarantineRelease(EventRow, Base):
 
 class Sale(EventRow, Base):
     __tablename__ = "sales"
-    sale_id: Mapped[str] = mapped_column(HEX32, unique=True)
+    sale_id: Mapped[str] = mapped_column(HEX32)
     batch_id: Mapped[str] = mapped_column(HEX32, index=True)
     serial: Mapped[int] = mapped_column(Integer)
     vendor: Mapped[str] = mapped_column(ADDRESS, index=True)
@@ -306,6 +304,14 @@ EVENT_TABLES = (
     PluMapping,
 )
 
+# The unique guards of the tables a backfill fills are unique indexes, not constraints, so that
+# a bulk load can defer them with the plain indexes (ledger.store.bulk_load): SQLite cannot
+# drop a constraint without rebuilding its table.
+Index("uq_raw_events_block_hash_log_index", RawEvent.block_hash, RawEvent.log_index, unique=True)
+Index("uq_batches_gtin_lot", Batch.gtin, Batch.lot, unique=True)
+Index("uq_harvests_batch_id", Harvest.batch_id, unique=True)
+Index("uq_imports_batch_id", Import.batch_id, unique=True)
+Index("uq_sales_sale_id", Sale.sale_id, unique=True)
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_plu_mappings_vendor_plu_block", PluMapping.vendor, PluMapping.plu, PluMapping.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)

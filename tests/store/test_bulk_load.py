@@ -1,12 +1,14 @@
 """Bulk loads: the deferrable indexes are dropped and built again exactly as the migrations
-made them, on both databases."""
+made them, and a unique one that the loaded rows break fails the build, on both databases."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
-from ledger.store.bulk_load import deferrable_indexes, missing_indexes
+from ledger.store.bulk_load import DuplicateRows, deferrable_indexes, missing_indexes
 from ledger.store.models import Base
 from ledger.store.writer import IndexStore
 from tests.support.databases import Databases
@@ -15,7 +17,13 @@ from tests.support.databases import Databases
 def test_deferrable_indexes_are_plain_indexes_of_the_indexed_tables() -> None:
     names = {index.name for index in deferrable_indexes()}
     assert {"ix_batches_custodian", "ix_lineage_child_id", "ix_raw_events_name", "ix_sales_vendor_time"} <= names
-    assert not any(index.unique for index in deferrable_indexes())
+    assert {index.name for index in deferrable_indexes() if index.unique} == {
+        "uq_raw_events_block_hash_log_index",
+        "uq_batches_gtin_lot",
+        "uq_harvests_batch_id",
+        "uq_imports_batch_id",
+        "uq_sales_sale_id",
+    }
     assert not {name for name in names if "api_keys" in str(name) or "state_journal" in str(name)}
 
 
@@ -43,3 +51,20 @@ def test_begin_bulk_load_twice_drops_nothing_more(databases: Databases) -> None:
     store.begin_bulk_load()
     store.begin_bulk_load()
     assert store.end_bulk_load() == len(deferrable_indexes())
+
+
+def test_a_duplicate_loaded_fails_the_unique_index_and_the_load_stays_open(databases: Databases) -> None:
+    engine = databases.engine()
+    store = IndexStore(engine)
+    store.begin_bulk_load()
+    insert = text(
+        "INSERT INTO sales (sale_id, batch_id, serial, vendor, quantity, price, currency, block_number, log_index, "
+        "block_time, tx_hash) VALUES (:sale_id, :sale_id, 1, :vendor, 1, 1, 'CNY', :block, 0, 1, :sale_id)"
+    )
+    with engine.begin() as conn:
+        for block in (1, 2):  # one sale id twice, which the contract never emits
+            conn.execute(insert, {"sale_id": "0x" + "ab" * 32, "vendor": "0x" + "cd" * 20, "block": block})
+
+    with pytest.raises(DuplicateRows, match="uq_sales_sale_id"):
+        store.end_bulk_load()
+    assert store.bulk_loading()

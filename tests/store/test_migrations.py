@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from ledger.store.db import migrate
+from ledger.store.db import alembic_config, make_engine, migrate
 from ledger.store.models import Base
 from tests.support.databases import Databases
 
@@ -24,7 +26,7 @@ def test_migrate_is_idempotent(databases: Databases) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0017"  # hex columns in the "C" collation
+        assert MigrationContext.configure(conn).get_current_revision() == "0018"  # unique guards as indexes
 
 
 def test_hex_columns_compare_byte_by_byte(databases: Databases) -> None:
@@ -53,3 +55,30 @@ def test_hex_columns_compare_byte_by_byte(databases: Databases) -> None:
     assert ("batches", "batch_id") in modelled and ("participants", "address") in modelled
     assert ("batches", "lot") not in modelled  # people's text keeps the database's collation
     assert in_c == modelled
+
+
+def test_unique_guards_become_indexes_with_the_rows_kept(databases: Databases) -> None:
+    """0018 turns the unique constraints of the backfilled tables into unique indexes (which a
+    bulk load can defer): the rows stay, and the guard still refuses a duplicate."""
+    engine = make_engine(databases.url())
+    command.upgrade(alembic_config(engine), "0017")
+    row = {
+        "block_number": 1,
+        "log_index": 0,
+        "block_hash": "0x" + "aa" * 32,
+        "block_time": 1,
+        "tx_hash": "0x" + "bb" * 32,
+    }
+    insert = text(
+        "INSERT INTO raw_events (block_number, log_index, block_hash, block_time, tx_hash, tx_index, name, args) "
+        "VALUES (:block_number, :log_index, :block_hash, :block_time, :tx_hash, 0, 'RoleGranted', '{}')"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, row)
+    migrate(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT block_hash FROM raw_events")).scalar_one() == row["block_hash"]
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {**row, "block_number": 2})  # the same block hash and log index again
+    engine.dispose()

@@ -34,7 +34,7 @@ from eth_utils import to_checksum_address
 from multiformats import CID
 
 from ledger.chain.abi import ContractAbi, abi_type
-from ledger.chain.layout import Irregular, compile_layout
+from ledger.chain.layout import Irregular, compile_layout, generated_function
 from ledger.hexes import to_hex
 
 Form = Literal["abi", "stored"]
@@ -97,15 +97,12 @@ def is_hashed_when_indexed(kind: str) -> bool:
     return kind in ("string", "bytes") or kind.startswith("(") or kind.endswith("]")
 
 
-def _topic_converter(kind: str, convert: Callable[[Any], Any], form: Form) -> Callable[[str], Any]:
-    """Decode a static indexed value straight from its 32-byte topic (0x hex).
+def _topic_converter(kind: str, convert: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """Decode a static indexed value straight from its 32-byte topic (0x hex); addresses
+    and 32-byte values are read inline (see _topic_expression).
 
     Topics are one ABI word each, so the static types decode without a general decoder.
     """
-    if kind == "address":
-        return lambda topic: _checksum(f"0x{topic[26:]}")
-    if kind == "bytes32":
-        return (lambda topic: topic.lower()) if form == "stored" else (lambda topic: bytes.fromhex(topic[2:]))
     if kind.startswith("uint"):
         return lambda topic: convert(int(topic, 16))
     if kind == "bool":
@@ -159,68 +156,68 @@ def _converter(param: Mapping[str, Any], form: Form) -> Callable[[Any], Any]:
     return _identity
 
 
-def _hashed_topic(form: Form) -> Callable[[str], Any]:
-    return (lambda topic: topic.lower()) if form == "stored" else (lambda topic: bytes.fromhex(topic[2:]))
-
-
 @dataclass(frozen=True)
 class _EventDecoder:
     name: str
-    indexed: list[tuple[str, Callable[[str], Any]]]  # name, topic -> value
-    plain_names: list[str]
-    plain_decoder: Callable[[ContextFramesBytesIO], tuple[Any, ...]] | None
-    plain_converters: list[Callable[[Any], Any]]
-    order: tuple[str, ...]  # the parameters' declared order, where indexed and plain interleave
-    # The same tuple decoded by a reader compiled for this layout (None: eth-abi only).
-    plain_reader: Callable[[bytes], tuple[Any, ...]] | None = None
-
-    def decode(self, topics: list[str], data: str) -> dict[str, Any]:
-        args = {name: convert(topic) for (name, convert), topic in zip(self.indexed, topics[1:], strict=True)}
-        if self.plain_decoder is not None:
-            raw = bytes.fromhex(data[2:])
-            values = None
-            if self.plain_reader is not None:
-                # Irregular data (odd padding or pointers) goes the general way, errors and all.
-                # (try/except, not contextlib.suppress: this runs once a log.)
-                try:
-                    values = self.plain_reader(raw)
-                except Irregular:
-                    values = None
-            if values is None:
-                values = self.plain_decoder(ContextFramesBytesIO(raw))
-            for name, convert, value in zip(self.plain_names, self.plain_converters, values, strict=True):
-                args[name] = value if convert is _identity else convert(value)
-        if self.order:
-            return {name: args[name] for name in self.order}
-        return args
+    #: (topics, data) -> the arguments, generated per event (see _event_decoder).
+    decode: Callable[[list[str], str], dict[str, Any]]
 
 
 def _event_decoder(entry: Mapping[str, Any], form: Form, *, layouts: bool) -> _EventDecoder:
+    """The decoder of one event type: one generated function that reads the topics, decodes
+    the data (by the layout's reader, falling back to eth-abi on Irregular data) and converts
+    each value, making the arguments' dict in one go. Generated, not composed of closures:
+    the calls, zips and dicts in between cost as much as the decoding (3.2 µs a split's log
+    composed, 1.5 generated)."""
     indexed, plain = [], []
     for param in entry["inputs"]:
         kind = abi_type(param)
         (indexed if param["indexed"] else plain).append((param, kind))
-    names = [p["name"] for p in entry["inputs"]]
-    # The call's form keeps the declared order of the arguments; the stored form keeps the
-    # decoding order (indexed first), which is what raw_events has always held.
-    reorder = form == "abi" and names != [p["name"] for p, _ in indexed + plain]
-    return _EventDecoder(
-        name=entry["name"],
-        indexed=[
-            (
-                p["name"],
-                _hashed_topic(form) if is_hashed_when_indexed(k) else _topic_converter(k, _converter(p, form), form),
-            )
-            for p, k in indexed
-        ],
-        plain_names=[p["name"] for p, _ in plain],
+    env: dict[str, Any] = {
+        "Irregular": Irregular,
+        "fromhex": bytes.fromhex,
+        "Stream": ContextFramesBytesIO,
+        "checksum": _checksum,
+    }
+    body = [f"_, {''.join(f't{index}, ' for index in range(len(indexed)))}= topics"]
+    expressions = {
+        param["name"]: _topic_expression(param, kind, form, index, env) for index, (param, kind) in enumerate(indexed)
+    }
+    if plain:
+        values = "".join(f"p{index}, " for index in range(len(plain)))
         # eth-abi's decoder for the data's tuple type, built once; non-strict as Solidity's
         # own decoder is (no padding checks).
-        plain_decoder=registry.get_tuple_decoder(*(k for _, k in plain), strict=False) if plain else None,
-        plain_converters=[_converter(p, form) for p, _ in plain],
-        order=tuple(names) if reorder else (),
-        plain_reader=compile_layout([k for _, k in plain]) if plain and layouts else None,
-    )
+        env["general"] = registry.get_tuple_decoder(*(kind for _, kind in plain), strict=False)
+        body.append("raw = fromhex(data[2:])")
+        reader = compile_layout([kind for _, kind in plain]) if layouts else None
+        if reader is None:
+            body.append(f"{values}= general(Stream(raw))")
+        else:  # irregular data (odd padding or pointers) goes the general way, errors and all
+            env["read"] = reader
+            body += ["try:", f"    {values}= read(raw)", "except Irregular:", f"    {values}= general(Stream(raw))"]
+        for index, (param, _) in enumerate(plain):
+            convert = _converter(param, form)
+            if convert is _identity:
+                expressions[param["name"]] = f"p{index}"
+            else:
+                env[f"convert{index}"] = convert
+                expressions[param["name"]] = f"convert{index}(p{index})"
+    # The call's form keeps the declared order of the arguments; the stored form keeps the
+    # decoding order (indexed first), which is what raw_events has always held.
+    order = [p["name"] for p in entry["inputs"]] if form == "abi" else [p["name"] for p, _ in indexed + plain]
+    body.append("return {" + ", ".join(f"{name!r}: {expressions[name]}" for name in order) + "}")
+    return _EventDecoder(entry["name"], generated_function("decode", ["topics", "data"], body, env))
+
+
+def _topic_expression(param: Mapping[str, Any], kind: str, form: Form, index: int, env: dict[str, Any]) -> str:
+    """The expression of the value of indexed parameter `param` from its topic ``t{index}``."""
+    topic = f"t{index}"
+    if kind == "bytes32" or is_hashed_when_indexed(kind):
+        return f"{topic}.lower()" if form == "stored" else f"fromhex({topic}[2:])"
+    if kind == "address":
+        return f"checksum('0x' + {topic}[26:])"
+    env[f"topic{index}"] = _topic_converter(kind, _converter(param, form))
+    return f"topic{index}({topic})"
 
 
 class EventCodec:

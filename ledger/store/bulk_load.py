@@ -2,8 +2,8 @@
 once at the end.
 
 Inserting a row updates every index of its table at the row's place in that index; a backfill
-into ``batches`` (six indexes), ``lineage`` (four) and ``raw_events`` (three) spends more time
-in those updates than in the rows themselves. Building an index once over the loaded rows
+into ``batches`` (six indexes) and ``lineage`` (four) spends more time in those updates than in
+the rows themselves. Building an index once over the loaded rows
 sorts them instead, which costs a fraction of it. Deferred are the indexes of the tables the
 indexer fills, the unique ones with the plain: the indexer's own reads go by primary keys, and a
 rollback merely scans where it would have used an index. The primary keys stay, so a range

@@ -85,7 +85,11 @@ class StateJournal(Base):
 
 
 class RawEvent(Base):
-    """Every decoded event of the contract, the source every projection can be rebuilt from."""
+    """Every decoded event of the contract, the source every projection can be rebuilt from.
+
+    Indexed by its primary key alone: (block number, log index) names one event, and every
+    read of it gives the block number (a backfill sorts no other index of it).
+    """
 
     __tablename__ = "raw_events"
     block_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -94,7 +98,7 @@ class RawEvent(Base):
     block_time: Mapped[int] = mapped_column(BigInteger)
     tx_hash: Mapped[str] = mapped_column(HEX32)
     tx_index: Mapped[int] = mapped_column(Integer)
-    name: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(40))
     args: Mapped[dict] = mapped_column(JSON)
 
 
@@ -307,7 +311,6 @@ EVENT_TABLES = (
 # The unique guards of the tables a backfill fills are unique indexes, not constraints, so that
 # a bulk load can defer them with the plain indexes (ledger.store.bulk_load): SQLite cannot
 # drop a constraint without rebuilding its table.
-Index("uq_raw_events_block_hash_log_index", RawEvent.block_hash, RawEvent.log_index, unique=True)
 Index("uq_batches_gtin_lot", Batch.gtin, Batch.lot, unique=True)
 Index("uq_harvests_batch_id", Harvest.batch_id, unique=True)
 Index("uq_imports_batch_id", Import.batch_id, unique=True)

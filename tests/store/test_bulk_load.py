@@ -16,9 +16,8 @@ from tests.support.databases import Databases
 
 def test_deferrable_indexes_are_plain_indexes_of_the_indexed_tables() -> None:
     names = {index.name for index in deferrable_indexes()}
-    assert {"ix_batches_custodian", "ix_lineage_child_id", "ix_raw_events_name", "ix_sales_vendor_time"} <= names
+    assert {"ix_batches_custodian", "ix_lineage_child_id", "ix_sales_vendor_time"} <= names
     assert {index.name for index in deferrable_indexes() if index.unique} == {
-        "uq_raw_events_block_hash_log_index",
         "uq_batches_gtin_lot",
         "uq_harvests_batch_id",
         "uq_imports_batch_id",

@@ -57,28 +57,33 @@ def test_hex_columns_compare_byte_by_byte(databases: Databases) -> None:
     assert in_c == modelled
 
 
-def test_unique_guards_become_indexes_with_the_rows_kept(databases: Databases) -> None:
+def test_0018_keeps_the_rows_and_the_guards_the_indexer_needs(databases: Databases) -> None:
     """0018 turns the unique constraints of the backfilled tables into unique indexes (which a
-    bulk load can defer): the rows stay, and the guard still refuses a duplicate."""
+    bulk load can defer) and drops raw_events' guard that its primary key implies: the rows
+    stay, a duplicate sale id is still refused, and so is an event's place written twice."""
     engine = make_engine(databases.url())
     command.upgrade(alembic_config(engine), "0017")
-    row = {
-        "block_number": 1,
-        "log_index": 0,
-        "block_hash": "0x" + "aa" * 32,
-        "block_time": 1,
-        "tx_hash": "0x" + "bb" * 32,
-    }
-    insert = text(
+    event = {"block_number": 1, "log_index": 0, "block_hash": "0x" + "aa" * 32, "tx_hash": "0x" + "bb" * 32}
+    raw_event = text(
         "INSERT INTO raw_events (block_number, log_index, block_hash, block_time, tx_hash, tx_index, name, args) "
-        "VALUES (:block_number, :log_index, :block_hash, :block_time, :tx_hash, 0, 'RoleGranted', '{}')"
+        "VALUES (:block_number, :log_index, :block_hash, 1, :tx_hash, 0, 'SaleRecorded', '{}')"
     )
+    sale = text(
+        "INSERT INTO sales (sale_id, batch_id, serial, vendor, quantity, price, currency, block_number, log_index, "
+        "block_time, tx_hash) VALUES (:tx_hash, :block_hash, 1, :vendor, 1, 1, 'CNY', :block_number, :log_index, 1, "
+        ":tx_hash)"
+    )
+    vendor = "0x" + "cd" * 20
     with engine.begin() as conn:
-        conn.execute(insert, row)
+        conn.execute(raw_event, event)
+        conn.execute(sale, {**event, "vendor": vendor})
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT block_hash FROM raw_events")).scalar_one() == row["block_hash"]
+        assert conn.execute(text("SELECT block_hash FROM raw_events")).scalar_one() == event["block_hash"]
+        assert conn.execute(text("SELECT sale_id FROM sales")).scalar_one() == event["tx_hash"]
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     with pytest.raises(IntegrityError), engine.begin() as conn:
-        conn.execute(insert, {**row, "block_number": 2})  # the same block hash and log index again
+        conn.execute(sale, {**event, "vendor": vendor, "block_number": 2})  # the same sale id again
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(raw_event, {**event, "block_hash": "0x" + "cc" * 32})  # the same place again
     engine.dispose()

@@ -38,6 +38,7 @@ import os
 import pickle
 import signal
 import traceback
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 
 from ledger.collection import collect_young
@@ -139,6 +140,10 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
     # so the young objects are collected once a range instead.
     gc.disable()
     unsettled = 0  # rows written since the WAL was last checkpointed
+    # SQLite's checkpoints run beside the writes, on a connection of their own (a passive
+    # checkpoint waits for no writer): most of one is waiting for the disk to sync the files.
+    checkpointer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
+    checkpoint: Future[None] | None = None  # running, or done and not yet looked at
     try:
         while True:
             try:
@@ -150,6 +155,9 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
             try:
                 prepared = pickle.loads(message)
                 store.write_prepared(prepared)
+                if checkpoint is not None and checkpoint.done():
+                    checkpoint.result()  # a checkpoint that failed fails the writer, as a write would
+                    checkpoint = None
             except Exception:
                 pipe.send(traceback.format_exc())
                 return
@@ -157,14 +165,17 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
             unsettled += sum(len(values) for _, _, values in prepared.rows)
             del prepared
             collect_young()
-            # While the indexer projects the next range: a bulk load lets SQLite's WAL grow
-            # (its commits do not wait for checkpoints), and left to the end it was some
-            # 200 MB for the bench's 100,000 events, copied into the database while the
-            # backfill waited. Copied every few ranges here, the copy overlaps the indexer;
-            # not after every range: each checkpoint copies again the pages that every range
-            # rewrites and syncs the files twice (after every range: 3x the end's copy).
-            if unsettled >= CHECKPOINT_ROWS:
-                store.checkpoint_wal()
+            # A bulk load lets SQLite's WAL grow (its commits do not wait for checkpoints),
+            # and left to the end it was some 200 MB for the bench's 100,000 events, copied
+            # into the database while the backfill waited. Copied every few ranges here, the
+            # copy overlaps the indexer; not after every range: each checkpoint copies again
+            # the pages that every range rewrites and syncs the files twice (after every
+            # range: 3x the end's copy).
+            if unsettled >= CHECKPOINT_ROWS and checkpoint is None:
+                checkpoint = checkpointer.submit(store.checkpoint_wal)
                 unsettled = 0
     finally:
+        # The last checkpoint is waited for, not looked at: what it failed to copy is committed
+        # in the WAL, and the next checkpoint copies it.
+        checkpointer.shutdown(wait=True)
         store.engine.dispose()  # its own connections, closed cleanly

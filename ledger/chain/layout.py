@@ -72,8 +72,9 @@ def compile_layout(kinds: Sequence[str]) -> Callable[[bytes], tuple[Any, ...]] |
 def generated_function(name: str, parameters: Sequence[str], body: Sequence[str], env: dict[str, Any]) -> Any:
     """The function `name` compiled from `body` (lines of its block) with globals `env`."""
     source = f"def {name}({', '.join(parameters)}):\n" + "".join(f"    {line}\n" for line in body)
-    # The source holds only ABI type sizes, offsets and names of this module: nothing read
-    # from a log or a request.
+    # The source is made of the contract ABI's own types, sizes and parameter names (the
+    # names as Python literals) and of names bound in `env`: nothing read from a log or a
+    # request.
     exec(compile(source, f"<generated {name}>", "exec"), env)
     return env[name]
 

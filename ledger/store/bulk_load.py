@@ -3,13 +3,13 @@ once at the end.
 
 Inserting a row updates every index of its table at the row's place in that index; a backfill
 into ``batches`` (six indexes) and ``lineage`` (four) spends more time in those updates than in
-the rows themselves. Building an index once over the loaded rows
-sorts them instead, which costs a fraction of it. Deferred are the indexes of the tables the
-indexer fills, the unique ones with the plain: the indexer's own reads go by primary keys, and a
-rollback merely scans where it would have used an index. The primary keys stay, so a range
-written twice still fails. The unique guards (a sale id, a lot of a GTIN) are checked when
-they are built: the contract refuses what would break them, so a duplicate there means the
-index holds what the chain never said, and the build fails with :class:`DuplicateRows`.
+the rows themselves. Building an index once over the loaded rows sorts them instead, which
+costs a fraction of it. Deferred are the indexes of the tables the indexer fills, the unique
+ones with the plain: the indexer's own reads go by primary keys, and a rollback merely scans
+where it would have used an index. The primary keys stay, so a range written twice still
+fails. The unique guards (a sale id, a lot of a GTIN) are checked when they are built: the
+contract refuses what would break them, so a duplicate there means the index holds what the
+chain never said, and the build fails with :class:`DuplicateRows`.
 
 Whether a load is under way is the schema itself: some deferrable index is missing. A load
 killed half-way is therefore resumed as one (the next sync sees the missing indexes and
@@ -42,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from ledger.errors import IndexerError
 from ledger.store import models
 
-#: The tables the indexer fills, whose plain indexes a backfill defers.
+#: The tables the indexer fills, whose indexes a backfill defers.
 _LOADED_TABLES = (*models.EVENT_TABLES, models.Batch, models.Participant)
 
 

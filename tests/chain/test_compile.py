@@ -55,14 +55,15 @@ def test_openzeppelin_imports_resolve_from_node_modules() -> None:
 def test_processes_compiling_at_once_each_get_the_whole_artifact() -> None:
     """The test workers of a fresh clone all find no artifact and compile at once: each writes
     its own temporary file and renames it over the artifact, so none fails and the artifact is
-    always whole (with one shared temporary name, one worker renamed it away from the other)."""
+    always whole (with one shared temporary name, one worker renamed it away from the other).
+    Two processes, as `make test`'s two workers: a third compile only made the test slower."""
     script = "from ledger.chain.compile import build_artifact; print(build_artifact(force=True))"
     workers = [
         subprocess.Popen([sys.executable, "-c", script], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        for _ in range(3)
+        for _ in range(2)
     ]
     outcomes = [worker.communicate(timeout=180) for worker in workers]
 
-    assert [worker.returncode for worker in workers] == [0, 0, 0], [err.decode()[-500:] for _, err in outcomes]
+    assert [worker.returncode for worker in workers] == [0, 0], [err.decode()[-500:] for _, err in outcomes]
     assert json.loads(ARTIFACT_PATH.read_text())["contractName"] == "FreshLedger"
     assert not list(ARTIFACT_PATH.parent.glob("*.tmp"))

@@ -10,6 +10,8 @@ Bytes are stored as 0x-prefixed lower-case hex, addresses checksummed, GTINs as 
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -18,6 +20,25 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 #: sort of an index build) cost several times a memcmp; nothing shows ids sorted to people.
 HEX32 = String(66).with_variant(String(66, collation="C"), "postgresql")
 ADDRESS = String(42).with_variant(String(42, collation="C"), "postgresql")
+
+
+class WholeAmount(Numeric):
+    """A whole number of up to 39 digits (a sale's price in minor units: a uint128 on chain),
+    ``NUMERIC(39, 0)``, read and written exactly on both databases. PostgreSQL's NUMERIC is
+    exact; SQLite keeps an integer as an integer, but SQLAlchemy's NUMERIC goes through a float
+    there both ways (exact only to 2**53), so on SQLite the integer is passed as it is."""
+
+    def __init__(self) -> None:
+        super().__init__(39, 0)
+
+    def bind_processor(self, dialect: Any) -> Any:
+        if dialect.name == "sqlite":
+            return lambda value: None if value is None else int(value)
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return None if dialect.name == "sqlite" else super().result_processor(dialect, coltype)
+
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -221,7 +242,7 @@ class Sale(EventRow, Base):
     serial: Mapped[int] = mapped_column(Integer)
     vendor: Mapped[str] = mapped_column(ADDRESS, index=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
-    price: Mapped[int] = mapped_column(Numeric(39, 0))
+    price: Mapped[int] = mapped_column(WholeAmount())
     currency: Mapped[str] = mapped_column(String(3))
 
 

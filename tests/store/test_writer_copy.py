@@ -33,9 +33,9 @@ def test_values_of_every_type_come_back_as_written(databases: Databases) -> None
     engine = databases.engine()
     args = {"reason": 'Zürich → 杭州 "quoted" \\ tab\t', "nested": {"list": [1, None, True]}}
     # The extremes: the widest integers of each column type, false and null. A price of 39
-    # digits is PostgreSQL's NUMERIC(39, 0); SQLite stores integers to 2**63 - 1, and
-    # SQLAlchemy reads its NUMERIC through a float, exact to 2**53.
-    widest_price = 10**39 - 1 if databases.kind == "postgresql" else 2**53
+    # digits is PostgreSQL's NUMERIC(39, 0); SQLite's integers end at 2**63 - 1, the
+    # contract's largest price (past 2**53 a float would have rounded it).
+    widest_price = 10**39 - 1 if databases.kind == "postgresql" else 2**63 - 1
     sale = (7, 3, 1_700_000_000, TX, "0x" + "ef" * 32, BATCH, 2**31 - 1, VENDOR, 2**63 - 1, widest_price, "CNY")
     inspection = (7, 4, 1_700_000_000, TX, BATCH, VENDOR, False, None)
     raw = (7, 3, "0x" + "12" * 32, 1_700_000_000, TX, 0, "SaleRecorded", orjson.dumps(args).decode())

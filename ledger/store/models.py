@@ -240,7 +240,8 @@ class Sale(EventRow, Base):
     sale_id: Mapped[str] = mapped_column(HEX32)
     batch_id: Mapped[str] = mapped_column(HEX32, index=True)
     serial: Mapped[int] = mapped_column(Integer)
-    vendor: Mapped[str] = mapped_column(ADDRESS, index=True)
+    # By vendor through ix_sales_vendor_block and ix_sales_vendor_time, which lead with it.
+    vendor: Mapped[str] = mapped_column(ADDRESS)
     quantity: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[int] = mapped_column(WholeAmount())
     currency: Mapped[str] = mapped_column(String(3))

@@ -7,7 +7,10 @@
 - ``raw_events`` loses the two indexes no query reads: its guard on block hash and log index,
   which its primary key (block number, log index) already implies (a block's hash names one
   number), and its index on the event's name (the one query by name, a declaration's line
-  count, also gives the block number). Each cost every backfill a sort of all events.
+  count, also gives the block number). Each cost every backfill a sort of all events;
+- ``sales`` loses its index on the vendor alone: its indexes on the vendor and the block and on
+  the vendor and the time lead with the vendor and serve the same lookups, and each index costs
+  every sale an insert.
 
 Revision ID: 0018
 Revises: 0017
@@ -40,9 +43,11 @@ def upgrade() -> None:
     op.drop_index("ix_raw_events_name", table_name="raw_events")
     with op.batch_alter_table("raw_events") as batch:
         batch.drop_constraint(RAW_EVENTS_GUARD, type_="unique")
+    op.drop_index("ix_sales_vendor", table_name="sales")
 
 
 def downgrade() -> None:
+    op.create_index("ix_sales_vendor", "sales", ["vendor"])
     with op.batch_alter_table("raw_events") as batch:
         batch.create_unique_constraint(RAW_EVENTS_GUARD, ["block_hash", "log_index"])
     op.create_index("ix_raw_events_name", "raw_events", ["name"])

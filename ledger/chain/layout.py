@@ -34,11 +34,23 @@ class Irregular(ValueError):
     """The data is not the plain encoding the reader expects: decode it the general way."""
 
 
+def _reader_globals() -> dict[str, Any]:
+    """The names a generated reader's code uses besides its own variables."""
+    return {
+        "Irregular": Irregular,
+        "from_bytes": int.from_bytes,
+        "ZERO_WORD": _ZERO_WORD,
+        "TRUE_WORD": _ZERO_WORD[:-1] + b"\x01",
+        "ADDRESS_PAD": _ADDRESS_PAD,
+        **{f"ZEROS{pad}": bytes(pad) for pad in range(1, WORD)},
+    }
+
+
 def _static(kind: str) -> Callable[[bytes, int], Any] | None:
     """The reader of one static word of ABI type `kind` at a byte position (an array's
     element), or None."""
-    env: dict[str, Any] = {"Irregular": Irregular, "from_bytes": int.from_bytes, "ZERO_WORD": _ZERO_WORD}
-    lines = _static_source(kind, "at", "value", env)
+    env = _reader_globals()
+    lines = _static_source(kind, "at", "value")
     return None if lines is None else generated_function("read", ["data", "at"], [*lines, "return value"], env)
 
 
@@ -52,11 +64,11 @@ def compile_layout(kinds: Sequence[str]) -> Callable[[bytes], tuple[Any, ...]] |
     half as code).
     """
     head = WORD * len(kinds)
-    env: dict[str, Any] = {"Irregular": Irregular, "from_bytes": int.from_bytes, "ZERO_WORD": _ZERO_WORD}
+    env = _reader_globals()
     body = ["size = len(data)", f"if size < {head}:", "    raise Irregular('shorter than the head')"]
     for index, kind in enumerate(kinds):
         value, at = f"v{index}", index * WORD
-        lines = _static_source(kind, at, value, env)
+        lines = _static_source(kind, at, value)
         if lines is None and kind in ("string", "bytes"):
             lines = _dynamic_bytes_source(at, head, value, text=kind == "string")
         if lines is None and kind.endswith("[]") and (element := _static(kind[:-2])) is not None:
@@ -79,7 +91,7 @@ def generated_function(name: str, parameters: Sequence[str], body: Sequence[str]
     return env[name]
 
 
-def _static_source(kind: str, at: int | str, value: str, env: dict[str, Any]) -> list[str] | None:
+def _static_source(kind: str, at: int | str, value: str) -> list[str] | None:
     """Lines reading one static word of ABI type `kind` at byte `at` (a number, or the name
     of a variable holding it) into `value`, or None."""
 
@@ -88,14 +100,12 @@ def _static_source(kind: str, at: int | str, value: str, env: dict[str, Any]) ->
 
     end = offset(WORD)
     if kind == "address":
-        env["ADDRESS_PAD"] = _ADDRESS_PAD
         return [
             f"if data[{offset(0)}:{offset(12)}] != ADDRESS_PAD:",
             "    raise Irregular('non-zero padding')",
             f"{value} = '0x' + data[{offset(12)}:{end}].hex()",
         ]
     if kind == "bool":
-        env["TRUE_WORD"] = _ZERO_WORD[:-1] + b"\x01"
         return [
             f"word = data[{offset(0)}:{end}]",
             f"{value} = True if word == TRUE_WORD else False if word == ZERO_WORD else None",
@@ -107,7 +117,6 @@ def _static_source(kind: str, at: int | str, value: str, env: dict[str, Any]) ->
         if bits % 8 or not 0 < bits <= 256:
             return None
         pad = WORD - bits // 8
-        env[f"ZEROS{pad}"] = bytes(pad)
         check = [f"if data[{offset(0)}:{offset(pad)}] != ZEROS{pad}:", "    raise Irregular('non-zero padding')"]
         return [*(check if pad else []), f"{value} = from_bytes(data[{offset(pad)}:{end}], 'big')"]
     if kind.startswith("bytes") and kind[5:].isdigit():
@@ -115,7 +124,6 @@ def _static_source(kind: str, at: int | str, value: str, env: dict[str, Any]) ->
         if not 0 < size <= WORD:
             return None
         pad = WORD - size
-        env[f"ZEROS{pad}"] = bytes(pad)
         check = [f"if data[{offset(size)}:{end}] != ZEROS{pad}:", "    raise Irregular('non-zero padding')"]
         return [*(check if pad else []), f"{value} = data[{offset(0)}:{offset(size)}]"]
     return None

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Hex identifiers compare byte by byte: on PostgreSQL the columns use the "C" collation, not
@@ -190,6 +202,10 @@ class LineageEdge(EventRow, Base):
     """``quantity`` of ``parent_id`` went into ``child_id`` (split or merge)."""
 
     __tablename__ = "lineage"
+    # Keyed in chain order, the edge's place in its log last: EPCIS queries page through the
+    # lineage in that order, and a backfill appends to the key instead of building a second
+    # index in that order.
+    __table_args__ = (PrimaryKeyConstraint("block_number", "log_index", "position"),)
     parent_id: Mapped[str] = mapped_column(HEX32, index=True)
     child_id: Mapped[str] = mapped_column(HEX32, index=True)
     quantity: Mapped[int] = mapped_column(BigInteger)
@@ -433,10 +449,6 @@ class EpcisCaptureJob(Base):
     event_count: Mapped[int] = mapped_column(Integer)
     document_sha256: Mapped[str] = mapped_column(String(64))
     results: Mapped[list | None] = mapped_column(JSON, nullable=True)
-
-
-# EPCIS queries read the lineage in chain order; its primary key leads with the position.
-Index("ix_lineage_block_log", LineageEdge.block_number, LineageEdge.log_index)
 
 
 # ------------------------------------------------------------------ product catalog

@@ -6,7 +6,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store.db import alembic_config, make_engine, migrate
@@ -26,7 +26,7 @@ def test_migrate_is_idempotent(databases: Databases) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0018"  # unique guards as indexes
+        assert MigrationContext.configure(conn).get_current_revision() == "0019"  # the lineage keyed in chain order
 
 
 def test_hex_columns_compare_byte_by_byte(databases: Databases) -> None:
@@ -86,4 +86,48 @@ def test_0018_keeps_the_rows_and_the_guards_the_indexer_needs(databases: Databas
         conn.execute(sale, {**event, "vendor": vendor, "block_number": 2})  # the same sale id again
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(raw_event, {**event, "block_hash": "0x" + "cc" * 32})  # the same place again
+    engine.dispose()
+
+
+def test_0019_keys_the_lineage_in_chain_order_and_keeps_its_edges(databases: Databases) -> None:
+    """0019 makes the lineage's primary key (block, log index, position), which Alembic's
+    comparison of models and schema does not look at, and drops the index on (block, log
+    index) that the key now covers: the edges stay, one written twice is refused, and the
+    migration goes down and up again."""
+    engine = make_engine(databases.url())
+    command.upgrade(alembic_config(engine), "0018")
+    edge = text(
+        "INSERT INTO lineage (parent_id, child_id, quantity, kind, custodian, position, block_number, log_index, "
+        "block_time, tx_hash) VALUES (:parent, :child, 5, 'split', :custodian, :position, 7, 3, 1, :tx)"
+    )
+    values = {"parent": "0x" + "aa" * 32, "custodian": "0x" + "cd" * 20, "tx": "0x" + "bb" * 32}
+    with engine.begin() as conn:
+        for position in (0, 1):
+            conn.execute(edge, {**values, "child": f"0x{position:064x}", "position": position})
+
+    def key_and_indexes() -> tuple[list[str], set[str]]:
+        with engine.connect() as conn:
+            inspector = inspect(conn)
+            key = inspector.get_pk_constraint("lineage")["constrained_columns"]
+            return key, {str(index["name"]) for index in inspector.get_indexes("lineage")}
+
+    assert key_and_indexes() == (
+        ["position", "block_number", "log_index"],
+        {"ix_lineage_block_log", "ix_lineage_child_id", "ix_lineage_parent_id"},
+    )
+    migrate(engine)
+    assert key_and_indexes() == (
+        ["block_number", "log_index", "position"],
+        {"ix_lineage_child_id", "ix_lineage_parent_id"},
+    )
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT position, child_id FROM lineage ORDER BY position")).all()
+        assert [tuple(row) for row in stored] == [(0, f"0x{0:064x}"), (1, f"0x{1:064x}")]
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(edge, {**values, "child": "0x" + "ee" * 32, "position": 1})  # the same place again
+    command.downgrade(alembic_config(engine), "0018")
+    assert key_and_indexes()[0] == ["position", "block_number", "log_index"]
+    migrate(engine)
+    assert key_and_indexes()[0] == ["block_number", "log_index", "position"]
     engine.dispose()

@@ -64,11 +64,8 @@ class Databases:
     def close(self) -> None:
         for engine in self._engines:
             engine.dispose()
-        if self._postgres:
-            with _admin_engine().connect() as conn:
-                for name in self._postgres:
-                    # FORCE: a test's subprocess or server may still hold a connection.
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for name in self._postgres:
+            _drop_postgres(name)
 
     def _sqlite_path(self) -> Path:
         return self.tmp_path / f"index-{uuid.uuid4().hex[:8]}.db"
@@ -127,6 +124,7 @@ _templates = _Templates()
 
 def _drop_postgres(name: str) -> None:
     with _admin_engine().connect() as conn:
+        # FORCE: a test's subprocess or server may still hold a connection.
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 

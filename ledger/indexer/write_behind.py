@@ -7,6 +7,13 @@ process they overlap: the indexer hands over range N (its rows as tuples,
 stores N. The hand-over costs CPU (pickling, a second interpreter): it pays only when a core
 is idle for the writer, and costs 14-18% more CPU an event when none is (BENCHMARKS.md).
 
+A range is pickled straight into one of two buffers of memory the processes share (mapped
+before the fork), and only its slot and size go through the pipe: a backfill's range is
+megabytes of rows, which a pipe moves 64 KiB at a time while both processes wait on each other.
+Range N+1 is pickled into the other slot while N may still be read; N+2 reuses N's slot only
+after the writer answered for N, which it does after reading it. A range larger than a slot
+goes through the pipe whole.
+
 Safety is unchanged: the writer applies each range with :meth:`IndexStore.write_prepared`, one
 transaction holding the rows and the checkpoint, so the stored checkpoint is never ahead of
 the stored rows whichever process dies. At most one range is in flight: the indexer waits
@@ -33,10 +40,12 @@ import contextlib
 import ctypes
 import gc
 import io
+import mmap
 import multiprocessing
 import os
 import pickle
 import signal
+import struct
 import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -52,6 +61,13 @@ _PR_SET_PDEATHSIG = 1
 CHECKPOINT_ROWS = 50_000
 #: How long a writer may take to finish its last range and exit before it is killed.
 STOP_TIMEOUT_S = 60.0
+#: Bytes of each of the two shared hand-over slots. The bench's ranges of 5,000 events pickle
+#: to about 4.5 MB; pages of a slot are only backed once written to.
+SLOT_BYTES = 64 << 20
+#: A message naming a slot: the tag, the slot's number and the pickle's size.
+_IN_SLOT = struct.Struct("<cBQ")
+_SLOT_TAG = b"S"
+_PIPE_TAG = b"P"
 
 
 class WriterFailed(IndexerError):
@@ -69,8 +85,11 @@ class WriteBehind:
         store.engine.dispose()
         context = multiprocessing.get_context("fork")  # the store and its engine, as they are
         self._pipe, child_end = context.Pipe()
+        # Anonymous shared mappings: the forked writer sees the same pages.
+        self._slots = (mmap.mmap(-1, SLOT_BYTES), mmap.mmap(-1, SLOT_BYTES))
+        self._next_slot = 0
         self._process = context.Process(
-            target=_serve, args=(store, child_end, os.getpid()), name="index-writer", daemon=True
+            target=_serve, args=(store, child_end, os.getpid(), self._slots), name="index-writer", daemon=True
         )
         self._process.start()
         child_end.close()
@@ -80,7 +99,8 @@ class WriteBehind:
 
     def submit(self, write: RangeWrite) -> None:
         """Hand `write` to the writer once the range before it is written."""
-        message = _dumps(prepare_range(write))  # made while the writer still writes the last range
+        # Made while the writer still writes the last range (from the other slot).
+        message = self._pickle(prepare_range(write))
         self.wait()
         try:
             self._pipe.send_bytes(message)
@@ -88,6 +108,19 @@ class WriteBehind:
             raise WriterFailed(f"the writer process is gone ({exc})") from exc
         self.last = write
         self._in_flight = True
+
+    def _pickle(self, prepared: PreparedRange) -> bytes:
+        """Pickle `prepared` into the next slot and return the message naming it, or return
+        the pickle itself as the message when it does not fit."""
+        slot = self._next_slot
+        buffer = self._slots[slot]
+        buffer.seek(0)
+        try:
+            _dump(prepared, buffer)
+        except ValueError:  # mmap.write past the slot's end
+            return _PIPE_TAG + _dumps(prepared)
+        self._next_slot = 1 - slot
+        return _IN_SLOT.pack(_SLOT_TAG, slot, buffer.tell())
 
     def wait(self) -> None:
         """Return when the range in flight (if any) is written; raise if it was not."""
@@ -113,20 +146,35 @@ class WriteBehind:
                 self._process.kill()
                 self._process.join()
             self._pipe.close()
+            for buffer in self._slots:
+                buffer.close()
 
 
-def _dumps(prepared: PreparedRange) -> bytes:
+def _dump(prepared: PreparedRange, file: io.BytesIO | mmap.mmap) -> None:
     """Pickled without the memo (``fast``): a range is tuples of strings and numbers, no
     object twice that matters, and memoising each of its million values costs a third of
     the pickling."""
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.fast = True
     pickler.dump(prepared)
+
+
+def _dumps(prepared: PreparedRange) -> bytes:
+    buffer = io.BytesIO()
+    _dump(prepared, buffer)
     return buffer.getvalue()
 
 
-def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
+def _loads(message: bytes, slots: tuple[mmap.mmap, mmap.mmap]) -> PreparedRange:
+    """The range a message names (in a slot) or holds (a range too large for one)."""
+    if message[:1] == _PIPE_TAG:
+        return pickle.loads(memoryview(message)[1:])
+    _tag, slot, size = _IN_SLOT.unpack(message)
+    with memoryview(slots[slot]) as view:
+        return pickle.loads(view[:size])
+
+
+def _serve(store: IndexStore, pipe: Connection, parent: int, slots: tuple[mmap.mmap, mmap.mmap]) -> None:
     """The writer process: write each range received, answer None or the failure's text;
     an empty message is the end."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -153,7 +201,7 @@ def _serve(store: IndexStore, pipe: Connection, parent: int) -> None:
             if not message:
                 return
             try:
-                prepared = pickle.loads(message)
+                prepared = _loads(message, slots)
                 store.write_prepared(prepared)
                 if checkpoint is not None and checkpoint.done():
                     checkpoint.result()  # a checkpoint that failed fails the writer, as a write would

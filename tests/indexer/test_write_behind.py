@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 from ledger.chain.deploy import save
 from ledger.chain.node import rpc
+from ledger.indexer import write_behind
 from ledger.indexer.sync import Indexer, Progress
 from ledger.indexer.write_behind import WriterFailed
 from tests.factories.activity import run_activity
@@ -99,6 +100,38 @@ def test_backfill_through_the_writer_equals_one_written_in_process(chain: Chain,
     run_activity(chain.market, rounds=1, seed=11)  # following on: no bulk load, no writer
     indexer.sync()
     make_indexer(chain, clean).sync()
+    assert projections(engine) == projections(clean)
+
+
+def test_ranges_too_large_for_a_slot_go_through_the_pipe(
+    chain: Chain, databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Slots of 7 KiB: this activity's ranges of 6 blocks pickle to 4-10 KB, so some fit.
+    monkeypatch.setattr(write_behind, "SLOT_BYTES", 7 * 1024)
+    through_the_pipe = 0
+    dumps = write_behind._dumps
+
+    def counted(prepared: object) -> bytes:
+        nonlocal through_the_pipe
+        through_the_pipe += 1
+        return dumps(prepared)
+
+    monkeypatch.setattr(write_behind, "_dumps", counted)
+    run_activity(chain.market, rounds=2)
+    engine = databases.engine()
+    ranges = 0
+
+    def count(_progress: Progress) -> None:
+        nonlocal ranges
+        ranges += 1
+
+    writing_indexer(chain, engine, blocks_a_range=6).sync(on_progress=count)
+    assert 0 < through_the_pipe < ranges  # both ways were taken
+
+    clean = databases.engine()
+    in_process = make_indexer(chain, clean)
+    in_process.write_behind_events = 10**9
+    in_process.sync()
     assert projections(engine) == projections(clean)
 
 

@@ -21,6 +21,9 @@ from ledger.vocabulary import ACTIVE, EVENTS, QUARANTINED, RECALLED, ROLE_BIT_OF
 #: The kind of a split's lineage edge and child batch (looked up once: a split is most of a
 #: busy market's events).
 _SPLIT = EVENTS["BatchSplit"].kind
+#: The columns of a lineage edge after the event's (the model's order), made as tuples by the
+#: handlers of splits and merges themselves.
+_LINEAGE = ("parent_id", "child_id", "quantity", "kind", "custodian", "position")
 
 
 class Projector:
@@ -203,13 +206,9 @@ class Projector:
 
     # ------------------------------------------------------------ custody
 
-    def _change_batch(self, e: ChainEvent, batch_id: str, **changes: Any) -> dict[str, Any]:
-        current = self.state.batch(batch_id)
-        if current is None:
+    def _change_batch(self, e: ChainEvent, batch_id: str, **changes: Any) -> None:
+        if self.state.update_batch(batch_id, changes, e.block_number) is None:
             raise LookupError(f"event {e.name} at {e.block_number}:{e.log_index} names unknown batch {batch_id}")
-        updated = {**current, **changes}
-        self.state.put_batch(batch_id, updated, e.block_number)
-        return current
 
     def _on_HandOffInitiated(self, e: ChainEvent, a: dict[str, Any]) -> None:
         self._change_batch(e, a["batchId"], pending_recipient=a["to"])
@@ -224,13 +223,15 @@ class Projector:
         )
 
     def _on_HandOffAccepted(self, e: ChainEvent, a: dict[str, Any]) -> None:
-        before = self._change_batch(e, a["batchId"], custodian=a["to"], pending_recipient=None)
+        before = self.state.batch(a["batchId"])
+        handed_by = None if before is None else before["custodian"]
+        self._change_batch(e, a["batchId"], custodian=a["to"], pending_recipient=None)
         self.rows.add(
             "custody_events",
             e,
             batch_id=a["batchId"],
             kind=EVENTS["HandOffAccepted"].kind,
-            from_address=before["custodian"],
+            from_address=handed_by,
             to_address=a["to"],
             quantity=a["quantity"],
         )
@@ -250,49 +251,58 @@ class Projector:
     # ------------------------------------------------------------ repacking
 
     def _on_BatchSplit(self, e: ChainEvent, a: dict[str, Any]) -> None:
-        parent = self.state.batch(a["parentId"])
+        parent_id, quantity = a["parentId"], a["quantity"]
+        parent = self.state.batch(parent_id)
         if parent is None:
-            raise LookupError(f"BatchSplit at {e.block_number}:{e.log_index} names unknown parent {a['parentId']}")
-        remaining = parent["remaining"] - a["quantity"]
-        # _change_batch's work without its second lookup: a split is most of a busy market's events.
+            raise LookupError(f"BatchSplit at {e.block_number}:{e.log_index} names unknown parent {parent_id}")
+        remaining = parent["remaining"] - quantity
         status = SOLD_OUT if remaining == 0 else parent["status"]
-        self.state.put_batch(a["parentId"], {**parent, "remaining": remaining, "status": status}, e.block_number)
+        self.state.update_batch(parent_id, {"remaining": remaining, "status": status}, e.block_number)
         self._create_batch(
             e,
             a["childId"],
             gtin=parent["gtin"],
             lot=a["lot"],
             unit=parent["unit"],
-            quantity=a["quantity"],
+            quantity=quantity,
             custodian=a["custodian"],
             kind=_SPLIT,
         )
-        self.rows.add(
-            "lineage",
-            e,
-            parent_id=a["parentId"],
-            child_id=a["childId"],
-            quantity=a["quantity"],
-            kind=_SPLIT,
-            custodian=a["custodian"],
-            position=0,
+        self.rows.table("lineage", _LINEAGE).append(
+            (
+                e.block_number,
+                e.log_index,
+                e.block_time,
+                e.tx_hash,
+                parent_id,
+                a["childId"],
+                quantity,
+                _SPLIT,
+                a["custodian"],
+                0,
+            )
         )
 
     def _on_BatchesMerged(self, e: ChainEvent, a: dict[str, Any]) -> None:
         first = self.state.batch(a["parentIds"][0])
         if first is None:
             raise LookupError(f"BatchesMerged at {e.block_number}:{e.log_index} names unknown parents")
+        lineage, kind = self.rows.table("lineage", _LINEAGE), EVENTS["BatchesMerged"].kind
         for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
             self._change_batch(e, parent_id, remaining=0, status=SOLD_OUT)
-            self.rows.add(
-                "lineage",
-                e,
-                parent_id=parent_id,
-                child_id=a["childId"],
-                quantity=quantity,
-                kind=EVENTS["BatchesMerged"].kind,
-                custodian=a["custodian"],
-                position=position,
+            lineage.append(
+                (
+                    e.block_number,
+                    e.log_index,
+                    e.block_time,
+                    e.tx_hash,
+                    parent_id,
+                    a["childId"],
+                    quantity,
+                    kind,
+                    a["custodian"],
+                    position,
+                )
             )
         self._create_batch(
             e,

@@ -52,6 +52,23 @@ class StateCache:
         self.batches[batch_id] = row
         self.changed_batches.add(batch_id)
 
+    def update_batch(self, batch_id: str, changes: dict[str, Any], block: int) -> dict[str, Any] | None:
+        """Apply `changes` to the row of `batch_id` in place and return it (None, changing
+        nothing, when there is no row). The row's previous value is journaled first, as
+        :meth:`put_batch` does. In place: a split or a sale changes one or two fields of a
+        fifteen-field row, and a copy of it an event was most of a split's projection."""
+        row = self.batches.get(batch_id)
+        if row is None:
+            return None
+        if block > self.final_block:
+            mark = ("batch", batch_id, block)
+            if mark not in self._journaled:
+                self._journaled.add(mark)
+                self.journal.append({"block_number": block, "kind": "batch", "key": batch_id, "previous": dict(row)})
+        row.update(changes)
+        self.changed_batches.add(batch_id)
+        return row
+
     def put_participant(self, address: str, row: dict[str, Any], block: int) -> None:
         if block > self.final_block:
             self._remember("participant", address, self.participants.get(address), block)
@@ -105,6 +122,20 @@ class Rows:
             self._getters[table] = _getter(present)
         own = self._getters[table](values)
         entry[1].append((event.block_number, event.log_index, event.block_time, event.tx_hash, *own))
+
+    def table(self, table: str, own: tuple[str, ...]) -> list[tuple[Any, ...]]:
+        """The list that rows of `table` with the columns EVENT_COLUMNS + `own` are appended
+        to, for handlers that make the tuples themselves (the busiest events'); `own` must
+        be the columns every other row of the table has."""
+        entry = self.by_table.get(table)
+        if entry is None:
+            if own != tuple(name for name in _OWN_COLUMNS[table] if name in own):
+                raise ValueError(f"{own} are not columns of {table} in the model's order")
+            entry = self.by_table[table] = (EVENT_COLUMNS + own, [])
+            self._getters[table] = _getter(own)
+        elif entry[0] != EVENT_COLUMNS + own:
+            raise ValueError(f"rows of {table} were made with the columns {entry[0]}, not {EVENT_COLUMNS + own}")
+        return entry[1]
 
     def raw_events(self) -> list[tuple[Any, ...]]:
         """The list that ``raw_events`` rows are appended to (RAW_EVENT_COLUMNS, made by the

@@ -38,6 +38,8 @@ from ledger.store.intents import IntentRecord, KeyReused, final_among, get_inten
 
 Extra = Callable[[IntentRecord], dict[str, Any]]
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
+#: A ``wait`` preference's seconds (delta-seconds); longer than any ``queue_wait_s``.
+WAIT_PATTERN = re.compile(r"^[0-9]{1,6}$")
 #: OpenAPI: what a write answers when it is not (yet) mined.
 ACCEPTED = {202: {"description": "accepted, not yet mined: follow Location (GET /intents/{id})"}}
 
@@ -46,6 +48,17 @@ def wants_async(request: Request) -> bool:
     """Whether the client sent ``Prefer: respond-async`` (RFC 7240)."""
     tokens = (part.split(";")[0].strip().lower() for part in request.headers.get("prefer", "").split(","))
     return "respond-async" in tokens
+
+
+def wanted_wait(request: Request) -> int | None:
+    """The seconds of a ``Prefer: wait=N`` (RFC 7240), or None: a preference that is absent
+    or malformed is ignored, as the RFC asks."""
+    for part in request.headers.get("prefer", "").split(","):
+        name, _, value = part.split(";")[0].strip().partition("=")
+        if name.strip().lower() == "wait":
+            value = value.strip().strip('"')
+            return int(value) if WAIT_PATTERN.match(value) else None
+    return None
 
 
 def idempotency_key(request: Request) -> str | None:
@@ -114,10 +127,16 @@ def _precheck(
 
 
 async def wait_final(
-    services: Services, ids: list[int], sender: str | None = None, *, unfinished: bool = False
+    services: Services,
+    ids: list[int],
+    sender: str | None = None,
+    *,
+    unfinished: bool = False,
+    timeout: float | None = None,
 ) -> dict[int, IntentRecord]:
     """Wait until every intent of `ids` (of `sender`, when known: the watcher then leaves them
-    to this process's submitter while it has them) is recorded or refused, at most ``queue_wait_s``.
+    to this process's submitter while it has them) is recorded or refused, at most ``queue_wait_s``
+    (or `timeout` seconds, when shorter).
 
     The intents' callbacks count down on the thread that settles them; only the last one
     hops to the event loop (a hop per intent of a bulk request cost more than its settling).
@@ -158,7 +177,10 @@ async def wait_final(
             waiting = bool(pending)
         if waiting and watcher is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(everything, services.settings.queue_wait_s)
+                limit = (
+                    services.settings.queue_wait_s if timeout is None else min(timeout, services.settings.queue_wait_s)
+                )
+                await asyncio.wait_for(everything, limit)
     finally:
         if watcher is not None:
             watcher.forget_all(callbacks)

@@ -19,15 +19,21 @@ A warm-up of 3 s of asynchronous posting comes first, not counted (its sales are
 
 ``qr_ready_p50_s`` / ``qr_ready_p99_s``: for a sample of the asynchronous sales (every 10th, at
 most 20 followed at once), the time from
-the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed). ``lost`` and
+the POST to the sale's GS1 Digital Link answering 200 (recorded, mined, indexed). A probe asks
+for the sale's intent once with ``Prefer: wait`` (answered when it is mined), then for the
+link every 50 ms. ``lost`` and
 ``doubled`` are counted against the chain: every sale carries a unique price, and each
 accepted sale must appear exactly once among the chain's ``SaleRecorded`` events.
 ``api_cpu_ms_per_*_sale``: CPU the API processes (accepting, submitting, answering) used per
 sale in each phase, a figure the shared machine's load does not distort as much as the rates;
 ``chain_``, ``indexer_`` and ``client_cpu_ms_per_*_sale`` the same for anvil, the indexer and
 this process (the load generator): together, what a sale costs the machine's cores.
-``async_latency_p50_s`` / ``sync_latency_p50_s`` / ``sync_latency_p90_s``: a POST's time as
-the clients see it.
+``async_latency_p50_s`` / ``sync_latency_p50_s`` / ``sync_latency_p90_s`` /
+``bulk_latency_p50_s`` / ``bulk_latency_p90_s``: a POST's time as the clients see it (the
+bulk phase is bound by Little's law too: clients x size / latency).
+``bulk_block_fullness_p50`` / ``_max``: the blocks of the bulk phase, gas used over the block's
+limit; ``bulk_block_base_fee_gwei_last``: the base fee at its end (EIP-1559 raises it after
+every block over half full).
 
 The clients are aiohttp on one event loop, one kept-alive connection each (see
 :class:`Http`): with httpx the load generator itself was the bound of both single-sale phases.
@@ -73,8 +79,9 @@ BENCH_GTIN = make_gtin("0690123400099")
 STOCK = 10**12
 STALLS = ("stall_a", "stall_b", "stall_c")
 QR_SAMPLE_EVERY = 10  # every n-th asynchronous sale (of all clients) is followed to its QR,
-QR_PROBES_AT_ONCE = 20  # unless this many are being followed: each polls the API every 50 ms,
-# and unbounded, at a thousand sales a second the probes would be most of the API's requests
+QR_PROBES_AT_ONCE = 20  # unless this many are being followed: each asks for its intent once
+# (waiting) and then for the Digital Link every 50 ms until it is indexed; unbounded, at a
+# thousand sales a second the probes would be a large part of the API's requests
 WARM_UP_S = 3.0  # async posting before the first phase, not counted: each API worker unlocks
 # the stalls' keystores (scrypt) and fills its caches on its first writes
 QR_TIMEOUT_S = 60.0
@@ -165,6 +172,7 @@ class Tally:
     sync_recorded: int = 0
     bulk_recorded: int = 0
     sync_latencies: list[float] = field(default_factory=list)
+    bulk_latencies: list[float] = field(default_factory=list)
     async_latencies: list[float] = field(default_factory=list)
     qr_ready: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
@@ -216,7 +224,9 @@ class Bench:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)
 
     async def qr_probe(self, http: Http, location: str, key: str, began: float) -> None:
-        headers = {"Authorization": f"Bearer {key}"}
+        # The intent is asked once with a wait, as a till waiting for its receipt would: it
+        # answers when the sale is mined. Then the Digital Link is asked until it is indexed.
+        headers = {"Authorization": f"Bearer {key}", "Prefer": f"wait={int(QR_TIMEOUT_S)}"}
         deadline = began + QR_TIMEOUT_S
         link = None
         while time.perf_counter() < deadline:
@@ -257,6 +267,7 @@ class Bench:
         headers, batch, _ = self.stall(n)
         while time.perf_counter() < end:
             sales = [self.sale(batch) for _ in range(size)]
+            began = time.perf_counter()
             try:
                 answer = await http.post("/sales/bulk", json={"sales": sales}, headers=headers)
             except (aiohttp.ClientError, TimeoutError) as exc:
@@ -265,6 +276,8 @@ class Bench:
             if answer.status_code != 200:
                 self.tally.error(f"HTTP {answer.status_code}", answer.text)
                 continue
+            if time.perf_counter() <= end:
+                self.tally.bulk_latencies.append(time.perf_counter() - began)
             for sale, item in zip(sales, answer.json()["data"], strict=True):
                 if item["status"] in (201, 202):
                     self.tally.accepted_prices.add(sale["price"])
@@ -356,11 +369,30 @@ async def run(bench: Bench, args: argparse.Namespace) -> dict:
         if "bulk" in args.phases:
             log(f"bulk: {args.bulk_clients} clients posting {args.bulk_size} sales for {args.duration:g} s")
             end = time.perf_counter() + args.duration
-            cpu = cpu_parts(bench.live)
+            cpu, first_block = cpu_parts(bench.live), bench.live.client.block_number() + 1
             await asyncio.gather(*(bench.bulk_client(http, n, end, args.bulk_size) for n in range(args.bulk_clients)))
             figures["cpu_ms_per_bulk_sale"] = cost(cpu, cpu_parts(bench.live), bench.tally.bulk_recorded)
             figures["bulk_sales_per_s"] = round(bench.tally.bulk_recorded / args.duration, 1)
+            latencies = bench.tally.bulk_latencies
+            figures["bulk_latency_p50_s"] = round(statistics.median(latencies), 2) if latencies else None
+            figures["bulk_latency_p90_s"] = round(percentile(latencies, 0.9), 2) if latencies else None
+            figures["bulk_blocks"] = block_use(bench.live, first_block, bench.live.client.block_number())
     return figures
+
+
+def block_use(live: LiveMarket, first: int, last: int) -> dict[str, float | None]:
+    """How full the blocks `first..last` were (gas used over the limit: median and largest)
+    and the base fee of the last, in gwei: whether the chain, not the API, held sales back."""
+    numbers = list(range(first, last + 1))
+    if not numbers:
+        return {"fullness_p50": None, "fullness_max": None, "base_fee_gwei_last": None}
+    blocks = [rpc(live.rpc_url, "eth_getBlockByNumber", [hex(n), False]) for n in numbers]
+    fullness = [int(b["gasUsed"], 16) / int(b["gasLimit"], 16) for b in blocks]
+    return {
+        "fullness_p50": round(statistics.median(fullness), 2),
+        "fullness_max": round(max(fullness), 2),
+        "base_fee_gwei_last": round(int(blocks[-1].get("baseFeePerGas", "0x0"), 16) / 1e9, 3),
+    }
 
 
 def api_cpu_s(live: LiveMarket) -> float:
@@ -455,6 +487,9 @@ def main() -> None:
         "async_latency_p50_s": figures.get("async_latency_p50_s"),
         "sync_latency_p50_s": figures.get("sync_latency_p50_s"),
         "sync_latency_p90_s": figures.get("sync_latency_p90_s"),
+        "bulk_latency_p50_s": figures.get("bulk_latency_p50_s"),
+        "bulk_latency_p90_s": figures.get("bulk_latency_p90_s"),
+        **{f"bulk_block_{k}": v for k, v in figures.get("bulk_blocks", {}).items()},
         "qr_samples": len(ready),
         "blocks": blocks,
         "errors": dict(bench.tally.errors),

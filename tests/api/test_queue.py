@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from api.write_queue import wait_final
@@ -82,6 +83,46 @@ def test_respond_async_answers_202_and_the_intent_tells_the_rest(api_market: Mar
     assert m.client.get(location).status_code == 401
     assert m.client.get("/intents/999999999", headers=m.auth(cast["vendor"][1])).status_code == 404
     assert m.client.get("/intents/0", headers=m.auth(cast["vendor"][1])).status_code == 422
+
+
+def test_an_intent_asked_with_prefer_wait_is_answered_once_it_is_recorded(api_market: Market, cast: dict) -> None:
+    """``Prefer: wait=N`` (RFC 7240) on ``GET /intents/{id}``: one request answers when the
+    write is mined, or with the intent unfinished once N seconds pass; a malformed preference
+    is ignored; a caller who may not see the intent is told at once that there is none."""
+    m = api_market
+    key = cast["vendor"][1]
+    batch_id = stocked(m, cast)
+    rpc(m.rpc_url, "evm_setAutomine", [False])  # the sale stays unmined until the test mines it
+    try:
+        queued = m.client.post("/sales", json=sale(batch_id), headers={**m.auth(key), **ASYNC})
+        assert queued.status_code == 202, queued.text
+        location = queued.headers["Location"]
+
+        began = time.monotonic()
+        unfinished = m.client.get(location, headers={**m.auth(key), "Prefer": "wait=1"})
+        assert time.monotonic() - began >= 1.0
+        assert unfinished.status_code == 200, unfinished.text
+        assert unfinished.json()["status"] in ("queued", "sent")
+        assert unfinished.headers["preference-applied"] == "wait=1"
+
+        for ignored in ("wait=soon", "wait=-3", "wait=1.5"):
+            answer = m.client.get(location, headers={**m.auth(key), "Prefer": ignored})
+            assert answer.status_code == 200 and "preference-applied" not in answer.headers
+        stranger = m.client.get(location, headers={**m.auth(cast["vendor2"][1]), "Prefer": "wait=30"})
+        assert stranger.status_code == 404
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(m.client.get, location, headers={**m.auth(key), "Prefer": "wait=60"})
+            time.sleep(0.5)
+            assert not waiting.done()  # nothing is mined: the request waits
+            rpc(m.rpc_url, "evm_mine")
+            recorded = waiting.result(timeout=30)  # well before its 60 s
+        assert recorded.status_code == 200, recorded.text
+        assert recorded.json()["status"] == "recorded"
+        assert recorded.json()["result"]["serial"] == queued.json()["serial"]
+        assert recorded.headers["preference-applied"] == "wait=60"
+    finally:
+        rpc(m.rpc_url, "evm_setAutomine", [True])
 
 
 def test_a_refusal_only_the_submitter_finds_shows_on_the_intent(api_market: Market, cast: dict) -> None:

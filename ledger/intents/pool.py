@@ -53,7 +53,9 @@ class IntentWatcher:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.local_senders: Callable[[], Collection[str]] = tuple
-        self._callbacks: dict[int, list[Callable[[], None]]] = {}
+        # Each intent's callbacks as the keys of a dict (insertion-ordered, each removed in
+        # constant time): many requests may wait on one intent (``Prefer: wait``).
+        self._callbacks: dict[int, dict[Callable[[], None], None]] = {}
         self._senders: dict[int, str] = {}  # the sender of intents watched with one
         #: The watched intents of each sender given (None: not given), so that a frequent look
         #: takes the other senders' sets instead of walking every intent waited for (8,000
@@ -74,7 +76,7 @@ class IntentWatcher:
         registered under one hold of the lock."""
         with self._guard:
             for intent_id, callback in callbacks.items():
-                self._callbacks.setdefault(intent_id, []).append(callback)
+                self._callbacks.setdefault(intent_id, {})[callback] = None
                 if sender is not None:
                     self._senders[intent_id] = sender
                 # An intent watched both with and without its sender is in both sets: a look
@@ -85,16 +87,15 @@ class IntentWatcher:
         """Drop callbacks of :meth:`watch_all` (their request stopped waiting)."""
         with self._guard:
             for intent_id, callback in callbacks.items():
-                waiting = self._callbacks.get(intent_id, [])
-                if callback in waiting:
-                    waiting.remove(callback)
+                waiting = self._callbacks.get(intent_id, {})
+                waiting.pop(callback, None)
                 if not waiting:
                     self._callbacks.pop(intent_id, None)
                     self._unlist(intent_id)
 
     def done(self, ids: list[int]) -> None:
         with self._guard:
-            callbacks = [cb for i in ids for cb in self._callbacks.pop(i, [])]
+            callbacks = [cb for i in ids for cb in self._callbacks.pop(i, {})]
             for intent_id in ids:
                 self._unlist(intent_id)
         for callback in callbacks:

@@ -138,6 +138,7 @@ class Services:
                     group_window_s=self.settings.queue_group_window_s,
                     bump_after_blocks=self.settings.queue_bump_after_blocks,
                     bump_percent=self.settings.queue_bump_percent,
+                    reorg_watch_blocks=self.settings.queue_reorg_watch_blocks,
                 ),
                 watcher=self.watcher,
             )

@@ -80,6 +80,9 @@ class ApiSettings(LedgerSettings):
     #: replaced with higher fees (0: never); a replacement raises tip and fee cap by this percent.
     queue_bump_after_blocks: int = Field(3, ge=0)
     queue_bump_percent: int = Field(12, ge=10, le=1000)
+    #: A mined transaction is watched this many blocks for a reorganisation that drops it (it
+    #: is then sent again; ``ledger.intents.reorgs``); 0 on a chain whose blocks are final.
+    queue_reorg_watch_blocks: int = Field(12, ge=0, le=10_000)
     #: Roles read from the chain (and the owner of an API key) are reused this long by the
     #: API's permission checks (the contract checks every transaction anyway; a revoked key
     #: is refused at most this long after; 0 asks on every request).

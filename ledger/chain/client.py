@@ -274,6 +274,33 @@ class ChainClient:
             receipt["contractAddress"] = to_checksum_address(receipt["contractAddress"])
         return receipt
 
+    def block_hashes(self, numbers: list[int]) -> list[str | None]:
+        """The hashes of blocks `numbers` on the node's chain now (None: no such block yet),
+        in one batched request."""
+        if not numbers:
+            return []
+        payload = [
+            {"jsonrpc": "2.0", "id": n, "method": "eth_getBlockByNumber", "params": [hex(number), False]}
+            for n, number in enumerate(numbers)
+        ]
+        answers = self.rpc.post(payload)
+        if not isinstance(answers, list):
+            raise NodeError(f"{self.rpc_url} answered a batch of {len(numbers)} block requests with {answers!r:.200}")
+        by_id = {answer.get("id"): answer for answer in answers if isinstance(answer, dict)}
+        hashes: list[str | None] = []
+        for n in range(len(numbers)):
+            block = by_id.get(n, {}).get("result")
+            hashes.append(str(block["hash"]) if isinstance(block, dict) else None)
+        return hashes
+
+    def mined_at(self, tx_hash: str) -> tuple[int, str] | None:
+        """The number and hash of the block holding `tx_hash` on the node's chain now, or None
+        while it is pending or unknown (a small answer, unlike a receipt with its logs)."""
+        tx = self.rpc.call("eth_getTransactionByHash", [tx_hash])
+        if not tx or not tx.get("blockHash"):
+            return None
+        return int(tx["blockNumber"], 16), str(tx["blockHash"])
+
     def knows(self, tx_hash: str) -> bool:
         """Whether the node holds `tx_hash`, pending or mined."""
         return self.rpc.call("eth_getTransactionByHash", [tx_hash]) is not None

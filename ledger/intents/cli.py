@@ -37,6 +37,9 @@ def submit(
         int, typer.Option(min=0, help="replace a transaction not mined after this many blocks (0: never)")
     ] = 3,
     bump_percent: Annotated[int, typer.Option(min=10, help="how much a replacement raises tip and fee cap")] = 12,
+    reorg_watch_blocks: Annotated[
+        int, typer.Option(min=0, help="watch a mined transaction this many blocks for a reorg (0: final blocks)")
+    ] = 12,
 ) -> None:
     """Send the queued writes of every participant whose key the market holds."""
     settings = load_settings(rpc_url)
@@ -50,7 +53,10 @@ def submit(
         contract=lambda client: FreshLedgerContract(client, address),
         account_of=lambda sender: keys.account(sender) if keys.has(sender) else None,
         settings=QueueSettings(
-            max_in_flight=max_in_flight, bump_after_blocks=bump_after_blocks, bump_percent=bump_percent
+            max_in_flight=max_in_flight,
+            bump_after_blocks=bump_after_blocks,
+            bump_percent=bump_percent,
+            reorg_watch_blocks=reorg_watch_blocks,
         ),
     )
     stop = threading.Event()

@@ -44,7 +44,15 @@ class QueueSettings:
     bump_percent: int = 12
     #: Seconds between looks at the block height for stuck transactions (one call each).
     bump_check_s: float = 1.0
+    #: A transaction settled as mined is watched this many blocks for a reorganisation that
+    #: drops it (:mod:`ledger.intents.reorgs`): its intents then go back to sent and the very
+    #: same signed bytes are sent again. 0 on a chain whose blocks are final at once (QBFT).
+    reorg_watch_blocks: int = 12
+    #: Seconds between looks at the blocks of the watched transactions (one batched call).
+    reorg_check_s: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.reorg_watch_blocks < 0:
+            raise ValueError("reorg_watch_blocks must be 0 (final blocks) or more")
         if self.bump_percent < 10:
             raise ValueError("bump_percent must be at least 10: nodes refuse a smaller replacement")

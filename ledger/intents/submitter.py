@@ -46,6 +46,7 @@ from ledger.intents.outcome import calldata, lone_refusal, settle, target
 from ledger.intents.reconcile import reconcile
 from ledger.intents.relay import KIND as RELAY
 from ledger.intents.relay import take_turn
+from ledger.intents.reorgs import MinedWatch
 from ledger.intents.replace import fees_of, replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
@@ -98,6 +99,9 @@ class Submitter:
         self._bump_checked = 0.0
         self._head_checked = -float("inf")  # when the head block was last asked for
         self._sent_at = -float("inf")  # when the last transaction was sent
+        #: Transactions mined lately, watched for a reorganisation that drops them.
+        self.mined = MinedWatch(settings.reorg_watch_blocks)
+        self._reorg_checked = -float("inf")
 
     # ------------------------------------------------------------ the loop
 
@@ -108,7 +112,7 @@ class Submitter:
             try:
                 if not self._ready:
                     self._resume()
-                busy = self.settle_mined() | self.fill()
+                busy = self.check_reorgs() | self.settle_mined() | self.fill()
                 self.node_state(True)
                 pause = self.settings.retry_first_s
             except NodeError as exc:
@@ -143,12 +147,17 @@ class Submitter:
         return max(0.0, min(self.settings.poll_s, head, send if send > 0 else head))
 
     def _resume(self) -> None:
-        """Reconcile with the node, then continue at the node's next nonce."""
+        """Reconcile with the node, then continue at the node's next nonce. The transactions
+        mined lately are looked at first: one a reorganisation dropped is reopened here, and so
+        sent again before anything new could take its nonce (and a later serial of its lot)."""
         self._carried.clear()  # what is in flight now is what the database says
+        self.mined.load(self.engine, self.client, self.sender)
+        self._follow_reorganisation()
         self.in_flight = reconcile(self.engine, self.ledger, self.sender, self.notify)
         self._replacements = {
             tx.tx_hash for tx in self.in_flight if store.bumped_siblings(self.engine, tx.sender, tx.nonce)
         }
+        self.mined.load(self.engine, self.client, self.sender)  # those reconciling just settled
         pending = self.client.nonce_of(self.sender, "pending")
         after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
         self.next_nonce = max(pending, after_ours)
@@ -187,10 +196,42 @@ class Submitter:
                 continue
             crash_point("after_mining")
             self.notify(settle(self.engine, self.ledger, tx, receipt, self._carried.pop(tx.tx_hash, None)))
+            self.mined.add(tx, receipt)
             self.in_flight.pop(0)
             settled = True
         self.replace_stuck()
         return settled
+
+    def check_reorgs(self) -> bool:
+        """Look again at the blocks of the transactions mined lately (every ``reorg_check_s``,
+        :mod:`ledger.intents.reorgs`): one now in another block settles again; one the chain
+        dropped goes back to sent with its intents, and the submitter reconciles, which sends
+        its very bytes again. True if any was found."""
+        now = time.monotonic()
+        if not self.mined or now - self._reorg_checked < self.settings.reorg_check_s:
+            return False
+        self._reorg_checked = now
+        moved, gone = self._follow_reorganisation()
+        if gone:
+            self._ready = False  # reconciling sends the reopened transactions again, in nonce order
+        return bool(moved or gone)
+
+    def _follow_reorganisation(self) -> tuple[int, int]:
+        """Settle again the watched transactions now mined in another block; reopen those no
+        longer mined (:func:`ledger.store.intents.reopen`). How many of each."""
+        moved, gone = self.mined.look(self.client)
+        for tx, receipt in moved:
+            log.warning(
+                "submitter %s: nonce %d now mined in block %d (the chain was reorganised)",
+                self.sender,
+                tx.nonce,
+                receipt["blockNumber"],
+            )
+            self.notify(settle(self.engine, self.ledger, tx, receipt))
+        for tx in gone:
+            log.warning("submitter %s: nonce %d no longer mined (the chain was reorganised)", self.sender, tx.nonce)
+            store.reopen(self.engine, tx.tx_hash)
+        return len(moved), len(gone)
 
     def replace_stuck(self) -> None:
         """Replace the oldest in-flight transaction when it is still not mined

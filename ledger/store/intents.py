@@ -511,6 +511,34 @@ def refuse(
         )
 
 
+def mined_since(engine: Engine, sender: str, block: int) -> list[TxRecord]:
+    """Transactions of `sender` settled as mined (and not reverted) in block `block` or later,
+    by nonce: the ones whose intents a reorganisation may still undo."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(_TXS)
+            .where(_TXS.c.sender == sender, _TXS.c.status == "mined", _TXS.c.block_number >= block)
+            .order_by(_TXS.c.nonce)
+        ).all()
+    return [_tx(row) for row in rows]
+
+
+def reopen(engine: Engine, tx_hash: str) -> list[int]:
+    """A mined transaction is no longer in the chain (a reorganisation dropped its block): it
+    is sent again, unsettled, and its intents with it (their outcome forgotten until it is
+    mined anew). Returns the intents' ids."""
+    now = time.time()
+    with engine.begin() as conn:
+        conn.execute(update(_TXS).where(_TXS.c.tx_hash == tx_hash).values(status="sent", block_number=None))
+        ids = [r.id for r in conn.execute(select(_INTENTS.c.id).where(_INTENTS.c.tx_hash == tx_hash)).all()]
+        conn.execute(
+            update(_INTENTS)
+            .where(_INTENTS.c.tx_hash == tx_hash)
+            .values(status="sent", block_number=None, result=None, error=None, updated_at=now)
+        )
+    return ids
+
+
 def requeue(engine: Engine, tx_hash: str, *, tx_status: str, block: int | None = None) -> list[int]:
     """The transaction will never carry its intents (it reverted as a group, or its nonce went
     to another transaction): they go back to the queue, counting the attempt."""

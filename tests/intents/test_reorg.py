@@ -1,0 +1,137 @@
+"""A reorganisation of the chain that takes back a mined sale, on a real anvil (``evm_revert``
+to before the sale's block, then new blocks without it) and both databases: the submitter
+sees the block's hash change, puts the sale back to sent, sends the very same signed bytes
+again, and records it anew in its new block; the sender's next sale is not stuck behind the
+nonce the dropped one left free, and each sale is on the chain once. The same after a
+restart: the submitter looks at what it mined lately before it sends anything new."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import Engine
+
+from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.node import rpc
+from ledger.intents.pool import SubmitterPool
+from ledger.intents.settings import QueueSettings
+from ledger.store.intents import IntentRecord, get_intents, transactions_of
+from tests.factories.chain import Chain
+from tests.factories.market import at_stall
+from tests.factories.queue import events_on_chain, queue, wait_final
+from tests.support.databases import Databases
+
+SETTINGS = QueueSettings(idle_exit_s=60.0, reorg_check_s=0.05)
+
+
+def _pool(engine: Engine, chain: Chain) -> SubmitterPool:
+    market = chain.market
+    pool = SubmitterPool(
+        engine,
+        rpc_url=chain.node.rpc_url,
+        contract=lambda client: FreshLedgerContract(client, market.ledger.address, market.ledger.abi),
+        account_of={market.vendor.address: market.vendor}.get,
+        settings=SETTINGS,
+    )
+    pool.start()
+    return pool
+
+
+def _sale(batch: str, price: int) -> dict:
+    return {"batch_id": batch, "quantity": 1, "price": price, "currency": "CNY"}
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.02)
+
+
+def _take_back(chain: Chain, snapshot: str) -> None:
+    """Replace the chain after `snapshot` with empty blocks, one more than it had (anvil drops
+    the reverted blocks' transactions: they are in no block and no pool)."""
+    url = chain.node.rpc_url
+    head = int(str(rpc(url, "eth_blockNumber")), 16)
+    assert rpc(url, "evm_revert", [snapshot]) is True
+    while int(str(rpc(url, "eth_blockNumber")), 16) <= head:
+        rpc(url, "evm_mine")
+
+
+def _recorded_again(engine: Engine, intent: IntentRecord) -> bool:
+    """Whether `intent` was reopened and recorded since (its outcome written anew)."""
+    now = get_intents(engine, [intent.id])[intent.id]
+    return now.status == "recorded" and now.updated_at > intent.updated_at
+
+
+def test_a_sale_a_reorganisation_drops_is_sent_again_and_recorded_once(chain: Chain, databases: Databases) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = "0x" + at_stall(market, quantity=100).hex()
+    snapshot = str(rpc(chain.node.rpc_url, "evm_snapshot"))
+    pool = _pool(engine, chain)
+    try:
+        (first,) = queue(engine, market.vendor, "sale", [_sale(batch, 101)])
+        pool.wake(market.vendor.address)
+        wait_final(engine, [first], 30.0)
+        recorded = get_intents(engine, [first])[first]
+        assert recorded.status == "recorded"
+        old_block = market.ledger.client.receipt(recorded.tx_hash or "")["blockHash"]
+
+        _take_back(chain, snapshot)
+        _wait_for(lambda: _recorded_again(engine, recorded))
+
+        (second,) = queue(engine, market.vendor, "sale", [_sale(batch, 102)])
+        pool.wake(market.vendor.address)
+        wait_final(engine, [second], 30.0)
+    finally:
+        pool.stop()
+
+    again = get_intents(engine, [first, second])
+    assert again[first].tx_hash == recorded.tx_hash  # the very same transaction, mined anew
+    assert again[first].result["serial"] == recorded.result["serial"] == 1
+    receipt = market.ledger.client.receipt(recorded.tx_hash or "")
+    assert receipt["blockNumber"] == again[first].block_number and receipt["blockHash"] != old_block
+    assert (again[second].status, again[second].result["serial"]) == ("recorded", 2)
+    prices = Counter(e.args["price"] for e in events_on_chain(market.ledger, "SaleRecorded"))
+    assert prices == {101: 1, 102: 1}
+    assert {tx.status for tx in transactions_of(engine, market.vendor.address)} == {"mined"}
+
+
+def test_after_a_restart_a_dropped_sale_is_sent_again_before_the_next_takes_its_nonce(
+    chain: Chain, databases: Databases
+) -> None:
+    engine, market = databases.engine(), chain.market
+    batch = "0x" + at_stall(market, quantity=100).hex()
+    snapshot = str(rpc(chain.node.rpc_url, "evm_snapshot"))
+    pool = _pool(engine, chain)
+    try:
+        (first,) = queue(engine, market.vendor, "sale", [_sale(batch, 201)])
+        pool.wake(market.vendor.address)
+        wait_final(engine, [first], 30.0)
+    finally:
+        pool.stop()
+    recorded = get_intents(engine, [first])[first]
+    _take_back(chain, snapshot)
+    assert market.ledger.client.receipt(recorded.tx_hash or "") is None  # gone, and no submitter runs
+
+    (second,) = queue(engine, market.vendor, "sale", [_sale(batch, 202)])  # written while no submitter ran
+    pool = _pool(engine, chain)  # the restart
+    try:
+        pool.wake(market.vendor.address)
+        _wait_for(lambda: _recorded_again(engine, recorded))
+        wait_final(engine, [second], 30.0)
+    finally:
+        pool.stop()
+
+    again = get_intents(engine, [first, second])
+    assert (again[first].tx_hash, again[first].result["serial"]) == (recorded.tx_hash, 1)
+    assert (again[second].status, again[second].result["serial"]) == ("recorded", 2)  # not refused: serials in order
+    first_tx, second_tx = (
+        next(tx for tx in transactions_of(engine, market.vendor.address) if tx.tx_hash == again[i].tx_hash)
+        for i in (first, second)
+    )
+    assert first_tx.nonce < second_tx.nonce  # the dropped one kept its nonce
+    prices = Counter(e.args["price"] for e in events_on_chain(market.ledger, "SaleRecorded"))
+    assert prices == {201: 1, 202: 1}

@@ -26,6 +26,24 @@ _SPLIT = EVENTS["BatchSplit"].kind
 _LINEAGE = ("parent_id", "child_id", "quantity", "kind", "custodian", "position")
 
 
+def _lineage_edge(
+    e: ChainEvent, parent_id: str, child_id: str, quantity: int, kind: str, custodian: str, position: int
+) -> tuple[Any, ...]:
+    """A lineage row: the event's columns, then _LINEAGE's."""
+    return (
+        e.block_number,
+        e.log_index,
+        e.block_time,
+        e.tx_hash,
+        parent_id,
+        child_id,
+        quantity,
+        kind,
+        custodian,
+        position,
+    )
+
+
 class Projector:
     """Applies events to a :class:`StateCache` and collects the rows they produce."""
 
@@ -269,18 +287,7 @@ class Projector:
             kind=_SPLIT,
         )
         self.rows.table("lineage", _LINEAGE).append(
-            (
-                e.block_number,
-                e.log_index,
-                e.block_time,
-                e.tx_hash,
-                parent_id,
-                a["childId"],
-                quantity,
-                _SPLIT,
-                a["custodian"],
-                0,
-            )
+            _lineage_edge(e, parent_id, a["childId"], quantity, _SPLIT, a["custodian"], 0)
         )
 
     def _on_BatchesMerged(self, e: ChainEvent, a: dict[str, Any]) -> None:
@@ -290,20 +297,7 @@ class Projector:
         lineage, kind = self.rows.table("lineage", _LINEAGE), EVENTS["BatchesMerged"].kind
         for position, (parent_id, quantity) in enumerate(zip(a["parentIds"], a["parentQuantities"], strict=True)):
             self._change_batch(e, parent_id, remaining=0, status=SOLD_OUT)
-            lineage.append(
-                (
-                    e.block_number,
-                    e.log_index,
-                    e.block_time,
-                    e.tx_hash,
-                    parent_id,
-                    a["childId"],
-                    quantity,
-                    kind,
-                    a["custodian"],
-                    position,
-                )
-            )
+            lineage.append(_lineage_edge(e, parent_id, a["childId"], quantity, kind, a["custodian"], position))
         self._create_batch(
             e,
             a["childId"],

@@ -66,28 +66,40 @@ def _recorded_again(engine: Engine, intent: IntentRecord) -> bool:
     return now.status == "recorded" and now.updated_at > intent.updated_at
 
 
+def _sell(engine: Engine, pool: SubmitterPool, chain: Chain, batch: str, price: int) -> IntentRecord:
+    """Queue one sale of the market's vendor and wait until it is recorded."""
+    vendor = chain.market.vendor
+    (intent_id,) = queue(engine, vendor, "sale", [_sale(batch, price)])
+    pool.wake(vendor.address)
+    wait_final(engine, [intent_id], 30.0)
+    intent = get_intents(engine, [intent_id])[intent_id]
+    assert intent.status == "recorded", intent.error
+    return intent
+
+
+def _stocked(chain: Chain, databases: Databases) -> tuple[Engine, str, str]:
+    """A database, a lot at the vendor's stall, and a snapshot of the chain taken after it
+    (before any sale)."""
+    batch = "0x" + at_stall(chain.market, quantity=100).hex()
+    return databases.engine(), batch, str(rpc(chain.node.rpc_url, "evm_snapshot"))
+
+
 def test_a_sale_a_reorganisation_drops_is_sent_again_and_recorded_once(chain: Chain, databases: Databases) -> None:
-    engine, market = databases.engine(), chain.market
-    batch = "0x" + at_stall(market, quantity=100).hex()
-    snapshot = str(rpc(chain.node.rpc_url, "evm_snapshot"))
+    market = chain.market
+    engine, batch, snapshot = _stocked(chain, databases)
     pool = _pool(engine, chain)
     try:
-        (first,) = queue(engine, market.vendor, "sale", [_sale(batch, 101)])
-        pool.wake(market.vendor.address)
-        wait_final(engine, [first], 30.0)
-        recorded = get_intents(engine, [first])[first]
-        assert recorded.status == "recorded"
+        recorded = _sell(engine, pool, chain, batch, 101)
         old_block = market.ledger.client.receipt(recorded.tx_hash or "")["blockHash"]
 
         _take_back(chain, snapshot)
         _wait_for(lambda: _recorded_again(engine, recorded))
 
-        (second,) = queue(engine, market.vendor, "sale", [_sale(batch, 102)])
-        pool.wake(market.vendor.address)
-        wait_final(engine, [second], 30.0)
+        second = _sell(engine, pool, chain, batch, 102).id
     finally:
         pool.stop()
 
+    first = recorded.id
     again = get_intents(engine, [first, second])
     assert again[first].tx_hash == recorded.tx_hash  # the very same transaction, mined anew
     assert again[first].result["serial"] == recorded.result["serial"] == 1
@@ -102,17 +114,13 @@ def test_a_sale_a_reorganisation_drops_is_sent_again_and_recorded_once(chain: Ch
 def test_after_a_restart_a_dropped_sale_is_sent_again_before_the_next_takes_its_nonce(
     chain: Chain, databases: Databases
 ) -> None:
-    engine, market = databases.engine(), chain.market
-    batch = "0x" + at_stall(market, quantity=100).hex()
-    snapshot = str(rpc(chain.node.rpc_url, "evm_snapshot"))
+    market = chain.market
+    engine, batch, snapshot = _stocked(chain, databases)
     pool = _pool(engine, chain)
     try:
-        (first,) = queue(engine, market.vendor, "sale", [_sale(batch, 201)])
-        pool.wake(market.vendor.address)
-        wait_final(engine, [first], 30.0)
+        recorded = _sell(engine, pool, chain, batch, 201)
     finally:
         pool.stop()
-    recorded = get_intents(engine, [first])[first]
     _take_back(chain, snapshot)
     assert market.ledger.client.receipt(recorded.tx_hash or "") is None  # gone, and no submitter runs
 
@@ -125,6 +133,7 @@ def test_after_a_restart_a_dropped_sale_is_sent_again_before_the_next_takes_its_
     finally:
         pool.stop()
 
+    first = recorded.id
     again = get_intents(engine, [first, second])
     assert (again[first].tx_hash, again[first].result["serial"]) == (recorded.tx_hash, 1)
     assert (again[second].status, again[second].result["serial"]) == ("recorded", 2)  # not refused: serials in order

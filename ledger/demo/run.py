@@ -34,6 +34,7 @@ from ledger.documents.backends import open_store
 from ledger.indexer.runner import build_indexer
 from ledger.indexer.sync import Indexer
 from ledger.settings import LedgerSettings, load_settings
+from ledger.store.intents import last_intent_id, withdraw_since
 
 UNIT_WORDS = {"KGM": "kg", "H87": "each"}
 #: Stages of the progress display, in order (the last one belongs to the API).
@@ -144,8 +145,11 @@ def prepare_demo(progress: DemoProgress) -> DemoMarket:
 
 
 def _record(demo: DemoMarket, progress: DemoProgress) -> list[Step]:
-    """Record the market inside a snapshot that a Ctrl-C reverts (see the module docstring)."""
+    """Record the market inside a snapshot that a Ctrl-C reverts (see the module docstring),
+    with the write queue's record of what it recorded meanwhile: left there, the queue would
+    take the reverted writes for a reorganisation and send them again."""
     url = demo.ledger.client.rpc_url
+    queue_before, queue_since = last_intent_id(demo.engine), time.time()
     snapshot = rpc(url, "evm_snapshot")
 
     def indexed() -> Engine:
@@ -166,6 +170,7 @@ def _record(demo: DemoMarket, progress: DemoProgress) -> list[Step]:
         )
     except BaseException:
         rpc(url, "evm_revert", [snapshot])
+        withdraw_since(demo.engine, queue_before, queue_since)
         demo.ledger.client.forget_nonces()
         raise
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, Connection, Engine, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from ledger.store import sale_serials
@@ -537,6 +537,24 @@ def reopen(engine: Engine, tx_hash: str) -> list[int]:
             .values(status="sent", block_number=None, result=None, error=None, updated_at=now)
         )
     return ids
+
+
+def last_intent_id(engine: Engine) -> int:
+    """The newest intent's id (0 before the first)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(_INTENTS.c.id))).scalar() or 0)
+
+
+def withdraw_since(engine: Engine, intent_id: int, created_at: float) -> int:
+    """Forget the intents after `intent_id` and the transactions stored since `created_at`:
+    writes whose chain was rolled back on purpose, with them (the demo's Ctrl-C reverts the
+    recording it interrupted, so that the next run records the market whole). Never for a chain
+    that merely reorganised: :mod:`ledger.intents.reorgs` sends those writes again. Returns how
+    many intents were forgotten."""
+    with engine.begin() as conn:
+        forgotten = conn.execute(delete(_INTENTS).where(_INTENTS.c.id > intent_id)).rowcount
+        conn.execute(delete(_TXS).where(_TXS.c.created_at >= created_at))
+    return int(forgotten or 0)
 
 
 def requeue(engine: Engine, tx_hash: str, *, tx_status: str, block: int | None = None) -> list[int]:

@@ -136,7 +136,12 @@ class Keyboard:
             page.keyboard.type(value)
 
     def focused_error(self) -> dict:
-        """The focused field's name, aria-invalid and the error text tied to it."""
+        """The focused field's name, aria-invalid and the error text tied to it, once the page
+        that answered the form has focused an invalid field (on a loaded machine the answer
+        can still be on its way when the submit key returns)."""
+        self.page.wait_for_function(
+            "() => document.activeElement && document.activeElement.getAttribute('aria-invalid') === 'true'"
+        )
         return self.page.evaluate(_ERROR_OF_FOCUSED)
 
     def sign_in(self, name: str) -> None:

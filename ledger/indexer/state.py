@@ -40,15 +40,7 @@ class StateCache:
 
     def put_batch(self, batch_id: str, row: dict[str, Any], block: int) -> None:
         if block > self.final_block:  # a final block journals nothing (the backfill's common case)
-            # _remember's work inline: two puts an event in a range near the head (a split).
-            mark = ("batch", batch_id, block)
-            if mark not in self._journaled:
-                self._journaled.add(mark)
-                previous = self.batches.get(batch_id)
-                if previous is not None:  # a row created in this block needs no entry (see _remember)
-                    self.journal.append(
-                        {"block_number": block, "kind": "batch", "key": batch_id, "previous": dict(previous)}
-                    )
+            self._remember("batch", batch_id, self.batches.get(batch_id), block)
         self.batches[batch_id] = row
         self.changed_batches.add(batch_id)
 
@@ -61,10 +53,7 @@ class StateCache:
         if row is None:
             return None
         if block > self.final_block:
-            mark = ("batch", batch_id, block)
-            if mark not in self._journaled:
-                self._journaled.add(mark)
-                self.journal.append({"block_number": block, "kind": "batch", "key": batch_id, "previous": dict(row)})
+            self._remember("batch", batch_id, row, block)
         row.update(changes)
         self.changed_batches.add(batch_id)
         return row

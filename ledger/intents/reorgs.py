@@ -10,8 +10,8 @@ transaction of the sender would wait behind the nonce it leaves free.
 :class:`MinedWatch` keeps the transactions a submitter settled in the last
 ``reorg_watch_blocks`` blocks with the hash of their block, and looks at those blocks again
 now and then (one batched call). A block whose hash changed sends the watch to each of its
-transactions (where the node has it now): mined elsewhere, it settles again; gone, :func:`ledger.store.intents.reopen`
-puts it and its intents back to sent, and the submitter's reconciliation
+transactions (where the node has it now): mined elsewhere, it settles again; gone,
+:func:`ledger.store.intents.reopen` puts it and its intents back to sent, and the submitter's reconciliation
 (:mod:`ledger.intents.reconcile`) sends the very same signed bytes again (the chain cannot
 take them twice) or, when the nonce went to another transaction, puts the intents back in
 the queue. On a restart the watch is filled from the database (the transactions mined in
@@ -87,10 +87,8 @@ class MinedWatch:
                 gone.append(mined.tx)
                 del self._mined[tx_hash]
                 continue
-            if now_at == (mined.block_number, mined.block_hash) or (
-                mined.block_hash is None and now_at[0] == mined.block_number
-            ):
-                mined.block_hash = now_at[1]  # loaded from the database: where it still is
+            if now_at[0] == mined.block_number and mined.block_hash in (None, now_at[1]):
+                mined.block_hash = now_at[1]  # where it was (the hash unknown when loaded from the database)
                 continue
             receipt = client.receipt(tx_hash)
             if receipt is None:  # reorganised again meanwhile: the next look sees where it went

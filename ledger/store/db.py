@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 from ledger.paths import data_dir
+from ledger.store.sqlite_writer import WriterConnection
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: How much of an SQLite database file each connection reads through a memory map (address
@@ -50,7 +51,7 @@ def make_engine(url: str | None = None, **kwargs: object) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": 30, "factory": WriterConnection}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if url.startswith("postgresql://"):

@@ -91,6 +91,8 @@ class Submitter:
         self.next_nonce = 0
         self._ready = False
         self._pending_at = -1  # the head block at which the oldest in flight was not mined yet
+        #: The head block whose transactions are being settled, one a step (None between blocks).
+        self._settling_up_to: int | None = None
         #: The oldest in-flight transaction and the block height it became the oldest at, and
         #: the replacements of stuck ones (whose replaced transaction may be mined instead).
         self._head: str | None = None
@@ -162,45 +164,51 @@ class Submitter:
         after_ours = self.in_flight[-1].nonce + 1 if self.in_flight else 0
         self.next_nonce = max(pending, after_ours)
         self._pending_at = -1
+        self._settling_up_to = None
         self._ready = True
 
     # ------------------------------------------------------------ settling
 
     def settle_mined(self) -> bool:
-        """Settle the in-flight transactions mined so far (in nonce order). Receipts are asked
-        for only once the chain has a block not looked at yet: a receipt (of a packed call,
-        hundreds of events) costs far more than the block number."""
-        settled = False
+        """Settle the oldest in-flight transaction if it is mined; True if one was settled.
+
+        Receipts are asked for only once the chain has a block not looked at yet: a receipt
+        (of a packed call, hundreds of events) costs far more than the block number. One
+        transaction a step: the loop fills between two, so what the writers answered so far
+        send again goes out while the rest of the block settles. Settling a busy sender's
+        block all at once (seven transactions of 400 sales) took most of a 1 s block, and
+        the next wave missed the block after it: the blocks went full and empty by turns."""
         if not self.in_flight:
             return False
-        now = time.monotonic()
-        if now - self._head_checked < self.settings.head_check_s:
-            return False  # woken by new writes: the head was asked for moments ago
-        self._head_checked = now
-        head = self.client.block_number()
-        if head == self._pending_at:
-            return False
-        while self.in_flight:
-            tx = self.in_flight[0]
-            receipt = self.client.receipt(tx.tx_hash)
-            if receipt is None:
-                superseded = (
-                    settle_superseded(self.engine, self.ledger, tx) if tx.tx_hash in self._replacements else None
-                )
-                if superseded is None:
-                    self._pending_at = head  # not in any block up to `head`: look again after it
-                    break
-                self.notify(superseded)  # the transaction it replaced was mined instead
-                self._carried.pop(self.in_flight.pop(0).tx_hash, None)
-                settled = True
-                continue
+        if self._settling_up_to is None:
+            now = time.monotonic()
+            if now - self._head_checked < self.settings.head_check_s:
+                return False  # woken by new writes: the head was asked for moments ago
+            self._head_checked = now
+            head = self.client.block_number()
+            if head == self._pending_at:
+                return False
+            self._settling_up_to = head
+        tx = self.in_flight[0]
+        receipt = self.client.receipt(tx.tx_hash)
+        if receipt is None:
+            superseded = settle_superseded(self.engine, self.ledger, tx) if tx.tx_hash in self._replacements else None
+            if superseded is None:
+                self._pending_at = self._settling_up_to  # in no block up to it: look again after it
+                self._settling_up_to = None
+                self.replace_stuck()
+                return False
+            self.notify(superseded)  # the transaction it replaced was mined instead
+            self._carried.pop(self.in_flight.pop(0).tx_hash, None)
+        else:
             crash_point("after_mining")
             self.notify(settle(self.engine, self.ledger, tx, receipt, self._carried.pop(tx.tx_hash, None)))
             self.mined.add(tx, receipt)
             self.in_flight.pop(0)
-            settled = True
-        self.replace_stuck()
-        return settled
+        if not self.in_flight:
+            self._settling_up_to = None
+            self.replace_stuck()
+        return True
 
     def check_reorgs(self) -> bool:
         """Look again at the blocks of the transactions mined lately (every ``reorg_check_s``,

@@ -339,3 +339,45 @@ def test_a_transaction_settles_from_the_intents_its_submitter_carried(chain: Cha
         assert [i.result["serial"] for i in intents] == [i.payload["serial"] for i in intents]
         assert [[e["name"] for e in i.result["events"]] for i in intents] == [["SaleRecorded"]] * len(intents)
     assert [i.result["serial"] for i in settled[0] + settled[1]] == list(range(1, 25))
+
+
+def test_a_block_of_several_transactions_settles_one_a_step_and_the_queue_goes_out_between(
+    chain: Chain, databases: Databases
+) -> None:
+    """A busy sender's block holds several of its transactions. They settle one a step (the
+    oldest first), and a fill between two steps sends what was queued meanwhile: it does not
+    wait until the whole block is settled."""
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=100))
+    sale = {"batch_id": batch, "quantity": 1, "price": 5, "currency": "CNY"}
+    submitter = Submitter(
+        engine,
+        market.ledger,
+        market.vendor,
+        QueueSettings(group_window_s=0.0),
+        stop=threading.Event(),
+        wake=threading.Event(),
+    )
+    submitter._resume()
+    rpc(chain.node.rpc_url, "evm_setAutomine", [False])
+    try:
+        for price in (1, 2, 3):
+            queue(engine, market.vendor, "sale", [{**sale, "price": price}])
+            assert submitter.fill()
+        mined = [tx.tx_hash for tx in submitter.in_flight]
+        rpc(chain.node.rpc_url, "evm_mine", [])  # all three in one block
+
+        assert submitter.settle_mined()
+        assert [tx.tx_hash for tx in submitter.in_flight] == mined[1:]
+        later = queue(engine, market.vendor, "sale", [{**sale, "price": 4}])
+        assert submitter.fill()  # sent while two of the block are still to settle
+        assert get_intents(engine, later)[later[0]].status == "sent"
+        assert submitter.settle_mined() and submitter.settle_mined()
+        assert len(submitter.in_flight) == 1 and submitter.in_flight[0].tx_hash not in mined
+        assert not submitter.settle_mined()  # the last one is in no block yet
+    finally:
+        rpc(chain.node.rpc_url, "evm_setAutomine", [True])
+    rpc(chain.node.rpc_url, "evm_mine", [])
+    submitter._head_checked = -float("inf")
+    assert submitter.settle_mined() and not submitter.in_flight
+    assert [tx.status for tx in transactions_of(engine, market.vendor.address)] == ["mined"] * 4

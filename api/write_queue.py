@@ -20,7 +20,7 @@ import contextlib
 import functools
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +32,9 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Caller
 from api.errors import revert_answer
 from api.services import Services
-from ledger.errors import ContractRevert, NodeError, TransactionError
-from ledger.intents.accept import accept, existing, precheck, request_hash
-from ledger.store.intents import IntentRecord, KeyReused, final_among, get_intent, get_intents, intents_by_keys
+from ledger.errors import ContractRevert
+from ledger.intents.accept import existing
+from ledger.store.intents import IntentRecord, KeyReused, final_among, get_intent, get_intents
 
 Extra = Callable[[IntentRecord], dict[str, Any]]
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -117,15 +117,6 @@ async def accept_write(caller: Caller, kind: str, payload: dict[str, Any], key: 
     return intent
 
 
-def _precheck(
-    services: Services, sender: str, kind: str, payloads: Sequence[dict[str, Any]]
-) -> list[TransactionError | None]:
-    try:
-        return precheck(services.ledger, sender, kind, payloads)
-    except NodeError:
-        return [None] * len(payloads)  # the node is down: stored, checked by the submitter later
-
-
 async def wait_final(
     services: Services,
     ids: list[int],
@@ -195,14 +186,22 @@ async def write_many(
 ) -> Response:
     """Queue a list of writes of one kind; answer each item: 200 with per-item statuses once
     all are final (or ``queue_wait_s`` passed), 202 at once with ``Prefer: respond-async``.
-    With an Idempotency-Key, item i is keyed ``{key}#{i}``."""
+    With an Idempotency-Key, item i is keyed ``{key}#{i}``. The items are checked and stored by
+    the services' :class:`ledger.intents.accept.AcceptBatcher` with whatever else arrived at
+    once (one database transaction for several requests: each transaction holds SQLite's one
+    writer lock, which the submitters need to settle and send)."""
     key = idempotency_key(request)
-    outcomes = await run_in_threadpool(_accept_many, caller, kind, payloads, key)
-    ids = [o.id for o in outcomes if isinstance(o, IntentRecord)]
+    caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
     services = caller.services
+    keys = [f"{key}#{n}" for n in range(len(payloads))] if key else [None] * len(payloads)
+    answers = await asyncio.wrap_future(
+        services.batcher.submit_many(caller.address, kind, list(zip(payloads, keys, strict=True)))
+    )
+    outcomes: list[IntentRecord | Exception] = [a if isinstance(a, Exception) else a[0] for a in answers]
+    ids = [o.id for o in outcomes if isinstance(o, IntentRecord) and not o.final]
     if ids and not wants_async(request):
-        final = await wait_final(services, ids, caller.address)
-        outcomes = [final[o.id] if isinstance(o, IntentRecord) else o for o in outcomes]
+        final = await wait_final(services, ids, caller.address, unfinished=True)
+        outcomes = [final.get(o.id, o) if isinstance(o, IntentRecord) else o for o in outcomes]
     code = status.HTTP_202_ACCEPTED if wants_async(request) else status.HTTP_200_OK
     body = await run_in_threadpool(_items_json, request, outcomes, extra)
     return Response(body, status_code=code, media_type="application/json")
@@ -218,38 +217,6 @@ def _items_json(request: Request, outcomes: list[IntentRecord | Exception], extr
         return orjson.dumps(answer)
     except TypeError:
         return JSONResponse(answer).body
-
-
-def _accept_many(
-    caller: Caller, kind: str, payloads: list[dict[str, Any]], key: str | None
-) -> list[IntentRecord | Exception]:
-    services, sender = caller.services, caller.address
-    caller.account  # noqa: B018 - 403 when the market does not hold the caller's key
-    named = [f"{key}#{n}" for n in range(len(payloads))] if key else []
-    keys: list[str | None] = list(named) if key else [None] * len(payloads)
-    outcomes: list[IntentRecord | Exception | None] = [None] * len(payloads)
-    if named:  # the items' first intents, in one query
-        used = intents_by_keys(services.engine, sender, named)
-        for n, payload in enumerate(payloads):
-            first = used.get(named[n])
-            if first is None:
-                continue
-            same = first.request_hash == request_hash(kind, payload) and first.kind == kind
-            outcomes[n] = first if same else KeyReused(named[n], first)
-    todo = [n for n, o in enumerate(outcomes) if o is None]
-    reasons = _precheck(services, sender, kind, [payloads[n] for n in todo])
-    queued = []
-    for n, reason in zip(todo, reasons, strict=True):
-        if reason is not None:
-            outcomes[n] = reason
-        else:
-            queued.append(n)
-    if queued:
-        stored = accept(services.engine, sender, kind, [(payloads[n], keys[n]) for n in queued], ledger=services.ledger)
-        for n, (intent, _created) in zip(queued, stored, strict=True):
-            outcomes[n] = intent
-        services.wake(sender)
-    return [o for o in outcomes if o is not None]
 
 
 def _item_answers(request: Request, outcomes: list[IntentRecord | Exception], extra: Extra | None) -> list[dict]:

@@ -160,6 +160,46 @@ class AcceptBatcher:
         self._inbox.put(request)
         return request.answer
 
+    def submit_many(self, sender: str, kind: str, items: Sequence[tuple[Payload, str | None]]) -> Future:
+        """Queue many writes (payload, Idempotency-Key) of one sender for the next burst, each
+        answered on its own as by :meth:`submit`; ONE future answers them all, in order, each
+        with its ``(IntentRecord, created)`` or its refusal (the contract's
+        :class:`TransactionError`, :class:`KeyReused`). A failure of the database fails the
+        future. One future, not one per item: each answer's hop to the caller's event loop
+        cost more than storing its item."""
+        kind_of(kind)
+        everything: Future = Future()
+        requests = [_Request(sender, kind, payload, key) for payload, key in items]
+        if not requests:
+            everything.set_result([])
+            return everything
+        left = [len(requests)]
+        guard = threading.Lock()
+
+        def answered(_: Future) -> None:
+            with guard:
+                left[0] -= 1
+                if left[0]:
+                    return
+            failure = next(
+                (
+                    error
+                    for r in requests
+                    if (error := r.answer.exception()) is not None
+                    and not isinstance(error, TransactionError | store.KeyReused)
+                ),
+                None,
+            )
+            if failure is not None:
+                everything.set_exception(failure)
+            else:
+                everything.set_result([r.answer.exception() or r.answer.result() for r in requests])
+
+        for request in requests:
+            request.answer.add_done_callback(answered)
+            self._inbox.put(request)
+        return everything
+
     def stop(self) -> None:
         self._inbox.put(None)
         self._thread.join(5)
@@ -190,6 +230,7 @@ class AcceptBatcher:
 
     def _accept(self, burst: list[_Request]) -> None:
         groups: dict[tuple[str, str], list[_Request]] = {}
+        first_of = self._first_intents(burst)
         keys: set[tuple[str, str]] = set()
         for request in burst:
             if request.key is not None:
@@ -199,13 +240,12 @@ class AcceptBatcher:
                     self._inbox.put(request)
                     continue
                 keys.add((request.sender, request.key))
-                try:  # a retry answers with the first intent, before any check
-                    first = existing(self.engine, request.sender, request.kind, request.payload, request.key)
-                except store.KeyReused as exc:
-                    request.answer.set_exception(exc)
-                    continue
-                if first is not None:
-                    request.answer.set_result((first, False))
+                first = first_of.get((request.sender, request.key))
+                if first is not None:  # a retry answers with the first intent, before any check
+                    if first.request_hash != request_hash(request.kind, request.payload) or first.kind != request.kind:
+                        request.answer.set_exception(store.KeyReused(request.key, first))
+                    else:
+                        request.answer.set_result((first, False))
                     continue
             groups.setdefault((request.sender, request.kind), []).append(request)
         passed: list[tuple[str, str, list[_Request]]] = []
@@ -242,6 +282,19 @@ class AcceptBatcher:
                 for request, answer in zip(requests, outcome, strict=True):
                     request.answer.set_result(answer)
             self.stored(sender)
+
+    def _first_intents(self, burst: list[_Request]) -> dict[tuple[str, str], IntentRecord]:
+        """The intents the burst's Idempotency-Keys already name, by (sender, key): one query
+        a sender (a bulk request keys each of its items)."""
+        keys: dict[str, list[str]] = {}
+        for request in burst:
+            if request.key is not None:
+                keys.setdefault(request.sender, []).append(request.key)
+        return {
+            (sender, key): intent
+            for sender, named in keys.items()
+            for key, intent in store.intents_by_keys(self.engine, sender, named).items()
+        }
 
 
 def _settle_alone(engine: Engine, request: _Request, ledger: FreshLedgerContract) -> None:

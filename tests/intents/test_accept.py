@@ -149,6 +149,48 @@ def test_a_burst_whose_insert_fails_stores_nothing(chain: Chain, databases: Data
     assert intents_of(engine, vendor) == []
 
 
+def test_many_writes_of_one_request_are_answered_together_each_on_its_own(chain: Chain, databases: Databases) -> None:
+    """submit_many (a bulk request): one future answers every item in order, with its intent,
+    its refusal or its key's first intent; a failure of the database fails the future."""
+    engine, market = databases.engine(), chain.market
+    batch = _hex(at_stall(market, quantity=100))
+    other = _hex(quarantined(market))
+    vendor = market.vendor.address
+    batcher = AcceptBatcher(engine, market.ledger, window_s=0.05)
+    try:
+        (first, _), *_ = batcher.submit_many(vendor, "sale", [(sale(batch, price=1), "scale-3#0")]).result(timeout=30)
+        answers = batcher.submit_many(
+            vendor,
+            "sale",
+            [
+                (sale(batch, price=1), "scale-3#0"),  # a retry: the first intent
+                (sale(batch, price=9), "scale-3#1"),
+                (sale(other), None),  # refused by the contract now
+                (sale(batch, price=2), "scale-3#0"),  # the first's key with another body
+            ],
+        ).result(timeout=30)
+        real_begin = engine.begin
+
+        def failing_begin():  # type: ignore[no-untyped-def]
+            raise ConnectionError("the database went away")
+
+        engine.begin = failing_begin  # type: ignore[method-assign]
+        try:
+            failed = batcher.submit_many(vendor, "sale", [(sale(batch, price=p), None) for p in (5, 6)])
+            assert isinstance(failed.exception(timeout=30), ConnectionError)
+        finally:
+            engine.begin = real_begin  # type: ignore[method-assign]
+        assert batcher.submit_many(vendor, "sale", []).result(timeout=1) == []
+    finally:
+        batcher.stop()
+    retried, keyed, refused, reused = answers
+    assert retried == (first, False)
+    assert keyed[1] and keyed[0].payload["price"] == 9
+    assert isinstance(refused, ContractRevert)
+    assert isinstance(reused, KeyReused) and reused.first.id == first.id
+    assert sorted(i.payload["price"] for i in intents_of(engine, vendor)) == [1, 9]
+
+
 @pytest.mark.parametrize("window_s", [0.0, 0.002])
 def test_concurrent_requests_each_get_their_own_intent(chain: Chain, databases: Databases, window_s: float) -> None:
     engine, market = databases.engine(), chain.market

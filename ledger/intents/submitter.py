@@ -174,8 +174,8 @@ class Submitter:
 
         Receipts are asked for only once the chain has a block not looked at yet: a receipt
         (of a packed call, hundreds of events) costs far more than the block number. One
-        transaction a step: the loop fills between two, so what the writers answered so far
-        send again goes out while the rest of the block settles. Settling a busy sender's
+        transaction a step: the loop fills between two, so the next writes of the clients
+        answered so far go out while the rest of the block settles. Settling a busy sender's
         block all at once (seven transactions of 400 sales) took most of a 1 s block, and
         the next wave missed the block after it: the blocks went full and empty by turns."""
         if not self.in_flight:

@@ -74,6 +74,12 @@ database and say up to which block they are current (`as_of_block`).
 
 #: Routers matched before every other (see :func:`create_app`).
 FIRST_ROUTERS = (vendors,)
+#: New container objects between two young garbage collections (CPython's default is 700). A
+#: busy worker makes thousands a request; at 700 the young passes promoted what the requests in
+#: flight hold (a bulk phase's 8,000 sales) to the old generations, whose passes walked it again
+#: and again: the workers spent 5-9 s of a three-minute `bench/writes.py` run collecting, and a
+#: bulk sale cost the API 0.23-0.26 ms of CPU against 0.17-0.18 at 20,000.
+GC_YOUNG_THRESHOLD = 20_000
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -112,6 +118,7 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
         # (~100 ms of CPU), and a recall's trace (10,000 sales of new objects) set one off
         # every other run.
         gc.freeze()
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         app.state.services.start_queue()
         try:
             yield

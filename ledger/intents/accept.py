@@ -98,12 +98,17 @@ def accept(
     return store.add_intents(engine, sender, kind, new, sale_counts=counts)
 
 
+def same_request(first: IntentRecord, kind: str, payload: Payload) -> bool:
+    """Whether `first` (the intent an Idempotency-Key names) was made by this very request."""
+    return first.kind == kind and first.request_hash == request_hash(kind, payload)
+
+
 def existing(engine: Engine, sender: str, kind: str, payload: Payload, key: str | None) -> IntentRecord | None:
     """The intent an Idempotency-Key already names (KeyReused if for another request)."""
     if key is None:
         return None
     found = store.intent_by_key(engine, sender, key)
-    if found is not None and (found.request_hash != request_hash(kind, payload) or found.kind != kind):
+    if found is not None and not same_request(found, kind, payload):
         raise store.KeyReused(key, found)
     return found
 
@@ -242,7 +247,7 @@ class AcceptBatcher:
                 keys.add((request.sender, request.key))
                 first = first_of.get((request.sender, request.key))
                 if first is not None:  # a retry answers with the first intent, before any check
-                    if first.request_hash != request_hash(request.kind, request.payload) or first.kind != request.kind:
+                    if not same_request(first, request.kind, request.payload):
                         request.answer.set_exception(store.KeyReused(request.key, first))
                     else:
                         request.answer.set_result((first, False))

@@ -43,6 +43,7 @@ def test_node_down_30_s_writes_wait_and_are_all_recorded(persisted: tuple) -> No
     batch = "0x" + at_stall(market, quantity=100).hex()
     sale = {"batch_id": batch, "quantity": 1, "price": 700, "currency": "CNY"}
     assert client.post("/sales", json=sale, headers=auth).status_code == 201
+    assert client.get("/health").json()["status"] == "ok"  # its connection to the node is kept alive
 
     node.stop()
     down_at = time.monotonic()

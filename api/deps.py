@@ -64,6 +64,12 @@ async def current_caller(
     key = bearer.credentials if bearer else api_key
     if not key:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API key is required", {"WWW-Authenticate": "Bearer"})
+    return await caller_of_key(services, key)
+
+
+async def caller_of_key(services: Services, key: str) -> Caller:
+    """The participant API key `key` belongs to, with its roles (401 for a key the market does
+    not know or has revoked)."""
     # Answered on the event loop when the key's owner and roles are cached (a busy API's
     # usual case): a trip through the thread pool cost more than the rest of the check.
     address = services.api_keys.cached(key)

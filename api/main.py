@@ -56,6 +56,7 @@ from api.routes import (
     workbench_supplier,
     workbench_vendor,
 )
+from api.sale_fast_path import SaleFastPath, SaleFastPathCounts
 from api.scan_fast_path import FastPathCounts, ScanFastPath
 from api.services import Services, build_services
 from api.settings import ApiSettings
@@ -162,7 +163,10 @@ def create_app(settings: ApiSettings | None = None, services: Services | None = 
     install_workbench_handlers(app)
     check_policy(app)  # a route without a line in the access table does not start
     # The last added runs first: security headers go on every answer, refusals of bodies and
-    # of control characters in the URL too.
+    # of control characters in the URL too. Plain sales are answered inside all three
+    # (:mod:`api.sale_fast_path`), the rest by FastAPI's routes.
+    app.state.sale_fast_path = SaleFastPathCounts()
+    app.add_middleware(SaleFastPath, counts=app.state.sale_fast_path, enabled=settings.sale_fast_path)
     app.add_middleware(RefuseControlCharacters)
     app.add_middleware(BodyLimitMiddleware, limits=settings.limits)
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)

@@ -97,6 +97,9 @@ class ApiSettings(LedgerSettings):
     #: Answer cached scans and their 304s ahead of FastAPI (:mod:`api.scan_fast_path`); off,
     #: every scan goes through the resolver route (the same answers, at a higher cost).
     scan_fast_path: bool = True
+    #: Answer plain ``POST /sales`` without FastAPI's routing and dependencies
+    #: (:mod:`api.sale_fast_path`); off, every sale goes through its route (the same answers).
+    sale_fast_path: bool = True
 
     #: A receipt is flagged as possibly copied once this many different networks (an IPv4 /24,
     #: an IPv6 /48) first scanned it within ``scan_flag_window_s`` seconds: a shopper's own

@@ -18,14 +18,16 @@ from ledger.digital_link import SERIAL_AI, DigitalLink
 from ledger.store.intents import IntentRecord
 
 router = APIRouter(tags=["vendors"])
-Vendor = Annotated[Caller, Depends(require("VENDOR"))]
+#: Who may record sales (the contract's own rule; :mod:`api.sale_fast_path` asks the same).
+SALE_ROLE = "VENDOR"
+Vendor = Annotated[Caller, Depends(require(SALE_ROLE))]
 
 
 @router.post("/sales", status_code=201, response_model=TxResponse, responses=ACCEPTED)
 async def record_sale(request: Request, body: SaleCreate, caller: Vendor) -> Response:
     """Record a sale; the answer carries the GS1 Digital Link URL printed in the receipt's QR
     code, with the buyer's rating proof (``receipt``): print it, never publish it."""
-    return await write(request, caller, "sale", body.model_dump(mode="json"), extra=_qr(caller.services))
+    return await write(request, caller, "sale", body.model_dump(mode="json"), extra=receipt_fields(caller.services))
 
 
 @router.post("/sales/bulk", responses=ACCEPTED)
@@ -34,10 +36,12 @@ async def record_sales(request: Request, body: SalesBulkCreate, caller: Vendor) 
     ``status`` is what ``POST /sales`` would have answered (201 with the sale and its QR URL,
     4xx with the contract's error, 202 when not yet mined)."""
     payloads = [sale.model_dump(mode="json") for sale in body.sales]
-    return await write_many(request, caller, "sale", payloads, extra=_qr(caller.services))
+    return await write_many(request, caller, "sale", payloads, extra=receipt_fields(caller.services))
 
 
-def _qr(services: Services) -> Any:
+def receipt_fields(services: Services) -> Any:
+    """What a sale's answer adds for its receipt (``qr_url``, ``receipt``): the same for the
+    route and for :mod:`api.sale_fast_path`."""
     # The Digital Link of each batch's lot, made once per answer: a bulk answer's sales share
     # a few batches, and each link is the lot's with the sale's serial (digits) after it.
     lot_links: dict[str, str | None] = {}

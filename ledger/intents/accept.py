@@ -23,6 +23,9 @@ from ledger.store import intents as store
 from ledger.store.intents import IntentRecord, NewIntent
 from ledger.store.sale_serials import SaleCounts
 
+#: Batches an accept batcher remembers as having a sale serial counter before it forgets them all.
+COUNTED_BATCHES = 100_000
+
 
 def request_hash(kind: str, payload: Payload) -> str:
     """What an Idempotency-Key is bound to: the kind and the payload, canonically."""
@@ -155,6 +158,9 @@ class AcceptBatcher:
         self.max_burst = max_burst
         self.stored = stored
         self._inbox: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        #: Batches with a sale serial counter, not looked for again (a market's day sells a
+        #: few thousand; forgotten past COUNTED_BATCHES).
+        self._counted: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name="accept-batcher", daemon=True)
         self._thread.start()
 
@@ -267,6 +273,8 @@ class AcceptBatcher:
                 passed.append((sender, kind, ok))
         if not passed:
             return
+        if len(self._counted) > COUNTED_BATCHES:
+            self._counted.clear()
         outcomes = store.add_intent_groups(
             self.engine,
             [
@@ -276,6 +284,7 @@ class AcceptBatcher:
                 for sender, kind, requests in passed
             ],
             sale_counts=chain_sale_counts(self.ledger),
+            counted=self._counted,
         )
         for (sender, _kind, requests), outcome in zip(passed, outcomes, strict=True):
             if isinstance(outcome, store.KeyReused):

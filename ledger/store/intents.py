@@ -134,17 +134,25 @@ class IntentGroup:
 
 
 def add_intent_groups(
-    engine: Engine, groups: Sequence[IntentGroup], *, sale_counts: SaleCounts | None = None
+    engine: Engine,
+    groups: Sequence[IntentGroup],
+    *,
+    sale_counts: SaleCounts | None = None,
+    counted: set[str] | None = None,
 ) -> list[list[tuple[IntentRecord, bool]] | KeyReused]:
     """:func:`add_intents` for several groups at once, with every new intent of all of them
     inserted in ONE database transaction (group commit: one lock and one sync for a burst of
     requests, however many). A group with a reused key gets its :class:`KeyReused` and adds
-    nothing; the others are stored."""
+    nothing; the others are stored.
+
+    `counted`: the batches known to have a sale serial counter (see
+    :func:`ledger.store.sale_serials.chain_seeds`), kept by the caller from one call to the
+    next; the batches sold here are added to it."""
     sale_batches = [i.payload["batch_id"] for g in groups if g.kind == "sale" for i in g.items]
     seeded: dict[str, int] = {}
-    if sale_batches:
+    if sale_batches and (counted is None or not counted.issuperset(map(sale_serials.batch_key, sale_batches))):
         with engine.connect() as conn:
-            seeded = sale_serials.chain_seeds(conn, sale_batches, sale_counts)
+            seeded = sale_serials.chain_seeds(conn, sale_batches, sale_counts, counted or frozenset())
     for _ in range(3):  # a concurrent retry with the same key may win the insert: look again
         outcomes: list[Any] = []
         rows: list[dict[str, Any]] = []
@@ -174,6 +182,8 @@ def add_intent_groups(
             ids = _insert(engine, rows, seeded)
         except IntegrityError:
             continue
+        if counted is not None:
+            counted.update(sale_serials.batch_key(b) for b in sale_batches)
         answers: list[list[tuple[IntentRecord, bool]] | KeyReused] = []
         for group, outcome in zip(groups, outcomes, strict=True):
             if isinstance(outcome, KeyReused):

@@ -2,17 +2,20 @@
 concurrent writers never get one serial twice and a batch's serials rise with intent ids (the
 order the submitter sends them in); a batch's first reservation starts above the chain's and
 the index's sales; and the chain records each sale under the serial reserved for it, a
-refused sale leaving a gap that no other sale takes."""
+refused sale leaving a gap that no other sale takes. A batch known to have a counter is not
+looked for again."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from ledger.intents.accept import accept
 from ledger.queries.pending_sales import sale_pending
-from ledger.store.intents import NewIntent, add_intents, intents_of, refuse
+from ledger.store.intent_models import SaleSerial
+from ledger.store.intents import IntentGroup, NewIntent, add_intent_groups, add_intents, intents_of, refuse
 from tests.factories.chain import Chain
 from tests.factories.market import at_stall
 from tests.factories.queue import submit_until_final
@@ -105,3 +108,31 @@ def test_a_reserved_serial_is_pending_until_refused(databases: Databases) -> Non
     assert not sale_pending(engine, B, 1)  # no serial of B was ever reserved
     refuse(engine, [stored[1][0].id], {"name": "BatchRecalled", "args": {}, "message": "recalled"})
     assert [sale_pending(engine, A, n) for n in (1, 2)] == [True, False]  # a refused sale's serial names none
+
+
+def test_batches_known_to_have_a_counter_are_not_looked_for_again(databases: Databases) -> None:
+    engine = databases.engine()
+    asked: list[list[str]] = []
+
+    def chain_counts(batch_ids: Sequence[str]) -> dict[str, int]:
+        asked.append(sorted(batch_ids))
+        return dict.fromkeys(batch_ids, 0)
+
+    counted: set[str] = set()
+
+    def burst(batches: list[str]) -> list[int]:
+        group = IntentGroup(VENDOR, "sale", [NewIntent(sale(b), None, f"h{n}") for n, b in enumerate(batches)])
+        (outcome,) = add_intent_groups(engine, [group], sale_counts=chain_counts, counted=counted)
+        return [intent.payload["serial"] for intent, _ in outcome]  # type: ignore[union-attr]
+
+    assert burst([A, B]) == [1, 1]
+    assert burst([B, A, A]) == [2, 2, 3]
+    assert asked == [[A, B]]  # only the first burst asked for the chain's counts
+    assert counted == {A, B}
+
+    # A counter gone after all (a database restored from an older copy, say) is made again,
+    # from the index's sales, like one whose chain count cannot be read.
+    with engine.begin() as conn:
+        conn.execute(delete(SaleSerial.__table__).where(SaleSerial.__table__.c.batch_id == A))
+    assert burst([A, C]) == [1, 1]
+    assert asked == [[A, B], [C]]

@@ -37,8 +37,13 @@ WATCH_S = 0.1
 
 #: Every this many looks, the watcher looks at all the intents it waits for, also those of
 #: senders whose submitter runs in this process (which tells it at once: the full look is
-#: only the backstop for a submitter that moved to another process meanwhile).
+#: only the backstop for a submitter that moved to another process meanwhile), and at every
+#: final one among them, however long ago it became final.
 FULL_LOOK_EVERY = 10
+#: The frequent looks read only the intents that became final since the look before began, less
+#: this margin (seconds): while bulk requests wait, the range of a sender's ids holds thousands
+#: of intents final for a while, read again ten times a second (a fifth of a core, BENCHMARKS.md).
+SINCE_MARGIN_S = 1.0
 
 
 class IntentWatcher:
@@ -113,14 +118,18 @@ class IntentWatcher:
 
     def _loop(self) -> None:
         looks = 0
+        began = time.time()
         while not self._stop.wait(WATCH_S):
             looks += 1
-            local = set(self.local_senders()) if looks % FULL_LOOK_EVERY else set()
+            full = looks % FULL_LOOK_EVERY == 0
+            since = None if full else began - SINCE_MARGIN_S
+            began = time.time()
+            local = set() if full else set(self.local_senders())
             with self._guard:
                 looks_at = [(sender, list(ids)) for sender, ids in self._by_sender.items() if sender not in local]
             for sender, ids in looks_at:  # one sender's: its index range, not every final intent
                 try:
-                    self.done(store.final_among(self.engine, ids, sender))
+                    self.done(store.final_among(self.engine, ids, sender, since=since))
                 except Exception:  # the database may be busy; the next look retries
                     log.exception("intent watcher: look failed")
 

@@ -360,13 +360,18 @@ _UNFINISHED_BETWEEN = select(_INTENTS.c.id).where(
 _RANGE_SPREAD = 8
 
 
-def final_among(engine: Engine, ids: Sequence[int], sender: str | None = None) -> list[int]:
+def final_among(
+    engine: Engine, ids: Sequence[int], sender: str | None = None, *, since: float | None = None
+) -> list[int]:
     """Which of `ids` (stored intents, all of `sender` when given) are recorded or refused, in
     the order given, each once.
 
     Without the sender, ids close together are read as the complement of the range's
     unfinished ones (queued or sent): an intent never goes back from recorded or refused and
-    is never deleted, so what is not unfinished is final."""
+    is never deleted, so what is not unfinished is final.
+
+    `since` (a ``time.time()``; with the sender): only those that became final at or after it
+    may be named. Those before may be named too: it bounds the rows read, not the answer."""
     if not ids:
         return []
     wanted = list(dict.fromkeys(ids))
@@ -379,7 +384,11 @@ def final_among(engine: Engine, ids: Sequence[int], sender: str | None = None) -
             # One statement whatever the ids (an IN list of hundreds was rendered, compiled
             # and bound anew on every look), through the driver: the range holds thousands of
             # final intents while bulk requests wait, read ten times a second.
-            rows = conn.exec_driver_sql(_in_style(conn, _FINAL_OF_SENDER_BETWEEN), (sender, low, high))
+            if since is None:
+                rows = conn.exec_driver_sql(_in_style(conn, _FINAL_OF_SENDER_BETWEEN), (sender, low, high))
+            else:
+                statement = _in_style(conn, _FINAL_OF_SENDER_BETWEEN + " AND updated_at >= ?")
+                rows = conn.exec_driver_sql(statement, (sender, low, high, since))
             found = {found for (found,) in rows}
         else:
             unfinished = set(conn.execute(_UNFINISHED_BETWEEN, {"low": low, "high": high}).scalars())

@@ -1,15 +1,20 @@
 """The intent watcher on both databases: an intent settled by another process is seen in the
 database; one of a sender whose submitter runs in this process is told by that submitter, and
-the watcher's full look still finds it when no one tells (the submitter moved away)."""
+the watcher's full look still finds it when no one tells (the submitter moved away), and one
+that was final long before it was watched."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+
+from sqlalchemy import update
 
 from ledger.intents.accept import accept
 from ledger.intents.pool import FULL_LOOK_EVERY, WATCH_S, IntentWatcher
 from ledger.store import intents as store
+from ledger.store.intent_models import Intent
 from tests.support.databases import Databases
 
 HERE = "0x" + "11" * 20  # a sender whose submitter runs in this process
@@ -78,3 +83,23 @@ def test_a_forgotten_intent_leaves_the_frequent_looks(databases: Databases) -> N
     finally:
         watcher.stop()
     assert not watcher._callbacks and not watcher._by_sender
+
+
+def test_an_intent_final_long_before_it_was_watched_is_found(databases: Databases) -> None:
+    """The frequent looks read only what became final lately; the full look finds the rest."""
+    engine = databases.engine()
+    watcher = IntentWatcher(engine)
+    ((old, _),) = accept(engine, ELSEWHERE, "sale", [(_sale(1), None)])
+    error = {"name": "TransactionReverted", "args": {}, "message": "refused for the test"}
+    store.refuse(engine, [old.id], error)
+    with engine.begin() as conn:
+        conn.execute(
+            update(Intent.__table__).where(Intent.__table__.c.id == old.id).values(updated_at=time.time() - 3600)
+        )
+    seen = threading.Event()
+    watcher.watch_all({old.id: seen.set}, ELSEWHERE)
+    watcher.start()
+    try:
+        assert seen.wait(PATIENCE_S)
+    finally:
+        watcher.stop()

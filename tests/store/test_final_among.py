@@ -5,12 +5,18 @@ unfinished) or spread (a list), whatever their order."""
 
 from __future__ import annotations
 
+import time
+
+from sqlalchemy import update
+
 from ledger.intents.accept import accept
 from ledger.store import intents as store
+from ledger.store.intent_models import Intent
 from ledger.store.intents import TxRecord
 from tests.support.databases import Databases
 
 SENDERS = ("0x" + "11" * 20, "0x" + "22" * 20)
+_INTENTS = Intent.__table__
 
 
 def _sale(price: int) -> dict:
@@ -50,3 +56,19 @@ def test_final_among_names_exactly_the_recorded_and_refused(databases: Databases
             own = [i for i in ask if sender_of[i] == sender]
             assert store.final_among(engine, own, sender) == [i for i in expected if sender_of[i] == sender], own
     assert store.final_among(engine, []) == []
+
+
+def test_final_since_names_every_intent_final_after_it(databases: Databases) -> None:
+    """The watcher's frequent look: with `since`, the range of a sender's ids names what became
+    final at or after it (none missed), and not what was final before."""
+    engine = databases.engine()
+    sender = SENDERS[0]
+    ids = [accept(engine, sender, "sale", [(_sale(n + 1), None)])[0][0].id for n in range(20)]
+    error = {"name": "TransactionReverted", "args": {}, "message": "refused for the test"}
+    store.refuse(engine, ids[:10], error)
+    with engine.begin() as conn:  # final an hour ago
+        conn.execute(update(_INTENTS).where(_INTENTS.c.id.in_(ids[:10])).values(updated_at=time.time() - 3600))
+    since = time.time() - 60
+    store.refuse(engine, ids[15:], error)
+    assert store.final_among(engine, ids, sender, since=since) == ids[15:]
+    assert store.final_among(engine, ids, sender) == ids[:10] + ids[15:]

@@ -46,7 +46,7 @@ from ledger.intents.outcome import calldata, lone_refusal, settle, target
 from ledger.intents.reconcile import reconcile
 from ledger.intents.relay import KIND as RELAY
 from ledger.intents.relay import take_turn
-from ledger.intents.reorgs import MinedWatch
+from ledger.intents.reorgs import Look, MinedWatch, nonce_filler
 from ledger.intents.replace import fees_of, replace, settle_superseded
 from ledger.intents.settings import QueueSettings
 from ledger.store import intents as store
@@ -214,21 +214,24 @@ class Submitter:
         """Look again at the blocks of the transactions mined lately (every ``reorg_check_s``,
         :mod:`ledger.intents.reorgs`): one now in another block settles again; one the chain
         dropped goes back to sent with its intents, and the submitter reconciles, which sends
-        its very bytes again. True if any was found."""
+        its very bytes again (a dropped group that reverted has its nonce filled instead).
+        True if any was found."""
         now = time.monotonic()
         if not self.mined or now - self._reorg_checked < self.settings.reorg_check_s:
             return False
         self._reorg_checked = now
-        moved, gone = self._follow_reorganisation()
-        if gone:
+        found = self._follow_reorganisation()
+        if found.gone or found.freed:
             self._ready = False  # reconciling sends the reopened transactions again, in nonce order
-        return bool(moved or gone)
+        return bool(found)
 
-    def _follow_reorganisation(self) -> tuple[int, int]:
+    def _follow_reorganisation(self) -> Look:
         """Settle again the watched transactions now mined in another block; reopen those no
-        longer mined (:func:`ledger.store.intents.reopen`). How many of each."""
-        moved, gone = self.mined.look(self.client)
-        for tx, receipt in moved:
+        longer mined (:func:`ledger.store.intents.reopen`), and fill the nonces of dropped
+        groups that reverted (:func:`ledger.intents.reorgs.nonce_filler`), in nonce order:
+        the fillers go out before reconciling sends the later ones again."""
+        found = self.mined.look(self.client)
+        for tx, receipt in found.moved:
             log.warning(
                 "submitter %s: nonce %d now mined in block %d (the chain was reorganised)",
                 self.sender,
@@ -236,10 +239,22 @@ class Submitter:
                 receipt["blockNumber"],
             )
             self.notify(settle(self.engine, self.ledger, tx, receipt))
-        for tx in gone:
+        for tx in found.gone:
             log.warning("submitter %s: nonce %d no longer mined (the chain was reorganised)", self.sender, tx.nonce)
             store.reopen(self.engine, tx.tx_hash)
-        return len(moved), len(gone)
+        for tx in found.freed:
+            try:
+                filler = nonce_filler(self.client, self.account, tx.nonce)
+            except TransactionError as exc:  # taken meanwhile: nothing to fill
+                log.warning("submitter %s: nonce %d not filled (%s)", self.sender, tx.nonce, exc)
+                continue
+            log.warning(
+                "submitter %s: nonce %d of a reverted group no longer mined (the chain was reorganised); %s",
+                self.sender,
+                tx.nonce,
+                "the node holds another transaction of it" if filler is None else f"filled by {filler}",
+            )
+        return found
 
     def replace_stuck(self) -> None:
         """Replace the oldest in-flight transaction when it is still not mined

@@ -531,12 +531,12 @@ def refuse(
 
 
 def mined_since(engine: Engine, sender: str, block: int) -> list[TxRecord]:
-    """Transactions of `sender` settled as mined (and not reverted) in block `block` or later,
-    by nonce: the ones whose intents a reorganisation may still undo."""
+    """Transactions of `sender` settled as mined or reverted in block `block` or later, by
+    nonce: the ones a reorganisation may still take back."""
     with engine.connect() as conn:
         rows = conn.execute(
             select(_TXS)
-            .where(_TXS.c.sender == sender, _TXS.c.status == "mined", _TXS.c.block_number >= block)
+            .where(_TXS.c.sender == sender, _TXS.c.status.in_(("mined", "reverted")), _TXS.c.block_number >= block)
             .order_by(_TXS.c.nonce)
         ).all()
     return [_tx(row) for row in rows]

@@ -11,13 +11,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import Engine
 
-from ledger.chain.freshledger import FreshLedgerContract
+from ledger.chain.freshledger import FreshLedgerContract, recall_args
 from ledger.chain.node import rpc
 from ledger.intents.pool import SubmitterPool
 from ledger.intents.settings import QueueSettings
-from ledger.store.intents import IntentRecord, get_intents, transactions_of
+from ledger.store.intents import IntentRecord, TxRecord, get_intents, transactions_of
 from tests.factories.chain import Chain
 from tests.factories.market import at_stall
 from tests.factories.queue import events_on_chain, queue, wait_final
@@ -144,3 +145,114 @@ def test_after_a_restart_a_dropped_sale_is_sent_again_before_the_next_takes_its_
     assert first_tx.nonce < second_tx.nonce  # the dropped one kept its nonce
     prices = Counter(e.args["price"] for e in events_on_chain(market.ledger, "SaleRecorded"))
     assert prices == {201: 1, 202: 1}
+
+
+def _recall_ahead(chain: Chain, batch: str) -> None:
+    """Send the regulator's recall of `batch` with a tip that puts it before the vendor's
+    transactions in the next block (anvil orders a block by fees)."""
+    market, url = chain.market, chain.node.rpc_url
+    client, regulator = market.ledger.client, market.regulator
+    base_fee = int(rpc(url, "eth_getBlockByNumber", ["latest", False])["baseFeePerGas"], 16)
+    tip = 100 * 10**9
+    signed = regulator.sign_transaction(
+        {
+            "to": market.ledger.address,
+            "data": market.ledger.abi.encode_call("recall", recall_args([bytes.fromhex(batch[2:])], "reorg test")),
+            "value": 0,
+            "gas": 500_000,
+            "nonce": client.nonce_of(regulator.address, "pending"),
+            "chainId": client.chain_id,
+            "maxFeePerGas": 2 * base_fee + tip,
+            "maxPriorityFeePerGas": tip,
+            "type": 2,
+        }
+    )
+    client.send_raw(bytes(signed.raw_transaction))
+
+
+def _transaction_of(chain: Chain, sender: str, nonce: int) -> dict:
+    """The mined transaction of `sender` with `nonce`, found block by block from the head."""
+    url = chain.node.rpc_url
+    for number in range(int(str(rpc(url, "eth_blockNumber")), 16), -1, -1):
+        for tx in rpc(url, "eth_getBlockByNumber", [hex(number), True])["transactions"]:
+            if tx["from"].lower() == sender.lower() and int(tx["nonce"], 16) == nonce:
+                return tx
+    raise AssertionError(f"no transaction of {sender} with nonce {nonce}")
+
+
+def _reverted_by_a_recall(
+    engine: Engine, pool: SubmitterPool, chain: Chain, batch: str, prices: list[int]
+) -> tuple[list[int], TxRecord]:
+    """Queue sales of `prices` as one transaction and mine a recall of their lot ahead of it:
+    the transaction reverts. Returns the sales' ids (final) and the reverted transaction."""
+    url, vendor = chain.node.rpc_url, chain.market.vendor
+    rpc(url, "evm_setAutomine", [False])
+    try:
+        ids = queue(engine, vendor, "sale", [_sale(batch, price) for price in prices])
+        pool.wake(vendor.address)
+        _wait_for(lambda: {i.status for i in get_intents(engine, ids).values()} == {"sent"})
+        _recall_ahead(chain, batch)
+        rpc(url, "evm_mine")
+    finally:
+        rpc(url, "evm_setAutomine", [True])
+    wait_final(engine, ids, 30.0)
+    assert {i.status for i in get_intents(engine, ids).values()} == {"refused"}
+    (reverted,) = [tx for tx in transactions_of(engine, vendor.address) if tx.status == "reverted"]
+    assert reverted.intent_count == len(prices)
+    return ids, reverted
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["running", "restarted"])
+def test_a_reverted_group_a_reorganisation_drops_has_its_nonce_filled_not_sent_again(
+    chain: Chain, databases: Databases, restart: bool
+) -> None:
+    """A group of two sales reverts in its block (a recall mined ahead of it); its sales go
+    back to the queue and are refused one by one. A reorganisation then drops the group's
+    block: its bytes are not sent again (its sales were handed back), its nonce is filled with
+    a transfer of nothing, and the vendor's next sale is mined instead of waiting behind the
+    free nonce; by the running submitter, or by one started after the reorganisation."""
+    market, vendor = chain.market, chain.market.vendor
+    engine, batch, snapshot = _stocked(chain, databases)
+    pool = _pool(engine, chain)
+    try:
+        _ids, reverted = _reverted_by_a_recall(engine, pool, chain, batch, [301, 302])
+        if restart:
+            pool.stop()
+        _take_back(chain, snapshot)  # the recall and the group's block with it
+        if restart:
+            pool = _pool(engine, chain)  # it starts with the next sale, and looks back first
+        after = _sell(engine, pool, chain, batch, 303)
+    finally:
+        pool.stop()
+
+    filler = _transaction_of(chain, vendor.address, reverted.nonce)
+    assert filler["hash"] != reverted.tx_hash
+    assert (filler["to"].lower(), int(filler["value"], 16), filler["input"]) == (vendor.address.lower(), 0, "0x")
+    assert market.ledger.client.receipt(reverted.tx_hash) is None  # never sent again
+    prices = Counter(e.args["price"] for e in events_on_chain(market.ledger, "SaleRecorded"))
+    assert prices == {303: 1}
+    assert after.status == "recorded"
+
+
+def test_a_lone_sale_that_reverted_is_sent_again_when_a_reorganisation_drops_it(
+    chain: Chain, databases: Databases
+) -> None:
+    """A lone sale's transaction reverts (a recall mined ahead of it) and the sale is refused
+    by it alone; a reorganisation drops both: the very same transaction is sent again, and on
+    the new chain, without the recall, it records the sale under its serial."""
+    market = chain.market
+    engine, batch, snapshot = _stocked(chain, databases)
+    pool = _pool(engine, chain)
+    try:
+        (sale,), reverted = _reverted_by_a_recall(engine, pool, chain, batch, [401])
+        _take_back(chain, snapshot)
+        _wait_for(lambda: get_intents(engine, [sale])[sale].status == "recorded")
+        after = _sell(engine, pool, chain, batch, 402)
+    finally:
+        pool.stop()
+
+    again = get_intents(engine, [sale])[sale]
+    assert (again.tx_hash, again.result["serial"]) == (reverted.tx_hash, 1)
+    assert after.result["serial"] == 2
+    prices = Counter(e.args["price"] for e in events_on_chain(market.ledger, "SaleRecorded"))
+    assert prices == {401: 1, 402: 1}

@@ -177,12 +177,17 @@ class BodyReader:
 
     def replay(self, body: bytes) -> Receive:
         """A `receive` that hands the app `body` in one message, then the real one's messages."""
-        pending = [{"type": "http.request", "body": body, "more_body": False}]
+        return replaying([{"type": "http.request", "body": body, "more_body": False}], self._receive)
 
-        async def receive() -> Message:
-            return pending.pop() if pending else await self._receive()
 
-        return receive
+def replaying(messages: list[Message], receive: Receive) -> Receive:
+    """A `receive` that hands the app `messages` again, then the real `receive`'s."""
+    pending = list(reversed(messages))
+
+    async def replayed() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 async def _check_text(body: bytes, media_type: str, max_depth: int) -> None:

@@ -41,6 +41,7 @@ from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.bodies import replaying
 from api.deps import Caller, caller_of_key
 from api.routes.vendors import SALE_ROLE, receipt_fields
 from api.schemas import SaleCreate
@@ -87,7 +88,7 @@ class SaleFastPath:
         sale = _sale(body)
         if sale is None:
             self.counts.passed_on += 1
-            await self.app(scope, _replay(messages, receive), send)
+            await self.app(scope, replaying(messages, receive), send)
             return
         self.counts.answered += 1
         scope[_SALE] = (caller, sale)
@@ -168,16 +169,6 @@ async def _read_body(receive: Receive) -> tuple[bytes | None, list[Message]]:
             return None, messages
         if not message.get("more_body", False):
             return b"".join(m.get("body", b"") for m in messages), messages
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A `receive` that hands the app `messages` again, then the real one's."""
-    pending = list(reversed(messages))
-
-    async def replayed() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replayed
 
 
 def _sale(body: bytes) -> dict | None:

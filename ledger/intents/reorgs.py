@@ -53,6 +53,12 @@ class _Mined:
     block_hash: str | None  # None: loaded from the database, not yet checked
     reverted: bool
 
+    @property
+    def handed_back(self) -> bool:
+        """A group that reverted: its intents went back to the queue, its bytes are never
+        sent again."""
+        return self.reverted and self.tx.intent_count > 1
+
 
 @dataclass(frozen=True)
 class Look:
@@ -115,8 +121,7 @@ class MinedWatch:
             tx_hash = mined.tx.tx_hash
             now_at = client.mined_at(tx_hash)
             if now_at is None:  # dropped, or back in the node's pool
-                freed = mined.reverted and mined.tx.intent_count > 1
-                (found.freed if freed else found.gone).append(mined.tx)
+                (found.freed if mined.handed_back else found.gone).append(mined.tx)
                 del self._mined[tx_hash]
                 continue
             if now_at[0] == mined.block_number and mined.block_hash in (None, now_at[1]):
@@ -125,9 +130,9 @@ class MinedWatch:
             receipt = client.receipt(tx_hash)
             if receipt is None:  # reorganised again meanwhile: the next look sees where it went
                 continue
-            group_reverted = mined.reverted and mined.tx.intent_count > 1
+            handed_back = mined.handed_back
             mined.block_number, mined.block_hash = int(receipt["blockNumber"]), str(receipt["blockHash"])
-            if not group_reverted:
+            if not handed_back:
                 found.moved.append((mined.tx, receipt))
                 mined.reverted = receipt["status"] != 1
             elif receipt["status"] == 1:

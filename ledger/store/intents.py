@@ -367,8 +367,9 @@ def final_among(
     the order given, each once.
 
     Without the sender, ids close together are read as the complement of the range's
-    unfinished ones (queued or sent): an intent never goes back from recorded or refused and
-    is never deleted, so what is not unfinished is final.
+    unfinished ones (queued or sent): an intent is never deleted, and goes back from recorded
+    or refused only when a reorganisation drops its transaction (:func:`reopen`), which makes
+    it unfinished again, so what is not unfinished is final.
 
     `since` (a ``time.time()``; with the sender): only those that became final at or after it
     may be named. Those before may be named too: it bounds the rows read, not the answer."""

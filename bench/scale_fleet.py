@@ -30,6 +30,7 @@ from typing import Any
 from ledger.scales import protocol
 from ledger.scales.broker import ScaleEntry
 from ledger.scales.simulator import ScaleSimulator
+from ledger.store.models import SALE_ID_PREFIX, sale_id_prefix
 
 #: Scales in one process: 6 descriptors each, well under select()'s 1024.
 FLEET_MAX = 50
@@ -141,8 +142,12 @@ class _Fleet:
                 for start in range(0, len(chunk), 500):
                     part = chunk[start : start + 500]
                     marks = ",".join("?" * len(part))
-                    rows = db.execute(f"SELECT sale_id FROM sales WHERE sale_id IN ({marks})", part).fetchall()
-                    found.update(row[0] for row in rows)
+                    # Through the index on the ids' first digits (ledger.store.models.SALE_ID_PREFIX).
+                    prefixes = [sale_id_prefix(sale_id) for sale_id in part]
+                    rows = db.execute(
+                        f"SELECT sale_id FROM sales WHERE substr(sale_id, 3, {SALE_ID_PREFIX}) IN ({marks})", prefixes
+                    ).fetchall()
+                    found.update(row[0] for row in rows if row[0] in ids)
             except sqlite3.OperationalError:  # the indexer has not made its tables yet
                 continue
             now = time.monotonic()

@@ -53,7 +53,7 @@ def get_batch(engine: Engine, batch_id: str) -> tuple[BatchView, int | None]:
 
 def get_sale(engine: Engine, sale_id: str) -> tuple[SaleView, int | None]:
     with engine.connect() as conn:
-        row = conn.execute(select(_SALES).where(_SALES.c.sale_id == sale_id)).mappings().first()
+        row = conn.execute(select(_SALES).where(models.sale_id_is(sale_id))).mappings().first()
         if row is None:
             raise NotFound(f"no sale {sale_id}")
         batch = batch_rows(conn, [row["batch_id"]])[row["batch_id"]]

@@ -15,6 +15,7 @@ from sqlalchemy import TextClause, text
 from sqlalchemy.engine import Connection
 
 from ledger.queries.rows import driver_rows, json_array
+from ledger.store.models import sale_id_matches, sale_id_prefix
 
 #: A guard against a cycle in a corrupted database; real lineage is far shallower.
 MAX_DEPTH = 1_000
@@ -50,7 +51,7 @@ def _walk(to_column: str, from_column: str, start: str = _FROM_BATCH) -> TextCla
 
 _ANCESTORS = _walk("parent_id", "child_id")
 _DESCENDANTS = _walk("child_id", "parent_id")
-_ANCESTORS_OF_SALE = _walk("parent_id", "child_id", "SELECT batch_id, 0 FROM sales WHERE sale_id = :sale_id")
+_ANCESTORS_OF_SALE = _walk("parent_id", "child_id", f"SELECT batch_id, 0 FROM sales WHERE {sale_id_matches()}")
 #: A forward walk's batches as the columns of a view plus ``depth`` (fewest steps forward) and
 #: ``created_log_index`` (their order), in one statement: the walk joined to ``batches``.
 DESCENDANT_BATCH_COLUMNS = (
@@ -139,7 +140,9 @@ def ancestors(conn: Connection, batch_id: str) -> dict[str, int]:
 
 def ancestors_of_sale(conn: Connection, sale_id: str) -> dict[str, int]:
     """The sold batch of sale `sale_id` and every batch it came from (empty: no such sale)."""
-    rows = conn.execute(_ANCESTORS_OF_SALE, {"sale_id": sale_id, "max_depth": MAX_DEPTH})
+    rows = conn.execute(
+        _ANCESTORS_OF_SALE, {"sale_id": sale_id, "sale_id_prefix": sale_id_prefix(sale_id), "max_depth": MAX_DEPTH}
+    )
     return {row.batch_id: row.depth for row in rows}
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.engine import Connection
 
 from ledger.queries.lineage import ancestors, ancestors_of_sale
+from ledger.store.models import sale_id_matches, sale_id_prefix
 
 #: The generic columns of the union; the prefix says the type: a = address, s = text,
 #: n = number. The first five are named after what nearly every table has.
@@ -98,7 +99,7 @@ def _statement() -> TextClause:
     300,000 events) where a list of known ids gives index lookups.
     """
     parts = [_select(table, columns, f"t.{columns['batch_id']} IN :ids") for table, columns in _TABLES.items()]
-    parts.append(_select("sales", _SALE, "t.sale_id = :sale_id"))
+    parts.append(_select("sales", _SALE, sale_id_matches("t.sale_id")))
     # The block the rows are current up to rides along, saving a statement.
     parts.append(_select("checkpoint", {"block_number": "block_number"}, "1 = 1"))
     return text("\nUNION ALL\n".join(parts)).bindparams(bindparam("ids", expanding=True))
@@ -130,7 +131,9 @@ def timeline_rows(
         return {}, None
     found: dict[str, list[dict[str, Any]]] = {}
     as_of: int | None = None
-    for row in conn.execute(_ROWS, {"ids": sorted(lineage), "sale_id": sale_id}):
+    for row in conn.execute(
+        _ROWS, {"ids": sorted(lineage), "sale_id": sale_id, "sale_id_prefix": sale_id_prefix(sale_id)}
+    ):
         table = row[0]
         if table == "checkpoint":
             as_of = row[1]

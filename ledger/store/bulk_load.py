@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import Engine, Index, inspect, text
+from sqlalchemy import Engine, Index, bindparam, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -60,13 +60,24 @@ def deferrable_indexes() -> list[Index]:
 
 
 def _present(conn: Connection) -> set[str]:
-    inspector = inspect(conn)
-    return {
-        str(index["name"])
-        for model in _LOADED_TABLES
-        for index in inspector.get_indexes(model.__tablename__)
-        if index["name"]
-    }
+    """The names of the indexes of the loaded tables that exist, from the catalogue: SQLAlchemy's
+    reflection leaves out SQLite's indexes on expressions (``ix_sales_sale_id_prefix``)."""
+    tables = sorted(model.__tablename__ for model in _LOADED_TABLES)
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN :tables").bindparams(
+                bindparam("tables", expanding=True)
+            ),
+            {"tables": tables},
+        )
+    else:
+        found = conn.execute(
+            text(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN :tables"
+            ).bindparams(bindparam("tables", expanding=True)),
+            {"tables": tables},
+        )
+    return set(found.scalars())
 
 
 def missing_indexes(conn: Connection) -> list[Index]:

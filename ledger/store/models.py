@@ -24,6 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    cast,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -32,6 +34,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 #: sort of an index build) cost several times a memcmp; nothing shows ids sorted to people.
 HEX32 = String(66).with_variant(String(66, collation="C"), "postgresql")
 ADDRESS = String(42).with_variant(String(42, collation="C"), "postgresql")
+#: Hex digits of a sale id (after its "0x") that its lookup index keys: 32 bits, so that
+#: even a hundred million sales share a key only now and then.
+SALE_ID_PREFIX = 8
 
 
 class WholeAmount(Numeric):
@@ -253,8 +258,10 @@ class QuarantineRelease(EventRow, Base):
 
 class Sale(EventRow, Base):
     __tablename__ = "sales"
+    # Looked up by its first characters (ix_sales_sale_id_prefix, see SALE_ID_PREFIX); unique
+    # through (batch_id, serial), of which the contract derives it.
     sale_id: Mapped[str] = mapped_column(HEX32)
-    batch_id: Mapped[str] = mapped_column(HEX32, index=True)
+    batch_id: Mapped[str] = mapped_column(HEX32)
     serial: Mapped[int] = mapped_column(Integer)
     # By vendor through ix_sales_vendor_block and ix_sales_vendor_time, which lead with it.
     vendor: Mapped[str] = mapped_column(ADDRESS)
@@ -352,7 +359,39 @@ EVENT_TABLES = (
 Index("uq_batches_gtin_lot", Batch.gtin, Batch.lot, unique=True)
 Index("uq_harvests_batch_id", Harvest.batch_id, unique=True)
 Index("uq_imports_batch_id", Import.batch_id, unique=True)
-Index("uq_sales_sale_id", Sale.sale_id, unique=True)
+# A sale is unique by its batch and serial (the contract derives the sale id from them and
+# takes a serial once): a block's sales of a batch land at the end of its run of this index.
+# A guard on the sale id itself, a hash, put each of a block's thousands of sales on a random
+# leaf of an index the width of the whole id, every one of those pages written again at each
+# commit (more of them as sales accumulate); the lookup by sale id goes by its first
+# characters instead (17 bytes an entry on SQLite against 84) and compares the whole id on the row.
+Index("uq_sales_batch_serial", Sale.batch_id, Sale.serial, unique=True)
+Index("ix_sales_sale_id_prefix", func.substr(Sale.sale_id, 3, SALE_ID_PREFIX))
+
+
+def sale_id_prefix(sale_id: str | None) -> str | None:
+    """What ``ix_sales_sale_id_prefix`` keys sale `sale_id` (0x-hex) by."""
+    return None if sale_id is None else sale_id[2 : 2 + SALE_ID_PREFIX]
+
+
+def sale_id_matches(column: str = "sale_id") -> str:
+    """SQL: the sales row whose `column` is ``:sale_id``, found through its lookup index (the
+    caller binds ``:sale_id_prefix`` to :func:`sale_id_prefix` of it).
+
+    The whole id is compared as an expression (``CAST ... AS TEXT``), not as the bare column:
+    given ``sale_id = ?``, SQLite propagates the constant into ``substr(sale_id, ...)``, which
+    then no longer matches the index, and scans the table."""
+    return f"substr({column}, 3, {SALE_ID_PREFIX}) = :sale_id_prefix AND CAST({column} AS TEXT) = :sale_id"
+
+
+def sale_id_is(sale_id: str) -> Any:
+    """The SQLAlchemy condition of :func:`sale_id_matches` on the ``sales`` table."""
+    sales = Sale.__table__.c
+    return (func.substr(sales.sale_id, 3, SALE_ID_PREFIX) == sale_id_prefix(sale_id)) & (
+        cast(sales.sale_id, Text) == sale_id
+    )
+
+
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_plu_mappings_vendor_plu_block", PluMapping.vendor, PluMapping.plu, PluMapping.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)

@@ -105,7 +105,7 @@ def add_rating(
     text = clean_comment(comment)
     sale_id = sale_id.lower()
     with engine.begin() as conn:
-        vendor = conn.execute(select(_SALES.c.vendor).where(_SALES.c.sale_id == sale_id)).scalar()
+        vendor = conn.execute(select(_SALES.c.vendor).where(models.sale_id_is(sale_id))).scalar()
         if vendor is None:
             raise NotFound(f"no sale {sale_id}: only a recorded purchase can be rated")
         record = RatingRecord(sale_id, vendor, stars, text, int(time.time()) if now is None else now)

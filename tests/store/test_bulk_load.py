@@ -21,7 +21,7 @@ def test_deferrable_indexes_are_plain_indexes_of_the_indexed_tables() -> None:
         "uq_batches_gtin_lot",
         "uq_harvests_batch_id",
         "uq_imports_batch_id",
-        "uq_sales_sale_id",
+        "uq_sales_batch_serial",
     }
     assert not {name for name in names if "api_keys" in str(name) or "state_journal" in str(name)}
 
@@ -61,9 +61,9 @@ def test_a_duplicate_loaded_fails_the_unique_index_and_the_load_stays_open(datab
         "block_time, tx_hash) VALUES (:sale_id, :sale_id, 1, :vendor, 1, 1, 'CNY', :block, 0, 1, :sale_id)"
     )
     with engine.begin() as conn:
-        for block in (1, 2):  # one sale id twice, which the contract never emits
+        for block in (1, 2):  # one sale (batch and serial) twice, which the contract never emits
             conn.execute(insert, {"sale_id": "0x" + "ab" * 32, "vendor": "0x" + "cd" * 20, "block": block})
 
-    with pytest.raises(DuplicateRows, match="uq_sales_sale_id"):
+    with pytest.raises(DuplicateRows, match="uq_sales_batch_serial"):
         store.end_bulk_load()
     assert store.bulk_loading()

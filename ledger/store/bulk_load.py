@@ -63,20 +63,12 @@ def _present(conn: Connection) -> set[str]:
     """The names of the indexes of the loaded tables that exist, from the catalogue: SQLAlchemy's
     reflection leaves out SQLite's indexes on expressions (``ix_sales_sale_id_prefix``)."""
     tables = sorted(model.__tablename__ for model in _LOADED_TABLES)
-    if conn.dialect.name == "sqlite":
-        found = conn.execute(
-            text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN :tables").bindparams(
-                bindparam("tables", expanding=True)
-            ),
-            {"tables": tables},
-        )
-    else:
-        found = conn.execute(
-            text(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN :tables"
-            ).bindparams(bindparam("tables", expanding=True)),
-            {"tables": tables},
-        )
+    catalogue = (
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN :tables"
+        if conn.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN :tables"
+    )
+    found = conn.execute(text(catalogue).bindparams(bindparam("tables", expanding=True)), {"tables": tables})
     return set(found.scalars())
 
 

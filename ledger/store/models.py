@@ -24,8 +24,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    cast,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -367,31 +367,6 @@ Index("uq_imports_batch_id", Import.batch_id, unique=True)
 # characters instead (17 bytes an entry on SQLite against 84) and compares the whole id on the row.
 Index("uq_sales_batch_serial", Sale.batch_id, Sale.serial, unique=True)
 Index("ix_sales_sale_id_prefix", func.substr(Sale.sale_id, 3, SALE_ID_PREFIX))
-
-
-def sale_id_prefix(sale_id: str | None) -> str | None:
-    """What ``ix_sales_sale_id_prefix`` keys sale `sale_id` (0x-hex) by."""
-    return None if sale_id is None else sale_id[2 : 2 + SALE_ID_PREFIX]
-
-
-def sale_id_matches(column: str = "sale_id") -> str:
-    """SQL: the sales row whose `column` is ``:sale_id``, found through its lookup index (the
-    caller binds ``:sale_id_prefix`` to :func:`sale_id_prefix` of it).
-
-    The whole id is compared as an expression (``CAST ... AS TEXT``), not as the bare column:
-    given ``sale_id = ?``, SQLite propagates the constant into ``substr(sale_id, ...)``, which
-    then no longer matches the index, and scans the table."""
-    return f"substr({column}, 3, {SALE_ID_PREFIX}) = :sale_id_prefix AND CAST({column} AS TEXT) = :sale_id"
-
-
-def sale_id_is(sale_id: str) -> Any:
-    """The SQLAlchemy condition of :func:`sale_id_matches` on the ``sales`` table."""
-    sales = Sale.__table__.c
-    return (func.substr(sales.sale_id, 3, SALE_ID_PREFIX) == sale_id_prefix(sale_id)) & (
-        cast(sales.sale_id, Text) == sale_id
-    )
-
-
 Index("ix_sales_vendor_block", Sale.vendor, Sale.block_number)
 Index("ix_plu_mappings_vendor_plu_block", PluMapping.vendor, PluMapping.plu, PluMapping.block_number)
 Index("ix_inspections_batch_block", Inspection.batch_id, Inspection.block_number)
@@ -421,6 +396,27 @@ Index("ix_inspections_block_time", Inspection.block_time)
 Index("ix_custody_events_kind_time", CustodyEvent.kind, CustodyEvent.block_time)
 Index("ix_imports_block_time", Import.block_time)
 Index("ix_recalls_block_time", Recall.block_time)
+
+
+def sale_id_prefix(sale_id: str | None) -> str | None:
+    """What ``ix_sales_sale_id_prefix`` keys sale `sale_id` (0x-hex) by."""
+    return None if sale_id is None else sale_id[2 : 2 + SALE_ID_PREFIX]
+
+
+def sale_id_matches(column: str = "sale_id") -> str:
+    """SQL: the sales row whose `column` is ``:sale_id``, found through its lookup index (the
+    caller binds ``:sale_id_prefix`` to :func:`sale_id_prefix` of it).
+
+    The whole id is compared as an expression (``CAST ... AS TEXT``), not as the bare column:
+    given ``sale_id = ?``, SQLite propagates the constant into ``substr(sale_id, ...)``, which
+    then no longer matches the index, and scans the table."""
+    return f"substr({column}, 3, {SALE_ID_PREFIX}) = :sale_id_prefix AND CAST({column} AS TEXT) = :sale_id"
+
+
+def sale_id_is(sale_id: str) -> Any:
+    """:func:`sale_id_matches` on the ``sales`` table, its parameters bound: a condition for
+    SQLAlchemy's ``where``."""
+    return text(sale_id_matches("sales.sale_id")).bindparams(sale_id=sale_id, sale_id_prefix=sale_id_prefix(sale_id))
 
 
 # ------------------------------------------------------------------ recall webhooks

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import gc
 import io
 import mmap
@@ -93,7 +94,8 @@ class WriteBehind:
         )
         self._process.start()
         child_end.close()
-        #: The newest range handed over: written, or being written.
+        #: The newest range handed over (written, or being written): its states and checkpoint,
+        #: without its rows.
         self.last: RangeWrite | None = None
         self._in_flight = False
 
@@ -106,7 +108,10 @@ class WriteBehind:
             self._pipe.send_bytes(message)
         except OSError as exc:
             raise WriterFailed(f"the writer process is gone ({exc})") from exc
-        self.last = write
+        # Only the range's states and checkpoint are read again (by the next range's projection):
+        # its rows are freed now, while their pickling has them in the CPU's cache, not a
+        # range later, when the next one replaces this one.
+        self.last = dataclasses.replace(write, rows={}, journal=[])
         self._in_flight = True
 
     def _pickle(self, prepared: PreparedRange) -> bytes:

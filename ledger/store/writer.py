@@ -376,10 +376,18 @@ def _replace_states(
     stored: Sequence[str],
 ) -> None:
     """Write the new state rows: rows that existed are deleted first (portable across SQLite
-    and PostgreSQL, unlike an upsert); new rows are only inserted."""
+    and PostgreSQL, unlike an upsert); new rows are only inserted.
+
+    The rows go in in the order of their key: a batch's key is a hash, so a range's new
+    batches land all over the key's index, and inserted in its order they reach each of its
+    pages once, while it is in the CPU's cache (a backfill's writer spends 6-8% less CPU,
+    BENCHMARKS.md)."""
     for start in range(0, len(stored), LOAD_CHUNK):
         conn.execute(delete(table).where(key_column.in_(stored[start : start + LOAD_CHUNK])))
-    _insert_values(conn, table, *rows)
+    names, values = rows
+    if len(values) > 1:
+        values = sorted(values, key=itemgetter(list(names).index(key_column.name)))
+    _insert_values(conn, table, names, values)
 
 
 def _set_checkpoint(conn: Connection, checkpoint: CheckpointRecord) -> None:

@@ -149,10 +149,7 @@ def add_intent_groups(
     :func:`ledger.store.sale_serials.chain_seeds`), kept by the caller from one call to the
     next; the batches sold here are added to it."""
     sale_batches = [i.payload["batch_id"] for g in groups if g.kind == "sale" for i in g.items]
-    seeded: dict[str, int] = {}
-    if sale_batches and (counted is None or not counted.issuperset(map(sale_serials.batch_key, sale_batches))):
-        with engine.connect() as conn:
-            seeded = sale_serials.chain_seeds(conn, sale_batches, sale_counts, counted or frozenset())
+    seeded = sale_serials.chain_seeds(engine, sale_batches, sale_counts, counted or frozenset())
     for _ in range(3):  # a concurrent retry with the same key may win the insert: look again
         outcomes: list[Any] = []
         rows: list[dict[str, Any]] = []

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence, Set
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ledger.store.intent_models import SaleSerial
@@ -71,31 +71,33 @@ def seeds(conn: Connection, batch_ids: Sequence[str], chain_counts: dict[str, in
 
 
 def chain_seeds(
-    conn: Connection, batch_ids: Iterable[str], sale_counts: SaleCounts | None, counted: Set[str] = frozenset()
+    engine: Engine, batch_ids: Iterable[str], sale_counts: SaleCounts | None, counted: Set[str] = frozenset()
 ) -> dict[str, int]:
     """Seeds of the batches among `batch_ids` that have no counter: read before the
     reserving transaction, since asking the node inside it would hold the locks that long.
     A node that does not answer leaves the index's serials alone to seed them.
 
     `counted` names batches (by :func:`batch_key`) known to have a counter already, which are
-    not looked for: counters are never deleted, and the queue's accepting sells the same few
-    batches burst after burst (looking for their counters was a third of a small burst's
-    CPU). Were one gone after all, :func:`reserve` would seed it from the index."""
+    not looked for, and when all are, no connection is taken: counters are never deleted, and
+    the queue's accepting sells the same few batches burst after burst (looking for their
+    counters was a third of a small burst's CPU). Were one gone after all, :func:`reserve`
+    would seed it from the index."""
     from ledger.errors import NodeError
 
     unknown = {batch_key(b) for b in batch_ids} - counted
     if not unknown:
         return {}
-    new = missing(conn, unknown)
-    if not new:
-        return {}
-    counts: dict[str, int] | None = None
-    if sale_counts is not None:
-        try:
-            counts = {batch_key(b): c for b, c in sale_counts(new).items()}
-        except NodeError:
-            counts = None
-    return seeds(conn, new, counts)
+    with engine.connect() as conn:
+        new = missing(conn, unknown)
+        if not new:
+            return {}
+        counts: dict[str, int] | None = None
+        if sale_counts is not None:
+            try:
+                counts = {batch_key(b): c for b, c in sale_counts(new).items()}
+            except NodeError:
+                counts = None
+        return seeds(conn, new, counts)
 
 
 def reserve(conn: Connection, wanted: dict[str, int], seeded: dict[str, int] | None = None) -> dict[str, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ from ledger.chain.accounts import dev_account
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import deploy
 from ledger.chain.node import LocalNode, free_port, rpc
-from ledger.errors import ChainMismatch
-from ledger.indexer.sync import Progress
+from ledger.errors import ChainMismatch, ChainReorganised
+from ledger.indexer.sync import Indexer, Progress
 from ledger.store.models import Base
 from ledger.vocabulary import ROLE_IDS
 from tests.factories.activity import run_activity
@@ -63,6 +64,66 @@ def test_sync_again_and_reindexing_a_range_change_nothing(chain: Chain, database
     head = indexer.fetcher.head()
     assert indexer._index_range(chain.deployment.deploy_block, head, head) == 0
     assert projections(engine) == before
+
+
+def _answers_changed(monkeypatch: pytest.MonkeyPatch, indexer: Indexer, change: Callable[[dict], None]) -> None:
+    """The indexer's node, its answers to eth_getLogs changed log by log by `change`."""
+    asked = indexer.rpc.call
+
+    def call(method: str, params: list) -> object:
+        answer = asked(method, params)
+        if method == "eth_getLogs":
+            for log in answer:
+                change(log)
+        return answer
+
+    monkeypatch.setattr(indexer.rpc, "call", call)
+
+
+def test_logs_without_their_block_time_take_it_from_the_block_headers(
+    chain: Chain, databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A node that does not stamp logs with their block's time (before ``blockTimestamp``):
+    the indexer reads the headers of those blocks and indexes the same times."""
+    run_activity(chain.market, rounds=2)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine)
+    _answers_changed(monkeypatch, indexer, lambda log: log.pop("blockTimestamp", None))
+    assert indexer.sync().events > 20
+    clean = databases.engine()
+    make_indexer(chain, clean).sync()
+    assert projections(engine) == projections(clean)
+
+
+def test_logs_of_a_block_that_changed_while_read_index_nothing_of_it(
+    chain: Chain, databases: Databases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Logs that name another hash for their block than its header (the chain reorganised
+    between the two reads) are refused again and again, and the sync stops before that block;
+    the next sync, the node consistent again, indexes it."""
+    run_activity(chain.market, rounds=2)
+    engine = databases.engine()
+    indexer = make_indexer(chain, engine)
+    changed = indexer.fetcher.head()
+
+    def other_hash(log: dict) -> None:
+        if int(log["blockNumber"], 16) == changed:
+            log["blockHash"] = "0x" + "ee" * 32
+
+    _answers_changed(monkeypatch, indexer, other_hash)
+    with pytest.raises(ChainReorganised, match=f"block {changed} changed while its logs were read"):
+        indexer.sync()
+    checkpoint = indexer.store.checkpoint()
+    assert checkpoint is not None and checkpoint.block_number < changed
+    with engine.connect() as conn:
+        assert (
+            conn.execute(text("SELECT count(*) FROM raw_events WHERE block_number >= :b"), {"b": changed}).scalar() == 0
+        )
+    monkeypatch.undo()
+    indexer.sync()
+    clean = databases.engine()
+    make_indexer(chain, clean).sync()
+    assert projections(engine) == projections(clean)
 
 
 def test_role_changes_are_mirrored(chain: Chain, databases: Databases) -> None:

@@ -24,6 +24,8 @@ ASYNC = {"Prefer": "respond-async"}
 #: What differs between two answers to two sales: the new intent's, sale's and receipt's own.
 OWN = {"intent_id", "location", "created_at", "updated_at", "serial", "transaction_hash", "block_number"}
 OWN |= {"sale_id", "saleId", "qr_url", "receipt", "tx_hash"}
+#: A sale's place in its block hangs on which other queued sales were mined with it.
+OWN |= {"log_index"}
 
 
 @pytest.fixture(scope="module")

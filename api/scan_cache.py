@@ -8,7 +8,9 @@ the change with the commit: a recall or a quarantine reaches the next scan as so
 indexer's poll that read it commits. An answer expires by time only when it shows notices:
 at the moment one of them expires or a later one begins.
 
-Each worker keeps a least-recently-used set of answers, bounded by the bytes of their bodies.
+Each worker keeps a least-recently-used set of answers, bounded by the bytes of their bodies,
+and the workers of a host share what they made through a file (:mod:`api.shared_answers`): a
+worker lacking an answer takes another's before it makes one, checked like its own.
 An answer is used only while none of its keys has a mark newer than the generation read before
 its rows were; otherwise it is made again. Each use reads the newest generation handed out
 (one primary-key read, on a connection of its own): when no mark has been written since the
@@ -38,10 +40,14 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from ledger.store.change_marks import EVERYTHING, MarkReader, current_generation
+
+if TYPE_CHECKING:
+    from api.shared_answers import SharedAnswers
 
 #: Bytes of answers a worker keeps by default: about 2,500 pages of 26 KB.
 DEFAULT_BUDGET = 64 * 1024 * 1024
@@ -94,11 +100,13 @@ class _Kept:
 
 
 class ScanCache:
-    """The worker's answers, at most `budget` bytes of bodies, least recently used out first."""
+    """The worker's answers, at most `budget` bytes of bodies, least recently used out first;
+    with `shared`, the answers of the host's other workers too."""
 
-    def __init__(self, engine: Engine, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, engine: Engine, budget: int = DEFAULT_BUDGET, shared: SharedAnswers | None = None) -> None:
         self.engine = engine
         self.budget = budget
+        self.shared = shared
         self.size = 0
         self._answers: OrderedDict[tuple, _Kept] = OrderedDict()
         self._lock = threading.Lock()
@@ -111,9 +119,10 @@ class ScanCache:
         """The answer kept under `key` if none of its keys changed since it was made."""
         with self._lock:
             kept = self._answers.get(key)
-            if kept is None:
-                return None
-            self._answers.move_to_end(key)
+            if kept is not None:
+                self._answers.move_to_end(key)
+        if kept is None:
+            return self._from_shared(key)
         answer = kept.answer
         if answer.fresh_until is not None and time.time() >= answer.fresh_until:
             self._drop(key, answer)
@@ -128,6 +137,23 @@ class ScanCache:
             self._drop(key, answer)
             return None
         kept.checked = now
+        return answer
+
+    def _from_shared(self, key: tuple) -> ScanAnswer | None:
+        """Another worker's answer under `key`, kept here too, if none of its keys changed since
+        it was made."""
+        answer = self.shared.get(key) if self.shared is not None else None
+        if answer is None:
+            return None
+        if answer.fresh_until is not None and time.time() >= answer.fresh_until:
+            return None
+        now = self._marks.generation()  # before the keys' marks, as in get()
+        if answer.generation > now:
+            return None  # made from a later state of this database: it was restored from a copy
+        newest, _ = self._marks.newest(answer.keys)
+        if newest > answer.generation:
+            return None
+        self._keep(key, answer).checked = now
         return answer
 
     def generation(self) -> int:
@@ -158,20 +184,30 @@ class ScanCache:
         )
 
     def put(self, key: tuple, answer: ScanAnswer) -> None:
+        """Keep `answer`, just made, under `key`, for this worker and the host's others."""
+        self._keep(key, answer)
+        if self.shared is not None:
+            self.shared.put(key, answer)
+
+    def _keep(self, key: tuple, answer: ScanAnswer) -> _Kept:
+        kept = _Kept(answer)
         if len(answer.body) > self.budget:
-            return
+            return kept
         with self._lock:
             old = self._answers.pop(key, None)
             if old is not None:
                 self.size -= len(old.answer.body)
-            self._answers[key] = _Kept(answer)
+            self._answers[key] = kept
             self.size += len(answer.body)
             while self.size > self.budget:
                 _, evicted = self._answers.popitem(last=False)
                 self.size -= len(evicted.answer.body)
+        return kept
 
     def close(self) -> None:
         self._marks.close()
+        if self.shared is not None:
+            self.shared.close()
 
     def _drop(self, key: tuple, answer: ScanAnswer) -> None:
         with self._lock:

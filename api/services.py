@@ -17,6 +17,7 @@ from api.roles import KeyCache, RoleCache
 from api.scan_cache import ScanCache
 from api.scan_counter import ScanCounter
 from api.settings import ApiSettings
+from api.shared_answers import SHARED_ANSWERS_FILE, SharedAnswers
 from ledger.chain.client import ChainClient
 from ledger.chain.deploy import load as load_deployment
 from ledger.chain.freshledger import FreshLedgerContract
@@ -28,6 +29,7 @@ from ledger.keys import KeyStore
 from ledger.notices.publish import DocumentCache
 from ledger.notify.secret_box import SecretBox, load_secret_box
 from ledger.notify.targets import TargetPolicy
+from ledger.store.change_marks import database_instance
 from ledger.store.db import make_engine, migrate
 from ledger.store.receipt_scans import CopyRule
 from ledger.store.webhooks import seal_clear_secrets
@@ -66,9 +68,14 @@ class Services:
 
     @property
     def scan_cache(self) -> ScanCache:
-        """This worker's rendered scan answers (made on first use)."""
+        """This worker's rendered scan answers, and its host's others' (made on first use)."""
         if self._scan_cache is None:
-            self._scan_cache = ScanCache(self.engine, self.settings.scan_cache_mb * 1024 * 1024)
+            budget = self.settings.scan_cache_mb * 1024 * 1024
+            shared = None
+            if self.settings.scan_cache_shared and budget:
+                path = self.settings.data_dir / SHARED_ANSWERS_FILE
+                shared = SharedAnswers(path, budget, database_instance(self.engine))
+            self._scan_cache = ScanCache(self.engine, budget, shared)
         return self._scan_cache
 
     _lots: LotCache | None = None

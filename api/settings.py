@@ -24,7 +24,8 @@ environment, data directory, chain, database, keystore password) and the API's o
 | FRESHLEDGER_KIOSK_IDLE_S | 60: seconds without a tap before the touchscreen returns to its start |
 | FRESHLEDGER_SCAN_FLAG_NETWORKS / _WINDOW_S | 5 / 3600: that many networks within seconds flag a receipt as copied |
 | FRESHLEDGER_SCAN_FLUSH_S / _RETENTION_S | 2 / 604800: receipt scans' batched writes; how long networks are kept |
-| FRESHLEDGER_SCAN_CACHE_MB | 64: megabytes of rendered scan answers each worker keeps |
+| FRESHLEDGER_SCAN_CACHE_MB | 64: megabytes of rendered scan answers each worker keeps, and its host's workers share |
+| FRESHLEDGER_SCAN_CACHE_SHARED | true: the workers share their answers in `scan-answers.sqlite` in the data directory |
 | FRESHLEDGER_SCAN_FAST_PATH | true: cached scans and their 304s are answered ahead of FastAPI |
 
 Request body limits and timeouts have their own variables: see :mod:`api.limits`.
@@ -94,6 +95,10 @@ class ApiSettings(LedgerSettings):
     workbench_absolute_s: float = Field(12 * 3600.0, gt=0)
     #: Megabytes of rendered scan answers each API worker keeps (:mod:`api.scan_cache`).
     scan_cache_mb: int = Field(64, ge=0)
+    #: The host's workers share the answers they made through a SQLite file in the data
+    #: directory (:mod:`api.shared_answers`); off (a data directory on a network file
+    #: system, where SQLite's locks do not hold), each makes its own.
+    scan_cache_shared: bool = True
     #: Answer cached scans and their 304s ahead of FastAPI (:mod:`api.scan_fast_path`); off,
     #: every scan goes through the resolver route (the same answers, at a higher cost).
     scan_fast_path: bool = True

@@ -360,8 +360,10 @@ def scan_figures(urls: list[str], accept: str, args: argparse.Namespace, server:
 
 
 def first_asks(urls: list[str]) -> tuple[list[str], float]:
-    """Ask every URL once as JSON and twice as a page (both workers' caches fill); return the
-    pages' ETags and the mean time of the first asks (uncached answers), in milliseconds."""
+    """Ask every URL once as JSON and twice as a page; return the pages' ETags and the mean
+    time of the first asks (uncached answers), in milliseconds. The asks go over one kept-alive
+    connection, so one worker makes the answers; the other takes them from the workers' shared
+    answers (:mod:`api.shared_answers`) when the load reaches it."""
     etags: list[str] = []
     took = 0.0
     with httpx.Client(timeout=30) as client:

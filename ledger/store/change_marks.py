@@ -124,6 +124,13 @@ def current_generation(engine: Engine) -> int:
         return int(conn.execute(select(_COUNTER.c.generation).where(_COUNTER.c.id == 1)).scalar() or 0)
 
 
+def database_instance(engine: Engine) -> str:
+    """The random name of this database's marks (drawn by its migration): generations restart
+    at 0 in a database made anew, so an answer kept outside the database names it by this."""
+    with engine.connect() as conn:
+        return str(conn.execute(select(_COUNTER.c.instance).where(_COUNTER.c.id == 1)).scalar() or "")
+
+
 _GENERATION = "SELECT generation FROM change_counter WHERE id = 1"
 
 

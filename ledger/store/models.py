@@ -520,6 +520,9 @@ class ChangeCounter(Base):
     __tablename__ = "change_counter"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     generation: Mapped[int] = mapped_column(BigInteger)
+    #: Drawn at random once per database: generations restart in a database made anew, so
+    #: what keeps answers outside the database names it by this too.
+    instance: Mapped[str | None] = mapped_column(String(32))
 
 
 # ------------------------------------------------------------------ receipt scans

@@ -6,8 +6,13 @@ path ahead of FastAPI, as in production (:func:`still_fresh` checks that its 304
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -15,10 +20,13 @@ import httpx
 import pytest
 
 from api.receipts import RECEIPT_PARAMETER
-from ledger.chain.node import rpc
+from api.shared_answers import SHARED_ANSWERS_FILE
+from ledger.chain.node import free_port, rpc
 from tests.api.conftest import Market, market_at
+from tests.api.test_workers import ROOT
 from tests.api.test_writes import GTIN, deliver, harvest, lot
 from tests.support.databases import KINDS
+from tests.support.processes import wait_until_up
 
 PAGE = {"Accept": "text/html", "Accept-Language": "en"}
 JSON = {"Accept": "application/json"}
@@ -238,6 +246,48 @@ def test_a_notice_reaches_the_next_scan_and_leaves_it_when_it_expires(market: Ma
     gone = scan(m, path, PAGE)  # no new block: the cached page expired with its notice
     assert title not in gone.text
     assert not still_fresh(m, path, PAGE, shown.headers["etag"])
+
+
+def test_a_page_one_api_process_made_is_served_by_another_from_the_shared_answers(market: Market, cast: dict) -> None:
+    """A second API process on the host (as a second uvicorn worker is) takes the page the first
+    made from ``scan-answers.sqlite`` instead of making it again: the copy in the file, altered
+    here, is what it serves."""
+    m = market
+    _, part = split_lot_at_the_stall(m, cast)
+    sale = sell(m, cast, part)
+    path = path_of(sale)
+    made = scan(m, path, PAGE)
+    settings = m.client.app.state.services.settings
+    shared = settings.data_dir / SHARED_ANSWERS_FILE
+    altered = made.text.replace("</body>", "<!-- taken from the shared answers --></body>").encode()
+    with closing(sqlite3.connect(shared)) as file, file:
+        rows = file.execute(
+            "UPDATE answers SET body = ? WHERE key LIKE ? AND media_type LIKE 'text/html%'",
+            (altered, f'%"{sale["sale_id"].lower()}","page"%'),
+        ).rowcount
+    assert rows == 1
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "FRESHLEDGER_DATA_DIR": str(settings.data_dir),
+        "FRESHLEDGER_DATABASE_URL": settings.database_url,
+        "FRESHLEDGER_RPC_URL": m.rpc_url,
+        "FRESHLEDGER_PUBLIC_HOST": settings.public_host,
+    }
+    command = [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--port", str(port)]
+    other = subprocess.Popen([*command, "--log-level", "warning"], env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, other)
+        served = httpx.get(base + path, headers={**PAGE, "Host": settings.public_host}, timeout=30)
+        assert served.status_code == 200 and served.content == altered
+        assert served.headers["etag"] == made.headers["etag"]
+    finally:
+        other.terminate()
+        other.wait(timeout=60)
+        with closing(sqlite3.connect(shared)) as file, file:
+            file.execute("DELETE FROM answers WHERE body = ?", (altered,))
 
 
 def test_a_reorg_that_drops_a_recall_reaches_the_next_scan(market: Market, cast: dict) -> None:

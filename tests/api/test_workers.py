@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from tests.factories.chain import Chain, data_dir_with_keys
 from tests.factories.market import at_stall
 from tests.factories.queue import events_on_chain, wait_final
 from tests.support.databases import Databases
+from tests.support.processes import wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 4
@@ -58,7 +58,7 @@ def test_four_workers_one_vendor_every_sale_once(chain: Chain, postgres: Databas
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, server)
+        wait_until_up(base, server)
         auth = {"Authorization": f"Bearer {key}"}
 
         def sell(n: int) -> int:
@@ -85,16 +85,3 @@ def test_four_workers_one_vendor_every_sale_once(chain: Chain, postgres: Databas
     nonces = sorted(tx.nonce for tx in txs)
     assert nonces == list(range(nonces[0], nonces[0] + len(txs)))  # no nonce used twice, none skipped
     assert {tx.status for tx in txs} == {"mined"}
-
-
-def _wait_until_up(base: str, server: subprocess.Popen, timeout: float = 180.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "uvicorn exited"
-        try:
-            if httpx.get(f"{base}/health", timeout=5).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"the API did not come up within {timeout:.0f} s")

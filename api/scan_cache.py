@@ -40,14 +40,11 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import Engine
 
 from ledger.store.change_marks import EVERYTHING, MarkReader, current_generation
-
-if TYPE_CHECKING:
-    from api.shared_answers import SharedAnswers
 
 #: Bytes of answers a worker keeps by default: about 2,500 pages of 26 KB.
 DEFAULT_BUDGET = 64 * 1024 * 1024
@@ -89,6 +86,16 @@ def matches(if_none_match: str | None, etag: str) -> bool:
     return any(tag.strip().removeprefix("W/") == etag for tag in if_none_match.split(","))
 
 
+class SharedStore(Protocol):
+    """Answers shared by the host's workers (:class:`api.shared_answers.SharedAnswers`)."""
+
+    def get(self, key: tuple) -> ScanAnswer | None: ...
+
+    def put(self, key: tuple, answer: ScanAnswer) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class _Kept:
     """An answer in the cache, and the newest generation at which it was last found current."""
 
@@ -103,7 +110,7 @@ class ScanCache:
     """The worker's answers, at most `budget` bytes of bodies, least recently used out first;
     with `shared`, the answers of the host's other workers too."""
 
-    def __init__(self, engine: Engine, budget: int = DEFAULT_BUDGET, shared: SharedAnswers | None = None) -> None:
+    def __init__(self, engine: Engine, budget: int = DEFAULT_BUDGET, shared: SharedStore | None = None) -> None:
         self.engine = engine
         self.budget = budget
         self.shared = shared

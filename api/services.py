@@ -72,9 +72,10 @@ class Services:
         if self._scan_cache is None:
             budget = self.settings.scan_cache_mb * 1024 * 1024
             shared = None
-            if self.settings.scan_cache_shared and budget:
-                path = self.settings.data_dir / SHARED_ANSWERS_FILE
-                shared = SharedAnswers(path, budget, database_instance(self.engine))
+            # A database without its instance (its migrations bypassed) cannot name its answers.
+            instance = database_instance(self.engine) if self.settings.scan_cache_shared and budget else ""
+            if instance:
+                shared = SharedAnswers(self.settings.data_dir / SHARED_ANSWERS_FILE, budget, instance)
             self._scan_cache = ScanCache(self.engine, budget, shared)
         return self._scan_cache
 

@@ -123,45 +123,40 @@ class ScanCache:
         return len(self._answers)
 
     def get(self, key: tuple) -> ScanAnswer | None:
-        """The answer kept under `key` if none of its keys changed since it was made."""
+        """The answer kept under `key` (by this worker or, failing that, by the host's others)
+        if none of its keys changed since it was made."""
         with self._lock:
             kept = self._answers.get(key)
             if kept is not None:
                 self._answers.move_to_end(key)
         if kept is None:
-            return self._from_shared(key)
-        answer = kept.answer
+            answer = self.shared.get(key) if self.shared is not None else None
+            now = None if answer is None else self._current_at(answer, checked=None)
+            if now is None:
+                return None
+            self._keep(key, answer).checked = now
+            return answer
+        now = self._current_at(kept.answer, kept.checked)
+        if now is None:
+            self._drop(key, kept.answer)
+            return None
+        kept.checked = now
+        return kept.answer
+
+    def _current_at(self, answer: ScanAnswer, checked: int | None) -> int | None:
+        """The newest generation if `answer` (last found current at generation `checked`) still
+        is current, else None."""
         if answer.fresh_until is not None and time.time() >= answer.fresh_until:
-            self._drop(key, answer)
             return None
         # Read before the keys' marks: a mark committed after this read raises it past `now`,
         # so `now` never vouches for one the marks' read below did not see.
         now = self._marks.generation()
-        if now == kept.checked:
-            return answer
-        newest, _ = self._marks.newest(answer.keys)
-        if newest > answer.generation:
-            self._drop(key, answer)
-            return None
-        kept.checked = now
-        return answer
-
-    def _from_shared(self, key: tuple) -> ScanAnswer | None:
-        """Another worker's answer under `key`, kept here too, if none of its keys changed since
-        it was made."""
-        answer = self.shared.get(key) if self.shared is not None else None
-        if answer is None:
-            return None
-        if answer.fresh_until is not None and time.time() >= answer.fresh_until:
-            return None
-        now = self._marks.generation()  # before the keys' marks, as in get()
+        if now == checked:
+            return now
         if answer.generation > now:
             return None  # made from a later state of this database: it was restored from a copy
         newest, _ = self._marks.newest(answer.keys)
-        if newest > answer.generation:
-            return None
-        self._keep(key, answer).checked = now
-        return answer
+        return now if newest <= answer.generation else None
 
     def generation(self) -> int:
         """The generation to make a new answer under: read it before the answer's rows."""

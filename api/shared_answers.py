@@ -46,8 +46,6 @@ SHARED_ANSWERS_FILE = "scan-answers.sqlite"
 WRITE_WAIT_S = 0.02
 #: How long opening the file may wait for the other workers, which open it at the same start.
 OPEN_WAIT_S = 5.0
-#: Answers dropped at once when the file is over its budget.
-EVICT_BATCH = 32
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
@@ -64,7 +62,7 @@ CREATE TABLE IF NOT EXISTS answers (
 CREATE TABLE IF NOT EXISTS totals (id INTEGER PRIMARY KEY CHECK (id = 1), bytes INTEGER NOT NULL);
 INSERT OR IGNORE INTO totals (id, bytes) VALUES (1, 0);
 """
-# The body is the last column: what a write and the eviction read comes before its overflow pages.
+# The body is the last column: the size a write and the eviction read comes before its overflow pages.
 _READ = "SELECT generation, fresh_until, media_type, etag, last_modified, keys, body FROM answers WHERE key = ?"
 
 
@@ -120,21 +118,13 @@ class SharedAnswers:
                 # REPLACE gives the row a new rowid: the rowid order is the order of writing.
                 conn.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
                 grown = size - (old[0] if old else 0)
-                (total,) = conn.execute(
-                    "UPDATE totals SET bytes = bytes + ? WHERE id = 1 RETURNING bytes", (grown,)
-                ).fetchone()
+                (total,) = conn.execute("SELECT bytes + ? FROM totals WHERE id = 1", (grown,)).fetchone()
                 while total > self.budget:
-                    oldest = conn.execute(
-                        "SELECT rowid, size FROM answers ORDER BY rowid LIMIT ?", (EVICT_BATCH,)
-                    ).fetchall()
-                    dropped = 0
-                    for rowid, dropped_size in oldest:
-                        if total - dropped <= self.budget:
-                            break
-                        conn.execute("DELETE FROM answers WHERE rowid = ?", (rowid,))
-                        dropped += dropped_size
+                    (dropped,) = conn.execute(
+                        "DELETE FROM answers WHERE rowid = (SELECT min(rowid) FROM answers) RETURNING size"
+                    ).fetchone()
                     total -= dropped
-                    conn.execute("UPDATE totals SET bytes = ? WHERE id = 1", (total,))
+                conn.execute("UPDATE totals SET bytes = ? WHERE id = 1", (total,))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -172,7 +162,7 @@ class SharedAnswers:
         return conn
 
     def _fail(self, doing: str, exc: sqlite3.Error | OSError) -> None:
-        if isinstance(exc, sqlite3.OperationalError) and ("locked" in str(exc) or "busy" in str(exc)):
+        if getattr(exc, "sqlite_errorname", None) in ("SQLITE_BUSY", "SQLITE_LOCKED"):
             return  # another worker holds the file: this answer goes without it, the next may not
         self._failed = True
         log.warning(
